@@ -1,0 +1,79 @@
+import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handshake-authenticator';
+import { TokenVerifier } from './auth/token-verifier';
+import { Broker } from './broker/broker';
+import { MemoryBroker } from './broker/memory-broker';
+import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
+import { ClientRegistry } from './core/client-registry.service';
+import { ConnectionEvents } from './core/connection-events';
+import { CoreGateway } from './core/core.gateway';
+import { DrainState } from './core/drain-state.service';
+import { HeartbeatService } from './core/heartbeat.service';
+import { PushService } from './core/push.service';
+import { SessionExpiryService } from './core/session-expiry.service';
+import { ShutdownService } from './core/shutdown.service';
+import { SubscriptionIndex } from './core/subscription-index';
+import { DevTokenController } from './dev/dev-token.controller';
+import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+import { createMessageStore } from './store/create-message-store';
+import { MessageStore } from './store/message-store';
+import { ConnectionQuota, MemoryConnectionQuota } from './ws/connection-quota';
+import { HandshakeService } from './ws/handshake.service';
+import { OutboundWriter } from './ws/outbound-writer';
+
+/** Flushes and closes the stores after the connections are gone (Nest runs this hook last). */
+@Injectable()
+class StoreLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(MessageStore) private readonly store: MessageStore) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}
+
+/**
+ * The whole server. Built from an already validated configuration, so tests can boot differently configured
+ * servers side by side and nothing below reads the environment.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: HubbubConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [TerminusModule],
+      controllers: [HealthController, MetricsController, DevTokenController],
+      providers: [
+        { provide: HUBBUB_CONFIG, useValue: config },
+        {
+          provide: MessageStore,
+          useFactory: async () => {
+            const store = createMessageStore(config);
+            await store.init();
+            return store;
+          },
+        },
+        { provide: Broker, useFactory: () => new MemoryBroker() },
+        { provide: ConnectionQuota, useClass: MemoryConnectionQuota },
+        { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
+        StoreLifecycle,
+        TokenVerifier,
+        HandshakeService,
+        DrainState,
+        ClientRegistry,
+        ConnectionEvents,
+        SubscriptionIndex,
+        OutboundWriter,
+        PushService,
+        MetricsService,
+        HeartbeatService,
+        SessionExpiryService,
+        ShutdownService,
+        CoreGateway,
+      ],
+      exports: [HUBBUB_CONFIG, PushService, ClientRegistry, ConnectionEvents, MessageStore],
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createPublicKey, KeyObject } from 'node:crypto';
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { HUBBUB_CONFIG, type HubbubConfig, type JwtAlgorithm } from '../config/config';
+import type { Principal } from './principal';
+
+/** Why a token was refused. The message is safe to show; it never contains the token. */
+export class InvalidTokenError extends Error {
+  override name = 'InvalidTokenError';
+}
+
+const isStringArray = (v: unknown): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/**
+ * Verifies client JWTs. The algorithm is pinned by configuration (HS256 with JWT_SECRET, or the public key's own
+ * RS256/ES256), so `alg: none` and algorithm-confusion tokens (HS256 signed with the public key) are refused.
+ */
+@Injectable()
+export class TokenVerifier {
+  readonly algorithm: JwtAlgorithm;
+  private readonly key: Uint8Array | KeyObject;
+
+  constructor(@Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig) {
+    if (config.jwt.publicKey) {
+      const key = createPublicKey(config.jwt.publicKey);
+      this.key = key;
+      this.algorithm = key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+    } else {
+      this.key = config.jwt.secret!;
+      this.algorithm = 'HS256';
+    }
+  }
+
+  async verify(token: string): Promise<Principal> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: [this.algorithm],
+        issuer: this.config.jwt.issuer,
+        audience: this.config.jwt.audience,
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (err) {
+      throw new InvalidTokenError(describeJoseError(err));
+    }
+    return toPrincipal(payload);
+  }
+
+  /** Signs a development token; only possible with an HS256 secret. */
+  async sign(claims: { sub: string; name?: string; roles?: string[] }, ttlSec: number): Promise<string> {
+    if (this.algorithm !== 'HS256') throw new Error('Tokens can only be signed with JWT_SECRET');
+    let jwt = new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec);
+    if (this.config.jwt.issuer) jwt = jwt.setIssuer(this.config.jwt.issuer);
+    if (this.config.jwt.audience) jwt = jwt.setAudience(this.config.jwt.audience);
+    return jwt.sign(this.key as Uint8Array);
+  }
+}
+
+function describeJoseError(err: unknown): string {
+  if (err instanceof errors.JWTExpired) return 'token expired';
+  if (err instanceof errors.JWTClaimValidationFailed) return `claim "${err.claim}" ${err.reason}`;
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
+  return 'malformed token';
+}
+
+export function toPrincipal(payload: JWTPayload): Principal {
+  const { sub, exp, name, roles, rooms, publish } = payload as JWTPayload & Record<string, unknown>;
+  if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128) {
+    throw new InvalidTokenError('claim "sub" must be a string of 1..128 characters');
+  }
+  if (typeof exp !== 'number') throw new InvalidTokenError('claim "exp" missing');
+  if (name !== undefined && typeof name !== 'string') throw new InvalidTokenError('claim "name" must be a string');
+  for (const [claim, value] of Object.entries({ roles, rooms, publish })) {
+    if (value !== undefined && !isStringArray(value)) {
+      throw new InvalidTokenError(`claim "${claim}" must be an array of strings`);
+    }
+  }
+  return {
+    userId: sub,
+    name: name,
+    roles: (roles as string[] | undefined) ?? [],
+    rooms: (rooms as string[] | undefined) ?? [],
+    publish: (publish as string[] | undefined) ?? [],
+    expiresAt: exp * 1000,
+  };
+}

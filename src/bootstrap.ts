@@ -1,0 +1,70 @@
+import { Logger, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import type { HubbubConfig } from './config/config';
+import { ShutdownService } from './core/shutdown.service';
+import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
+
+/** Creates and starts a Hubbub server; main.ts and the end-to-end tests both boot through here. */
+export async function createServer(
+  config: HubbubConfig,
+  options: { logger?: false | ('error' | 'warn' | 'log' | 'debug' | 'verbose')[] } = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    logger: options.logger ?? levelsFor(config.logLevel),
+  });
+  app.useWebSocketAdapter(new HubbubWsAdapter(app));
+  await app.listen(config.port, config.host);
+  if (config.jwt.ephemeral) {
+    new Logger('Hubbub').warn(
+      'JWT_SECRET is not set: using a random key made for this run; tokens from another run will be refused',
+    );
+  }
+  return app;
+}
+
+/** SIGTERM/SIGINT: drain the sockets first, then let Nest close the HTTP server and flush the stores. */
+export function installShutdown(app: INestApplication, config: HubbubConfig): void {
+  const logger = new Logger('Shutdown');
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: shutting down`);
+    const hardStop = setTimeout(() => {
+      logger.error(`shutdown exceeded ${config.shutdownTimeoutMs} ms, exiting`);
+      process.exit(0);
+    }, config.shutdownTimeoutMs);
+    hardStop.unref();
+    void (async () => {
+      try {
+        await app.get(ShutdownService).drainConnections();
+        await app.close();
+        process.exit(0);
+      } catch (err) {
+        logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+        process.exit(1);
+      }
+    })();
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function levelsFor(level: string): false | ('error' | 'warn' | 'log' | 'debug' | 'verbose')[] {
+  switch (level) {
+    case 'silent':
+      return false;
+    case 'fatal':
+    case 'error':
+      return ['error'];
+    case 'warn':
+      return ['error', 'warn'];
+    case 'debug':
+      return ['error', 'warn', 'log', 'debug'];
+    case 'trace':
+      return ['error', 'warn', 'log', 'debug', 'verbose'];
+    default:
+      return ['error', 'warn', 'log'];
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Fan-out between instances. A message names a topic; every instance delivers it to its own connections that
+ * are interested in that topic. Topics: `room:<name>`, `chan:<name>`, `user:<id>`, `all`, and `ctl:<command>`
+ * for cluster commands (disconnect a user everywhere).
+ */
+export interface BrokerMessage {
+  topic: string;
+  /** Connection id that must not receive it (the sender). */
+  except?: string;
+  /** The serialized push (or command) as it will be written. */
+  payload: string;
+}
+
+export type BrokerHandler = (message: BrokerMessage) => void;
+
+export abstract class Broker {
+  /** Starts receiving; `handler` is called for every message of the topics this instance is interested in. */
+  abstract start(handler: BrokerHandler): Promise<void>;
+  /** This instance now has (or no longer has) local interest in a topic. Cheap to call often. */
+  abstract interest(topic: string, interested: boolean): void;
+  abstract publish(message: BrokerMessage): Promise<void>;
+  /** False while the broker cannot deliver to other instances (Redis down). */
+  abstract isHealthy(): boolean;
+  abstract close(): Promise<void>;
+}

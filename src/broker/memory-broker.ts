@@ -1,0 +1,28 @@
+import { Broker, type BrokerHandler, type BrokerMessage } from './broker';
+
+/** Single-instance fan-out: a publish is delivered locally, synchronously, with no serialization round trip. */
+export class MemoryBroker extends Broker {
+  private handler: BrokerHandler = () => undefined;
+
+  start(handler: BrokerHandler): Promise<void> {
+    this.handler = handler;
+    return Promise.resolve();
+  }
+
+  interest(): void {
+    // Every topic is local.
+  }
+
+  publish(message: BrokerMessage): Promise<void> {
+    this.handler(message);
+    return Promise.resolve();
+  }
+
+  isHealthy(): boolean {
+    return true;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

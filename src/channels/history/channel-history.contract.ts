@@ -1,0 +1,151 @@
+import type { ChannelHistory } from './channel-history';
+
+export interface ChannelHistoryFactoryOptions {
+  size: number;
+  ttlMs: number;
+  now: () => number;
+}
+
+/**
+ * Behaviour every ChannelHistory backend must share. Time is only ever moved through `now`, so a
+ * backend must judge TTL by that clock (not by wall-clock key expiry) to pass. Channel names get a
+ * per-test random prefix so backends sharing one server (Redis) need no flushing between tests.
+ */
+export function describeChannelHistory(
+  name: string,
+  factory: (opts: ChannelHistoryFactoryOptions) => Promise<ChannelHistory>,
+): void {
+  describe(`ChannelHistory contract: ${name}`, () => {
+    const SIZE = 3;
+    const TTL = 1_000;
+    let clock: number;
+    let history: ChannelHistory;
+    let ch: (suffix: string) => string;
+
+    beforeEach(async () => {
+      clock = 1_000_000;
+      const prefix = `t${Math.random().toString(36).slice(2)}:`;
+      ch = (suffix) => prefix + suffix;
+      history = await factory({ size: SIZE, ttlMs: TTL, now: () => clock });
+    });
+    afterEach(() => history.close());
+
+    const publishN = async (channel: string, n: number) => {
+      for (let i = 0; i < n; i++) await history.publish(channel, { i });
+    };
+    const offsets = (r: { publications: { offset: number }[] }) =>
+      r.publications.map((p) => p.offset);
+
+    it('assigns offsets 1, 2, 3 … and returns the publication', async () => {
+      const a = await history.publish(ch('a'), { x: 1 }, 'u1');
+      const b = await history.publish(ch('a'), 'two');
+      expect(a).toEqual({ channel: ch('a'), offset: 1, data: { x: 1 }, userId: 'u1', ts: clock });
+      expect(b.offset).toBe(2);
+      expect(b.userId).toBeUndefined();
+    });
+
+    it('reports offset 0 for a channel never published to', async () => {
+      expect(await history.recover(ch('none'))).toEqual({
+        offset: 0,
+        recovered: true,
+        publications: [],
+      });
+      expect(await history.recover(ch('none'), 0)).toEqual({
+        offset: 0,
+        recovered: true,
+        publications: [],
+      });
+    });
+
+    it('without since returns the current offset and nothing to replay', async () => {
+      await publishN(ch('a'), 2);
+      expect(await history.recover(ch('a'))).toEqual({
+        offset: 2,
+        recovered: true,
+        publications: [],
+      });
+    });
+
+    it('recovers the full window in ascending order', async () => {
+      await publishN(ch('a'), SIZE);
+      const r = await history.recover(ch('a'), 0);
+      expect(r.recovered).toBe(true);
+      expect(r.offset).toBe(SIZE);
+      expect(offsets(r)).toEqual([1, 2, 3]);
+      expect(r.publications[0]).toMatchObject({ channel: ch('a'), data: { i: 0 } });
+      expect(offsets(await history.recover(ch('a'), 1))).toEqual([2, 3]);
+    });
+
+    it('after size eviction: recovered false with what is retained; true when nothing evicted was needed', async () => {
+      await publishN(ch('a'), SIZE + 2); // 1..5, retains 3..5
+      const lost = await history.recover(ch('a'), 1);
+      expect(lost).toMatchObject({ offset: 5, recovered: false });
+      expect(offsets(lost)).toEqual([3, 4, 5]);
+      const ok = await history.recover(ch('a'), 2); // needs 3..5: all retained
+      expect(ok.recovered).toBe(true);
+      expect(offsets(ok)).toEqual([3, 4, 5]);
+    });
+
+    it('evicts by TTL using the injected clock', async () => {
+      await publishN(ch('a'), 2); // 1, 2 at t0
+      clock += TTL / 2;
+      await publishN(ch('a'), 1); // 3 at t0 + TTL/2
+      clock += TTL / 2 + 1; // 1, 2 expired, 3 still fresh
+      const lost = await history.recover(ch('a'), 0);
+      expect(lost).toMatchObject({ offset: 3, recovered: false });
+      expect(offsets(lost)).toEqual([3]);
+      const ok = await history.recover(ch('a'), 2);
+      expect(ok.recovered).toBe(true);
+      expect(offsets(ok)).toEqual([3]);
+    });
+
+    it('keeps the offset counter after every publication expired', async () => {
+      await publishN(ch('a'), 2);
+      clock += TTL * 10;
+      const caughtUp = await history.recover(ch('a'), 2);
+      expect(caughtUp).toEqual({ offset: 2, recovered: true, publications: [] });
+      const behind = await history.recover(ch('a'), 1);
+      expect(behind).toEqual({ offset: 2, recovered: false, publications: [] });
+      expect((await history.publish(ch('a'), 'next')).offset).toBe(3);
+      expect(offsets(await history.recover(ch('a'), 2))).toEqual([3]);
+    });
+
+    it('since equal to offset: recovered with nothing to replay', async () => {
+      await publishN(ch('a'), 2);
+      expect(await history.recover(ch('a'), 2)).toEqual({
+        offset: 2,
+        recovered: true,
+        publications: [],
+      });
+    });
+
+    it('since greater than offset: not recovered (unknown stream)', async () => {
+      await publishN(ch('a'), 2);
+      expect(await history.recover(ch('a'), 7)).toEqual({
+        offset: 2,
+        recovered: false,
+        publications: [],
+      });
+      expect(await history.recover(ch('none'), 1)).toEqual({
+        offset: 0,
+        recovered: false,
+        publications: [],
+      });
+    });
+
+    it('rejects a since that is not a non-negative integer', async () => {
+      await expect(history.recover(ch('a'), -1)).rejects.toThrow(RangeError);
+      await expect(history.recover(ch('a'), 1.5)).rejects.toThrow(RangeError);
+    });
+
+    it('keeps channels independent', async () => {
+      await publishN(ch('a'), 3);
+      await publishN(ch('b'), 1);
+      expect((await history.recover(ch('a'))).offset).toBe(3);
+      const b = await history.recover(ch('b'), 0);
+      expect(b.offset).toBe(1);
+      expect(b.publications.map((p) => p.channel)).toEqual([ch('b')]);
+      expect((await history.publish(ch('b'), 'x')).offset).toBe(2);
+    });
+  });
+}

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import type { Connection } from '../ws/connection';
+
+/** The connections of this instance, by id and by user. */
+@Injectable()
+export class ClientRegistry {
+  private readonly byId = new Map<string, Connection>();
+  private readonly byUser = new Map<string, Set<Connection>>();
+
+  add(conn: Connection): void {
+    this.byId.set(conn.id, conn);
+    let set = this.byUser.get(conn.userId);
+    if (!set) this.byUser.set(conn.userId, (set = new Set()));
+    set.add(conn);
+  }
+
+  /** Returns false when the connection was not (or no longer) registered. */
+  remove(conn: Connection): boolean {
+    if (!this.byId.delete(conn.id)) return false;
+    const set = this.byUser.get(conn.userId);
+    if (set) {
+      set.delete(conn);
+      if (set.size === 0) this.byUser.delete(conn.userId);
+    }
+    return true;
+  }
+
+  get(id: string): Connection | undefined {
+    return this.byId.get(id);
+  }
+
+  forUser(userId: string): ReadonlySet<Connection> {
+    return this.byUser.get(userId) ?? EMPTY;
+  }
+
+  all(): IterableIterator<Connection> {
+    return this.byId.values();
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}
+
+const EMPTY: ReadonlySet<Connection> = new Set();

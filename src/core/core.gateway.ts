@@ -1,0 +1,64 @@
+import { Inject } from '@nestjs/common';
+import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import { isAdmin } from '../auth/principal';
+import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { HubbubError } from '../protocol/errors';
+import type { Connection } from '../ws/connection';
+import { ConnectionQuota } from '../ws/connection-quota';
+import { Conn, HubbubGateway } from '../ws/decorators';
+import { BroadcastDto, RefreshDto } from './core.dto';
+import { PushService } from './push.service';
+import { SessionExpiryService } from './session-expiry.service';
+
+/** Events every connection has, whatever else it does: liveness, token refresh, stats, admin broadcast. */
+@HubbubGateway()
+export class CoreGateway {
+  private readonly startedAt = Date.now();
+
+  constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly verifier: TokenVerifier,
+    private readonly expiry: SessionExpiryService,
+    private readonly push: PushService,
+    private readonly quota: ConnectionQuota,
+  ) {}
+
+  @SubscribeMessage('ping')
+  ping(): { ts: number } {
+    return { ts: Date.now() };
+  }
+
+  @SubscribeMessage('auth.refresh')
+  async refresh(@Conn() conn: Connection, @MessageBody() body: RefreshDto): Promise<{ exp: number }> {
+    let principal;
+    try {
+      principal = await this.verifier.verify(body.token);
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw new HubbubError('forbidden', `Token refused: ${err.message}`);
+      throw err;
+    }
+    if (principal.userId !== conn.userId) {
+      throw new HubbubError('forbidden', 'Token is for another user');
+    }
+    conn.principal = principal;
+    this.expiry.track(conn);
+    return { exp: Math.floor(principal.expiresAt / 1000) };
+  }
+
+  @SubscribeMessage('server.stats')
+  async stats(): Promise<{ connections: number; uptimeSec: number; node: string }> {
+    return {
+      connections: await this.quota.totalConnections(),
+      uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
+      node: this.config.nodeId,
+    };
+  }
+
+  @SubscribeMessage('broadcast')
+  async broadcast(@Conn() conn: Connection, @MessageBody() body: BroadcastDto): Promise<object> {
+    if (!isAdmin(conn.principal)) throw new HubbubError('forbidden', 'Broadcast needs the admin role');
+    await this.push.toAll('broadcast', { data: body.data, from: conn.userId });
+    return {};
+  }
+}

@@ -1,0 +1,53 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { Broker } from '../broker/broker';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { DrainState } from '../core/drain-state.service';
+import { MessageStore } from '../store/message-store';
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly drain: DrainState,
+    private readonly store: MessageStore,
+    private readonly broker: Broker,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Get()
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: store (and Redis in cluster mode) answer, and the instance is not draining. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => {
+        const check = this.indicators.check('instance');
+        return this.drain.draining ? check.down({ message: 'draining' }) : check.up();
+      },
+      async () => {
+        const check = this.indicators.check('store');
+        try {
+          await this.store.ping();
+          return check.up();
+        } catch (err) {
+          return check.down({ message: err instanceof Error ? err.message : 'unreachable' });
+        }
+      },
+      ...(this.config.redisUrl
+        ? [
+            () => {
+              const check = this.indicators.check('redis');
+              return this.broker.isHealthy() ? check.up() : check.down({ message: 'unreachable' });
+            },
+          ]
+        : []),
+    ]);
+  }
+}

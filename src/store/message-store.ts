@@ -1,0 +1,54 @@
+/**
+ * Durable, per-room ordered message log. Two implementations:
+ * SqliteMessageStore (single node, file on disk) and PostgresMessageStore
+ * (shared by several server processes). Pick one with createMessageStore().
+ */
+
+/** A committed message. Optional fields are absent (not null) when unset. */
+export interface StoredMessage {
+  /** crypto.randomUUID() */
+  id: string;
+  room: string;
+  /** Per-room sequence number: 1, 2, 3, ... with no gaps and no duplicates. */
+  seq: number;
+  userId: string;
+  name?: string;
+  text: string;
+  /** ms since epoch, Date.now() at append. */
+  ts: number;
+  /** Client-chosen idempotency key, unique per (room, userId). */
+  clientMsgId?: string;
+}
+
+export interface NewMessage {
+  room: string;
+  userId: string;
+  name?: string;
+  text: string;
+  clientMsgId?: string;
+}
+
+export interface AppendResult {
+  message: StoredMessage;
+  /** true when (room, userId, clientMsgId) already existed; `message` is then the original. */
+  duplicate: boolean;
+}
+
+export interface HistoryQuery {
+  room: string;
+  before?: number;
+  after?: number;
+  limit: number;
+}
+
+export abstract class MessageStore {
+  /** Opens the store and runs pending versioned migrations. */
+  abstract init(): Promise<void>;
+  /** Resolves only after the message is durably committed. duplicate=true when (room,userId,clientMsgId) existed: returns the original. */
+  abstract append(msg: NewMessage): Promise<AppendResult>;
+  /** Ascending seq. before: newest `limit` with seq < before; after: oldest `limit` with seq > after; neither: newest `limit`. (both given: seq between them, oldest first, limit). */
+  abstract history(q: HistoryQuery): Promise<StoredMessage[]>;
+  abstract lastSeq(room: string): Promise<number>; // 0 for an empty room
+  abstract ping(): Promise<void>; // throws when the store does not answer (readiness probe)
+  abstract close(): Promise<void>; // flushes pending writes then closes
+}

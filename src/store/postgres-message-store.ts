@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { DatabaseError, Pool, type PoolClient } from 'pg';
+import {
+  type AppendResult,
+  type HistoryQuery,
+  MessageStore,
+  type NewMessage,
+  type StoredMessage,
+} from './message-store';
+import {
+  assertNewMessage,
+  buildHistoryQuery,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  rowToMessage,
+} from './sql-common';
+
+/** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
+export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'rooms and messages',
+    sql: `
+      CREATE TABLE rooms (
+        room     text PRIMARY KEY,
+        last_seq bigint NOT NULL
+      );
+      CREATE TABLE messages (
+        id            uuid PRIMARY KEY,
+        room          text NOT NULL,
+        seq           bigint NOT NULL,
+        user_id       text NOT NULL,
+        name          text,
+        text          text NOT NULL,
+        ts            bigint NOT NULL,
+        client_msg_id text,
+        CONSTRAINT messages_room_seq_key UNIQUE (room, seq),
+        CONSTRAINT messages_idempotency_key UNIQUE (room, user_id, client_msg_id)
+      );`,
+  },
+];
+
+/** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */
+const MIGRATION_LOCK_CLASS = 0x48554242;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Store shared by several server processes through PostgreSQL.
+ *
+ * Seq allocation: `INSERT INTO rooms ... ON CONFLICT DO UPDATE ... RETURNING`
+ * takes the room row lock, so writers of one room (in any process) serialise
+ * on it until COMMIT; the message insert happens in the same transaction, so a
+ * rolled-back append also rolls back its counter bump: seq stays gapless.
+ */
+export class PostgresMessageStore extends MessageStore {
+  private readonly pool: Pool;
+  private readonly schema?: string;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closing?: Promise<void>;
+
+  constructor(opts: { url: string; poolSize?: number; schema?: string }) {
+    super();
+    if (opts.schema !== undefined && !IDENTIFIER.test(opts.schema)) {
+      throw new Error(`PostgresMessageStore: invalid schema name ${JSON.stringify(opts.schema)}`);
+    }
+    this.schema = opts.schema;
+    // Force durable commits even if the server default is synchronous_commit=off.
+    const options = ['-c synchronous_commit=on'];
+    if (opts.schema) options.push(`-c search_path=${opts.schema}`);
+    this.pool = new Pool({
+      ...connectionWithOptions(opts.url, options.join(' ')),
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+    });
+    // An idle client dying (server restart, network) must not crash the process;
+    // the pool drops it and the next query reconnects or fails visibly.
+    this.pool.on('error', () => {});
+  }
+
+  override async init(): Promise<void> {
+    const c = await this.pool.connect();
+    let broken: unknown;
+    try {
+      // Session-level lock: concurrent instances starting together run migrations one at a time.
+      await c.query('SELECT pg_advisory_lock($1, hashtext($2))', [
+        MIGRATION_LOCK_CLASS,
+        this.schema ?? '',
+      ]);
+      try {
+        if (this.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+        await inTransaction(c, async () => {
+          await c.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+            version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+          const { rows } = await c.query<{ version: number }>(
+            'SELECT version FROM schema_migrations',
+          );
+          const done = new Set(rows.map((r) => r.version));
+          for (const m of POSTGRES_MIGRATIONS) {
+            if (done.has(m.version)) continue;
+            await c.query(m.sql);
+            await c.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+              m.version,
+              m.name,
+            ]);
+          }
+        });
+      } finally {
+        await c.query('SELECT pg_advisory_unlock($1, hashtext($2))', [
+          MIGRATION_LOCK_CLASS,
+          this.schema ?? '',
+        ]);
+      }
+    } catch (e) {
+      broken = e; // destroy the connection: also drops the advisory lock if unlock failed
+      throw e;
+    } finally {
+      c.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  override append(msg: NewMessage): Promise<AppendResult> {
+    if (this.closing) return Promise.reject(new Error('PostgresMessageStore: closed'));
+    try {
+      assertNewMessage(msg);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Tracked so close() can wait for acknowledged-in-progress writes.
+    const p = this.doAppend(msg);
+    this.inFlight.add(p);
+    const untrack = () => this.inFlight.delete(p);
+    p.then(untrack, untrack);
+    return p;
+  }
+
+  override async history(q: HistoryQuery): Promise<StoredMessage[]> {
+    const { sql, params, reverse } = buildHistoryQuery(q, (n) => `$${n}`);
+    const { rows } = await this.pool.query<MessageRow>(sql, params);
+    const out = rows.map(rowToMessage);
+    return reverse ? out.reverse() : out;
+  }
+
+  override async lastSeq(room: string): Promise<number> {
+    const { rows } = await this.pool.query<{ last_seq: string }>(
+      'SELECT last_seq FROM rooms WHERE room = $1',
+      [room],
+    );
+    return rows.length ? Number(rows[0].last_seq) : 0;
+  }
+
+  override async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  override close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.inFlight]);
+      await this.pool.end();
+    })();
+    return this.closing;
+  }
+
+  private async doAppend(msg: NewMessage): Promise<AppendResult> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      if (msg.clientMsgId !== undefined) {
+        const original = await findByClient(c, msg);
+        if (original) return { message: original, duplicate: true };
+      }
+      await c.query('BEGIN');
+      try {
+        const bump = await c.query<{ last_seq: string }>(
+          `INSERT INTO rooms (room, last_seq) VALUES ($1, 1)
+           ON CONFLICT (room) DO UPDATE SET last_seq = rooms.last_seq + 1 RETURNING last_seq`,
+          [msg.room],
+        );
+        const message: StoredMessage = {
+          id: randomUUID(),
+          room: msg.room,
+          seq: Number(bump.rows[0].last_seq),
+          userId: msg.userId,
+          text: msg.text,
+          ts: Date.now(),
+        };
+        if (msg.name !== undefined) message.name = msg.name;
+        if (msg.clientMsgId !== undefined) message.clientMsgId = msg.clientMsgId;
+        const ins = await c.query(
+          `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT ON CONSTRAINT messages_idempotency_key DO NOTHING`,
+          [
+            message.id,
+            message.room,
+            message.seq,
+            message.userId,
+            msg.name ?? null,
+            message.text,
+            message.ts,
+            msg.clientMsgId ?? null,
+          ],
+        );
+        if (ins.rowCount === 0) {
+          // Lost a race: a concurrent append with the same clientMsgId committed
+          // after our pre-check. Roll back (undoing our counter bump, so no gap)
+          // and return the winner's row.
+          await c.query('ROLLBACK');
+          const original = await findByClient(c, msg);
+          if (!original)
+            throw new Error('PostgresMessageStore: idempotency conflict but original not found');
+          return { message: original, duplicate: true };
+        }
+        await c.query('COMMIT');
+        return { message, duplicate: false };
+      } catch (e) {
+        await c.query('ROLLBACK').catch((re: Error) => (broken = re));
+        throw e;
+      }
+    } catch (e) {
+      // Anything but a server-reported SQL error may leave the connection in an
+      // unknown state: destroy it instead of returning it to the pool.
+      if (!broken && !(e instanceof DatabaseError)) broken = e as Error;
+      throw e;
+    } finally {
+      c.release(broken);
+    }
+  }
+}
+
+async function findByClient(c: PoolClient, msg: NewMessage): Promise<StoredMessage | undefined> {
+  const { rows } = await c.query<MessageRow>(
+    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = $1 AND user_id = $2 AND client_msg_id = $3`,
+    [msg.room, msg.userId, msg.clientMsgId],
+  );
+  return rows.length ? rowToMessage(rows[0]) : undefined;
+}
+
+async function inTransaction(c: PoolClient, fn: () => Promise<void>): Promise<void> {
+  await c.query('BEGIN');
+  try {
+    await fn();
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * pg lets an `options` parameter in the URL silently override the `options`
+ * config field, which would drop our search_path. So when the URL carries its
+ * own `options`, append ours to it in the URL instead (later -c settings win).
+ */
+function connectionWithOptions(
+  url: string,
+  options: string,
+): { connectionString: string; options?: string } {
+  try {
+    const u = new URL(url);
+    const existing = u.searchParams.get('options');
+    if (existing !== null) {
+      u.searchParams.set('options', `${existing} ${options}`);
+      return { connectionString: u.toString() };
+    }
+  } catch {
+    // not WHATWG-parseable (e.g. a socket path): leave the URL alone
+  }
+  return { connectionString: url, options };
+}

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import {
+  type AppendResult,
+  type HistoryQuery,
+  MessageStore,
+  type NewMessage,
+  type StoredMessage,
+} from './message-store';
+import {
+  assertNewMessage,
+  buildHistoryQuery,
+  MESSAGE_COLUMNS,
+  type MessageRow,
+  rowToMessage,
+} from './sql-common';
+
+/** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
+export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'rooms and messages',
+    sql: `
+      CREATE TABLE rooms (
+        room     TEXT PRIMARY KEY,
+        last_seq INTEGER NOT NULL
+      );
+      CREATE TABLE messages (
+        id            TEXT NOT NULL UNIQUE,
+        room          TEXT NOT NULL,
+        seq           INTEGER NOT NULL,
+        user_id       TEXT NOT NULL,
+        name          TEXT,
+        text          TEXT NOT NULL,
+        ts            INTEGER NOT NULL,
+        client_msg_id TEXT,
+        UNIQUE (room, seq),                    -- also serves history() range scans
+        UNIQUE (room, user_id, client_msg_id)  -- idempotency; NULL client ids never collide
+      );`,
+  },
+];
+
+interface Pending {
+  msg: NewMessage;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Single-node store on a SQLite file (node:sqlite, synchronous API).
+ *
+ * Durability: WAL + synchronous=FULL fsyncs the WAL on every COMMIT, so an
+ * acknowledged append survives a process crash and a power loss.
+ *
+ * Group commit: an fsync costs ~ms and DatabaseSync blocks the event loop for
+ * it, so appends are queued and everything queued during one event-loop turn
+ * is written by a setImmediate callback in ONE transaction (one fsync); each
+ * promise settles only after that COMMIT returns.
+ */
+export class SqliteMessageStore extends MessageStore {
+  private db?: DatabaseSync;
+  private stmt!: {
+    findByClient: StatementSync;
+    bumpSeq: StatementSync;
+    insert: StatementSync;
+    lastSeq: StatementSync;
+    ping: StatementSync;
+  };
+  /** history() has four SQL shapes; prepare each once. */
+  private readonly historyStmts = new Map<string, StatementSync>();
+  private queue: Pending[] = [];
+  private flushScheduled?: NodeJS.Immediate;
+  private closed = false;
+
+  constructor(private readonly opts: { path: string }) {
+    super();
+  }
+
+  override async init(): Promise<void> {
+    if (this.closed) throw new Error('SqliteMessageStore: closed');
+    if (this.db) return;
+    if (this.opts.path !== ':memory:') mkdirSync(dirname(this.opts.path), { recursive: true });
+    const db = new DatabaseSync(this.opts.path);
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = FULL');
+      db.exec('PRAGMA busy_timeout = 5000'); // another process may hold the write lock briefly
+      migrate(db);
+      this.stmt = {
+        findByClient: db.prepare(
+          `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ?`,
+        ),
+        // Counter row bumped inside the batch transaction => seq is gapless and unique.
+        bumpSeq: db.prepare(
+          `INSERT INTO rooms (room, last_seq) VALUES (?, 1)
+           ON CONFLICT (room) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
+        ),
+        insert: db.prepare(
+          `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
+        ping: db.prepare('SELECT 1'),
+      };
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    this.db = db;
+  }
+
+  override append(msg: NewMessage): Promise<AppendResult> {
+    if (!this.db || this.closed) {
+      return Promise.reject(new Error('SqliteMessageStore: not open'));
+    }
+    try {
+      assertNewMessage(msg);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ msg, resolve, reject });
+      this.flushScheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  override async history(q: HistoryQuery): Promise<StoredMessage[]> {
+    const { sql, params, reverse } = buildHistoryQuery(q, () => '?');
+    const db = this.open();
+    let stmt = this.historyStmts.get(sql);
+    if (!stmt) this.historyStmts.set(sql, (stmt = db.prepare(sql)));
+    const rows = stmt.all(...(params as (string | number)[])) as unknown as MessageRow[];
+    const out = rows.map(rowToMessage);
+    return reverse ? out.reverse() : out;
+  }
+
+  override async lastSeq(room: string): Promise<number> {
+    this.open();
+    const row = this.stmt.lastSeq.get(room) as { last_seq: number } | undefined;
+    return row ? Number(row.last_seq) : 0;
+  }
+
+  override async ping(): Promise<void> {
+    this.open();
+    this.stmt.ping.get();
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushScheduled) {
+      clearImmediate(this.flushScheduled);
+      this.flush(); // pending appends are committed (and resolved) before closing
+    }
+    this.db?.close();
+    this.db = undefined;
+  }
+
+  private open(): DatabaseSync {
+    if (!this.db) throw new Error('SqliteMessageStore: not open');
+    return this.db;
+  }
+
+  /** Writes the whole queue in one transaction; all-or-nothing. */
+  private flush(): void {
+    this.flushScheduled = undefined;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const db = this.open();
+    let results: AppendResult[];
+    try {
+      results = transaction(db, () => batch.map((p) => this.write(p.msg)));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(results[i]));
+  }
+
+  /** One append inside the open batch transaction. */
+  private write(msg: NewMessage): AppendResult {
+    if (msg.clientMsgId !== undefined) {
+      // Also sees rows written earlier in this (uncommitted) batch: in-batch duplicates are caught.
+      const row = this.stmt.findByClient.get(msg.room, msg.userId, msg.clientMsgId);
+      if (row) return { message: rowToMessage(row as unknown as MessageRow), duplicate: true };
+    }
+    const { last_seq } = this.stmt.bumpSeq.get(msg.room) as { last_seq: number };
+    const message: StoredMessage = {
+      id: randomUUID(),
+      room: msg.room,
+      seq: Number(last_seq),
+      userId: msg.userId,
+      text: msg.text,
+      ts: Date.now(),
+    };
+    if (msg.name !== undefined) message.name = msg.name;
+    if (msg.clientMsgId !== undefined) message.clientMsgId = msg.clientMsgId;
+    this.stmt.insert.run(
+      message.id,
+      message.room,
+      message.seq,
+      message.userId,
+      msg.name ?? null,
+      message.text,
+      message.ts,
+      msg.clientMsgId ?? null,
+    );
+    return { message, duplicate: false };
+  }
+}
+
+/** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */
+function transaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const r = fn();
+    db.exec('COMMIT');
+    return r;
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
+/** Applies pending SQLITE_MIGRATIONS in one transaction, recording each in schema_migrations. */
+function migrate(db: DatabaseSync): void {
+  transaction(db, () => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const done = new Set(
+      db
+        .prepare('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => Number(r.version)),
+    );
+    const record = db.prepare(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+    );
+    for (const m of SQLITE_MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, Date.now());
+    }
+  });
+}

@@ -1,0 +1,68 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { Principal } from '../auth/principal';
+
+/**
+ * Everything the server keeps about one open socket. Handlers receive it through `@Conn()`.
+ * Fields are public and plain on purpose: this object is touched on every frame, so no getters or maps where a
+ * field will do.
+ */
+export class Connection {
+  /** Rooms this connection has joined. */
+  readonly rooms = new Set<string>();
+  /** Channels this connection is subscribed to. */
+  readonly channels = new Set<string>();
+  /** Event name to the Nest handler bound to this connection, filled once per gateway at connect. */
+  readonly routes = new Map<string, (data: unknown, event: string) => unknown>();
+
+  /** Set by any inbound traffic or pong; cleared by each heartbeat sweep. */
+  alive = true;
+  closed = false;
+  /** Presence status chosen by the user on this connection. */
+  status: 'online' | 'away' | 'busy' = 'online';
+
+  // Token bucket for client messages (see RateLimiter).
+  tokens: number;
+  lastRefill: number;
+  refusedCount = 0;
+  refusedWindowStart = 0;
+
+  /** Frames queued in this event-loop turn, written together by the OutboundWriter. */
+  pending: Buffer[] | null = null;
+  pendingBytes = 0;
+
+  readonly connectedAt = Date.now();
+  /** The raw TCP socket under the WebSocket; pre-framed pushes are written here directly. */
+  readonly socket: Socket;
+
+  constructor(
+    readonly id: string,
+    readonly ws: WebSocket,
+    public principal: Principal,
+    burst: number,
+  ) {
+    this.tokens = burst;
+    this.lastRefill = Date.now();
+    // `ws` keeps the TCP socket in a private field and offers no accessor; every frame we build is unmasked and
+    // permessage-deflate is off, so writing finished frames here is exactly what ws's own Sender would do.
+    this.socket = (ws as unknown as { _socket: Socket })._socket;
+  }
+
+  get userId(): string {
+    return this.principal.userId;
+  }
+
+  subscriptionCount(): number {
+    return this.rooms.size + this.channels.size;
+  }
+}
+
+const CONNECTION = Symbol('hubbub.connection');
+
+export function attachConnection(ws: WebSocket, conn: Connection): void {
+  (ws as unknown as Record<symbol, Connection>)[CONNECTION] = conn;
+}
+
+export function connectionOf(ws: unknown): Connection | undefined {
+  return (ws as Record<symbol, Connection | undefined> | undefined)?.[CONNECTION];
+}

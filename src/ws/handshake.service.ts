@@ -1,0 +1,41 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { HandshakeAuthenticator, HandshakeRejection } from '../auth/handshake-authenticator';
+import type { Principal } from '../auth/principal';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { DrainState } from '../core/drain-state.service';
+import { ConnectionQuota } from './connection-quota';
+
+/**
+ * Decides, from the HTTP upgrade request alone, whether a socket may exist: not draining, an allowed browser
+ * origin, a valid token (through the replaceable HandshakeAuthenticator), and a free per-user connection slot.
+ */
+@Injectable()
+export class HandshakeService {
+  constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly authenticator: HandshakeAuthenticator,
+    private readonly quota: ConnectionQuota,
+    private readonly drain: DrainState,
+  ) {}
+
+  /** Resolves with the principal holding an acquired quota slot, or throws a HandshakeRejection. */
+  async admit(request: IncomingMessage): Promise<Principal> {
+    if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
+    const origin = request.headers.origin;
+    // Non-browser clients send no Origin; browsers always do, and that is what cross-site hijacking needs.
+    if (origin !== undefined && this.config.allowedOrigins && !this.config.allowedOrigins.has(origin)) {
+      throw new HandshakeRejection(403, 'origin not allowed');
+    }
+    const principal = await this.authenticator.authenticate(request);
+    if (principal.expiresAt <= Date.now()) throw new HandshakeRejection(401, 'token expired');
+    if (!(await this.quota.acquire(principal.userId, this.config.maxConnectionsPerUser))) {
+      throw new HandshakeRejection(429, 'too many connections for this user');
+    }
+    return principal;
+  }
+
+  release(principal: Principal): Promise<void> {
+    return this.quota.release(principal.userId);
+  }
+}

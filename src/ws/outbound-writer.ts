@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import type { Connection } from './connection';
+
+/**
+ * Coalesces every frame bound for one socket within an event-loop turn into a single corked write (one writev
+ * syscall instead of one per frame) and enforces the slow-consumer bound. One instance serves all connections.
+ */
+@Injectable()
+export class OutboundWriter {
+  private dirty: Connection[] = [];
+  private scheduled = false;
+  private maxBufferedBytes = Number.POSITIVE_INFINITY;
+  private onOverflow: (conn: Connection) => void = () => undefined;
+  /** Frames handed to sockets, for metrics. */
+  framesSent = 0;
+
+  configure(maxBufferedBytes: number, onOverflow: (conn: Connection) => void): void {
+    this.maxBufferedBytes = maxBufferedBytes;
+    this.onOverflow = onOverflow;
+  }
+
+  /** Queues a finished frame. The same Buffer may be queued to many connections: it is never copied. */
+  write(conn: Connection, frame: Buffer): void {
+    if (conn.closed) return;
+    if (conn.socket.writableLength + conn.pendingBytes + frame.length > this.maxBufferedBytes) {
+      this.onOverflow(conn);
+      return;
+    }
+    if (conn.pending === null) {
+      conn.pending = [frame];
+      this.dirty.push(conn);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flushAll);
+      }
+    } else {
+      conn.pending.push(frame);
+    }
+    conn.pendingBytes += frame.length;
+  }
+
+  /** Writes what is queued for one connection now (before a close frame, say). */
+  flush(conn: Connection): void {
+    const frames = conn.pending;
+    if (frames === null) return;
+    conn.pending = null;
+    conn.pendingBytes = 0;
+    const socket = conn.socket;
+    if (conn.closed || socket.destroyed) return;
+    this.framesSent += frames.length;
+    if (frames.length === 1) {
+      socket.write(frames[0]);
+      return;
+    }
+    socket.cork();
+    for (const frame of frames) socket.write(frame);
+    socket.uncork();
+  }
+
+  private readonly flushAll = (): void => {
+    this.scheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    for (const conn of dirty) this.flush(conn);
+  };
+
+  /** Sends what is queued, then the close frame; nothing more is written to this connection. */
+  close(conn: Connection, code: number, reason: string): void {
+    if (conn.closed) return;
+    this.flush(conn);
+    conn.closed = true;
+    conn.ws.close(code, reason);
+  }
+}

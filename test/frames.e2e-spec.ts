@@ -1,0 +1,32 @@
+import { startServer, type TestServer } from './support/server';
+import { TestClient } from './support/ws-client';
+
+describe('frames', () => {
+  let server: TestServer;
+  let client: TestClient;
+
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+  beforeEach(async () => {
+    client = await TestClient.connect(server.wsUrl, await server.token('alice'));
+  });
+  afterEach(async () => {
+    await client.close();
+  });
+
+  it('answers ping with pong carrying the same id', async () => {
+    const reply = await client.request('ping');
+    expect(reply).toEqual({ event: 'pong', id: 1, data: { ts: expect.any(Number) } });
+  });
+
+  it('answers a DTO violation with validation_failed and field details', async () => {
+    const reply = await client.request('auth.refresh', { token: 5 });
+    expect(reply.event).toBe('error');
+    expect(reply.data.code).toBe('validation_failed');
+    expect(reply.data.details).toEqual([{ field: 'token', errors: expect.arrayContaining([expect.any(String)]) }]);
+  });
+});
