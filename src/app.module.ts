@@ -1,5 +1,16 @@
 import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ApiController } from './api/api.controller';
+import { ChannelsGateway } from './channels/channels.gateway';
+import { ChannelsService } from './channels/channels.service';
+import { ChannelHistory, MemoryChannelHistory } from './channels/history/channel-history';
+import { ChatGateway } from './chat/chat.gateway';
+import { ChatService } from './chat/chat.service';
+import { DisconnectService } from './core/disconnect.service';
+import { PresenceGateway } from './presence/presence.gateway';
+import { PresenceService } from './presence/presence.service';
+import { MemoryPresenceStore, PresenceStore } from './presence/store/presence-store';
+import { RoomService } from './rooms/room.service';
 import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handshake-authenticator';
 import { TokenVerifier } from './auth/token-verifier';
 import { Broker } from './broker/broker';
@@ -44,7 +55,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule],
-      controllers: [HealthController, MetricsController, DevTokenController],
+      controllers: [HealthController, MetricsController, DevTokenController, ApiController],
       providers: [
         { provide: HUBBUB_CONFIG, useValue: config },
         {
@@ -57,6 +68,15 @@ export class AppModule {
         },
         { provide: Broker, useFactory: () => new MemoryBroker() },
         { provide: ConnectionQuota, useClass: MemoryConnectionQuota },
+        { provide: PresenceStore, useFactory: () => new MemoryPresenceStore() },
+        {
+          provide: ChannelHistory,
+          useFactory: () =>
+            new MemoryChannelHistory({
+              size: config.channelHistorySize,
+              ttlMs: Math.max(1, config.channelHistoryTtlMs),
+            }),
+        },
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         StoreLifecycle,
         TokenVerifier,
@@ -71,7 +91,15 @@ export class AppModule {
         HeartbeatService,
         SessionExpiryService,
         ShutdownService,
+        DisconnectService,
+        RoomService,
+        PresenceService,
+        ChatService,
+        ChannelsService,
         CoreGateway,
+        ChatGateway,
+        ChannelsGateway,
+        PresenceGateway,
       ],
       exports: [HUBBUB_CONFIG, PushService, ClientRegistry, ConnectionEvents, MessageStore],
     };

@@ -50,8 +50,8 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Every connection of a user, on every instance. */
-  toUser(userId: string, event: string, data: unknown): Promise<void> {
-    return this.publish(`user:${userId}`, event, data);
+  toUser(userId: string, event: string, data: unknown, except?: Connection): Promise<void> {
+    return this.publish(`user:${userId}`, event, data, except);
   }
 
   toAll(event: string, data: unknown): Promise<void> {

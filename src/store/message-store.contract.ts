@@ -56,16 +56,18 @@ export function describeMessageStore(
       const before = Date.now();
       const { message, duplicate } = await store.append(msg(room));
       expect(duplicate).toBe(false);
+      expect(message.id).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
       expect(message).toEqual({
-        id: expect.stringMatching(
-          /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-        ),
+        id: message.id,
         room,
         seq: 1,
         userId: 'u1',
         text: 'hello',
-        ts: expect.any(Number),
+        ts: message.ts,
       });
+      expect(typeof message.ts).toBe('number');
       expect(message.ts).toBeGreaterThanOrEqual(before);
       expect(message.ts).toBeLessThanOrEqual(Date.now());
       expect('name' in message).toBe(false);

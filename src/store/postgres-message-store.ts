@@ -119,14 +119,14 @@ export class PostgresMessageStore extends MessageStore {
   }
 
   override append(msg: NewMessage): Promise<AppendResult> {
-    if (this.closing) return Promise.reject(new Error('PostgresMessageStore: closed'));
-    try {
+    // The async IIFE runs synchronously up to doAppend's first await, so the
+    // closing check and tracking happen at call time; throws become rejections.
+    const p = (async () => {
+      if (this.closing) throw new Error('PostgresMessageStore: closed');
       assertNewMessage(msg);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    // Tracked so close() can wait for acknowledged-in-progress writes.
-    const p = this.doAppend(msg);
+      return this.doAppend(msg);
+    })();
+    // Tracked so close() can wait for writes already under way.
     this.inFlight.add(p);
     const untrack = () => this.inFlight.delete(p);
     p.then(untrack, untrack);

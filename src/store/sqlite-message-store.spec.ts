@@ -15,7 +15,7 @@ describeMessageStore('SqliteMessageStore', () => {
   const { dir, path } = tempDbPath();
   return {
     open: () => new SqliteMessageStore({ path }),
-    destroy: async () => rmSync(dir, { recursive: true, force: true }),
+    destroy: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   };
 });
 

@@ -78,7 +78,14 @@ export class SqliteMessageStore extends MessageStore {
     super();
   }
 
-  override async init(): Promise<void> {
+  // node:sqlite is synchronous; `settle` turns the sync work (and its throws)
+  // into the Promise the MessageStore contract expects.
+
+  override init(): Promise<void> {
+    return settle(() => this.initSync());
+  }
+
+  private initSync(): void {
     if (this.closed) throw new Error('SqliteMessageStore: closed');
     if (this.db) return;
     if (this.opts.path !== ':memory:') mkdirSync(dirname(this.opts.path), { recursive: true });
@@ -111,21 +118,19 @@ export class SqliteMessageStore extends MessageStore {
   }
 
   override append(msg: NewMessage): Promise<AppendResult> {
-    if (!this.db || this.closed) {
-      return Promise.reject(new Error('SqliteMessageStore: not open'));
-    }
-    try {
-      assertNewMessage(msg);
-    } catch (e) {
-      return Promise.reject(e);
-    }
     return new Promise<AppendResult>((resolve, reject) => {
+      this.open();
+      assertNewMessage(msg); // a throw here rejects only this append
       this.queue.push({ msg, resolve, reject });
       this.flushScheduled ??= setImmediate(() => this.flush());
     });
   }
 
-  override async history(q: HistoryQuery): Promise<StoredMessage[]> {
+  override history(q: HistoryQuery): Promise<StoredMessage[]> {
+    return settle(() => this.historySync(q));
+  }
+
+  private historySync(q: HistoryQuery): StoredMessage[] {
     const { sql, params, reverse } = buildHistoryQuery(q, () => '?');
     const db = this.open();
     let stmt = this.historyStmts.get(sql);
@@ -135,30 +140,38 @@ export class SqliteMessageStore extends MessageStore {
     return reverse ? out.reverse() : out;
   }
 
-  override async lastSeq(room: string): Promise<number> {
-    this.open();
-    const row = this.stmt.lastSeq.get(room) as { last_seq: number } | undefined;
-    return row ? Number(row.last_seq) : 0;
+  override lastSeq(room: string): Promise<number> {
+    return settle(() => {
+      this.open();
+      const row = this.stmt.lastSeq.get(room) as { last_seq: number } | undefined;
+      return row ? Number(row.last_seq) : 0;
+    });
   }
 
-  override async ping(): Promise<void> {
-    this.open();
-    this.stmt.ping.get();
+  override ping(): Promise<void> {
+    return settle(() => {
+      this.open();
+      this.stmt.ping.get();
+    });
   }
 
-  override async close(): Promise<void> {
+  override close(): Promise<void> {
+    return settle(() => this.closeSync());
+  }
+
+  private closeSync(): void {
     if (this.closed) return;
-    this.closed = true;
     if (this.flushScheduled) {
       clearImmediate(this.flushScheduled);
       this.flush(); // pending appends are committed (and resolved) before closing
     }
+    this.closed = true;
     this.db?.close();
     this.db = undefined;
   }
 
   private open(): DatabaseSync {
-    if (!this.db) throw new Error('SqliteMessageStore: not open');
+    if (!this.db || this.closed) throw new Error('SqliteMessageStore: not open');
     return this.db;
   }
 
@@ -168,10 +181,9 @@ export class SqliteMessageStore extends MessageStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const db = this.open();
     let results: AppendResult[];
     try {
-      results = transaction(db, () => batch.map((p) => this.write(p.msg)));
+      results = transaction(this.open(), () => batch.map((p) => this.write(p.msg)));
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -209,6 +221,11 @@ export class SqliteMessageStore extends MessageStore {
     );
     return { message, duplicate: false };
   }
+}
+
+/** Runs fn now; resolves with its result or rejects with what it throws. */
+function settle<T>(fn: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(fn()));
 }
 
 /** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */

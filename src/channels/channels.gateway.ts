@@ -1,0 +1,31 @@
+import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import type { Connection } from '../ws/connection';
+import { Conn, HubbubGateway } from '../ws/decorators';
+import { ChannelDto, PublishDto, SubscribeDto } from './channels.dto';
+import { ChannelsService } from './channels.service';
+import type { Recovery } from './history/channel-history';
+
+@HubbubGateway()
+export class ChannelsGateway {
+  constructor(private readonly channels: ChannelsService) {}
+
+  @SubscribeMessage('channel.subscribe')
+  subscribe(
+    @Conn() conn: Connection,
+    @MessageBody() { channel, since }: SubscribeDto,
+  ): Promise<Recovery & { channel: string }> {
+    return this.channels.subscribe(conn, channel, since);
+  }
+
+  @SubscribeMessage('channel.unsubscribe')
+  unsubscribe(@Conn() conn: Connection, @MessageBody() { channel }: ChannelDto): { channel: string } {
+    this.channels.unsubscribe(conn, channel);
+    return { channel };
+  }
+
+  @SubscribeMessage('channel.publish')
+  async publish(@Conn() conn: Connection, @MessageBody() { channel, data }: PublishDto): Promise<{ offset: number }> {
+    const publication = await this.channels.publish(channel, data, conn);
+    return { offset: publication.offset };
+  }
+}

@@ -1,0 +1,58 @@
+import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import type { StoredMessage } from '../store/message-store';
+import type { Connection } from '../ws/connection';
+import { Conn, HubbubGateway } from '../ws/decorators';
+import { DmDto, HistoryDto, JoinDto, ReadDto, RoomDto, SendDto, TypingDto } from './chat.dto';
+import { ChatService, type JoinResult } from './chat.service';
+
+@HubbubGateway()
+export class ChatGateway {
+  constructor(private readonly chat: ChatService) {}
+
+  @SubscribeMessage('chat.join')
+  join(@Conn() conn: Connection, @MessageBody() { room, since }: JoinDto): Promise<JoinResult> {
+    return this.chat.join(conn, room, since);
+  }
+
+  @SubscribeMessage('chat.leave')
+  async leave(@Conn() conn: Connection, @MessageBody() { room }: RoomDto): Promise<{ room: string }> {
+    await this.chat.leave(conn, room);
+    return { room };
+  }
+
+  @SubscribeMessage('chat.send')
+  async send(
+    @Conn() conn: Connection,
+    @MessageBody() { room, text, clientMsgId }: SendDto,
+  ): Promise<{ message: StoredMessage }> {
+    return { message: await this.chat.send(conn, room, text, clientMsgId) };
+  }
+
+  @SubscribeMessage('chat.history')
+  async history(
+    @Conn() conn: Connection,
+    @MessageBody() query: HistoryDto,
+  ): Promise<{ room: string; messages: StoredMessage[] }> {
+    return { room: query.room, messages: await this.chat.history(conn, query) };
+  }
+
+  @SubscribeMessage('chat.typing')
+  async typing(@Conn() conn: Connection, @MessageBody() { room, typing }: TypingDto): Promise<object> {
+    await this.chat.typing(conn, room, typing);
+    return {};
+  }
+
+  @SubscribeMessage('chat.dm')
+  async dm(
+    @Conn() conn: Connection,
+    @MessageBody() { to, text, clientMsgId }: DmDto,
+  ): Promise<{ message: StoredMessage }> {
+    return { message: await this.chat.dm(conn, to, text, clientMsgId) };
+  }
+
+  @SubscribeMessage('chat.read')
+  async read(@Conn() conn: Connection, @MessageBody() { room, seq }: ReadDto): Promise<object> {
+    await this.chat.read(conn, room, seq);
+    return {};
+  }
+}

@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { CloseCode } from '../protocol/errors';
+import { OutboundWriter } from '../ws/outbound-writer';
+import { ClientRegistry } from './client-registry.service';
+import { PushService } from './push.service';
+
+/** Closes every connection of a user with 4403, on every instance (a cluster command through the broker). */
+@Injectable()
+export class DisconnectService {
+  constructor(
+    private readonly push: PushService,
+    private readonly registry: ClientRegistry,
+    private readonly writer: OutboundWriter,
+  ) {
+    push.onCommand('disconnect', (userId) => this.disconnectLocal(userId));
+  }
+
+  disconnectUser(userId: string): Promise<void> {
+    return this.push.command('disconnect', userId);
+  }
+
+  private disconnectLocal(userId: string): void {
+    for (const conn of [...this.registry.forUser(userId)]) {
+      this.writer.close(conn, CloseCode.Disconnected, 'disconnected by the server');
+    }
+  }
+}
