@@ -3,18 +3,15 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ApiController } from './api/api.controller';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
-import { ChannelHistory, MemoryChannelHistory } from './channels/history/channel-history';
+import { stateProviders } from './cluster/cluster.providers';
 import { ChatGateway } from './chat/chat.gateway';
 import { ChatService } from './chat/chat.service';
 import { DisconnectService } from './core/disconnect.service';
 import { PresenceGateway } from './presence/presence.gateway';
 import { PresenceService } from './presence/presence.service';
-import { MemoryPresenceStore, PresenceStore } from './presence/store/presence-store';
 import { RoomService } from './rooms/room.service';
 import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handshake-authenticator';
 import { TokenVerifier } from './auth/token-verifier';
-import { Broker } from './broker/broker';
-import { MemoryBroker } from './broker/memory-broker';
 import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
 import { ClientRegistry } from './core/client-registry.service';
 import { ConnectionEvents } from './core/connection-events';
@@ -31,7 +28,6 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { createMessageStore } from './store/create-message-store';
 import { MessageStore } from './store/message-store';
-import { ConnectionQuota, MemoryConnectionQuota } from './ws/connection-quota';
 import { HandshakeService } from './ws/handshake.service';
 import { OutboundWriter } from './ws/outbound-writer';
 
@@ -66,17 +62,7 @@ export class AppModule {
             return store;
           },
         },
-        { provide: Broker, useFactory: () => new MemoryBroker() },
-        { provide: ConnectionQuota, useClass: MemoryConnectionQuota },
-        { provide: PresenceStore, useFactory: () => new MemoryPresenceStore() },
-        {
-          provide: ChannelHistory,
-          useFactory: () =>
-            new MemoryChannelHistory({
-              size: config.channelHistorySize,
-              ttlMs: Math.max(1, config.channelHistoryTtlMs),
-            }),
-        },
+        ...stateProviders(config),
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         StoreLifecycle,
         TokenVerifier,

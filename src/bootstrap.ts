@@ -2,6 +2,7 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import type { HubbubConfig } from './config/config';
+import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './core/shutdown.service';
 import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
 
@@ -11,7 +12,7 @@ export async function createServer(
   options: { logger?: false | ('error' | 'warn' | 'log' | 'debug' | 'verbose')[] } = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config), {
-    logger: options.logger ?? levelsFor(config.logLevel),
+    logger: options.logger ?? new PinoLogger(config.logLevel, config.nodeId),
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
   await app.listen(config.port, config.host);
@@ -49,22 +50,4 @@ export function installShutdown(app: INestApplication, config: HubbubConfig): vo
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-}
-
-function levelsFor(level: string): false | ('error' | 'warn' | 'log' | 'debug' | 'verbose')[] {
-  switch (level) {
-    case 'silent':
-      return false;
-    case 'fatal':
-    case 'error':
-      return ['error'];
-    case 'warn':
-      return ['error', 'warn'];
-    case 'debug':
-      return ['error', 'warn', 'log', 'debug'];
-    case 'trace':
-      return ['error', 'warn', 'log', 'debug', 'verbose'];
-    default:
-      return ['error', 'warn', 'log'];
-  }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Broker } from '../broker/broker';
 import type { Connection } from '../ws/connection';
 
 /** The connections of this instance, by id and by user. */
@@ -7,10 +8,16 @@ export class ClientRegistry {
   private readonly byId = new Map<string, Connection>();
   private readonly byUser = new Map<string, Set<Connection>>();
 
+  /** The broker routes `user:<id>` pushes to the instances that hold that user's connections. */
+  constructor(private readonly broker: Broker) {}
+
   add(conn: Connection): void {
     this.byId.set(conn.id, conn);
     let set = this.byUser.get(conn.userId);
-    if (!set) this.byUser.set(conn.userId, (set = new Set()));
+    if (!set) {
+      this.byUser.set(conn.userId, (set = new Set()));
+      this.broker.interest(`user:${conn.userId}`, true);
+    }
     set.add(conn);
   }
 
@@ -20,9 +27,16 @@ export class ClientRegistry {
     const set = this.byUser.get(conn.userId);
     if (set) {
       set.delete(conn);
-      if (set.size === 0) this.byUser.delete(conn.userId);
+      if (set.size === 0) {
+        this.byUser.delete(conn.userId);
+        this.broker.interest(`user:${conn.userId}`, false);
+      }
     }
     return true;
+  }
+
+  users(): IterableIterator<[string, ReadonlySet<Connection>]> {
+    return this.byUser.entries();
   }
 
   get(id: string): Connection | undefined {

@@ -55,6 +55,7 @@ export class PresenceService {
   }
 
   async setStatus(conn: Connection, status: PresenceStatus): Promise<void> {
+    conn.status = status;
     const rooms = await this.store.setStatus(conn.userId, status);
     await Promise.all(
       rooms.map(async (room) => {
@@ -76,6 +77,16 @@ export class PresenceService {
       } catch (err) {
         this.logger.warn(`presence.leave for ${room} not pushed: ${String(err)}`);
       }
+    }
+  }
+
+  /** Writes the presence of local connections again (after the shared store lost it). Idempotent. */
+  async resync(conns: Iterable<Connection>): Promise<void> {
+    for (const conn of conns) {
+      if (conn.closed) continue;
+      await this.store.connect(this.ref(conn));
+      for (const room of conn.rooms) await this.store.join(room, this.ref(conn));
+      if (conn.status !== 'online') await this.store.setStatus(conn.userId, conn.status);
     }
   }
 

@@ -14,6 +14,16 @@ import {
   type MessageRow,
   rowToMessage,
 } from './sql-common';
+import {
+  type ClaimedWebhook,
+  compareClaimed,
+  type OutboxOptions,
+  type OutboxRow,
+  outboxValues,
+  rowToClaimed,
+  type WebhookEvent,
+  type WebhookOutbox,
+} from './webhook-outbox';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -38,6 +48,21 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
         CONSTRAINT messages_idempotency_key UNIQUE (room, user_id, client_msg_id)
       );`,
   },
+  {
+    version: 2,
+    name: 'webhook outbox',
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id              uuid PRIMARY KEY,
+        type            text NOT NULL,
+        payload         text NOT NULL,     -- JSON of the event's data, kept byte for byte
+        ts              bigint NOT NULL,
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint NOT NULL,
+        lease_until     bigint             -- a dispatcher holds it until then; delivered rows are deleted
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
+  },
 ];
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */
@@ -51,15 +76,21 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * takes the room row lock, so writers of one room (in any process) serialise
  * on it until COMMIT; the message insert happens in the same transaction, so a
  * rolled-back append also rolls back its counter bump: seq stays gapless.
+ *
+ * Webhooks: with `outbox: true` the `message.created` event is inserted into webhook_outbox in the same
+ * transaction as its message. Claims lock rows with FOR UPDATE SKIP LOCKED, so instances sharing the
+ * database never hand the same event to two dispatchers at once.
  */
-export class PostgresMessageStore extends MessageStore {
+export class PostgresMessageStore extends MessageStore implements WebhookOutbox {
   private readonly pool: Pool;
   private readonly schema?: string;
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing?: Promise<void>;
+  private readonly outbox: boolean;
 
-  constructor(opts: { url: string; poolSize?: number; schema?: string }) {
+  constructor(opts: { url: string; poolSize?: number; schema?: string } & OutboxOptions) {
     super();
+    this.outbox = opts.outbox ?? false;
     if (opts.schema !== undefined && !IDENTIFIER.test(opts.schema)) {
       throw new Error(`PostgresMessageStore: invalid schema name ${JSON.stringify(opts.schema)}`);
     }
@@ -119,14 +150,68 @@ export class PostgresMessageStore extends MessageStore {
   }
 
   override append(msg: NewMessage): Promise<AppendResult> {
-    // The async IIFE runs synchronously up to doAppend's first await, so the
-    // closing check and tracking happen at call time; throws become rejections.
-    const p = (async () => {
-      if (this.closing) throw new Error('PostgresMessageStore: closed');
+    return this.write(async () => {
       assertNewMessage(msg);
       return this.doAppend(msg);
+    });
+  }
+
+  enqueue(events: WebhookEvent[]): Promise<void> {
+    return this.write(async () => {
+      const rows = events.map(outboxValues);
+      if (rows.length === 0) return;
+      const params = rows.flat();
+      const values = rows.map((_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}, $${i * 4 + 4})`);
+      // One statement: all events or none.
+      await this.pool.query(
+        `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ${values.join(', ')}`,
+        params,
+      );
+    });
+  }
+
+  claimWebhooks(limit: number, leaseMs: number): Promise<ClaimedWebhook[]> {
+    return this.write(async () => {
+      const now = Date.now();
+      // SKIP LOCKED: a concurrent claim passes over rows another transaction is leasing right now, and
+      // once that commits their lease_until excludes them; so no event is handed out twice at once.
+      const { rows } = await this.pool.query<OutboxRow>(
+        `UPDATE webhook_outbox SET attempts = attempts + 1, lease_until = $2
+         WHERE id IN (SELECT id FROM webhook_outbox
+                      WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
+                      ORDER BY next_attempt_at, ts, id LIMIT $3
+                      FOR UPDATE SKIP LOCKED)
+         RETURNING id, type, payload, ts, attempts`,
+        [now, now + leaseMs, limit],
+      );
+      return rows.map(rowToClaimed).sort(compareClaimed);
+    });
+  }
+
+  completeWebhook(id: string): Promise<void> {
+    return this.write(async () => {
+      await this.pool.query('DELETE FROM webhook_outbox WHERE id = $1', [id]);
+    });
+  }
+
+  retryWebhook(id: string, nextAttemptAt: number): Promise<void> {
+    return this.write(async () => {
+      await this.pool.query(
+        'UPDATE webhook_outbox SET next_attempt_at = $2, lease_until = NULL WHERE id = $1',
+        [id, nextAttemptAt],
+      );
+    });
+  }
+
+  /**
+   * Runs a write, tracked so close() can wait for writes already under way. The async IIFE runs
+   * synchronously up to its first await, so the closing check happens at call time; throws become rejections.
+   */
+  private write<T>(fn: () => Promise<T>): Promise<T> {
+    const p = (async () => {
+      if (this.closing) throw new Error('PostgresMessageStore: closed');
+      return fn();
     })();
-    // Tracked so close() can wait for writes already under way.
     this.inFlight.add(p);
     const untrack = () => this.inFlight.delete(p);
     p.then(untrack, untrack);
@@ -208,6 +293,12 @@ export class PostgresMessageStore extends MessageStore {
           if (!original)
             throw new Error('PostgresMessageStore: idempotency conflict but original not found');
           return { message: original, duplicate: true };
+        }
+        if (this.outbox) {
+          await c.query(
+            'INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ($1, $2, $3, $4, $4)',
+            outboxValues({ id: randomUUID(), type: 'message.created', ts: message.ts, data: message }),
+          );
         }
         await c.query('COMMIT');
         return { message, duplicate: false };

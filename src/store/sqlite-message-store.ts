@@ -16,6 +16,16 @@ import {
   type MessageRow,
   rowToMessage,
 } from './sql-common';
+import {
+  type ClaimedWebhook,
+  compareClaimed,
+  type OutboxOptions,
+  type OutboxRow,
+  outboxValues,
+  rowToClaimed,
+  type WebhookEvent,
+  type WebhookOutbox,
+} from './webhook-outbox';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -40,11 +50,27 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
         UNIQUE (room, user_id, client_msg_id)  -- idempotency; NULL client ids never collide
       );`,
   },
+  {
+    version: 2,
+    name: 'webhook outbox',
+    sql: `
+      CREATE TABLE webhook_outbox (
+        id              TEXT PRIMARY KEY,
+        type            TEXT NOT NULL,
+        payload         TEXT NOT NULL,     -- JSON of the event's data
+        ts              INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_until     INTEGER            -- a dispatcher holds it until then; delivered rows are deleted
+      );
+      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
+  },
 ];
 
+/** A write waiting for the next group commit. */
 interface Pending {
-  msg: NewMessage;
-  resolve: (r: AppendResult) => void;
+  work: () => unknown;
+  resolve: (r: unknown) => void;
   reject: (e: unknown) => void;
 }
 
@@ -57,9 +83,13 @@ interface Pending {
  * Group commit: an fsync costs ~ms and DatabaseSync blocks the event loop for
  * it, so appends are queued and everything queued during one event-loop turn
  * is written by a setImmediate callback in ONE transaction (one fsync); each
- * promise settles only after that COMMIT returns.
+ * promise settles only after that COMMIT returns. Outbox writes (enqueue, claim, complete, retry) share
+ * the same batches.
+ *
+ * Webhooks: with `outbox: true` every new message also writes its `message.created` event to
+ * webhook_outbox inside its batch transaction, so a committed message always has its event.
  */
-export class SqliteMessageStore extends MessageStore {
+export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   private db?: DatabaseSync;
   private stmt!: {
     findByClient: StatementSync;
@@ -67,6 +97,10 @@ export class SqliteMessageStore extends MessageStore {
     insert: StatementSync;
     lastSeq: StatementSync;
     ping: StatementSync;
+    outboxInsert: StatementSync;
+    outboxClaim: StatementSync;
+    outboxDelete: StatementSync;
+    outboxRetry: StatementSync;
   };
   /** history() has four SQL shapes; prepare each once. */
   private readonly historyStmts = new Map<string, StatementSync>();
@@ -74,7 +108,7 @@ export class SqliteMessageStore extends MessageStore {
   private flushScheduled?: NodeJS.Immediate;
   private closed = false;
 
-  constructor(private readonly opts: { path: string }) {
+  constructor(private readonly opts: { path: string } & OutboxOptions) {
     super();
   }
 
@@ -109,6 +143,21 @@ export class SqliteMessageStore extends MessageStore {
         ),
         lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
         ping: db.prepare('SELECT 1'),
+        outboxInsert: db.prepare(
+          `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES (?, ?, ?, ?, ?)`,
+        ),
+        // One statement: atomic even against another process on the same file.
+        outboxClaim: db.prepare(
+          `UPDATE webhook_outbox SET attempts = attempts + 1, lease_until = :lease
+           WHERE id IN (SELECT id FROM webhook_outbox
+                        WHERE next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)
+                        ORDER BY next_attempt_at, ts, id LIMIT :limit)
+           RETURNING id, type, payload, ts, attempts`,
+        ),
+        outboxDelete: db.prepare('DELETE FROM webhook_outbox WHERE id = ?'),
+        outboxRetry: db.prepare(
+          'UPDATE webhook_outbox SET next_attempt_at = ?, lease_until = NULL WHERE id = ?',
+        ),
       };
     } catch (e) {
       db.close();
@@ -118,10 +167,45 @@ export class SqliteMessageStore extends MessageStore {
   }
 
   override append(msg: NewMessage): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => {
+    return this.queued(
+      () => this.write(msg),
+      () => assertNewMessage(msg), // a throw here rejects only this append
+    );
+  }
+
+  enqueue(events: WebhookEvent[]): Promise<void> {
+    return this.queued(
+      () => {
+        for (const [id, type, payload, ts] of events.map(outboxValues)) {
+          this.stmt.outboxInsert.run(id, type, payload, ts, ts);
+        }
+      },
+      () => events.forEach(outboxValues), // unserialisable data rejects this call, not the batch
+    );
+  }
+
+  claimWebhooks(limit: number, leaseMs: number): Promise<ClaimedWebhook[]> {
+    return this.queued(() => {
+      const now = Date.now();
+      const rows = this.stmt.outboxClaim.all({ now, lease: now + leaseMs, limit });
+      return (rows as unknown as OutboxRow[]).map(rowToClaimed).sort(compareClaimed);
+    });
+  }
+
+  completeWebhook(id: string): Promise<void> {
+    return this.queued(() => void this.stmt.outboxDelete.run(id));
+  }
+
+  retryWebhook(id: string, nextAttemptAt: number): Promise<void> {
+    return this.queued(() => void this.stmt.outboxRetry.run(nextAttemptAt, id));
+  }
+
+  /** Queues `work` for the next group commit. `check` runs now; its throw rejects this call only. */
+  private queued<T>(work: () => T, check?: () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       this.open();
-      assertNewMessage(msg); // a throw here rejects only this append
-      this.queue.push({ msg, resolve, reject });
+      check?.();
+      this.queue.push({ work, resolve: resolve as (r: unknown) => void, reject });
       this.flushScheduled ??= setImmediate(() => this.flush());
     });
   }
@@ -181,9 +265,9 @@ export class SqliteMessageStore extends MessageStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    let results: AppendResult[];
+    let results: unknown[];
     try {
-      results = transaction(this.open(), () => batch.map((p) => this.write(p.msg)));
+      results = transaction(this.open(), () => batch.map((p) => p.work()));
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
@@ -219,6 +303,15 @@ export class SqliteMessageStore extends MessageStore {
       message.ts,
       msg.clientMsgId ?? null,
     );
+    if (this.opts.outbox) {
+      const [id, type, payload, ts] = outboxValues({
+        id: randomUUID(),
+        type: 'message.created',
+        ts: message.ts,
+        data: message,
+      });
+      this.stmt.outboxInsert.run(id, type, payload, ts, ts);
+    }
     return { message, duplicate: false };
   }
 }

@@ -176,7 +176,8 @@ export class HubbubWsAdapter extends WsAdapter {
     let message: unknown;
     if (!isBinary) {
       try {
-        message = JSON.parse(raw.toString());
+        // binaryType is 'nodebuffer' (ws joins fragments), so text frames always arrive as one Buffer.
+        message = JSON.parse((raw as Buffer).toString('utf8'));
       } catch {
         if (allowed) return this.sendError(conn, undefined, new HubbubError('bad_json'));
       }

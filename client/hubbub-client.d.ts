@@ -1,0 +1,146 @@
+/** TypeScript declarations for the Hubbub client SDK (hubbub-client.js). Wire protocol: docs/protocol.md. */
+
+export interface Message {
+  id: string;
+  room: string;
+  /** 1, 2, 3 … per room, no gaps. */
+  seq: number;
+  userId: string;
+  name?: string;
+  text: string;
+  /** ms since the epoch. */
+  ts: number;
+  clientMsgId?: string;
+}
+
+export interface Member {
+  userId: string;
+  name?: string;
+  status: PresenceStatus;
+  /** How many of the user's sockets are in the room. */
+  connections: number;
+  since: number;
+}
+
+export interface Publication<T = unknown> {
+  channel: string;
+  offset: number;
+  data: T;
+  userId?: string;
+  ts: number;
+}
+
+export interface Welcome {
+  clientId: string;
+  userId: string;
+  node: string;
+  heartbeatMs: number;
+  serverTime: number;
+}
+
+export type PresenceStatus = 'online' | 'away' | 'busy';
+
+export interface JoinReply {
+  room: string;
+  seq: number;
+  members: Member[];
+  messages: Message[];
+}
+
+export interface SubscribeReply {
+  channel: string;
+  offset: number;
+  recovered: boolean;
+  publications: Publication[];
+}
+
+export interface HubbubClientOptions {
+  /** A fixed JWT. Give this or `getToken`. */
+  token?: string;
+  /** Called before the first connection and again after a 4401 (token expired) close. */
+  getToken?: () => string | Promise<string>;
+  /** Reconnect after unexpected closes (default true). Never after 4403 or 4429, nor 4401 without getToken. */
+  reconnect?: boolean;
+  /** Default request timeout (10000 ms). */
+  timeoutMs?: number;
+  /** Backoff: delay = random(0, min(backoffMaxMs, backoffBaseMs × 2^attempt)); defaults 500 and 30000 ms. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** WebSocket implementation; default `globalThis.WebSocket`. */
+  WebSocket?: typeof WebSocket;
+}
+
+export interface DisconnectedEvent {
+  /** The WebSocket close code: 1001 shutdown, 1006 abnormal, 1013 slow consumer, 4401, 4403, 4429 … */
+  code: number;
+  reason: string;
+  /** Whether the client will reconnect on its own. */
+  reconnecting: boolean;
+}
+
+/** Events the client emits: server pushes by name, plus its own lifecycle events. */
+export interface HubbubEvents {
+  welcome: Welcome;
+  /** After each (re)connection has been restored (rooms rejoined, channels resubscribed, status reset). */
+  connected: { welcome: Welcome; reconnected: boolean };
+  disconnected: DisconnectedEvent;
+  /** Messages from others, deduplicated by seq and in seq order per joined room, catch-up after reconnects included. */
+  'chat.message': Message;
+  'chat.typing': { room: string; userId: string; typing: boolean };
+  'chat.read': { room: string; userId: string; seq: number };
+  'channel.message': Publication;
+  /** After a reconnect, a channel's missed publications were no longer all in the recovery window. */
+  'channel.recovery': { channel: string; recovered: false; offset: number };
+  'presence.join': { room: string; member: Member };
+  'presence.leave': { room: string; userId: string };
+  'presence.update': { room: string; member: Member };
+  broadcast: { data: unknown; from: string };
+  /** Error frames without an id, e.g. `token_expired` before a 4401 close. */
+  error: { code: string; message: string; details?: unknown };
+  /** Restoring a room or channel after a reconnect failed (e.g. `forbidden`). */
+  'restore.error': HubbubError;
+}
+
+/** An error frame from the server, or a local failure: `timeout`, `disconnected`, `closed`. */
+export class HubbubError extends Error {
+  constructor(code: string, message: string, details?: unknown);
+  readonly code: string;
+  readonly details?: unknown;
+}
+
+export class HubbubClient {
+  /** @param url `ws(s)://host:port/ws`; in browsers also a relative or http(s) URL such as `/ws`. */
+  constructor(url: string, options: HubbubClientOptions);
+  /** The latest `welcome` data. */
+  readonly welcome: Welcome | null;
+  /** True while connected, welcomed and restored. */
+  readonly connected: boolean;
+  /** Opens the connection; resolves on `welcome`. Rejects (HubbubError `closed`) when the first attempt fails. */
+  connect(): Promise<Welcome>;
+  /** Closes for good: no reconnect; waiting requests fail with `closed`. */
+  close(): void;
+  on<E extends keyof HubbubEvents>(event: E, handler: (data: HubbubEvents[E]) => void): this;
+  on(event: string, handler: (data: any) => void): this;
+  off<E extends keyof HubbubEvents>(event: E, handler: (data: HubbubEvents[E]) => void): this;
+  off(event: string, handler: (data: any) => void): this;
+  /**
+   * Sends `{event, data, id}` (id generated) and resolves with the reply's `data`, or rejects with a HubbubError
+   * carrying the error frame's `code` and `details`. Made while (re)connecting, it waits for the connection.
+   */
+  request<T = any>(event: string, data?: unknown, options?: { timeoutMs?: number }): Promise<T>;
+  /** Joins a room; its messages are then tracked by seq and caught up after reconnects. */
+  join(room: string): Promise<JoinReply>;
+  leave(room: string): Promise<{ room: string }>;
+  /**
+   * Sends a message with a generated (or given) clientMsgId; after a disconnect it is resent with the same id, so
+   * the server stores it once. Resolves with the stored message, which is not emitted as `chat.message`.
+   */
+  send(room: string, text: string, options?: { clientMsgId?: string; timeoutMs?: number }): Promise<Message>;
+  typing(room: string, typing: boolean): Promise<Record<string, never>>;
+  /** Each publication reaches `handler` (and `channel.message` listeners) once, in order, recovered ones included. */
+  subscribe<T = unknown>(channel: string, handler?: (publication: Publication<T>) => void): Promise<SubscribeReply>;
+  unsubscribe(channel: string): Promise<{ channel: string }>;
+  publish(channel: string, data: unknown): Promise<{ offset: number }>;
+  /** Sets the presence status in every joined room; restored after a reconnect. */
+  setStatus(status: PresenceStatus): Promise<void>;
+}

@@ -1,0 +1,150 @@
+import { Redis } from 'ioredis';
+import { servicesGate } from '../../../test/support/services';
+import { describeChannelHistory } from './channel-history.contract';
+import { RedisChannelHistory } from './redis-channel-history';
+
+const redis = servicesGate('redis');
+
+const randomPrefix = () => `test:history:${Math.random().toString(36).slice(2)}:`;
+
+/** Every key under the prefix (SCAN, never KEYS). The test prefixes contain no glob characters. */
+async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+async function deleteUnder(client: Redis, prefix: string): Promise<void> {
+  const keys = await keysUnder(client, prefix);
+  if (keys.length > 0) await client.del(...keys);
+}
+
+redis.describe('RedisChannelHistory', () => {
+  let client: Redis;
+  let prefixes: string[] = [];
+
+  beforeAll(() => {
+    client = new Redis(redis.url);
+  });
+  afterEach(async () => {
+    await Promise.all(prefixes.map((p) => deleteUnder(client, p)));
+    prefixes = [];
+  });
+  afterAll(async () => {
+    await client.quit();
+  });
+
+  const fresh = (opts: { size: number; ttlMs: number; now?: () => number }, on = client) => {
+    const prefix = randomPrefix();
+    prefixes.push(prefix);
+    return { prefix, history: new RedisChannelHistory(on, { prefix, ...opts }) };
+  };
+
+  describeChannelHistory('redis', (opts) => Promise.resolve(fresh(opts).history));
+
+  describe('specifics', () => {
+    it('validates options', () => {
+      expect(() => new RedisChannelHistory(client, { prefix: 'x:', size: -1, ttlMs: 1 })).toThrow(
+        RangeError,
+      );
+      expect(() => new RedisChannelHistory(client, { prefix: 'x:', size: 1, ttlMs: 0 })).toThrow(
+        RangeError,
+      );
+      expect(
+        () => new RedisChannelHistory(client, { prefix: 'x:', size: 1, ttlMs: Infinity }),
+      ).toThrow(RangeError);
+    });
+
+    it('close() leaves the caller’s client open', async () => {
+      await fresh({ size: 1, ttlMs: 1_000 }).history.close();
+      expect(await client.ping()).toBe('PONG');
+    });
+
+    it('size 0 retains nothing but still counts offsets', async () => {
+      const { history } = fresh({ size: 0, ttlMs: 1_000 });
+      await history.publish('c', 1);
+      expect((await history.publish('c', 2)).offset).toBe(2);
+      expect(await history.recover('c', 1)).toEqual({
+        offset: 2,
+        recovered: false,
+        publications: [],
+      });
+    });
+
+    it('round-trips data through JSON and keeps the list bounded in Redis', async () => {
+      const { prefix, history } = fresh({ size: 2, ttlMs: 60_000 });
+      const data = { text: 'héllo, "world" 🎉', n: [1, 2.5, null], nested: { ok: true } };
+      await history.publish('c:with:colons', 'old');
+      const pub = await history.publish('c:with:colons', data, 'u1');
+      await history.publish('c:with:colons', 'last');
+      expect(Object.isFrozen(pub)).toBe(true);
+      const r = await history.recover('c:with:colons', 1);
+      expect(r.recovered).toBe(true);
+      expect(r.publications).toEqual([pub, expect.objectContaining({ offset: 3, data: 'last' })]);
+      expect(await client.llen(`${prefix}pubs:c:with:colons`)).toBe(2);
+      // The list expires with the window; the offset counter lives much longer.
+      const listTtl = await client.pttl(`${prefix}pubs:c:with:colons`);
+      const offsetTtl = await client.pttl(`${prefix}offset:c:with:colons`);
+      expect(listTtl).toBeGreaterThan(0);
+      expect(listTtl).toBeLessThanOrEqual(60_000);
+      expect(offsetTtl).toBeGreaterThanOrEqual(24 * 60 * 60 * 1000 - 60_000);
+    });
+
+    it('an expired list (idle channel) still answers from the offset counter', async () => {
+      const { prefix, history } = fresh({ size: 3, ttlMs: 1_000 });
+      await history.publish('c', 1);
+      await history.publish('c', 2);
+      await client.del(`${prefix}pubs:c`); // what PEXPIRE does after ttlMs of silence
+      expect(await history.recover('c', 2)).toEqual({
+        offset: 2,
+        recovered: true,
+        publications: [],
+      });
+      expect((await history.recover('c', 1)).recovered).toBe(false);
+      expect((await history.publish('c', 3)).offset).toBe(3);
+    });
+  });
+
+  describe('two instances sharing one Redis', () => {
+    let other: Redis;
+
+    beforeAll(() => {
+      other = new Redis(redis.url);
+    });
+    afterAll(async () => {
+      await other.quit();
+    });
+
+    it('hand out distinct consecutive offsets and recover each other’s publications', async () => {
+      const clock = () => 1_000_000;
+      const { prefix, history: a } = fresh({ size: 100, ttlMs: 60_000, now: clock });
+      const b = new RedisChannelHistory(other, { prefix, size: 100, ttlMs: 60_000, now: clock });
+
+      const pubs = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          (i % 2 === 0 ? a : b).publish('shared', { i }, i % 2 === 0 ? 'on-a' : 'on-b'),
+        ),
+      );
+      const offsets = pubs.map((p) => p.offset).sort((x, y) => x - y);
+      expect(offsets).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+
+      for (const [reader, writtenByOther] of [
+        [a, 'on-b'],
+        [b, 'on-a'],
+      ] as const) {
+        const r = await reader.recover('shared', 0);
+        expect(r).toMatchObject({ offset: 40, recovered: true });
+        expect(r.publications.map((p) => p.offset)).toEqual(offsets);
+        // the same publication objects the publishers returned, whoever published them
+        const byOffset = new Map(pubs.map((p) => [p.offset, p]));
+        for (const p of r.publications) expect(p).toEqual(byOffset.get(p.offset));
+        expect(r.publications.filter((p) => p.userId === writtenByOther)).toHaveLength(20);
+      }
+    });
+  });
+});

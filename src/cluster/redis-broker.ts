@@ -1,0 +1,138 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { Broker, type BrokerHandler, type BrokerMessage } from '../broker/broker';
+import { REDIS_PREFIX } from './redis.provider';
+
+/**
+ * Fan-out through Redis with ONE subscription per instance, whatever the number of rooms.
+ *
+ * Routing: each instance listens on its own inbox channel `hubbub:inbox:<node>` and on `hubbub:all`.
+ * For every topic with local subscribers it adds itself to the route set `hubbub:route:<topic>`.
+ * A publish runs one Lua script that PUBLISHes the message to the inbox of each node in the topic's route
+ * set, skipping the publisher, which has already delivered to its own connections. So a message reaches only
+ * the instances that can deliver it, in one round trip, and a join costs one SADD only when it is the first
+ * local subscriber of that topic. `all` and cluster commands go to `hubbub:all`.
+ *
+ * Redis restarted (it may keep nothing): on reconnect every local interest is written again.
+ */
+const FANOUT = `
+local nodes = redis.call('SMEMBERS', KEYS[1])
+local sent = 0
+for _, node in ipairs(nodes) do
+  if node ~= ARGV[3] then
+    redis.call('PUBLISH', ARGV[2] .. node, ARGV[1])
+    sent = sent + 1
+  end
+end
+return sent
+`;
+
+interface FanoutRedis extends Redis {
+  hubbubFanout(routeKey: string, message: string, inboxPrefix: string, self: string): Promise<number>;
+}
+
+const ALL_CHANNEL = `${REDIS_PREFIX}all`;
+const INBOX_PREFIX = `${REDIS_PREFIX}inbox:`;
+export const routeKey = (topic: string): string => `${REDIS_PREFIX}route:${topic}`;
+export const nodeTopicsKey = (node: string): string => `${REDIS_PREFIX}node-topics:${node}`;
+
+export class RedisBroker extends Broker {
+  private readonly logger = new Logger(RedisBroker.name);
+  private readonly topics = new Set<string>();
+  private handler: BrokerHandler = () => undefined;
+  private readonly cmd: FanoutRedis;
+
+  constructor(
+    command: Redis,
+    private readonly sub: Redis,
+    private readonly node: string,
+  ) {
+    super();
+    this.cmd = command as FanoutRedis;
+    this.cmd.defineCommand('hubbubFanout', { numberOfKeys: 1, lua: FANOUT });
+  }
+
+  async start(handler: BrokerHandler): Promise<void> {
+    this.handler = handler;
+    this.sub.on('message', (_channel: string, raw: string) => this.receive(raw));
+    // ioredis resubscribes its channels by itself after a reconnect; interests must be rewritten by us.
+    this.cmd.on('ready', () => void this.rewriteInterests());
+    try {
+      await this.sub.subscribe(ALL_CHANNEL, INBOX_PREFIX + this.node);
+    } catch (err) {
+      this.logger.warn(`subscribe deferred until Redis answers: ${String(err)}`);
+      this.sub.once('ready', () => void this.sub.subscribe(ALL_CHANNEL, INBOX_PREFIX + this.node));
+    }
+  }
+
+  interest(topic: string, interested: boolean): void {
+    if (interested) this.topics.add(topic);
+    else this.topics.delete(topic);
+    if (this.cmd.status !== 'ready') return; // rewritten on reconnect
+    const pipeline = this.cmd.pipeline();
+    if (interested) {
+      pipeline.sadd(routeKey(topic), this.node).sadd(nodeTopicsKey(this.node), topic);
+    } else {
+      pipeline.srem(routeKey(topic), this.node).srem(nodeTopicsKey(this.node), topic);
+    }
+    pipeline.exec().catch((err: unknown) => this.logger.warn(`interest ${topic}: ${String(err)}`));
+  }
+
+  /** Local connections first (they must not depend on Redis), then every other interested instance. */
+  async publish(message: BrokerMessage): Promise<void> {
+    this.handler(message);
+    const raw = encode(message);
+    try {
+      if (message.topic === 'all' || message.topic.startsWith('ctl:')) {
+        await this.cmd.publish(ALL_CHANNEL, `${this.node}\n${raw}`);
+      } else {
+        await this.cmd.hubbubFanout(routeKey(message.topic), `${this.node}\n${raw}`, INBOX_PREFIX, this.node);
+      }
+    } catch (err) {
+      // Remote instances miss this push; clients recover it through chat history (seq) or channel `since`.
+      this.logger.warn(`fan-out of ${message.topic} to other instances failed: ${String(err)}`);
+    }
+  }
+
+  isHealthy(): boolean {
+    return this.cmd.status === 'ready' && this.sub.status === 'ready';
+  }
+
+  async close(): Promise<void> {
+    const pipeline = this.cmd.pipeline();
+    for (const topic of this.topics) pipeline.srem(routeKey(topic), this.node);
+    pipeline.del(nodeTopicsKey(this.node));
+    await pipeline.exec().catch(() => undefined);
+    this.sub.disconnect();
+  }
+
+  private receive(raw: string): void {
+    const nl = raw.indexOf('\n');
+    // Messages on `all` come back to their publisher too, which already delivered locally.
+    if (raw.slice(0, nl) === this.node) return;
+    const message = decode(raw.slice(nl + 1));
+    if (message) this.handler(message);
+  }
+
+  private async rewriteInterests(): Promise<void> {
+    if (this.topics.size === 0) return;
+    const pipeline = this.cmd.pipeline();
+    for (const topic of this.topics) {
+      pipeline.sadd(routeKey(topic), this.node).sadd(nodeTopicsKey(this.node), topic);
+    }
+    await pipeline.exec().catch((err: unknown) => this.logger.warn(`rewriting interests: ${String(err)}`));
+  }
+}
+
+/** `topic \n except \n payload`: the payload is already the JSON push, so it is not encoded twice. */
+function encode(m: BrokerMessage): string {
+  return `${m.topic}\n${m.except ?? ''}\n${m.payload}`;
+}
+
+function decode(raw: string): BrokerMessage | undefined {
+  const a = raw.indexOf('\n');
+  const b = raw.indexOf('\n', a + 1);
+  if (a < 0 || b < 0) return undefined;
+  const except = raw.slice(a + 1, b);
+  return { topic: raw.slice(0, a), except: except || undefined, payload: raw.slice(b + 1) };
+}

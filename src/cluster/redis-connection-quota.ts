@@ -1,0 +1,110 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { ConnectionQuota, MemoryConnectionQuota } from '../ws/connection-quota';
+import { REDIS_PREFIX } from './redis.provider';
+
+/**
+ * MAX_CONNECTIONS_PER_USER across the cluster. Each user has a hash node → count, so the connections of an
+ * instance that died can be removed by node (see NodeLiveness); `hubbub:conns:total` holds node → count.
+ * While Redis is unreachable the instance falls back to its own counts (fail open, bounded per instance).
+ */
+const ACQUIRE = `
+local total = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do total = total + tonumber(v) end
+if total >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+redis.call('SADD', KEYS[3], ARGV[3])
+return 1
+`;
+const RELEASE = `
+if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('SREM', KEYS[3], ARGV[2])
+end
+if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
+return 1
+`;
+
+interface QuotaRedis extends Redis {
+  hubbubAcquire(userKey: string, totalKey: string, nodeUsersKey: string, node: string, max: number, userId: string): Promise<number>;
+  hubbubRelease(userKey: string, totalKey: string, nodeUsersKey: string, node: string, userId: string): Promise<number>;
+}
+
+export const userConnsKey = (userId: string): string => `${REDIS_PREFIX}conns:user:${userId}`;
+export const TOTAL_CONNS_KEY = `${REDIS_PREFIX}conns:total`;
+export const nodeUsersKey = (node: string): string => `${REDIS_PREFIX}conns:node-users:${node}`;
+
+export class RedisConnectionQuota extends ConnectionQuota {
+  private readonly logger = new Logger(RedisConnectionQuota.name);
+  private readonly redis: QuotaRedis;
+  /** This instance's own counts: the fallback during an outage and the source for rewriting after one. */
+  private readonly local = new MemoryConnectionQuota();
+  private readonly localCounts = new Map<string, number>();
+
+  constructor(
+    redis: Redis,
+    private readonly node: string,
+  ) {
+    super();
+    this.redis = redis as QuotaRedis;
+    this.redis.defineCommand('hubbubAcquire', { numberOfKeys: 3, lua: ACQUIRE });
+    this.redis.defineCommand('hubbubRelease', { numberOfKeys: 3, lua: RELEASE });
+  }
+
+  async acquire(userId: string, max: number): Promise<boolean> {
+    let granted: boolean;
+    try {
+      granted =
+        (await this.redis.hubbubAcquire(userConnsKey(userId), TOTAL_CONNS_KEY, nodeUsersKey(this.node), this.node, max, userId)) === 1;
+      if (granted) await this.local.acquire(userId, Number.MAX_SAFE_INTEGER);
+    } catch {
+      granted = await this.local.acquire(userId, max);
+    }
+    if (granted) this.localCounts.set(userId, (this.localCounts.get(userId) ?? 0) + 1);
+    return granted;
+  }
+
+  async release(userId: string): Promise<void> {
+    const n = (this.localCounts.get(userId) ?? 1) - 1;
+    if (n <= 0) this.localCounts.delete(userId);
+    else this.localCounts.set(userId, n);
+    await this.local.release(userId);
+    try {
+      await this.redis.hubbubRelease(userConnsKey(userId), TOTAL_CONNS_KEY, nodeUsersKey(this.node), this.node, userId);
+    } catch (err) {
+      this.logger.warn(`release for a user not recorded in Redis: ${String(err)}`);
+    }
+  }
+
+  async totalConnections(): Promise<number> {
+    try {
+      const counts = await this.redis.hvals(TOTAL_CONNS_KEY);
+      return counts.reduce((sum, v) => sum + Number(v), 0);
+    } catch {
+      return this.local.totalConnections();
+    }
+  }
+
+  /** After Redis lost its data (restart), writes this instance's counts again; idempotent. */
+  async rewrite(): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    let total = 0;
+    for (const [userId, n] of this.localCounts) {
+      pipeline.hset(userConnsKey(userId), this.node, n).sadd(nodeUsersKey(this.node), userId);
+      total += n;
+    }
+    if (total > 0) pipeline.hset(TOTAL_CONNS_KEY, this.node, total);
+    else pipeline.hdel(TOTAL_CONNS_KEY, this.node);
+    await pipeline.exec();
+  }
+
+  /** Removes every count of a dead instance. */
+  static async dropNode(redis: Redis, node: string): Promise<void> {
+    const users = await redis.smembers(nodeUsersKey(node));
+    const pipeline = redis.pipeline();
+    for (const userId of users) pipeline.hdel(userConnsKey(userId), node);
+    pipeline.hdel(TOTAL_CONNS_KEY, node).del(nodeUsersKey(node));
+    await pipeline.exec();
+  }
+}

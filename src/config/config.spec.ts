@@ -1,0 +1,198 @@
+import { ConfigError, loadConfig } from './config';
+
+const SECRET = 'x'.repeat(32);
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  JWT_SECRET: SECRET,
+  ALLOWED_ORIGINS: 'https://app.example',
+};
+
+/** Runs loadConfig expecting a refusal; returns the message after checking it is a single line. */
+function refusal(env: Record<string, string | undefined>): string {
+  let error: unknown;
+  try {
+    loadConfig(env);
+  } catch (err) {
+    error = err;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const message = (error as ConfigError).message;
+  expect(message).not.toContain('\n');
+  expect(message.length).toBeGreaterThan(0);
+  return message;
+}
+
+describe('loadConfig', () => {
+  describe('defaults', () => {
+    it('starts with an empty environment using the documented defaults', () => {
+      const config = loadConfig({});
+      expect(config).toMatchObject({
+        port: 3000,
+        host: '0.0.0.0',
+        env: 'development',
+        sqlitePath: './data/hubbub.db',
+        heartbeatIntervalMs: 25000,
+        maxPayloadBytes: 65536,
+        rateLimitPerSec: 20,
+        rateLimitBurst: 40,
+        maxSubscriptions: 100,
+        maxConnectionsPerUser: 50,
+        maxBufferedBytes: 4194304,
+        channelHistorySize: 100,
+        channelHistoryTtlMs: 300000,
+        shutdownTimeoutMs: 10000,
+        logLevel: 'info',
+        devTokens: true,
+      });
+      expect(config.allowedOrigins).toBeUndefined();
+      expect(config.databaseUrl).toBeUndefined();
+      expect(config.redisUrl).toBeUndefined();
+      expect(config.apiKey).toBeUndefined();
+      expect(config.nodeId).toEqual(expect.any(String));
+    });
+
+    it('makes a random ephemeral secret in development when JWT_SECRET is unset', () => {
+      const a = loadConfig({});
+      const b = loadConfig({});
+      expect(a.jwt.ephemeral).toBe(true);
+      expect(a.jwt.secret?.byteLength).toBeGreaterThanOrEqual(32);
+      expect(Buffer.from(a.jwt.secret!).equals(Buffer.from(b.jwt.secret!))).toBe(false);
+    });
+
+    it('reads numbers, lists and flags from strings', () => {
+      const config = loadConfig({
+        PORT: '8080',
+        HEARTBEAT_INTERVAL_MS: '200',
+        ALLOWED_ORIGINS: 'https://a.example, https://b.example,,',
+        DEV_TOKENS: 'false',
+        JWT_SECRET: 'short-is-fine-outside-production',
+        NODE_ID: 'node-a',
+      });
+      expect(config.port).toBe(8080);
+      expect(config.heartbeatIntervalMs).toBe(200);
+      expect([...config.allowedOrigins!]).toEqual(['https://a.example', 'https://b.example']);
+      expect(config.devTokens).toBe(false);
+      expect(config.jwt.ephemeral).toBe(false);
+      expect(config.nodeId).toBe('node-a');
+    });
+
+    it('accepts a complete production configuration and turns dev tokens off there', () => {
+      const config = loadConfig(PRODUCTION);
+      expect(config.env).toBe('production');
+      expect(config.devTokens).toBe(false);
+      expect(config.jwt.ephemeral).toBe(false);
+    });
+
+    it('accepts a 32-byte JWT_SECRET in production', () => {
+      expect(() => loadConfig({ ...PRODUCTION, JWT_SECRET: 'a'.repeat(32) })).not.toThrow();
+    });
+
+    it('accepts JWT_PUBLIC_KEY instead of JWT_SECRET in production', () => {
+      const pem = '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----';
+      const config = loadConfig({ ...PRODUCTION, JWT_SECRET: undefined, JWT_PUBLIC_KEY: pem });
+      expect(config.jwt.secret).toBeUndefined();
+      expect(config.jwt.publicKey).toBe(
+        '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',
+      );
+    });
+
+    it('accepts REDIS_URL together with DATABASE_URL', () => {
+      const config = loadConfig({
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        DATABASE_URL: 'postgres://u@db:5432/hubbub',
+      });
+      expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+      expect(config.databaseUrl).toBe('postgres://u@db:5432/hubbub');
+    });
+
+    it('ignores keys it does not know', () => {
+      expect(() => loadConfig({ SOMETHING_ELSE: 'whatever', PATH: '/usr/bin' })).not.toThrow();
+    });
+  });
+
+  describe('refusals, each one line naming the key', () => {
+    it.each([
+      ['PORT=abc', { PORT: 'abc' }, 'PORT'],
+      ['PORT=70000', { PORT: '70000' }, 'PORT'],
+      ['PORT=-1', { PORT: '-1' }, 'PORT'],
+      ['PORT=3000.5', { PORT: '3000.5' }, 'PORT'],
+      ['MAX_SUBSCRIPTIONS=-1', { MAX_SUBSCRIPTIONS: '-1' }, 'MAX_SUBSCRIPTIONS'],
+      ['MAX_SUBSCRIPTIONS=0', { MAX_SUBSCRIPTIONS: '0' }, 'MAX_SUBSCRIPTIONS'],
+      [
+        'MAX_CONNECTIONS_PER_USER=many',
+        { MAX_CONNECTIONS_PER_USER: 'many' },
+        'MAX_CONNECTIONS_PER_USER',
+      ],
+      ['RATE_LIMIT_BURST=-5', { RATE_LIMIT_BURST: '-5' }, 'RATE_LIMIT_BURST'],
+      ['SHUTDOWN_TIMEOUT_MS=-1', { SHUTDOWN_TIMEOUT_MS: '-1' }, 'SHUTDOWN_TIMEOUT_MS'],
+      ['HEARTBEAT_INTERVAL_MS=soon', { HEARTBEAT_INTERVAL_MS: 'soon' }, 'HEARTBEAT_INTERVAL_MS'],
+      ['a malformed DATABASE_URL', { DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+      ['a DATABASE_URL that is not postgres', { DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL'],
+      [
+        'a malformed REDIS_URL',
+        { REDIS_URL: 'localhost:6379', DATABASE_URL: 'postgres://db/x' },
+        'REDIS_URL',
+      ],
+      ['a malformed WEBHOOK_URL', { WEBHOOK_URL: 'nope', WEBHOOK_SECRET: 's' }, 'WEBHOOK_URL'],
+      ['an unknown NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV'],
+      ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+      ['DEV_TOKENS=maybe', { DEV_TOKENS: 'maybe' }, 'DEV_TOKENS'],
+    ])('refuses %s', (_what, env, key) => {
+      expect(refusal(env)).toMatch(new RegExp(`\\b${key}\\b`));
+    });
+
+    it('refuses NODE_ENV=production without JWT_SECRET', () => {
+      expect(refusal({ ...PRODUCTION, JWT_SECRET: undefined })).toMatch(/\bJWT_SECRET\b/);
+      expect(refusal({ ...PRODUCTION, JWT_SECRET: '' })).toMatch(/\bJWT_SECRET\b/);
+    });
+
+    it('refuses NODE_ENV=production with a JWT_SECRET under 32 bytes', () => {
+      expect(refusal({ ...PRODUCTION, JWT_SECRET: 'a'.repeat(31) })).toMatch(/\bJWT_SECRET\b.*32/);
+    });
+
+    it('measures the production JWT_SECRET in bytes, not characters', () => {
+      // 16 characters, 32 bytes in UTF-8
+      expect(() => loadConfig({ ...PRODUCTION, JWT_SECRET: 'é'.repeat(16) })).not.toThrow();
+    });
+
+    it('refuses NODE_ENV=production without ALLOWED_ORIGINS', () => {
+      expect(refusal({ ...PRODUCTION, ALLOWED_ORIGINS: undefined })).toMatch(/\bALLOWED_ORIGINS\b/);
+    });
+
+    // BUG: src/config/config.ts accepts ALLOWED_ORIGINS=',' (or ' , ') in production: the presence check runs on the
+    // raw string, but the parsed list is empty and allowedOrigins becomes undefined, i.e. every origin is allowed.
+    it('refuses NODE_ENV=production with an ALLOWED_ORIGINS that lists no origin', () => {
+      expect(refusal({ ...PRODUCTION, ALLOWED_ORIGINS: ' , ' })).toMatch(/\bALLOWED_ORIGINS\b/);
+    });
+
+    it('refuses NODE_ENV=production with DEV_TOKENS=true', () => {
+      expect(refusal({ ...PRODUCTION, DEV_TOKENS: 'true' })).toMatch(/\bDEV_TOKENS\b/);
+    });
+
+    it('refuses REDIS_URL without DATABASE_URL', () => {
+      const message = refusal({ REDIS_URL: 'redis://127.0.0.1:6379' });
+      expect(message).toMatch(/\bREDIS_URL\b/);
+      expect(message).toMatch(/\bDATABASE_URL\b/);
+    });
+
+    it('refuses JWT_SECRET and JWT_PUBLIC_KEY together', () => {
+      const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+      expect(refusal({ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: pem })).toMatch(
+        /JWT_SECRET.*JWT_PUBLIC_KEY/,
+      );
+    });
+
+    it('refuses a JWT_PUBLIC_KEY that is not PEM', () => {
+      expect(refusal({ JWT_PUBLIC_KEY: 'abc' })).toMatch(/\bJWT_PUBLIC_KEY\b/);
+    });
+
+    it('refuses WEBHOOK_URL without WEBHOOK_SECRET', () => {
+      expect(refusal({ WEBHOOK_URL: 'https://hooks.example/in' })).toMatch(/\bWEBHOOK_SECRET\b/);
+    });
+
+    it('names only the first bad key when several are bad', () => {
+      const message = refusal({ PORT: 'abc', MAX_SUBSCRIPTIONS: '-1' });
+      expect(message.match(/\b(PORT|MAX_SUBSCRIPTIONS)\b/g)).toHaveLength(1);
+    });
+  });
+});
