@@ -36,7 +36,7 @@ export class HubbubClient {
   #status = 'online'; #ready = false; #closed = true; #attempt = 0; #openedAt = 0; #needToken = true;
   /** @type {any} */ #retryTimer;
 
-  /** @param {string} url `ws(s)://host/ws`, or in browsers a relative URL such as `/ws` @param {import('./hubbub-client').HubbubClientOptions} [options] */
+  /** @param {string} url `ws(s)://host/ws`, or in browsers a relative URL such as `/ws` @param {import('./hubbub-client.js').HubbubClientOptions} [options] */
   constructor(url, options = {}) {
     const u = new URL(url, globalThis.location?.href);
     u.protocol = u.protocol.replace(/^http/, 'ws');
@@ -211,8 +211,8 @@ export class HubbubClient {
     }
     this.#drain(room, state);
   }
-  /** Delivers `batch`, then pages chat.history until `state.seq` reaches `target`. @param {string} room @param {RoomState} state @param {number} target @param {Message[]} [batch] */
-  async #fill(room, state, target, batch = []) {
+  /** Delivers `batch`, then pages chat.history until `state.seq` reaches `target`. @param {string} room @param {RoomState} state @param {number} target @param {Message[]} batch */
+  async #fill(room, state, target, batch) {
     for (;;) {
       for (const m of batch.sort(byId)) this.#accept(state, m);
       if (state.seq >= target) return;
@@ -234,7 +234,7 @@ export class HubbubClient {
     if (m.seq === state.seq + 1) return this.#accept(state, m);
     state.buffer.push(m);
     state.filling = true;
-    this.#fill(m.room, state, m.seq - 1).then(
+    this.#fill(m.room, state, m.seq - 1, []).then(
       () => { state.filling = false; this.#drain(m.room, state); },
       () => { state.filling = false; state.buffer.length = 0; }, // disconnected: the rejoin catches up
     );

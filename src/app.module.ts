@@ -30,6 +30,7 @@ import { createMessageStore } from './store/create-message-store';
 import { MessageStore } from './store/message-store';
 import { HandshakeService } from './ws/handshake.service';
 import { OutboundWriter } from './ws/outbound-writer';
+import { WebController } from './web/web.controller';
 
 /** Flushes and closes the stores after the connections are gone (Nest runs this hook last). */
 @Injectable()
@@ -51,7 +52,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule],
-      controllers: [HealthController, MetricsController, DevTokenController, ApiController],
+      controllers: [HealthController, MetricsController, DevTokenController, ApiController, WebController],
       providers: [
         { provide: HUBBUB_CONFIG, useValue: config },
         {

@@ -48,15 +48,16 @@ function api(
   });
 }
 
-/** One of each route, with a valid request. */
-const ROUTES: [method: 'GET' | 'POST', path: string, body?: unknown][] = [
+/** One of each route, with a valid request. Every row has all three cells: jest.each would take a callback with
+ * more parameters than the row has cells for a `done`-style test. */
+const ROUTES: [method: 'GET' | 'POST', path: string, body: unknown][] = [
   ['POST', '/api/channels/api-chan/publish', { data: 1 }],
   ['POST', '/api/rooms/api-room/messages', { userId: 'u', text: 't' }],
-  ['GET', '/api/rooms/api-room/messages'],
-  ['GET', '/api/rooms/api-room/presence'],
+  ['GET', '/api/rooms/api-room/messages', undefined],
+  ['GET', '/api/rooms/api-room/presence', undefined],
   ['POST', '/api/broadcast', { data: 1 }],
-  ['GET', '/api/stats'],
-  ['POST', '/api/users/nobody/disconnect'],
+  ['GET', '/api/stats', undefined],
+  ['POST', '/api/users/nobody/disconnect', undefined],
 ];
 
 /** Every string of a Nest 400 body's `message` list. */

@@ -28,6 +28,8 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private readonly ttlMs: number;
   private lostRedis = false;
+  /** False from a Redis outage until this instance's state is written back; readiness waits for it. */
+  synced = true;
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -41,9 +43,12 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.redis.on('error', () => {
+    const lost = (): void => {
       this.lostRedis = true;
-    });
+      this.synced = false;
+    };
+    this.redis.on('error', lost);
+    this.redis.on('close', lost);
     this.redis.on('ready', () => {
       if (!this.lostRedis) return;
       this.lostRedis = false;
@@ -103,6 +108,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
       await this.tick();
       await this.quota.rewrite();
       await this.presence.resync(this.registry.all());
+      this.synced = true;
     } catch (err) {
       this.logger.warn(`resync failed, retrying on the next reconnect: ${String(err)}`);
       this.lostRedis = true;

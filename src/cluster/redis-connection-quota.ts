@@ -88,6 +88,8 @@ export class RedisConnectionQuota extends ConnectionQuota {
 
   /** After Redis lost its data (restart), writes this instance's counts again; idempotent. */
   async rewrite(): Promise<void> {
+    // Counts released during the outage never reached Redis: start this node's share from nothing.
+    await RedisConnectionQuota.dropNode(this.redis, this.node);
     const pipeline = this.redis.pipeline();
     let total = 0;
     for (const [userId, n] of this.localCounts) {

@@ -1,6 +1,7 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Broker } from '../broker/broker';
+import { NodeLiveness } from '../cluster/node-liveness.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { DrainState } from '../core/drain-state.service';
 import { MessageStore } from '../store/message-store';
@@ -14,6 +15,7 @@ export class HealthController {
     private readonly drain: DrainState,
     private readonly store: MessageStore,
     private readonly broker: Broker,
+    @Optional() private readonly liveness?: NodeLiveness,
   ) {}
 
   /** Liveness: the process answers. */
@@ -44,7 +46,10 @@ export class HealthController {
         ? [
             () => {
               const check = this.indicators.check('redis');
-              return this.broker.isHealthy() ? check.up() : check.down({ message: 'unreachable' });
+              if (!this.broker.isHealthy()) return check.down({ message: 'unreachable' });
+              // Back, but this instance's presence and counts are still being written again.
+              if (this.liveness && !this.liveness.synced) return check.down({ message: 'resyncing' });
+              return check.up();
             },
           ]
         : []),

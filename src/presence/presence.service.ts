@@ -41,17 +41,31 @@ export class PresenceService {
     } catch (err) {
       // The socket closed while the join was in flight: its disconnect already cleaned up.
       if (err instanceof UnknownConnectionError && conn.closed) return undefined;
-      throw err;
+      if (err instanceof UnknownConnectionError) throw err;
+      // The shared store is unreachable (Redis down): the room join itself stands, and the resync after the
+      // reconnect writes this membership.
+      this.logger.warn(`presence of ${conn.id} in ${room} not recorded: ${String(err)}`);
+      return undefined;
     }
   }
 
   async leave(conn: Connection, room: string): Promise<void> {
-    const { lastForUser } = await this.store.leave(room, this.ref(conn));
-    if (lastForUser) await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
+    try {
+      const { lastForUser } = await this.store.leave(room, this.ref(conn));
+      if (lastForUser) await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
+    } catch (err) {
+      this.logger.warn(`presence of ${conn.id} leaving ${room} not recorded: ${String(err)}`);
+    }
   }
 
-  members(room: string): Promise<Member[]> {
-    return this.store.members(room);
+  /** The room's members; empty while the shared store is unreachable. */
+  async members(room: string): Promise<Member[]> {
+    try {
+      return await this.store.members(room);
+    } catch (err) {
+      this.logger.warn(`members of ${room} unavailable: ${String(err)}`);
+      return [];
+    }
   }
 
   async setStatus(conn: Connection, status: PresenceStatus): Promise<void> {
@@ -80,14 +94,24 @@ export class PresenceService {
     }
   }
 
-  /** Writes the presence of local connections again (after the shared store lost it). Idempotent. */
+  /**
+   * After an outage of the shared store: replaces everything recorded for this instance with its live
+   * connections (some may have closed while the store could not hear of it, or the store may have lost all
+   * of it in a restart), then announces the users that are really gone.
+   */
   async resync(conns: Iterable<Connection>): Promise<void> {
+    const stale = await this.store.dropNode(this.config.nodeId);
     for (const conn of conns) {
       if (conn.closed) continue;
       await this.store.connect(this.ref(conn));
       for (const room of conn.rooms) await this.store.join(room, this.ref(conn));
       if (conn.status !== 'online') await this.store.setStatus(conn.userId, conn.status);
     }
+    const gone = [];
+    for (const pair of stale) {
+      if (!(await this.store.member(pair.room, pair.userId))) gone.push(pair);
+    }
+    await this.announceLeaves(gone);
   }
 
   private ref(conn: Connection): Conn {

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { servicesGate, TEST_DATABASE_URL } from '../../test/support/services';
 import { describeMessageStore } from './message-store.contract';
 import { POSTGRES_MIGRATIONS, PostgresMessageStore } from './postgres-message-store';
+import { describeWebhookOutbox } from './webhook-outbox.contract';
 
 /** Each spec run works in its own schema so concurrent test files never collide. */
 const freshSchema = () => `hubbub_test_${randomBytes(6).toString('hex')}`;
@@ -32,6 +33,15 @@ pg.describe('PostgresMessageStore', () => {
     };
   });
 
+  describeWebhookOutbox('PostgresMessageStore', () => {
+    const schema = freshSchema();
+    return {
+      open: ({ outbox }) =>
+        new PostgresMessageStore({ url: TEST_DATABASE_URL, schema, poolSize: 5, outbox }),
+      destroy: () => dropSchema(schema).then(() => undefined),
+    };
+  });
+
   describe('PostgresMessageStore specifics', () => {
     let schema: string;
     const stores: PostgresMessageStore[] = [];
@@ -55,7 +65,12 @@ pg.describe('PostgresMessageStore', () => {
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['messages', 'rooms', 'schema_migrations']);
+      expect(tables.map((t) => t.table_name)).toEqual([
+        'messages',
+        'rooms',
+        'schema_migrations',
+        'webhook_outbox',
+      ]);
     });
 
     test('instances starting together apply each migration exactly once (advisory lock)', async () => {
@@ -95,6 +110,43 @@ pg.describe('PostgresMessageStore', () => {
       expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
       expect(await a.lastSeq('r')).toBe(1);
       expect((await b.append({ room: 'r', userId: 'u', text: 'next' })).message.seq).toBe(2);
+    });
+
+    test('webhooks: four dispatchers (own pools) with parallel claim loops get every event exactly once', async () => {
+      const dispatchers = Array.from({ length: 4 }, () => open(4));
+      await Promise.all(dispatchers.map((d) => d.init()));
+      const ids = Array.from({ length: 400 }, () => randomUUID());
+      await dispatchers[0].enqueue(
+        ids.map((id, i) => ({ id, type: 'presence.joined' as const, ts: 1000 + i, data: { i } })),
+      );
+      const claimedBy = new Map<string, number[]>();
+      const loop = async (d: PostgresMessageStore, n: number) => {
+        for (;;) {
+          const batch = await d.claimWebhooks(5, 60_000);
+          if (batch.length === 0) return;
+          for (const e of batch) claimedBy.set(e.id, [...(claimedBy.get(e.id) ?? []), n]);
+          await Promise.all(batch.map((e) => d.completeWebhook(e.id)));
+        }
+      };
+      await Promise.all(dispatchers.flatMap((d, n) => [loop(d, n), loop(d, n), loop(d, n)]));
+      expect([...claimedBy.keys()].sort()).toEqual([...ids].sort());
+      expect([...claimedBy.values()].filter((by) => by.length > 1)).toEqual([]);
+      expect(new Set([...claimedBy.values()].flat()).size).toBeGreaterThan(1); // they really competed
+    });
+
+    test('webhooks: a clientMsgId race across instances writes one message.created', async () => {
+      const a = new PostgresMessageStore({ url: TEST_DATABASE_URL, schema, poolSize: 4, outbox: true });
+      const b = new PostgresMessageStore({ url: TEST_DATABASE_URL, schema, poolSize: 4, outbox: true });
+      stores.push(a, b);
+      await Promise.all([a.init(), b.init()]);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? a : b).append({ room: 'r', userId: 'u', text: `${i}`, clientMsgId: 'same' }),
+        ),
+      );
+      const original = results.find((r) => !r.duplicate)!.message;
+      const events = await a.claimWebhooks(100, 60_000);
+      expect(events.map((e) => [e.type, e.data])).toEqual([['message.created', original]]);
     });
 
     test('ts and seq come back as numbers, not bigint strings', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describeMessageStore } from './message-store.contract';
 import { SQLITE_MIGRATIONS, SqliteMessageStore } from './sqlite-message-store';
+import { describeWebhookOutbox } from './webhook-outbox.contract';
 
 /** A fresh directory in os.tmpdir(); the db file sits in a not-yet-existing subdirectory. */
 function tempDbPath(): { dir: string; path: string } {
@@ -15,6 +16,14 @@ describeMessageStore('SqliteMessageStore', () => {
   const { dir, path } = tempDbPath();
   return {
     open: () => new SqliteMessageStore({ path }),
+    destroy: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+  };
+});
+
+describeWebhookOutbox('SqliteMessageStore', () => {
+  const { dir, path } = tempDbPath();
+  return {
+    open: ({ outbox }) => new SqliteMessageStore({ path, outbox }),
     destroy: () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
   };
 });
@@ -64,6 +73,19 @@ describe('SqliteMessageStore specifics', () => {
       Array.from({ length: 50 }, (_, i) => store.append({ room: 'r', userId: 'u', text: `${i}` })),
     );
     expect(exec.mock.calls.filter(([sql]) => sql === 'BEGIN IMMEDIATE')).toHaveLength(1);
+    expect(exec.mock.calls.filter(([sql]) => sql === 'COMMIT')).toHaveLength(1);
+  });
+
+  test('outbox writes share the group commit with appends', async () => {
+    const outboxStore = new SqliteMessageStore({ path, outbox: true });
+    await outboxStore.init();
+    const exec = jest.spyOn(DatabaseSync.prototype, 'exec');
+    await Promise.all([
+      outboxStore.append({ room: 'r', userId: 'u', text: 'x' }),
+      outboxStore.enqueue([{ id: 'e1', type: 'room.occupied', ts: 1, data: { room: 'r' } }]),
+      outboxStore.claimWebhooks(10, 1000),
+    ]);
+    await outboxStore.close();
     expect(exec.mock.calls.filter(([sql]) => sql === 'COMMIT')).toHaveLength(1);
   });
 

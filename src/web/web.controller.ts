@@ -1,0 +1,62 @@
+import { Controller, Get, Logger, NotFoundException, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Where `client/` is: the working directory for `npm start` and the tests, else next to the code, which runs from
+ * `src/web` (ts-jest), `dist/web` (`nest build`) or `dist/src/web` (a build with the project root as rootDir).
+ */
+function findClientDir(): string | undefined {
+  const candidates = [
+    join(process.cwd(), 'client'),
+    join(__dirname, '../../client'),
+    join(__dirname, '../../../client'),
+  ];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html')));
+}
+
+interface ClientFiles {
+  indexHtml: string;
+  sdk: string;
+}
+
+/** Read once at start: the files are small and never change while the server runs. */
+function loadClientFiles(): ClientFiles | undefined {
+  const dir = findClientDir();
+  if (!dir) return undefined;
+  return {
+    indexHtml: readFileSync(join(dir, 'index.html'), 'utf8'),
+    sdk: readFileSync(join(dir, 'hubbub-client.js'), 'utf8'),
+  };
+}
+
+/** `GET /`: the demo chat page, and `GET /hubbub-client.js`: the client SDK it is built on. */
+@Controller()
+export class WebController {
+  private readonly files = loadClientFiles();
+
+  constructor() {
+    if (!this.files) {
+      new Logger('Web').warn('client/ directory not found: GET / and GET /hubbub-client.js answer 404');
+    }
+  }
+
+  @Get()
+  index(@Res({ passthrough: true }) res: Response): string {
+    return this.serve(res, 'indexHtml', 'text/html; charset=utf-8');
+  }
+
+  @Get('hubbub-client.js')
+  sdk(@Res({ passthrough: true }) res: Response): string {
+    return this.serve(res, 'sdk', 'application/javascript; charset=utf-8');
+  }
+
+  /** Sets the headers only when there is a file, so a 404 keeps Nest's JSON error body and type. */
+  private serve(res: Response, file: keyof ClientFiles, contentType: string): string {
+    if (!this.files) throw new NotFoundException();
+    res.setHeader('Content-Type', contentType);
+    res.setHeader('Cache-Control', 'no-cache');
+    return this.files[file];
+  }
+}
