@@ -113,12 +113,16 @@ describe('channels', () => {
       expect(await c.call('channel.publish', { channel, data: { n: 2 } })).toEqual({ offset: 2 });
       expect(await c.call('channel.publish', { channel, data: { n: 3 } })).toEqual({ offset: 3 });
       // Offsets are per channel.
-      expect(await c.call('channel.publish', { channel: `news.${rid()}`, data: 0 })).toEqual({ offset: 1 });
+      expect(await c.call('channel.publish', { channel: `news.${rid()}`, data: 0 })).toEqual({
+        offset: 1,
+      });
     });
 
     it('is allowed anywhere for the admin role', async () => {
       const c = await connect(`admin-${rid()}`, { roles: ['admin'] });
-      expect(await c.call('channel.publish', { channel: `anything-${rid()}`, data: false })).toEqual({
+      expect(
+        await c.call('channel.publish', { channel: `anything-${rid()}`, data: false }),
+      ).toEqual({
         offset: 1,
       });
     });
@@ -151,8 +155,13 @@ describe('channels', () => {
 
       const marks = [p, notSubscribed].map((c) => c.frames.length);
       const before = Date.now();
-      const { offset } = await p.call('channel.publish', { channel, data: { text: 'breaking', n: [1, 2] } });
-      const pushes = await Promise.all([s1, s2, pOtherDevice].map((c) => c.next('channel.message')));
+      const { offset } = await p.call('channel.publish', {
+        channel,
+        data: { text: 'breaking', n: [1, 2] },
+      });
+      const pushes = await Promise.all(
+        [s1, s2, pOtherDevice].map((c) => c.next('channel.message')),
+      );
       for (const push of pushes) {
         expect(push.data).toEqual({
           channel,
@@ -172,9 +181,12 @@ describe('channels', () => {
       const s = await connect(`sub-${rid()}`);
       await s.call('channel.subscribe', { channel });
       const p = await publisher();
-      await Promise.all(Array.from({ length: 20 }, (_, i) => p.call('channel.publish', { channel, data: i })));
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => p.call('channel.publish', { channel, data: i })),
+      );
       const got: number[] = [];
-      for (let i = 0; i < 20; i++) got.push((await s.next('channel.message')).data.offset as number);
+      for (let i = 0; i < 20; i++)
+        got.push((await s.next('channel.message')).data.offset as number);
       expect(got).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     });
   });
@@ -210,7 +222,8 @@ describe('channels', () => {
       await p.call('channel.publish', { channel, data: 'seen' });
       const seen = (await s.next('channel.message')).data.offset as number;
       await s.close();
-      for (let i = 1; i <= missed; i++) await p.call('channel.publish', { channel, data: `missed-${i}` });
+      for (let i = 1; i <= missed; i++)
+        await p.call('channel.publish', { channel, data: `missed-${i}` });
       return seen;
     }
 
@@ -234,7 +247,10 @@ describe('channels', () => {
       // And it is live again.
       const p = await publisher();
       await p.call('channel.publish', { channel, data: 'live' });
-      expect((await again.next('channel.message')).data).toMatchObject({ offset: since + 4, data: 'live' });
+      expect((await again.next('channel.message')).data).toMatchObject({
+        offset: since + 4,
+        data: 'live',
+      });
     });
 
     it('since equal to the current offset recovers with nothing to replay', async () => {
@@ -270,13 +286,18 @@ describe('channels', () => {
       expect(reply.recovered).toBe(false);
       expect(reply.offset).toBe(since + 3);
       // What is still retained comes along, after since.
-      expect(reply.publications.map((p: { offset: number }) => p.offset)).toEqual([since + 2, since + 3]);
+      expect(reply.publications.map((p: { offset: number }) => p.offset)).toEqual([
+        since + 2,
+        since + 3,
+      ]);
 
       // Missing exactly the window size still recovers.
       const channel2 = `news.${rid()}`;
       const since2 = await missSome(small, channel2, 2);
       const again2 = await connect(`sub-${rid()}`, {}, small);
-      expect(await again2.call('channel.subscribe', { channel: channel2, since: since2 })).toMatchObject({
+      expect(
+        await again2.call('channel.subscribe', { channel: channel2, since: since2 }),
+      ).toMatchObject({
         recovered: true,
         publications: [{ offset: since2 + 1 }, { offset: since2 + 2 }],
       });
@@ -296,7 +317,9 @@ describe('channels', () => {
       // Offsets never go back after the window emptied.
       expect(reply.offset).toBeGreaterThanOrEqual(since + 3);
       const p = await publisher(short);
-      expect((await p.call('channel.publish', { channel, data: 'next' })).offset).toBeGreaterThan(since + 3);
+      expect((await p.call('channel.publish', { channel, data: 'next' })).offset).toBeGreaterThan(
+        since + 3,
+      );
     });
   });
 
@@ -304,7 +327,10 @@ describe('channels', () => {
     const post = (path: string, body: unknown, key: string | null = API_KEY): Promise<Response> =>
       fetch(`${server.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
         body: JSON.stringify(body),
       });
 
@@ -316,7 +342,12 @@ describe('channels', () => {
       expect(res.status).toBe(201);
       expect(await res.json()).toEqual({ offset: 1 });
       const push = await s.next('channel.message');
-      expect(push.data).toEqual({ channel, offset: 1, data: { from: 'backend' }, ts: expect.any(Number) });
+      expect(push.data).toEqual({
+        channel,
+        offset: 1,
+        data: { from: 'backend' },
+        ts: expect.any(Number),
+      });
 
       const res2 = await post(`/api/channels/${channel}/publish`, { data: 2 });
       expect(await res2.json()).toEqual({ offset: 2 });
@@ -342,7 +373,9 @@ describe('channels', () => {
     it('answers 401 without the API key and publishes nothing', async () => {
       const channel = `news.${rid()}`;
       expect((await post(`/api/channels/${channel}/publish`, { data: 1 }, null)).status).toBe(401);
-      expect((await post(`/api/channels/${channel}/publish`, { data: 1 }, 'wrong')).status).toBe(401);
+      expect((await post(`/api/channels/${channel}/publish`, { data: 1 }, 'wrong')).status).toBe(
+        401,
+      );
       const s = await connect(`sub-${rid()}`);
       expect((await s.call('channel.subscribe', { channel })).offset).toBe(0);
     });

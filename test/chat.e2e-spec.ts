@@ -17,7 +17,11 @@ interface Backend {
 
 const backends: Backend[] = [
   { name: 'SQLite', env: () => ({}), gate: (name, fn) => describe(name, fn) },
-  { name: 'PostgreSQL', env: () => ({ DATABASE_URL: pg.url }), gate: (name, fn) => pg.describe(name, fn) },
+  {
+    name: 'PostgreSQL',
+    env: () => ({ DATABASE_URL: pg.url }),
+    gate: (name, fn) => pg.describe(name, fn),
+  },
 ];
 
 // Generous rate limits: several tests fire dozens of requests at once from one connection.
@@ -89,7 +93,9 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
     /** Sends n messages concurrently from one connection; returns the replies' messages sorted by seq. */
     const sendMany = async (client: TestClient, room: string, n: number): Promise<Message[]> => {
       const replies = await Promise.all(
-        range(1, n).map((i) => client.call('chat.send', { room, text: `m${i}` }) as Promise<{ message: Message }>),
+        range(1, n).map(
+          (i) => client.call('chat.send', { room, text: `m${i}` }) as Promise<{ message: Message }>,
+        ),
       );
       return replies.map((r) => r.message).sort((a, b) => a.seq - b.seq);
     };
@@ -104,7 +110,15 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         expect(reply).toEqual({
           room,
           seq: 0,
-          members: [{ userId: alice, name: 'Alice', status: 'online', connections: 1, since: expect.any(Number) }],
+          members: [
+            {
+              userId: alice,
+              name: 'Alice',
+              status: 'online',
+              connections: 1,
+              since: expect.any(Number),
+            },
+          ],
           messages: [],
         });
         expect(reply.members[0].since).toBeGreaterThanOrEqual(before - 1000);
@@ -155,7 +169,10 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const b = await connect(bob);
         const reply = await b.call('chat.join', { room });
         const byUser = Object.fromEntries(
-          reply.members.map((m: { userId: string; connections: number }) => [m.userId, m.connections]),
+          reply.members.map((m: { userId: string; connections: number }) => [
+            m.userId,
+            m.connections,
+          ]),
         );
         expect(byUser).toEqual({ [alice]: 2, [bob]: 1 });
       });
@@ -250,7 +267,10 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const marks = [a1, outsider, a3NotJoined].map((c) => c.frames.length);
         const { message } = await a1.call('chat.send', { room, text: 'to everyone' });
 
-        const [toBob, toOtherDevice] = await Promise.all([b.next('chat.message'), a2.next('chat.message')]);
+        const [toBob, toOtherDevice] = await Promise.all([
+          b.next('chat.message'),
+          a2.next('chat.message'),
+        ]);
         expect(toBob.data).toEqual(message);
         expect(toOtherDevice.data).toEqual(message);
         await expectNoPush(a1, marks[0], 'chat.message');
@@ -282,6 +302,19 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         expect(message.text).toBe(text);
       });
 
+      it('refuses a clientMsgId longer than 128 characters as validation_failed', async () => {
+        const room = `room-${rid()}`;
+        const a = await connect(`alice-${rid()}`);
+        await a.call('chat.join', { room });
+        const reply = await a.request('chat.send', {
+          room,
+          text: 'x',
+          clientMsgId: 'k'.repeat(129),
+        });
+        expect(reply.data.code).toBe('validation_failed');
+        expect(reply.data.details).toEqual([{ field: 'clientMsgId', errors: expect.any(Array) }]);
+      });
+
       it('refuses a text that is not a string as validation_failed', async () => {
         const room = `room-${rid()}`;
         const a = await connect(`alice-${rid()}`);
@@ -308,7 +341,11 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const mark = b.frames.length;
         // A retry, even with another text and from the user's other device, yields the original.
         const retry = await a1.call('chat.send', { room, text: 'once', clientMsgId: 'k1' });
-        const fromOtherDevice = await a2.call('chat.send', { room, text: 'changed', clientMsgId: 'k1' });
+        const fromOtherDevice = await a2.call('chat.send', {
+          room,
+          text: 'changed',
+          clientMsgId: 'k1',
+        });
         expect(retry.message).toEqual(first.message);
         expect(fromOtherDevice.message).toEqual(first.message);
         await expectNoPush(b, mark, 'chat.message');
@@ -332,10 +369,18 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const theirs = await b.call('chat.send', { room, text: 'b', clientMsgId: 'same' });
         expect(theirs.message.id).not.toBe(mine.message.id);
         expect(theirs.message.seq).toBe(2);
-        const pushedToA = await a.next('chat.message', 5000, (f) => f.data.id === theirs.message.id);
+        const pushedToA = await a.next(
+          'chat.message',
+          5000,
+          (f) => f.data.id === theirs.message.id,
+        );
         expect(pushedToA.data).toEqual(theirs.message);
 
-        const elsewhere = await a.call('chat.send', { room: other, text: 'a', clientMsgId: 'same' });
+        const elsewhere = await a.call('chat.send', {
+          room: other,
+          text: 'a',
+          clientMsgId: 'same',
+        });
         expect(elsewhere.message).toMatchObject({ room: other, seq: 1 });
       });
 
@@ -372,14 +417,18 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const reply = await reader.call('chat.history', { room, before: 20, limit: 5 });
         expect(reply).toEqual({ room, messages: all.slice(14, 19) });
         expect(seqs(reply.messages)).toEqual([15, 16, 17, 18, 19]);
-        expect(seqs((await reader.call('chat.history', { room, before: 3, limit: 5 })).messages)).toEqual([1, 2]);
+        expect(
+          seqs((await reader.call('chat.history', { room, before: 3, limit: 5 })).messages),
+        ).toEqual([1, 2]);
         expect((await reader.call('chat.history', { room, before: 1 })).messages).toEqual([]);
       });
 
       it('with after returns the oldest `limit` messages above it, ascending', async () => {
         const reply = await reader.call('chat.history', { room, after: 20, limit: 5 });
         expect(reply.messages).toEqual(all.slice(20, 25));
-        expect(seqs((await reader.call('chat.history', { room, after: 57, limit: 5 })).messages)).toEqual([58, 59, 60]);
+        expect(
+          seqs((await reader.call('chat.history', { room, after: 57, limit: 5 })).messages),
+        ).toEqual([58, 59, 60]);
         expect((await reader.call('chat.history', { room, after: 60 })).messages).toEqual([]);
       });
 
@@ -399,16 +448,23 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
       });
 
       it('accepts limit 1 and 100', async () => {
-        expect(seqs((await reader.call('chat.history', { room, limit: 1 })).messages)).toEqual([60]);
-        expect(seqs((await reader.call('chat.history', { room, limit: 100 })).messages)).toEqual(range(1, 60));
+        expect(seqs((await reader.call('chat.history', { room, limit: 1 })).messages)).toEqual([
+          60,
+        ]);
+        expect(seqs((await reader.call('chat.history', { room, limit: 100 })).messages)).toEqual(
+          range(1, 60),
+        );
       });
 
-      it.each([0, 101, 1.5, -1])('refuses limit %p as validation_failed on limit', async (limit) => {
-        const reply = await reader.request('chat.history', { room, limit });
-        expect(reply.event).toBe('error');
-        expect(reply.data.code).toBe('validation_failed');
-        expect(reply.data.details).toEqual([{ field: 'limit', errors: expect.any(Array) }]);
-      });
+      it.each([0, 101, 1.5, -1])(
+        'refuses limit %p as validation_failed on limit',
+        async (limit) => {
+          const reply = await reader.request('chat.history', { room, limit });
+          expect(reply.event).toBe('error');
+          expect(reply.data.code).toBe('validation_failed');
+          expect(reply.data.details).toEqual([{ field: 'limit', errors: expect.any(Array) }]);
+        },
+      );
 
       it('needs no join for an open room', async () => {
         const fresh = await connect(`carol-${rid()}`);
@@ -459,17 +515,20 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         expect((await a.next('chat.read')).data).toEqual({ room, userId: bob, seq: message.seq });
       });
 
-      it.each(['chat.send', 'chat.typing', 'chat.read'])('%s to a room not joined answers not_joined', async (event) => {
-        const room = `room-${rid()}`;
-        const a = await connect(`alice-${rid()}`);
-        const data = { room, text: 'x', typing: true, seq: 1 };
-        const reply = await a.request(event, data);
-        expect(reply.event).toBe('error');
-        expect(reply.data.code).toBe('not_joined');
-        expect(reply.id).toBeDefined();
-        // The connection stays open and usable.
-        expect((await a.request('ping')).event).toBe('pong');
-      });
+      it.each(['chat.send', 'chat.typing', 'chat.read'])(
+        '%s to a room not joined answers not_joined',
+        async (event) => {
+          const room = `room-${rid()}`;
+          const a = await connect(`alice-${rid()}`);
+          const data = { room, text: 'x', typing: true, seq: 1 };
+          const reply = await a.request(event, data);
+          expect(reply.event).toBe('error');
+          expect(reply.data.code).toBe('not_joined');
+          expect(reply.id).toBeDefined();
+          // The connection stays open and usable.
+          expect((await a.request('ping')).event).toBe('pong');
+        },
+      );
     });
 
     describe('direct messages', () => {
@@ -483,7 +542,10 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const a1 = await connect(amy);
         const a2 = await connect(amy);
         const stranger = await connect(`eve-${suffix}`);
-        expect(await a1.call('chat.join', { room: dmRoom })).toMatchObject({ room: dmRoom, seq: 0 });
+        expect(await a1.call('chat.join', { room: dmRoom })).toMatchObject({
+          room: dmRoom,
+          seq: 0,
+        });
 
         const marks = [z1, stranger].map((c) => c.frames.length);
         const reply = await z1.call('chat.dm', { to: amy, text: 'psst', clientMsgId: 'd1' });
@@ -512,10 +574,18 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const suffix = rid();
         const a = await connect(`amy-${suffix}`);
         const b = await connect(`bob-${suffix}`);
-        const first = await a.call('chat.dm', { to: `bob-${suffix}`, text: 'hi', clientMsgId: 'x' });
+        const first = await a.call('chat.dm', {
+          to: `bob-${suffix}`,
+          text: 'hi',
+          clientMsgId: 'x',
+        });
         await b.next('chat.message');
         const mark = b.frames.length;
-        const again = await a.call('chat.dm', { to: `bob-${suffix}`, text: 'hi', clientMsgId: 'x' });
+        const again = await a.call('chat.dm', {
+          to: `bob-${suffix}`,
+          text: 'hi',
+          clientMsgId: 'x',
+        });
         expect(again.message).toEqual(first.message);
         await expectNoPush(b, mark, 'chat.message');
       });
@@ -568,9 +638,44 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         expect(unsorted.data.code).toBe('forbidden');
       });
 
+      // dm rooms are `dm:<a>:<b>`: they exist only between user ids made of the name alphabet without ':',
+      // so that the room name is valid and says unambiguously who its two users are.
+      it("refuses a dm to a user id containing ':' so that two pairs can never share a room", async () => {
+        const s = rid();
+        const sender = await connect(`u${s}`);
+        const reply = await sender.request('chat.dm', { to: `v${s}:w`, text: 'ambiguous' });
+        expect(reply.event).toBe('error');
+        expect(reply.data.code).toBe('validation_failed');
+        expect(reply.data.details).toEqual([{ field: 'to', errors: [expect.any(String)] }]);
+
+        const intruder = await connect(`u${s}:v${s}`);
+        const read = await intruder.request('chat.history', { room: `dm:u${s}:v${s}:w` });
+        expect(read.data.code).toBe('forbidden');
+        const own = await intruder.request('chat.dm', { to: 'w', text: 'from an id with a colon' });
+        expect(own.data.code).toBe('forbidden');
+      });
+
+      it('refuses a dm to a user id outside the room-name alphabet instead of storing an unreadable room', async () => {
+        const s = rid();
+        const a = await connect(`amy${s}`);
+        const reply = await a.request('chat.dm', { to: `bob${s}@example.com`, text: 'hello bob' });
+        expect(reply.data.code).toBe('validation_failed');
+      });
+
+      it('lets both users of a dm read it back through its room', async () => {
+        const s = rid();
+        const a = await connect(`amy${s}`);
+        const { message } = await a.call('chat.dm', { to: `bob${s}`, text: 'hello bob' });
+        const b = await connect(`bob${s}`);
+        const history = await b.call('chat.history', { room: message.room });
+        expect(history.messages).toEqual([message]);
+      });
+
       it('refuses an empty or too long dm text as validation_failed', async () => {
         const a = await connect(`amy-${rid()}`);
-        expect((await a.request('chat.dm', { to: 'bob', text: '' })).data.code).toBe('validation_failed');
+        expect((await a.request('chat.dm', { to: 'bob', text: '' })).data.code).toBe(
+          'validation_failed',
+        );
         expect((await a.request('chat.dm', { to: 'bob', text: 'x'.repeat(4001) })).data.code).toBe(
           'validation_failed',
         );
@@ -632,7 +737,9 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         expect(reply.event).toBe('error');
         expect(reply.data.code).toBe('limit_exceeded');
         // The refused join left no trace: sending there is not_joined.
-        expect((await a.request('chat.send', { room: fourth, text: 'x' })).data.code).toBe('not_joined');
+        expect((await a.request('chat.send', { room: fourth, text: 'x' })).data.code).toBe(
+          'not_joined',
+        );
       });
 
       it('rooms and channels count together: the fourth channel.subscribe answers limit_exceeded', async () => {
@@ -675,7 +782,8 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const replies = await Promise.all(
           senders.flatMap((s, u) =>
             range(1, 20).map(
-              (i) => s.call('chat.send', { room, text: `u${u}-m${i}` }) as Promise<{ message: Message }>,
+              (i) =>
+                s.call('chat.send', { room, text: `u${u}-m${i}` }) as Promise<{ message: Message }>,
             ),
           ),
         );
@@ -687,7 +795,9 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const history: Message[] = [];
         let after = 0;
         for (;;) {
-          const page: Message[] = (await senders[0].call('chat.history', { room, after, limit: 100 })).messages;
+          const page: Message[] = (
+            await senders[0].call('chat.history', { room, after, limit: 100 })
+          ).messages;
           if (page.length === 0) break;
           history.push(...page);
           after = page[page.length - 1].seq;
@@ -696,7 +806,9 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
 
         // Every member saw every message from the other members exactly once (the pong is a barrier).
         await senders[0].request('ping');
-        const received = senders[0].frames.filter((f) => f.event === 'chat.message' && f.id === undefined);
+        const received = senders[0].frames.filter(
+          (f) => f.event === 'chat.message' && f.id === undefined,
+        );
         const fromOthers = messages.filter((m) => m.userId !== users[0]);
         expect(received.map((f) => (f.data as Message).seq).sort((a, b) => a - b)).toEqual(
           seqs(fromOthers).sort((a, b) => a - b),

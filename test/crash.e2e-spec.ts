@@ -50,7 +50,8 @@ async function fullHistory(client: TestClient, room: string): Promise<Message[]>
   const all: Message[] = [];
   let after = 0;
   for (;;) {
-    const page = (await client.call('chat.history', { room, after, limit: 100 })).messages as Message[];
+    const page = (await client.call('chat.history', { room, after, limit: 100 }))
+      .messages as Message[];
     if (page.length === 0) return all;
     all.push(...page);
     after = page[page.length - 1].seq;
@@ -58,7 +59,11 @@ async function fullHistory(client: TestClient, room: string): Promise<Message[]>
 }
 
 // Generous rate limits: 500 frames arrive at once on one connection.
-const BASE_ENV: ChildEnv = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000', LOG_LEVEL: 'error' };
+const BASE_ENV: ChildEnv = {
+  RATE_LIMIT_PER_SEC: '100000',
+  RATE_LIMIT_BURST: '100000',
+  LOG_LEVEL: 'error',
+};
 
 function crashSuite(storeEnv: () => ChildEnv): void {
   let child: ChildServer | undefined;
@@ -87,16 +92,24 @@ function crashSuite(storeEnv: () => ChildEnv): void {
     const victim = child;
     const killed = new Promise<number>((resolve) => {
       client!.ws.on('message', (raw) => {
-        const frame = JSON.parse(raw.toString()) as Frame;
+        const frame = JSON.parse((raw as Buffer).toString('utf8')) as Frame;
         if (typeof frame.id !== 'string' || !frame.id.startsWith('s-')) return;
         if (frame.event === 'error') errors.push(frame);
-        else acked.set((frame.data as { message: Message }).message.clientMsgId!, frame.data.message as Message);
+        else
+          acked.set(
+            (frame.data as { message: Message }).message.clientMsgId!,
+            frame.data.message as Message,
+          );
         if (acked.size === KILL_AFTER) victim.kill('SIGKILL');
       });
       client!.ws.once('close', () => resolve(acked.size));
     });
     for (let i = 1; i <= TOTAL; i++) {
-      client.send({ event: 'chat.send', id: `s-${i}`, data: { room, text: `text ${i}`, clientMsgId: `c-${i}` } });
+      client.send({
+        event: 'chat.send',
+        id: `s-${i}`,
+        data: { room, text: `text ${i}`, clientMsgId: `c-${i}` },
+      });
     }
     await killed;
     expect(await child.waitForExit()).toEqual({ code: null, signal: 'SIGKILL' });
@@ -110,7 +123,6 @@ function crashSuite(storeEnv: () => ChildEnv): void {
     const joined = await client.call('chat.join', { room });
     const history = await fullHistory(client, room);
     const n = history.length;
-    console.log("DEBUG acked", acked.size, "stored", n);
 
     // seq runs 1..n with no gap, and the room's seq agrees.
     expect(history.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));

@@ -38,7 +38,10 @@ describe('presence', () => {
     clients = [];
   });
 
-  const connect = async (sub: string, claims: Record<string, unknown> = {}): Promise<TestClient> => {
+  const connect = async (
+    sub: string,
+    claims: Record<string, unknown> = {},
+  ): Promise<TestClient> => {
     const client = await TestClient.connect(server.wsUrl, await server.token(sub, claims));
     clients.push(client);
     return client;
@@ -58,7 +61,13 @@ describe('presence', () => {
       const push = await observer.next('presence.join', 5000, inRoom(room));
       expect(push.data).toEqual({
         room,
-        member: { userId: alice, name: 'Alice', status: 'online', connections: 1, since: expect.any(Number) },
+        member: {
+          userId: alice,
+          name: 'Alice',
+          status: 'online',
+          connections: 1,
+          since: expect.any(Number),
+        },
       });
       // The joiner is not told about itself.
       await expectNoPush(a1, mark, 'presence.join');
@@ -87,7 +96,9 @@ describe('presence', () => {
       const a = await connect(alice);
       for (const room of rooms) {
         await a.call('chat.join', { room });
-        expect((await observer.next('presence.join', 5000, inRoom(room))).data.member.userId).toBe(alice);
+        expect((await observer.next('presence.join', 5000, inRoom(room))).data.member.userId).toBe(
+          alice,
+        );
       }
     });
   });
@@ -108,7 +119,10 @@ describe('presence', () => {
       await expectNoPush(observer, mark, 'presence.leave');
 
       await a2.call('chat.leave', { room });
-      expect((await observer.next('presence.leave', 5000, inRoom(room))).data).toEqual({ room, userId: alice });
+      expect((await observer.next('presence.leave', 5000, inRoom(room))).data).toEqual({
+        room,
+        userId: alice,
+      });
     });
 
     it('is not pushed when one of two devices closes, and is pushed when the last one closes', async () => {
@@ -131,7 +145,10 @@ describe('presence', () => {
       await expectNoPush(observer, mark, 'presence.leave');
 
       await a2.close();
-      expect((await observer.next('presence.leave', 5000, inRoom(room))).data).toEqual({ room, userId: alice });
+      expect((await observer.next('presence.leave', 5000, inRoom(room))).data).toEqual({
+        room,
+        userId: alice,
+      });
     });
 
     it('is pushed for every room of a user whose only connection closes', async () => {
@@ -144,7 +161,9 @@ describe('presence', () => {
         await a.call('chat.join', { room });
       }
       await a.close();
-      const leaves = await Promise.all(rooms.map((room) => observer.next('presence.leave', 5000, inRoom(room))));
+      const leaves = await Promise.all(
+        rooms.map((room) => observer.next('presence.leave', 5000, inRoom(room))),
+      );
       expect(leaves.map((f) => f.data)).toEqual(rooms.map((room) => ({ room, userId: alice })));
     });
 
@@ -175,7 +194,13 @@ describe('presence', () => {
       expect(list).toEqual({
         room,
         members: [
-          { userId: alice, name: 'Alice', status: 'online', connections: 2, since: expect.any(Number) },
+          {
+            userId: alice,
+            name: 'Alice',
+            status: 'online',
+            connections: 2,
+            since: expect.any(Number),
+          },
           { userId: bob, status: 'online', connections: 1, since: expect.any(Number) },
         ],
       });
@@ -205,7 +230,9 @@ describe('presence', () => {
 
     it('refuses an invalid room name as validation_failed', async () => {
       const c = await connect(`alice-${rid()}`);
-      expect((await c.request('presence.list', { room: 'a b' })).data.code).toBe('validation_failed');
+      expect((await c.request('presence.list', { room: 'a b' })).data.code).toBe(
+        'validation_failed',
+      );
     });
   });
 
@@ -229,7 +256,13 @@ describe('presence', () => {
       ]);
       expect(u1.data).toEqual({
         room: rooms[0],
-        member: { userId: alice, name: 'Alice', status: 'away', connections: 1, since: expect.any(Number) },
+        member: {
+          userId: alice,
+          name: 'Alice',
+          status: 'away',
+          connections: 1,
+          since: expect.any(Number),
+        },
       });
       expect(u2.data).toMatchObject({ room: rooms[1], member: { userId: alice, status: 'away' } });
 
@@ -237,7 +270,9 @@ describe('presence', () => {
       expect(list.members.find((m: { userId: string }) => m.userId === alice).status).toBe('away');
 
       await a2.call('presence.status', { status: 'busy' });
-      expect((await o1.next('presence.update', 5000, inRoom(rooms[0]))).data.member.status).toBe('busy');
+      expect((await o1.next('presence.update', 5000, inRoom(rooms[0]))).data.member.status).toBe(
+        'busy',
+      );
     });
 
     it('does not push to rooms the user is not in', async () => {
@@ -282,10 +317,14 @@ describe('presence', () => {
       await a1.call('chat.join', { room });
       await a2.call('chat.join', { room });
       await a1.close();
-      expect((await observer.call('presence.query', { userIds: [alice] })).online[alice]).toBe(true);
+      expect((await observer.call('presence.query', { userIds: [alice] })).online[alice]).toBe(
+        true,
+      );
       await a2.close();
       await observer.next('presence.leave', 5000, inRoom(room));
-      expect(await observer.call('presence.query', { userIds: [alice] })).toEqual({ online: { [alice]: false } });
+      expect(await observer.call('presence.query', { userIds: [alice] })).toEqual({
+        online: { [alice]: false },
+      });
     });
 
     it('accepts 100 user ids', async () => {
@@ -340,7 +379,8 @@ describe('presence', () => {
         ws.on('message', (buf: Buffer) => {
           const frame = JSON.parse(buf.toString()) as Frame;
           replies.push(frame);
-          if (frame.event === 'welcome') ws.send(JSON.stringify({ event: 'chat.join', id: 'j', data: { room } }));
+          if (frame.event === 'welcome')
+            ws.send(JSON.stringify({ event: 'chat.join', id: 'j', data: { room } }));
           if (frame.id === 'j') resolve(frame);
         });
         ws.once('error', reject);
@@ -351,15 +391,23 @@ describe('presence', () => {
       expect(joinReply).toMatchObject({ event: 'chat.join', data: { room } });
       // The dead peer's last sign of life was that join.
       const lastActivity = Date.now();
-      expect((await observer.next('presence.join', 5000, inRoom(room))).data.member.userId).toBe(dead);
+      expect((await observer.next('presence.join', 5000, inRoom(room))).data.member.userId).toBe(
+        dead,
+      );
 
-      const leave = await observer.next('presence.leave', 2 * HEARTBEAT_MS + MARGIN_MS, inRoom(room));
+      const leave = await observer.next(
+        'presence.leave',
+        2 * HEARTBEAT_MS + MARGIN_MS,
+        inRoom(room),
+      );
       const elapsed = Date.now() - lastActivity;
       expect(leave.data).toEqual({ room, userId: dead });
       expect(elapsed).toBeLessThanOrEqual(2 * HEARTBEAT_MS + MARGIN_MS);
       await pinged; // it was pinged, and did not answer
       await closed; // and the server cut it off
-      expect(await observer.call('presence.query', { userIds: [dead] })).toEqual({ online: { [dead]: false } });
+      expect(await observer.call('presence.query', { userIds: [dead] })).toEqual({
+        online: { [dead]: false },
+      });
     });
 
     it('a peer that answers pings stays connected past several intervals', async () => {

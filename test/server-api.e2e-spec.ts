@@ -90,10 +90,13 @@ describe('server API', () => {
   };
 
   describe('authentication', () => {
-    it.each(ROUTES)('%s %s answers 401 without an Authorization header', async (method, path, body) => {
-      const res = await api(server, method, path, body, null);
-      expect(res.status).toBe(401);
-    });
+    it.each(ROUTES)(
+      '%s %s answers 401 without an Authorization header',
+      async (method, path, body) => {
+        const res = await api(server, method, path, body, null);
+        expect(res.status).toBe(401);
+      },
+    );
 
     it.each(ROUTES)('%s %s answers 401 with a wrong key', async (method, path, body) => {
       expect((await api(server, method, path, body, 'wrong-key')).status).toBe(401);
@@ -108,9 +111,17 @@ describe('server API', () => {
 
     it('a refused request has no effect', async () => {
       const room = `room-${rid()}`;
-      const res = await api(server, 'POST', `/api/rooms/${room}/messages`, { userId: 'u', text: 'x' }, 'nope');
+      const res = await api(
+        server,
+        'POST',
+        `/api/rooms/${room}/messages`,
+        { userId: 'u', text: 'x' },
+        'nope',
+      );
       expect(res.status).toBe(401);
-      expect((await api(server, 'GET', `/api/rooms/${room}/messages`)).body).toEqual({ messages: [] });
+      expect((await api(server, 'GET', `/api/rooms/${room}/messages`)).body).toEqual({
+        messages: [],
+      });
     });
   });
 
@@ -119,7 +130,9 @@ describe('server API', () => {
       const channel = `chan-${rid()}`;
       const s = await connect(`sub-${rid()}`);
       await s.call('channel.subscribe', { channel });
-      const first = await api(server, 'POST', `/api/channels/${channel}/publish`, { data: { a: 1 } });
+      const first = await api(server, 'POST', `/api/channels/${channel}/publish`, {
+        data: { a: 1 },
+      });
       expect(first).toEqual({ status: 201, body: { offset: 1 } });
       const second = await api(server, 'POST', `/api/channels/${channel}/publish`, { data: 'two' });
       expect(second).toEqual({ status: 201, body: { offset: 2 } });
@@ -139,7 +152,12 @@ describe('server API', () => {
     });
 
     it('answers 400 for an invalid channel name', async () => {
-      const res = await api(server, 'POST', `/api/channels/${encodeURIComponent('bad name')}/publish`, { data: 1 });
+      const res = await api(
+        server,
+        'POST',
+        `/api/channels/${encodeURIComponent('bad name')}/publish`,
+        { data: 1 },
+      );
       expect(res.status).toBe(400);
       expect(messagesOf(res.body).some((m) => m.includes('channel'))).toBe(true);
     });
@@ -155,10 +173,20 @@ describe('server API', () => {
       await b.call('chat.join', { room });
       const mark = outsider.frames.length;
 
-      const res = await api(server, 'POST', `/api/rooms/${room}/messages`, { userId: 'system', text: 'hello all' });
+      const res = await api(server, 'POST', `/api/rooms/${room}/messages`, {
+        userId: 'system',
+        text: 'hello all',
+      });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
-        message: { id: expect.any(String), room, seq: 1, userId: 'system', text: 'hello all', ts: expect.any(Number) },
+        message: {
+          id: expect.any(String),
+          room,
+          seq: 1,
+          userId: 'system',
+          text: 'hello all',
+          ts: expect.any(Number),
+        },
       });
       const pushes = await Promise.all([a, b].map((c) => c.next('chat.message')));
       for (const p of pushes) expect(p.data).toEqual(res.body.message);
@@ -167,7 +195,10 @@ describe('server API', () => {
       // It shares the room's sequence with socket messages.
       const { message } = await a.call('chat.send', { room, text: 'reply' });
       expect(message.seq).toBe(2);
-      const third = await api(server, 'POST', `/api/rooms/${room}/messages`, { userId: 'system', text: '3' });
+      const third = await api(server, 'POST', `/api/rooms/${room}/messages`, {
+        userId: 'system',
+        text: '3',
+      });
       expect(third.body.message.seq).toBe(3);
     });
 
@@ -178,20 +209,30 @@ describe('server API', () => {
       ['an empty text', { userId: 'u', text: '' }, 'text'],
       ['a 4001 character text', { userId: 'u', text: 'x'.repeat(4001) }, 'text'],
       ['a numeric text', { userId: 'u', text: 5 }, 'text'],
-    ])('answers 400 naming the field for a body with %s, and stores nothing', async (_what, body, field) => {
-      const room = `room-${rid()}`;
-      const res = await api(server, 'POST', `/api/rooms/${room}/messages`, body);
-      expect(res.status).toBe(400);
-      expect(res.body.statusCode).toBe(400);
-      expect(messagesOf(res.body).some((m) => m.includes(field))).toBe(true);
-      expect((await api(server, 'GET', `/api/rooms/${room}/messages`)).body).toEqual({ messages: [] });
-    });
+    ])(
+      'answers 400 naming the field for a body with %s, and stores nothing',
+      async (_what, body, field) => {
+        const room = `room-${rid()}`;
+        const res = await api(server, 'POST', `/api/rooms/${room}/messages`, body);
+        expect(res.status).toBe(400);
+        expect(res.body.statusCode).toBe(400);
+        expect(messagesOf(res.body).some((m) => m.includes(field))).toBe(true);
+        expect((await api(server, 'GET', `/api/rooms/${room}/messages`)).body).toEqual({
+          messages: [],
+        });
+      },
+    );
 
     it('answers 400 for an invalid room name', async () => {
-      const res = await api(server, 'POST', `/api/rooms/${encodeURIComponent('no/slashes')}/messages`, {
-        userId: 'u',
-        text: 'x',
-      });
+      const res = await api(
+        server,
+        'POST',
+        `/api/rooms/${encodeURIComponent('no/slashes')}/messages`,
+        {
+          userId: 'u',
+          text: 'x',
+        },
+      );
       expect(res.status).toBe(400);
     });
   });
@@ -201,7 +242,10 @@ describe('server API', () => {
     beforeAll(async () => {
       room = `room-${rid()}`;
       for (let i = 1; i <= 60; i++) {
-        const res = await api(server, 'POST', `/api/rooms/${room}/messages`, { userId: 'u', text: `m${i}` });
+        const res = await api(server, 'POST', `/api/rooms/${room}/messages`, {
+          userId: 'u',
+          text: `m${i}`,
+        });
         expect(res.status).toBe(201);
       }
     });
@@ -238,7 +282,9 @@ describe('server API', () => {
     });
 
     it('answers {messages: []} for a room without messages', async () => {
-      expect((await api(server, 'GET', `/api/rooms/empty-${rid()}/messages`)).body).toEqual({ messages: [] });
+      expect((await api(server, 'GET', `/api/rooms/empty-${rid()}/messages`)).body).toEqual({
+        messages: [],
+      });
     });
 
     it.each([
@@ -270,7 +316,13 @@ describe('server API', () => {
         status: 200,
         body: {
           members: [
-            { userId: alice, name: 'Alice', status: 'online', connections: 2, since: expect.any(Number) },
+            {
+              userId: alice,
+              name: 'Alice',
+              status: 'online',
+              connections: 2,
+              since: expect.any(Number),
+            },
             { userId: bob, status: 'online', connections: 1, since: expect.any(Number) },
           ],
         },
@@ -278,7 +330,9 @@ describe('server API', () => {
     });
 
     it('answers {members: []} for an empty room', async () => {
-      expect((await api(server, 'GET', `/api/rooms/room-${rid()}/presence`)).body).toEqual({ members: [] });
+      expect((await api(server, 'GET', `/api/rooms/room-${rid()}/presence`)).body).toEqual({
+        members: [],
+      });
     });
   });
 
@@ -290,7 +344,9 @@ describe('server API', () => {
       const data = { notice: `maintenance-${rid()}` };
       const res = await api(server, 'POST', '/api/broadcast', { data });
       expect(res.status).toBe(202);
-      const pushes = await Promise.all([a, b].map((c) => c.next('broadcast', 5000, (f) => f.data?.data?.notice === data.notice)));
+      const pushes = await Promise.all(
+        [a, b].map((c) => c.next('broadcast', 5000, (f) => f.data?.data?.notice === data.notice)),
+      );
       for (const p of pushes) expect(p.data).toEqual({ data, from: expect.any(String) });
     });
 
@@ -308,7 +364,13 @@ describe('server API', () => {
         const empty = await api(fresh, 'GET', '/api/stats');
         expect(empty).toEqual({
           status: 200,
-          body: { connections: 0, rooms: 0, channels: 0, uptimeSec: expect.any(Number), node: fresh.config.nodeId },
+          body: {
+            connections: 0,
+            rooms: 0,
+            channels: 0,
+            uptimeSec: expect.any(Number),
+            node: fresh.config.nodeId,
+          },
         });
         expect(empty.body.uptimeSec).toBeGreaterThanOrEqual(0);
 

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { IsName } from '../protocol/names';
+import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsName, IsPresent } from '../protocol/names';
 
 export class ChannelParams {
   @IsName() channel!: string;
@@ -15,7 +15,7 @@ export class UserParams {
 }
 
 export class PublishBody {
-  @IsDefined() data!: unknown;
+  @IsPresent() data!: unknown;
 }
 
 export class PostMessageBody {
@@ -30,5 +30,5 @@ export class HistoryQueryParams {
 }
 
 export class BroadcastBody {
-  @IsDefined() data!: unknown;
+  @IsPresent() data!: unknown;
 }

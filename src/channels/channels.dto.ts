@@ -1,5 +1,5 @@
-import { IsDefined, IsInt, IsOptional, Min } from 'class-validator';
-import { IsName } from '../protocol/names';
+import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsName, IsPresent } from '../protocol/names';
 
 export class SubscribeDto {
   @IsName() channel!: string;
@@ -12,5 +12,5 @@ export class ChannelDto {
 
 export class PublishDto {
   @IsName() channel!: string;
-  @IsDefined() data!: unknown;
+  @IsPresent() data!: unknown;
 }

@@ -75,6 +75,14 @@ export class ChatService {
   /** A direct message, pushed to every connection of both users whether they joined the dm room or not. */
   async dm(conn: Connection, to: string, text: string, clientMsgId?: string): Promise<StoredMessage> {
     const room = dmRoom(conn.userId, to);
+    if (room === undefined) {
+      if (dmRoom(conn.userId, conn.userId) === undefined) {
+        throw new HubbubError('forbidden', 'Your user id cannot be part of a dm room name');
+      }
+      throw new HubbubError('validation_failed', 'Validation failed', [
+        { field: 'to', errors: ['to must be a user id made of A-Z a-z 0-9 _ . - (at most 60 characters)'] },
+      ]);
+    }
     const { message, duplicate } = await this.store.append({
       room,
       userId: conn.userId,

@@ -1,9 +1,10 @@
-import { IsDefined, IsNotEmpty, IsString } from 'class-validator';
+import { IsNotEmpty, IsString } from 'class-validator';
+import { IsPresent } from '../protocol/names';
 
 export class RefreshDto {
   @IsString() @IsNotEmpty() token!: string;
 }
 
 export class BroadcastDto {
-  @IsDefined() data!: unknown;
+  @IsPresent() data!: unknown;
 }

@@ -1,21 +1,42 @@
-import { Matches } from 'class-validator';
+import { Matches, ValidateBy, type ValidationOptions } from 'class-validator';
 
 /** Names of rooms and channels. */
 export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const IsName = (): PropertyDecorator =>
   Matches(NAME_PATTERN, { message: '$property must match ^[A-Za-z0-9_.:-]{1,128}$' });
 
-/** The room of a direct conversation: `dm:<a>:<b>` with the two user ids sorted. */
-export function dmRoom(a: string, b: string): string {
-  return a < b ? `dm:${a}:${b}` : `dm:${b}:${a}`;
+/**
+ * User ids that can take part in a `dm:<a>:<b>` room. The room name must itself be a valid name and must say
+ * unambiguously who its two users are, so ids with `:` or characters outside the name alphabet cannot
+ * (`dm:u:v:w` could be u with v:w or u:v with w).
+ */
+const DM_USER_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/** The room of a direct conversation: `dm:<a>:<b>` with the two user ids sorted; undefined when impossible. */
+export function dmRoom(a: string, b: string): string | undefined {
+  if (!DM_USER_PATTERN.test(a) || !DM_USER_PATTERN.test(b)) return undefined;
+  const room = a < b ? `dm:${a}:${b}` : `dm:${b}:${a}`;
+  return room.length <= 128 ? room : undefined;
 }
 
 /** The other participant when `userId` is one of the two users of a `dm:` room, else undefined. */
 export function dmPeer(room: string, userId: string): string | undefined {
-  if (!room.startsWith('dm:')) return undefined;
-  const rest = room.slice(3);
-  const candidates = [];
-  if (rest.startsWith(`${userId}:`)) candidates.push(rest.slice(userId.length + 1));
-  if (rest.endsWith(`:${userId}`)) candidates.push(rest.slice(0, rest.length - userId.length - 1));
-  return candidates.find((peer) => dmRoom(userId, peer) === room);
+  const parts = room.split(':');
+  if (parts.length !== 3 || parts[0] !== 'dm') return undefined;
+  const [, a, b] = parts;
+  if (dmRoom(a, b) !== room) return undefined;
+  return a === userId ? b : b === userId ? a : undefined;
 }
+
+/** The property must be present, with any JSON value, `null` included (unlike IsDefined). */
+export const IsPresent = (options?: ValidationOptions): PropertyDecorator =>
+  ValidateBy(
+    {
+      name: 'isPresent',
+      validator: {
+        validate: (_value, args) => args !== undefined && Object.hasOwn(args.object, args.property),
+        defaultMessage: (args) => `${args?.property ?? 'value'} must be present`,
+      },
+    },
+    options,
+  );
