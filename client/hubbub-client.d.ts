@@ -57,7 +57,8 @@ export interface SubscribeReply {
 export interface HubbubClientOptions {
   /** A fixed JWT. Give this or `getToken`. */
   token?: string;
-  /** Called before the first connection and again after a 4401 (token expired) close. */
+  /** Called before the first connection, after a 4401 (token expired) close, and after a failed handshake
+   * (browsers cannot tell a 401 refusal from a network error, so a fresh token is asked for each retry). */
   getToken?: () => string | Promise<string>;
   /** Reconnect after unexpected closes (default true). Never after 4403 or 4429, nor 4401 without getToken. */
   reconnect?: boolean;

@@ -265,7 +265,8 @@ export class HubbubClient {
   }
   /** @param {number} code @param {string} reason */
   #onClose(code, reason) {
-    if (this.#openedAt && Date.now() - this.#openedAt >= STABLE_AFTER_MS) this.#attempt = 0;
+    const wasUp = this.#openedAt > 0; // welcomed; a refused handshake (401 included) closes before that
+    if (wasUp && Date.now() - this.#openedAt >= STABLE_AFTER_MS) this.#attempt = 0;
     this.#ws = null; this.#ready = false; this.#openedAt = 0;
     for (const p of [...this.#pending.values()]) this.#settle(p, new HubbubError('disconnected', `connection closed (${code})`, { code }));
     const firstAttempt = this.#connecting.length > 0 && this.welcome === null;
@@ -277,7 +278,7 @@ export class HubbubClient {
       this.#closed = true;
       return this.#stop(new HubbubError('closed', `connection closed (${code})`, { code }));
     }
-    if (code === 4401) this.#needToken = true; // token expired: ask getToken for a fresh one
+    if (code === 4401 || !wasUp) this.#needToken = true; // expired, or the handshake failed (maybe a 401): new token
     const delay = Math.random() * Math.min(this.#maxMs, this.#baseMs * 2 ** this.#attempt++);
     this.#retryTimer = setTimeout(() => void this.#open(), delay);
   }

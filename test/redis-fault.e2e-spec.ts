@@ -21,7 +21,7 @@ function startRedis(port: number): Promise<ChildProcess> {
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    proc.stdout!.on('data', (chunk: Buffer) => {
+    proc.stdout?.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('Ready to accept connections')) resolve(proc);
     });

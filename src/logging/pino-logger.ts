@@ -48,7 +48,7 @@ export class PinoLogger implements LoggerService {
       fields.err = message;
       this.pino[level](fields, message.message);
     } else if (typeof message === 'object' && message !== null) {
-      this.pino[level]({ ...fields, ...(message as object) });
+      this.pino[level]({ ...fields, ...message });
     } else {
       this.pino[level](fields, String(message));
     }

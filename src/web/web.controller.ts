@@ -38,7 +38,9 @@ export class WebController {
 
   constructor() {
     if (!this.files) {
-      new Logger('Web').warn('client/ directory not found: GET / and GET /hubbub-client.js answer 404');
+      new Logger('Web').warn(
+        'client/ directory not found: GET / and GET /hubbub-client.js answer 404',
+      );
     }
   }
 

@@ -55,5 +55,5 @@ async function signToken(
   claims: Record<string, unknown>,
   ttlSec: number,
 ): Promise<string> {
-  return verifier.sign({ sub, ...claims } as { sub: string }, ttlSec);
+  return verifier.sign({ sub, ...claims }, ttlSec);
 }

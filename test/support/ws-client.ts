@@ -19,7 +19,7 @@ export class TestClient {
   private consumed = new Set<Frame>();
 
   private constructor(readonly ws: WebSocket) {
-    ws.on('message', (raw) => this.onFrame(JSON.parse(raw.toString()) as Frame));
+    ws.on('message', (raw: Buffer) => this.onFrame(JSON.parse(raw.toString('utf8')) as Frame));
     this.closed = new Promise((resolve) =>
       ws.on('close', (code) => {
         this.closeCode = code;
