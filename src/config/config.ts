@@ -148,7 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
         'Invalid configuration: JWT_SECRET must be at least 32 bytes when NODE_ENV=production',
       );
     }
-    if (!vars.ALLOWED_ORIGINS) {
+    if (!vars.ALLOWED_ORIGINS || !vars.ALLOWED_ORIGINS.split(',').some((o) => o.trim().length > 0)) {
       throw new ConfigError('Invalid configuration: ALLOWED_ORIGINS is required when NODE_ENV=production');
     }
     if (devTokens) {

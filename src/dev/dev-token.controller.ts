@@ -1,4 +1,15 @@
-import { Body, Controller, HttpCode, Inject, NotFoundException, Post, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  HttpCode,
+  Inject,
+  Injectable,
+  NotFoundException,
+  Post,
+  UseGuards,
+  UsePipes,
+  type CanActivate,
+} from '@nestjs/common';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { TokenVerifier } from '../auth/token-verifier';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
@@ -11,19 +22,30 @@ export class DevTokenDto {
 
 const DEV_TOKEN_TTL_SEC = 24 * 3600;
 
-/** Tokens for local trials. Off in production (the configuration refuses DEV_TOKENS there). */
-@Controller('dev')
-@UsePipes(httpValidationPipe)
-export class DevTokenController {
+/** The route does not exist while dev tokens are off: 404 before the body is even validated. */
+@Injectable()
+class DevTokensEnabled implements CanActivate {
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly verifier: TokenVerifier,
   ) {}
 
+  canActivate(): boolean {
+    if (!this.config.devTokens || this.verifier.algorithm !== 'HS256') throw new NotFoundException();
+    return true;
+  }
+}
+
+/** Tokens for local trials. Off in production (the configuration refuses DEV_TOKENS there). */
+@Controller('dev')
+@UseGuards(DevTokensEnabled)
+@UsePipes(httpValidationPipe)
+export class DevTokenController {
+  constructor(private readonly verifier: TokenVerifier) {}
+
   @Post('token')
   @HttpCode(201)
   async token(@Body() body: DevTokenDto): Promise<{ token: string }> {
-    if (!this.config.devTokens || this.verifier.algorithm !== 'HS256') throw new NotFoundException();
     return { token: await this.verifier.sign({ sub: body.userId, name: body.name }, DEV_TOKEN_TTL_SEC) };
   }
 }

@@ -34,7 +34,8 @@ export const IsPresent = (options?: ValidationOptions): PropertyDecorator =>
     {
       name: 'isPresent',
       validator: {
-        validate: (_value, args) => args !== undefined && Object.hasOwn(args.object, args.property),
+        // Class fields exist (as undefined) on every DTO instance, so presence means "not undefined".
+        validate: (value) => value !== undefined,
         defaultMessage: (args) => `${args?.property ?? 'value'} must be present`,
       },
     },

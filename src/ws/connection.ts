@@ -27,6 +27,11 @@ export class Connection {
   refusedCount = 0;
   refusedWindowStart = 0;
 
+  /** Requests being handled; a close for flooding waits for them to be answered. */
+  inflight = 0;
+  /** Set when the connection must close once its in-flight requests are answered. */
+  closeWhenIdle?: { code: number; reason: string };
+
   /** Frames queued in this event-loop turn, written together by the OutboundWriter. */
   pending: Buffer[] | null = null;
   pendingBytes = 0;

@@ -169,7 +169,7 @@ export class HubbubWsAdapter extends WsAdapter {
   private onMessage(conn: Connection, raw: RawData, isBinary: boolean): void {
     conn.alive = true;
     this.metrics.messagesReceived++;
-    if (conn.closed) return;
+    if (conn.closed || conn.closeWhenIdle) return;
     const now = Date.now();
     const allowed = this.limiter.take(conn, now);
 
@@ -187,7 +187,10 @@ export class HubbubWsAdapter extends WsAdapter {
 
     if (!allowed) {
       if (this.limiter.refuse(conn, now)) {
-        this.writer.close(conn, CloseCode.Flooding, 'rate limit exceeded repeatedly');
+        // Requests accepted before the flood still get their answers, then the close frame.
+        conn.closeWhenIdle = { code: CloseCode.Flooding, reason: 'rate limit exceeded repeatedly' };
+        if (conn.inflight === 0) this.writer.close(conn, conn.closeWhenIdle.code, conn.closeWhenIdle.reason);
+        else setTimeout(() => this.writer.close(conn, CloseCode.Flooding, 'rate limit exceeded repeatedly'), 2000).unref();
         return;
       }
       const retryAfterMs = this.limiter.retryAfterMs(conn);
@@ -216,12 +219,18 @@ export class HubbubWsAdapter extends WsAdapter {
     id: MessageId | undefined,
     data: unknown,
   ): Promise<void> {
+    conn.inflight++;
     try {
       let result = await route(data, event);
       if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
       if (id !== undefined) this.push.reply(conn, event === 'ping' ? 'pong' : event, id, result ?? {});
     } catch (err) {
       this.sendError(conn, id, toHubbubError(err, this.log));
+    } finally {
+      conn.inflight--;
+      if (conn.closeWhenIdle && conn.inflight === 0) {
+        this.writer.close(conn, conn.closeWhenIdle.code, conn.closeWhenIdle.reason);
+      }
     }
   }
 
