@@ -30,6 +30,7 @@ import { createMessageStore } from './store/create-message-store';
 import { MessageStore } from './store/message-store';
 import { HandshakeService } from './ws/handshake.service';
 import { OutboundWriter } from './ws/outbound-writer';
+import { webhookProviders } from './webhooks/webhook.providers';
 import { WebController } from './web/web.controller';
 
 /** Flushes and closes the stores after the connections are gone (Nest runs this hook last). */
@@ -52,13 +53,22 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [TerminusModule],
-      controllers: [HealthController, MetricsController, DevTokenController, ApiController, WebController],
+      controllers: [
+        HealthController,
+        MetricsController,
+        DevTokenController,
+        ApiController,
+        WebController,
+      ],
       providers: [
         { provide: HUBBUB_CONFIG, useValue: config },
         {
           provide: MessageStore,
           useFactory: async () => {
-            const store = createMessageStore(config);
+            const store = createMessageStore({
+              ...config,
+              webhooks: config.webhookUrl !== undefined,
+            });
             await store.init();
             return store;
           },
@@ -87,6 +97,7 @@ export class AppModule {
         ChatGateway,
         ChannelsGateway,
         PresenceGateway,
+        ...webhookProviders,
       ],
       exports: [HUBBUB_CONFIG, PushService, ClientRegistry, ConnectionEvents, MessageStore],
     };

@@ -27,6 +27,19 @@ describe('frames', () => {
     const reply = await client.request('auth.refresh', { token: 5 });
     expect(reply.event).toBe('error');
     expect(reply.data.code).toBe('validation_failed');
-    expect(reply.data.details).toEqual([{ field: 'token', errors: expect.arrayContaining([expect.any(String)]) }]);
+    expect(reply.data.details).toEqual([
+      { field: 'token', errors: expect.arrayContaining([expect.any(String)]) },
+    ]);
+  });
+});
+
+describe('closing the application', () => {
+  it('cuts connections that are still open instead of waiting for them', async () => {
+    const server = await startServer();
+    const client = await TestClient.connect(server.wsUrl, await server.token('lingering'));
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await client.waitClose()).toBe(1006);
   });
 });

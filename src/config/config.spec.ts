@@ -159,8 +159,7 @@ describe('loadConfig', () => {
       expect(refusal({ ...PRODUCTION, ALLOWED_ORIGINS: undefined })).toMatch(/\bALLOWED_ORIGINS\b/);
     });
 
-    // BUG: src/config/config.ts accepts ALLOWED_ORIGINS=',' (or ' , ') in production: the presence check runs on the
-    // raw string, but the parsed list is empty and allowedOrigins becomes undefined, i.e. every origin is allowed.
+    // Regression (fixed in 744f577): an empty list used to pass the check and then allow every origin.
     it('refuses NODE_ENV=production with an ALLOWED_ORIGINS that lists no origin', () => {
       expect(refusal({ ...PRODUCTION, ALLOWED_ORIGINS: ' , ' })).toMatch(/\bALLOWED_ORIGINS\b/);
     });

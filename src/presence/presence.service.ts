@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ConnectionEvents } from '../core/connection-events';
 import { PushService } from '../core/push.service';
+import { PresenceWebhooks } from '../webhooks/presence-webhooks';
 import type { Connection } from '../ws/connection';
 import {
   PresenceStore,
@@ -24,6 +25,7 @@ export class PresenceService {
     private readonly store: PresenceStore,
     private readonly push: PushService,
     events: ConnectionEvents,
+    private readonly webhooks: PresenceWebhooks, // webhooks: presence.joined/left, room.occupied/vacated
   ) {
     events.onOpen((conn) => this.store.connect(this.ref(conn)));
     events.onClose(async (conn) => {
@@ -36,6 +38,7 @@ export class PresenceService {
   async join(conn: Connection, room: string): Promise<Member | undefined> {
     try {
       const { firstForUser, member } = await this.store.join(room, this.ref(conn));
+      if (firstForUser) await this.webhooks.joined(room, member); // webhooks
       if (firstForUser) await this.push.toRoom(room, 'presence.join', { room, member }, conn);
       return member;
     } catch (err) {
@@ -52,6 +55,7 @@ export class PresenceService {
   async leave(conn: Connection, room: string): Promise<void> {
     try {
       const { lastForUser } = await this.store.leave(room, this.ref(conn));
+      if (lastForUser) await this.webhooks.left(room, conn.userId); // webhooks
       if (lastForUser) await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
     } catch (err) {
       this.logger.warn(`presence of ${conn.id} leaving ${room} not recorded: ${String(err)}`);
@@ -86,6 +90,7 @@ export class PresenceService {
   /** Pushes `presence.leave` for rooms that users left entirely (closed sockets, a dead instance). */
   async announceLeaves(vacated: { room: string; userId: string }[]): Promise<void> {
     for (const { room, userId } of vacated) {
+      await this.webhooks.left(room, userId); // webhooks (never throws)
       try {
         await this.push.toRoom(room, 'presence.leave', { room, userId });
       } catch (err) {

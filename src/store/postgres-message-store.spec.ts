@@ -135,8 +135,18 @@ pg.describe('PostgresMessageStore', () => {
     });
 
     test('webhooks: a clientMsgId race across instances writes one message.created', async () => {
-      const a = new PostgresMessageStore({ url: TEST_DATABASE_URL, schema, poolSize: 4, outbox: true });
-      const b = new PostgresMessageStore({ url: TEST_DATABASE_URL, schema, poolSize: 4, outbox: true });
+      const a = new PostgresMessageStore({
+        url: TEST_DATABASE_URL,
+        schema,
+        poolSize: 4,
+        outbox: true,
+      });
+      const b = new PostgresMessageStore({
+        url: TEST_DATABASE_URL,
+        schema,
+        poolSize: 4,
+        outbox: true,
+      });
       stores.push(a, b);
       await Promise.all([a.init(), b.init()]);
       const results = await Promise.all(

@@ -87,6 +87,7 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing?: Promise<void>;
   private readonly outbox: boolean;
+  private readonly enqueueListeners: (() => void)[] = [];
 
   constructor(opts: { url: string; poolSize?: number; schema?: string } & OutboxOptions) {
     super();
@@ -161,12 +162,15 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
       const rows = events.map(outboxValues);
       if (rows.length === 0) return;
       const params = rows.flat();
-      const values = rows.map((_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}, $${i * 4 + 4})`);
+      const values = rows.map(
+        (_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}, $${i * 4 + 4})`,
+      );
       // One statement: all events or none.
       await this.pool.query(
         `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ${values.join(', ')}`,
         params,
       );
+      this.notifyEnqueued();
     });
   }
 
@@ -201,6 +205,14 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
         [id, nextAttemptAt],
       );
     });
+  }
+
+  onEnqueue(listener: () => void): void {
+    this.enqueueListeners.push(listener);
+  }
+
+  private notifyEnqueued(): void {
+    for (const listener of this.enqueueListeners) listener();
   }
 
   /**
@@ -297,10 +309,16 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
         if (this.outbox) {
           await c.query(
             'INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ($1, $2, $3, $4, $4)',
-            outboxValues({ id: randomUUID(), type: 'message.created', ts: message.ts, data: message }),
+            outboxValues({
+              id: randomUUID(),
+              type: 'message.created',
+              ts: message.ts,
+              data: message,
+            }),
           );
         }
         await c.query('COMMIT');
+        if (this.outbox) this.notifyEnqueued();
         return { message, duplicate: false };
       } catch (e) {
         await c.query('ROLLBACK').catch((re: Error) => (broken = re));

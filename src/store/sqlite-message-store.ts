@@ -105,6 +105,9 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   /** history() has four SQL shapes; prepare each once. */
   private readonly historyStmts = new Map<string, StatementSync>();
   private queue: Pending[] = [];
+  private readonly enqueueListeners: (() => void)[] = [];
+  /** The open batch wrote outbox events: tell the listeners after its COMMIT. */
+  private batchEnqueued = false;
   private flushScheduled?: NodeJS.Immediate;
   private closed = false;
 
@@ -179,6 +182,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         for (const [id, type, payload, ts] of events.map(outboxValues)) {
           this.stmt.outboxInsert.run(id, type, payload, ts, ts);
         }
+        this.batchEnqueued = true;
       },
       () => events.forEach(outboxValues), // unserialisable data rejects this call, not the batch
     );
@@ -198,6 +202,10 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
 
   retryWebhook(id: string, nextAttemptAt: number): Promise<void> {
     return this.queued(() => void this.stmt.outboxRetry.run(nextAttemptAt, id));
+  }
+
+  onEnqueue(listener: () => void): void {
+    this.enqueueListeners.push(listener);
   }
 
   /** Queues `work` for the next group commit. `check` runs now; its throw rejects this call only. */
@@ -266,6 +274,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     this.queue = [];
     if (batch.length === 0) return;
     let results: unknown[];
+    this.batchEnqueued = false;
     try {
       results = transaction(this.open(), () => batch.map((p) => p.work()));
     } catch (err) {
@@ -273,6 +282,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       return;
     }
     batch.forEach((p, i) => p.resolve(results[i]));
+    if (this.batchEnqueued) for (const listener of this.enqueueListeners) listener();
   }
 
   /** One append inside the open batch transaction. */
@@ -311,6 +321,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         data: message,
       });
       this.stmt.outboxInsert.run(id, type, payload, ts, ts);
+      this.batchEnqueued = true;
     }
     return { message, duplicate: false };
   }

@@ -98,10 +98,24 @@ export function describeWebhookOutbox(
       const again = await s.append({ room: 'r', userId: 'u', text: 'hi', clientMsgId: 'c' });
       expect(again.duplicate).toBe(true);
       const claimed = await s.claimWebhooks(10, 60_000);
-      expect(claimed).toEqual([
-        { id: expect.any(String), type: 'message.created', ts: message.ts, data: message, attempts: 1 },
-      ]);
-      expect(claimed[0].id).not.toBe(message.id);
+      expect(claimed).toHaveLength(1);
+      const [{ id, ...rest }] = claimed;
+      expect(rest).toEqual({ type: 'message.created', ts: message.ts, data: message, attempts: 1 });
+      expect(id).not.toBe(message.id); // the event has its own id
+    });
+
+    test('onEnqueue listeners hear of each commit that added events, after it', async () => {
+      const s = await open(true);
+      let calls = 0;
+      s.onEnqueue(() => calls++);
+      await s.append({ room: 'r', userId: 'u', text: 'hi' });
+      expect(calls).toBe(1);
+      await s.enqueue([event(1000)]);
+      expect(calls).toBe(2);
+      const off = await open(false);
+      off.onEnqueue(() => calls++);
+      await off.append({ room: 'r', userId: 'u', text: 'no event' });
+      expect(calls).toBe(2);
     });
 
     test('with outbox off, appends write no event', async () => {

@@ -4,11 +4,7 @@
  */
 
 export type WebhookEventType =
-  | 'message.created'
-  | 'room.occupied'
-  | 'room.vacated'
-  | 'presence.joined'
-  | 'presence.left';
+  'message.created' | 'room.occupied' | 'room.vacated' | 'presence.joined' | 'presence.left';
 
 /** One event as the receiver gets it: the POST body is exactly `JSON.stringify({id, type, ts, data})`. */
 export interface WebhookEvent {
@@ -39,6 +35,8 @@ export abstract class WebhookOutbox {
   abstract completeWebhook(id: string): Promise<void>;
   /** Not delivered: releases the lease; the event is due again at `nextAttemptAt` (ms since epoch). */
   abstract retryWebhook(id: string, nextAttemptAt: number): Promise<void>;
+  /** Calls `listener` after every commit that added events through this instance (other instances poll). */
+  abstract onEnqueue(listener: () => void): void;
 }
 
 /** Options both store constructors take. */

@@ -97,7 +97,9 @@ export class HubbubWsAdapter extends WsAdapter {
     for (const handler of handlers) conn.routes.set(handler.message as string, handler.callback as Route);
   }
 
+  /** Nest's app.close(): connections still open here (no drain ran) are cut, or the HTTP server never closes. */
   override async close(server: WebSocketServer): Promise<void> {
+    for (const conn of [...this.registry.all()]) conn.ws.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 

@@ -1,47 +1,19 @@
 import { Redis } from 'ioredis';
+import { redisPrefixes } from '../../../test/support/redis-prefixes';
 import { servicesGate } from '../../../test/support/services';
 import { describeChannelHistory } from './channel-history.contract';
 import { RedisChannelHistory } from './redis-channel-history';
 
 const redis = servicesGate('redis');
 
-const randomPrefix = () => `test:history:${Math.random().toString(36).slice(2)}:`;
-
-/** Every key under the prefix (SCAN, never KEYS). The test prefixes contain no glob characters. */
-async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
-
-async function deleteUnder(client: Redis, prefix: string): Promise<void> {
-  const keys = await keysUnder(client, prefix);
-  if (keys.length > 0) await client.del(...keys);
-}
-
 redis.describe('RedisChannelHistory', () => {
-  let client: Redis;
-  let prefixes: string[] = [];
+  const scratch = redisPrefixes(redis.url, 'history');
 
-  beforeAll(() => {
-    client = new Redis(redis.url);
-  });
-  afterEach(async () => {
-    await Promise.all(prefixes.map((p) => deleteUnder(client, p)));
-    prefixes = [];
-  });
-  afterAll(async () => {
-    await client.quit();
-  });
-
-  const fresh = (opts: { size: number; ttlMs: number; now?: () => number }, on = client) => {
-    const prefix = randomPrefix();
-    prefixes.push(prefix);
+  const fresh = (
+    opts: { size: number; ttlMs: number; now?: () => number },
+    on = scratch.client,
+  ) => {
+    const prefix = scratch.fresh();
     return { prefix, history: new RedisChannelHistory(on, { prefix, ...opts }) };
   };
 
@@ -49,20 +21,20 @@ redis.describe('RedisChannelHistory', () => {
 
   describe('specifics', () => {
     it('validates options', () => {
-      expect(() => new RedisChannelHistory(client, { prefix: 'x:', size: -1, ttlMs: 1 })).toThrow(
-        RangeError,
-      );
-      expect(() => new RedisChannelHistory(client, { prefix: 'x:', size: 1, ttlMs: 0 })).toThrow(
-        RangeError,
-      );
       expect(
-        () => new RedisChannelHistory(client, { prefix: 'x:', size: 1, ttlMs: Infinity }),
+        () => new RedisChannelHistory(scratch.client, { prefix: 'x:', size: -1, ttlMs: 1 }),
+      ).toThrow(RangeError);
+      expect(
+        () => new RedisChannelHistory(scratch.client, { prefix: 'x:', size: 1, ttlMs: 0 }),
+      ).toThrow(RangeError);
+      expect(
+        () => new RedisChannelHistory(scratch.client, { prefix: 'x:', size: 1, ttlMs: Infinity }),
       ).toThrow(RangeError);
     });
 
     it('close() leaves the caller’s client open', async () => {
       await fresh({ size: 1, ttlMs: 1_000 }).history.close();
-      expect(await client.ping()).toBe('PONG');
+      expect(await scratch.client.ping()).toBe('PONG');
     });
 
     it('size 0 retains nothing but still counts offsets', async () => {
@@ -86,10 +58,10 @@ redis.describe('RedisChannelHistory', () => {
       const r = await history.recover('c:with:colons', 1);
       expect(r.recovered).toBe(true);
       expect(r.publications).toEqual([pub, expect.objectContaining({ offset: 3, data: 'last' })]);
-      expect(await client.llen(`${prefix}pubs:c:with:colons`)).toBe(2);
+      expect(await scratch.client.llen(`${prefix}pubs:c:with:colons`)).toBe(2);
       // The list expires with the window; the offset counter lives much longer.
-      const listTtl = await client.pttl(`${prefix}pubs:c:with:colons`);
-      const offsetTtl = await client.pttl(`${prefix}offset:c:with:colons`);
+      const listTtl = await scratch.client.pttl(`${prefix}pubs:c:with:colons`);
+      const offsetTtl = await scratch.client.pttl(`${prefix}offset:c:with:colons`);
       expect(listTtl).toBeGreaterThan(0);
       expect(listTtl).toBeLessThanOrEqual(60_000);
       expect(offsetTtl).toBeGreaterThanOrEqual(24 * 60 * 60 * 1000 - 60_000);
@@ -99,7 +71,7 @@ redis.describe('RedisChannelHistory', () => {
       const { prefix, history } = fresh({ size: 3, ttlMs: 1_000 });
       await history.publish('c', 1);
       await history.publish('c', 2);
-      await client.del(`${prefix}pubs:c`); // what PEXPIRE does after ttlMs of silence
+      await scratch.client.del(`${prefix}pubs:c`); // what PEXPIRE does after ttlMs of silence
       expect(await history.recover('c', 2)).toEqual({
         offset: 2,
         recovered: true,

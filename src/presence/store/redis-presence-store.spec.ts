@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { keysUnder, redisPrefixes } from '../../../test/support/redis-prefixes';
 import { servicesGate } from '../../../test/support/services';
 import { describePresenceStore } from './presence-store.contract';
 import { type Conn, UnknownConnectionError } from './presence-store';
@@ -6,44 +7,12 @@ import { RedisPresenceStore } from './redis-presence-store';
 
 const redis = servicesGate('redis');
 
-const randomPrefix = () => `test:presence:${Math.random().toString(36).slice(2)}:`;
-
-/** Every key under the prefix (SCAN, never KEYS). The test prefixes contain no glob characters. */
-async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
-
-async function deleteUnder(client: Redis, prefix: string): Promise<void> {
-  const keys = await keysUnder(client, prefix);
-  if (keys.length > 0) await client.del(...keys);
-}
-
 redis.describe('RedisPresenceStore', () => {
-  let client: Redis;
-  let prefixes: string[] = [];
-
-  beforeAll(() => {
-    client = new Redis(redis.url);
-  });
-  afterEach(async () => {
-    await Promise.all(prefixes.map((p) => deleteUnder(client, p)));
-    prefixes = [];
-  });
-  afterAll(async () => {
-    await client.quit();
-  });
+  const scratch = redisPrefixes(redis.url, 'presence');
 
   describePresenceStore('redis', (opts) => {
-    const prefix = randomPrefix();
-    prefixes.push(prefix);
-    return Promise.resolve(new RedisPresenceStore(client, { prefix, ...opts }));
+    const prefix = scratch.fresh();
+    return Promise.resolve(new RedisPresenceStore(scratch.client, { prefix, ...opts }));
   });
 
   describe('specifics', () => {
@@ -52,9 +21,8 @@ redis.describe('RedisPresenceStore', () => {
     const conn = (connId: string, userId: string, node = 'n1'): Conn => ({ connId, userId, node });
 
     beforeEach(() => {
-      prefix = randomPrefix();
-      prefixes.push(prefix);
-      store = new RedisPresenceStore(client, { prefix, now: () => 1_000 });
+      prefix = scratch.fresh();
+      store = new RedisPresenceStore(scratch.client, { prefix, now: () => 1_000 });
     });
 
     it('rejects an unknown status (it may come straight from a client frame)', async () => {
@@ -64,7 +32,7 @@ redis.describe('RedisPresenceStore', () => {
 
     it('close() leaves the caller’s client open', async () => {
       await store.close();
-      expect(await client.ping()).toBe('PONG');
+      expect(await scratch.client.ping()).toBe('PONG');
     });
 
     it('leaves no key behind once everyone is gone', async () => {
@@ -74,11 +42,11 @@ redis.describe('RedisPresenceStore', () => {
       await store.join('r2', conn('a1', 'alice'));
       await store.join('r1', conn('b1', 'bob'));
       await store.setStatus('alice', 'busy');
-      expect((await keysUnder(client, prefix)).length).toBeGreaterThan(0);
+      expect((await keysUnder(scratch.client, prefix)).length).toBeGreaterThan(0);
       await store.leave('r2', conn('a1', 'alice'));
       await store.disconnect(conn('a1', 'alice'));
       await store.dropNode('n2');
-      expect(await keysUnder(client, prefix)).toEqual([]);
+      expect(await keysUnder(scratch.client, prefix)).toEqual([]);
     });
 
     it('ids containing the key separator do not collide', async () => {
@@ -105,7 +73,7 @@ redis.describe('RedisPresenceStore', () => {
         new Set([...Array(n).keys()].map((i) => `${i % 7}/${i % 150}`)).size,
       );
       expect(await store.roomCount()).toBe(0);
-      expect(await keysUnder(client, prefix)).toEqual([]);
+      expect(await keysUnder(scratch.client, prefix)).toEqual([]);
     });
   });
 
@@ -125,9 +93,8 @@ redis.describe('RedisPresenceStore', () => {
     });
     beforeEach(() => {
       let clock = 1_000;
-      prefix = randomPrefix();
-      prefixes.push(prefix);
-      n1 = new RedisPresenceStore(client, { prefix, now: () => clock++ });
+      prefix = scratch.fresh();
+      n1 = new RedisPresenceStore(scratch.client, { prefix, now: () => clock++ });
       n2 = new RedisPresenceStore(other, { prefix, now: () => clock++ });
     });
 
@@ -162,7 +129,7 @@ redis.describe('RedisPresenceStore', () => {
       expect(await n2.isOnline(['u'])).toEqual({ u: false });
       expect(await n1.roomCount()).toBe(0);
       await expect(n1.join('r', onN1)).rejects.toBeInstanceOf(UnknownConnectionError);
-      expect(await keysUnder(client, prefix)).toEqual([]);
+      expect(await keysUnder(scratch.client, prefix)).toEqual([]);
     });
 
     it('concurrent joins and leaves on both nodes report exactly one first and one last', async () => {

@@ -1,0 +1,189 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { createHmac, randomUUID } from 'node:crypto';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { type ClaimedWebhook, WebhookOutbox } from '../store/webhook-outbox';
+
+/** The events services emit; `message.created` is not among them: the store writes it with the message. */
+export interface LifecycleEvents {
+  'room.occupied': { room: string };
+  'room.vacated': { room: string };
+  'presence.joined': { room: string; userId: string; name?: string };
+  'presence.left': { room: string; userId: string };
+}
+export type LifecycleEvent = {
+  [K in keyof LifecycleEvents]: { type: K; data: LifecycleEvents[K] };
+}[keyof LifecycleEvents];
+
+export const SIGNATURE_HEADER = 'X-Hubbub-Signature';
+export const DELIVERY_TIMEOUT_MS = 5_000;
+/** Three times the request timeout, so a lease only runs out when its dispatcher died (or hung). */
+const LEASE_MS = 15_000;
+const BATCH = 20;
+/** Poll period while events keep coming; when idle it doubles up to MAX_IDLE_MS. */
+const POLL_MS = 200;
+const MAX_IDLE_MS = 1_000;
+const MAX_RETRY_DELAY_MS = 5 * 60_000;
+
+/** `sha256=<hex HMAC-SHA256 of the exact body>`, the value of the signature header. */
+export function webhookSignature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Wait before the next attempt after `attempts` failed ones: 1 s, 2 s, 4 s … capped at 5 min. */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(1000 * 2 ** Math.max(0, attempts - 1), MAX_RETRY_DELAY_MS);
+}
+
+/**
+ * Webhooks (WEBHOOK_URL). `emit()` records lifecycle events in the durable outbox of the message store; a
+ * dispatcher loop claims due events and POSTs each one, signed, to the receiver. 2xx completes an event; anything
+ * else (error, timeout, other status) schedules another attempt with exponential backoff, forever: at least once.
+ * Claims are leased in the shared store, so in cluster mode each event is sent by one instance only.
+ * Without WEBHOOK_URL everything here is a no-op.
+ */
+@Injectable()
+export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(WebhookService.name);
+  readonly enabled: boolean;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private woken = false;
+  private stopped = false;
+  private idleMs = POLL_MS;
+  /** Cuts in-flight requests short on shutdown. */
+  private readonly abort = new AbortController();
+
+  constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly outbox: WebhookOutbox,
+  ) {
+    this.enabled = config.webhookUrl !== undefined;
+    if (this.enabled) outbox.onEnqueue(() => this.wake()); // emit() and message.created alike
+  }
+
+  emit<K extends keyof LifecycleEvents>(type: K, data: LifecycleEvents[K]): Promise<void> {
+    return this.emitAll([{ type, data } as LifecycleEvent]);
+  }
+
+  /** Records the events in one write (in this order). Never rejects: a failure is logged. */
+  async emitAll(events: LifecycleEvent[]): Promise<void> {
+    if (!this.enabled || events.length === 0) return;
+    const ts = Date.now();
+    try {
+      await this.outbox.enqueue(
+        events.map((e) => ({ id: randomUUID(), type: e.type, ts, data: e.data })),
+      );
+    } catch (err) {
+      this.logger.warn(
+        `webhook ${events.map((e) => e.type).join(', ')} not recorded: ${String(err)}`,
+      );
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.enabled) this.schedule(0); // also sends what a previous run left in the outbox
+  }
+
+  /** Runs before the stores close: stops polling and hands in-flight events back to the outbox. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.abort.abort();
+    await this.running;
+  }
+
+  /** New local work: poll now instead of waiting for the idle timer. */
+  private wake(): void {
+    if (this.running) this.woken = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.tick()
+        .catch((err: unknown) => {
+          this.logger.error(`webhook dispatcher: ${String(err)}`);
+          return MAX_IDLE_MS;
+        })
+        .then((next) => {
+          this.running = undefined;
+          this.schedule(this.woken ? 0 : next);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** One round: claim a batch, deliver it; resolves with the wait before the next round. */
+  private async tick(): Promise<number> {
+    this.woken = false;
+    let claimed: ClaimedWebhook[] = [];
+    try {
+      claimed = await this.outbox.claimWebhooks(BATCH, LEASE_MS);
+    } catch (err) {
+      this.logger.warn(`webhook outbox unavailable: ${String(err)}`);
+    }
+    await Promise.all(claimed.map((event) => this.deliver(event)));
+    this.idleMs = claimed.length > 0 ? POLL_MS : Math.min(this.idleMs * 2, MAX_IDLE_MS);
+    return claimed.length === BATCH ? 0 : this.idleMs; // a full batch: more is probably waiting
+  }
+
+  private async deliver(event: ClaimedWebhook): Promise<void> {
+    const body = JSON.stringify({ id: event.id, type: event.type, ts: event.ts, data: event.data });
+    let failure: string;
+    try {
+      const res = await fetch(this.config.webhookUrl!, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'hubbub-webhooks',
+          [SIGNATURE_HEADER]: webhookSignature(this.config.webhookSecret ?? '', body),
+        },
+        body,
+        redirect: 'manual', // a redirect is not a delivery
+        signal: AbortSignal.any([AbortSignal.timeout(DELIVERY_TIMEOUT_MS), this.abort.signal]),
+      });
+      await res.body?.cancel().catch(() => {});
+      if (res.status >= 200 && res.status < 300) {
+        await this.settle(event, () => this.outbox.completeWebhook(event.id));
+        return;
+      }
+      failure = `HTTP ${res.status}`;
+    } catch (err) {
+      failure =
+        err instanceof Error
+          ? err.cause instanceof Error
+            ? err.cause.message
+            : err.message
+          : String(err);
+    }
+    if (this.stopped) {
+      // Shutting down: hand it back, due at once, for the next start (or another instance).
+      await this.settle(event, () => this.outbox.retryWebhook(event.id, Date.now()));
+      return;
+    }
+    const delay = retryDelayMs(event.attempts);
+    this.logger.warn(
+      `webhook ${event.type} ${event.id} attempt ${event.attempts} failed (${failure}); next in ${delay} ms`,
+    );
+    await this.settle(event, () => this.outbox.retryWebhook(event.id, Date.now() + delay));
+  }
+
+  /** An outbox write that fails leaves the lease to expire: the event is sent again later, never lost. */
+  private async settle(event: ClaimedWebhook, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      this.logger.warn(
+        `webhook ${event.id}: outbox update failed, retried after its lease: ${String(err)}`,
+      );
+    }
+  }
+}
