@@ -2,30 +2,17 @@
  * Channels end to end (CONTRACT section 5 "Channels", 6 "Delivery promises", 7 server API publish):
  * live pub/sub with a recovery window, over real sockets against a real server.
  */
+import { expectNoPush, trackedClients } from './support/clients';
+import { publication, rid } from './support/fixtures';
+import { serverApi } from './support/http';
 import { startServer, type TestServer } from './support/server';
-import { TestClient, type Frame } from './support/ws-client';
+import type { TestClient } from './support/ws-client';
 
 const API_KEY = 'channels-test-api-key';
-const rid = (): string => Math.random().toString(36).slice(2, 10);
-
-/** Proves a push did NOT arrive: the pong to a later ping is a barrier for pushes queued before it. */
-async function expectNoPush(
-  client: TestClient,
-  mark: number,
-  event: string,
-  where: (f: Frame) => boolean = () => true,
-): Promise<void> {
-  const pong = await client.request('ping');
-  expect(pong.event).toBe('pong');
-  const unexpected = client.frames
-    .slice(mark, client.frames.indexOf(pong))
-    .filter((f) => f.event === event && f.id === undefined && where(f));
-  expect(unexpected).toEqual([]);
-}
+const api = serverApi(API_KEY);
 
 describe('channels', () => {
   let server: TestServer;
-  let clients: TestClient[] = [];
   const servers: TestServer[] = [];
 
   beforeAll(async () => {
@@ -34,20 +21,8 @@ describe('channels', () => {
   afterAll(async () => {
     await Promise.all([server, ...servers].map((s) => s?.close()));
   });
-  afterEach(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    clients = [];
-  });
 
-  const connect = async (
-    sub: string,
-    claims: Record<string, unknown> = {},
-    target: TestServer = server,
-  ): Promise<TestClient> => {
-    const client = await TestClient.connect(target.wsUrl, await target.token(sub, claims));
-    clients.push(client);
-    return client;
-  };
+  const { connect } = trackedClients(() => server);
 
   const publisher = (target: TestServer = server): Promise<TestClient> =>
     connect(`pub-${rid()}`, { publish: ['*'] }, target);
@@ -163,13 +138,9 @@ describe('channels', () => {
         [s1, s2, pOtherDevice].map((c) => c.next('channel.message')),
       );
       for (const push of pushes) {
-        expect(push.data).toEqual({
-          channel,
-          offset,
-          data: { text: 'breaking', n: [1, 2] },
-          userId: pubUser,
-          ts: expect.any(Number),
-        });
+        expect(push.data).toEqual(
+          publication({ channel, offset, data: { text: 'breaking', n: [1, 2] }, userId: pubUser }),
+        );
         expect(push.data.ts).toBeGreaterThanOrEqual(before - 1000);
       }
       await expectNoPush(p, marks[0], 'channel.message');
@@ -236,13 +207,14 @@ describe('channels', () => {
         channel,
         offset: since + 3,
         recovered: true,
-        publications: [1, 2, 3].map((i) => ({
-          channel,
-          offset: since + i,
-          data: `missed-${i}`,
-          userId: expect.any(String),
-          ts: expect.any(Number),
-        })),
+        publications: [1, 2, 3].map((i) =>
+          publication({
+            channel,
+            offset: since + i,
+            data: `missed-${i}`,
+            userId: expect.any(String),
+          }),
+        ),
       });
       // And it is live again.
       const p = await publisher();
@@ -324,40 +296,27 @@ describe('channels', () => {
   });
 
   describe('server API publish', () => {
-    const post = (path: string, body: unknown, key: string | null = API_KEY): Promise<Response> =>
-      fetch(`${server.url}${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-
     it('POST /api/channels/:channel/publish answers 201 {offset} and pushes channel.message without userId', async () => {
       const channel = `news.${rid()}`;
       const s = await connect(`sub-${rid()}`);
       await s.call('channel.subscribe', { channel });
-      const res = await post(`/api/channels/${channel}/publish`, { data: { from: 'backend' } });
-      expect(res.status).toBe(201);
-      expect(await res.json()).toEqual({ offset: 1 });
-      const push = await s.next('channel.message');
-      expect(push.data).toEqual({
-        channel,
-        offset: 1,
+      const res = await api(server, 'POST', `/api/channels/${channel}/publish`, {
         data: { from: 'backend' },
-        ts: expect.any(Number),
       });
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ offset: 1 });
+      const push = await s.next('channel.message');
+      expect(push.data).toEqual(publication({ channel, offset: 1, data: { from: 'backend' } }));
 
-      const res2 = await post(`/api/channels/${channel}/publish`, { data: 2 });
-      expect(await res2.json()).toEqual({ offset: 2 });
+      const res2 = await api(server, 'POST', `/api/channels/${channel}/publish`, { data: 2 });
+      expect(res2.body).toEqual({ offset: 2 });
     });
 
     it('shares offsets and the recovery window with socket publications', async () => {
       const channel = `news.${rid()}`;
       const p = await publisher();
       await p.call('channel.publish', { channel, data: 'ws' });
-      await post(`/api/channels/${channel}/publish`, { data: 'api' });
+      await api(server, 'POST', `/api/channels/${channel}/publish`, { data: 'api' });
       const s = await connect(`sub-${rid()}`);
       const reply = await s.call('channel.subscribe', { channel, since: 0 });
       expect(reply).toMatchObject({
@@ -372,19 +331,21 @@ describe('channels', () => {
 
     it('answers 401 without the API key and publishes nothing', async () => {
       const channel = `news.${rid()}`;
-      expect((await post(`/api/channels/${channel}/publish`, { data: 1 }, null)).status).toBe(401);
-      expect((await post(`/api/channels/${channel}/publish`, { data: 1 }, 'wrong')).status).toBe(
-        401,
-      );
+      expect(
+        (await api(server, 'POST', `/api/channels/${channel}/publish`, { data: 1 }, null)).status,
+      ).toBe(401);
+      expect(
+        (await api(server, 'POST', `/api/channels/${channel}/publish`, { data: 1 }, 'wrong'))
+          .status,
+      ).toBe(401);
       const s = await connect(`sub-${rid()}`);
       expect((await s.call('channel.subscribe', { channel })).offset).toBe(0);
     });
 
     it('answers 400 with field messages for a body without data', async () => {
-      const res = await post(`/api/channels/news.${rid()}/publish`, {});
+      const res = await api(server, 'POST', `/api/channels/news.${rid()}/publish`, {});
       expect(res.status).toBe(400);
-      const body = (await res.json()) as { message: string[] };
-      expect(body.message).toEqual(expect.arrayContaining([expect.stringContaining('data')]));
+      expect(res.body.message).toEqual(expect.arrayContaining([expect.stringContaining('data')]));
     });
   });
 });

@@ -11,7 +11,10 @@ describe('chat smoke', () => {
   });
 
   it('joins, sends and pushes to the other member', async () => {
-    const a = await TestClient.connect(server.wsUrl, await server.token('alice', { name: 'Alice' }));
+    const a = await TestClient.connect(
+      server.wsUrl,
+      await server.token('alice', { name: 'Alice' }),
+    );
     const b = await TestClient.connect(server.wsUrl, await server.token('bob'));
     const joinA = await a.call('chat.join', { room: 'lobby' });
     expect(joinA).toMatchObject({ room: 'lobby', seq: 0, messages: [] });
@@ -20,7 +23,13 @@ describe('chat smoke', () => {
     const pj = await a.next('presence.join');
     expect(pj.data.member.userId).toBe('bob');
     const sent = await a.call('chat.send', { room: 'lobby', text: 'hi' });
-    expect(sent.message).toMatchObject({ room: 'lobby', seq: 1, userId: 'alice', name: 'Alice', text: 'hi' });
+    expect(sent.message).toMatchObject({
+      room: 'lobby',
+      seq: 1,
+      userId: 'alice',
+      name: 'Alice',
+      text: 'hi',
+    });
     const pushed = await b.next('chat.message');
     expect(pushed.data).toEqual(sent.message);
     const sub = await b.call('channel.subscribe', { channel: 'news' });

@@ -3,9 +3,11 @@
  * The whole suite runs once per message store: SQLite (default) and PostgreSQL (behind the postgres gate).
  * PostgreSQL data outlives a run, so every room and user id carries a random suffix.
  */
+import { expectNoPush, fullHistory, trackedClients } from './support/clients';
+import { presentMember, range, rid, storedMessage, type Message } from './support/fixtures';
 import { servicesGate } from './support/services';
 import { startServer, type TestServer } from './support/server';
-import { TestClient, type Frame } from './support/ws-client';
+import type { TestClient } from './support/ws-client';
 
 const pg = servicesGate('postgres');
 
@@ -27,47 +29,11 @@ const backends: Backend[] = [
 // Generous rate limits: several tests fire dozens of requests at once from one connection.
 const BASE_ENV = { RATE_LIMIT_PER_SEC: '100000', RATE_LIMIT_BURST: '100000' };
 
-const rid = (): string => Math.random().toString(36).slice(2, 10);
-
-interface Message {
-  id: string;
-  room: string;
-  seq: number;
-  userId: string;
-  name?: string;
-  text: string;
-  ts: number;
-  clientMsgId?: string;
-}
-
 const seqs = (messages: Message[]): number[] => messages.map((m) => m.seq);
-const range = (from: number, to: number): number[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-/**
- * Proves a push did NOT arrive: pings after the action and checks that no matching push came in between `mark`
- * (frames.length taken before the action) and the pong. The server writes pushes caused by an earlier request
- * before it answers a later one on the same socket, so the pong is a barrier.
- */
-async function expectNoPush(
-  client: TestClient,
-  mark: number,
-  event: string,
-  where: (f: Frame) => boolean = () => true,
-): Promise<void> {
-  const pong = await client.request('ping');
-  expect(pong.event).toBe('pong');
-  const end = client.frames.indexOf(pong);
-  const unexpected = client.frames
-    .slice(mark, end)
-    .filter((f) => f.event === event && f.id === undefined && where(f));
-  expect(unexpected).toEqual([]);
-}
 
 describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
   gate(`${name} store`, () => {
     let server: TestServer;
-    let clients: TestClient[] = [];
 
     beforeAll(async () => {
       server = await startServer({ ...BASE_ENV, ...env() });
@@ -75,20 +41,8 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
     afterAll(async () => {
       await server?.close();
     });
-    afterEach(async () => {
-      await Promise.all(clients.map((c) => c.close()));
-      clients = [];
-    });
 
-    const connect = async (
-      sub: string,
-      claims: Record<string, unknown> = {},
-      target: TestServer = server,
-    ): Promise<TestClient> => {
-      const client = await TestClient.connect(target.wsUrl, await target.token(sub, claims));
-      clients.push(client);
-      return client;
-    };
+    const { connect } = trackedClients(() => server);
 
     /** Sends n messages concurrently from one connection; returns the replies' messages sorted by seq. */
     const sendMany = async (client: TestClient, room: string, n: number): Promise<Message[]> => {
@@ -111,13 +65,7 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
           room,
           seq: 0,
           members: [
-            {
-              userId: alice,
-              name: 'Alice',
-              status: 'online',
-              connections: 1,
-              since: expect.any(Number),
-            },
+            presentMember({ userId: alice, name: 'Alice', status: 'online', connections: 1 }),
           ],
           messages: [],
         });
@@ -230,16 +178,14 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const before = Date.now();
         const reply = await a.call('chat.send', { room, text: 'hello', clientMsgId: 'c-1' });
         expect(reply).toEqual({
-          message: {
-            id: expect.any(String),
+          message: storedMessage({
             room,
             seq: 1,
             userId: alice,
             name: 'Alice',
             text: 'hello',
-            ts: expect.any(Number),
             clientMsgId: 'c-1',
-          },
+          }),
         });
         expect(reply.message.ts).toBeGreaterThanOrEqual(before - 1000);
         expect(reply.message.ts).toBeLessThanOrEqual(Date.now() + 1000);
@@ -550,16 +496,14 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         const marks = [z1, stranger].map((c) => c.frames.length);
         const reply = await z1.call('chat.dm', { to: amy, text: 'psst', clientMsgId: 'd1' });
         expect(reply).toEqual({
-          message: {
-            id: expect.any(String),
+          message: storedMessage({
             room: dmRoom,
             seq: 1,
             userId: zed,
             name: 'Zed',
             text: 'psst',
-            ts: expect.any(Number),
             clientMsgId: 'd1',
-          },
+          }),
         });
         const pushes = await Promise.all([a1, a2, z2].map((c) => c.next('chat.message')));
         for (const p of pushes) expect(p.data).toEqual(reply.message);
@@ -792,17 +736,7 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         expect(seqs(sorted)).toEqual(range(1, 200));
         expect(new Set(messages.map((m) => m.id)).size).toBe(200);
 
-        const history: Message[] = [];
-        let after = 0;
-        for (;;) {
-          const page: Message[] = (
-            await senders[0].call('chat.history', { room, after, limit: 100 })
-          ).messages;
-          if (page.length === 0) break;
-          history.push(...page);
-          after = page[page.length - 1].seq;
-        }
-        expect(history).toEqual(sorted);
+        expect(await fullHistory(senders[0], room)).toEqual(sorted);
 
         // Every member saw every message from the other members exactly once (the pong is a barrier).
         await senders[0].request('ping');

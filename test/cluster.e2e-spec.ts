@@ -1,5 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { buildServerOnce, removeBuild, spawnServer, type ChildServer } from './support/child-server';
+import {
+  buildServerOnce,
+  removeBuild,
+  spawnServer,
+  type ChildServer,
+} from './support/child-server';
+import { rid } from './support/fixtures';
+import { serverApi } from './support/http';
 import { servicesGate } from './support/services';
 import { TestClient } from './support/ws-client';
 import { signToken } from './support/tokens';
@@ -11,7 +17,9 @@ import { signToken } from './support/tokens';
 const redis = servicesGate('redis');
 const postgres = servicesGate('postgres');
 const HEARTBEAT_MS = 1000;
-const run = randomBytes(3).toString('hex');
+const API_KEY = 'cluster-key';
+const api = serverApi(API_KEY);
+const run = rid();
 
 // Whichever service is missing decides: its gate skips the block, or fails it under REQUIRE_SERVICES=1.
 const gate = redis.available ? postgres : redis;
@@ -37,7 +45,7 @@ gate.describe('cluster of three instances', () => {
           NODE_ID: `${name}-${run}`,
           HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
           MAX_CONNECTIONS_PER_USER: '3',
-          API_KEY: 'cluster-key',
+          API_KEY,
           LOG_LEVEL: 'warn',
         }),
       ),
@@ -63,7 +71,11 @@ gate.describe('cluster of three instances', () => {
     const sent = await alice.call('chat.send', { room: r, text: 'across' });
     expect((await bob.next('chat.message')).data).toEqual(sent.message);
     await alice.call('chat.typing', { room: r, typing: true });
-    expect((await bob.next('chat.typing')).data).toEqual({ room: r, userId: 'alice', typing: true });
+    expect((await bob.next('chat.typing')).data).toEqual({
+      room: r,
+      userId: 'alice',
+      typing: true,
+    });
     await bob.call('chat.read', { room: r, seq: 1 });
     expect((await alice.next('chat.read')).data).toEqual({ room: r, userId: 'bob', seq: 1 });
   });
@@ -138,8 +150,8 @@ gate.describe('cluster of three instances', () => {
     await expect(TestClient.connect(nodes[0].wsUrl, token)).rejects.toThrow('HTTP 429');
     const stats = await clients[0].call('server.stats');
     expect(stats.connections).toBeGreaterThanOrEqual(3);
-    const res = await fetch(`${nodes[2].url}/api/stats`, { headers: { authorization: 'Bearer cluster-key' } });
-    expect(((await res.json()) as { connections: number }).connections).toBeGreaterThanOrEqual(3);
+    const res = await api(nodes[2], 'GET', '/api/stats');
+    expect((res.body as { connections: number }).connections).toBeGreaterThanOrEqual(3);
   });
 
   it('disconnects a user everywhere from the server API of any instance', async () => {
@@ -147,10 +159,7 @@ gate.describe('cluster of three instances', () => {
     const a = await connect(nodes[0], user);
     const b = await connect(nodes[1], user);
     const bystander = await connect(nodes[1], 'bystander');
-    const res = await fetch(`${nodes[2].url}/api/users/${user}/disconnect`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer cluster-key' },
-    });
+    const res = await api(nodes[2], 'POST', `/api/users/${user}/disconnect`);
     expect(res.status).toBe(202);
     expect(await a.waitClose()).toBe(4403);
     expect(await b.waitClose()).toBe(4403);

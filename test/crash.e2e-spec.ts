@@ -5,58 +5,26 @@
  * hold every acknowledged message with the seq it was acknowledged with, in a gapless 1..n sequence.
  * Once against SQLite (a file in a temp dir), once against PostgreSQL behind the gate.
  */
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   buildServerOnce,
-  CHILD_SECRET,
   removeBuild,
   spawnServer,
   type ChildEnv,
   type ChildServer,
 } from './support/child-server';
+import { fullHistory } from './support/clients';
+import { rid, type Message } from './support/fixtures';
 import { servicesGate } from './support/services';
+import { signToken } from './support/tokens';
 import { TestClient, type Frame } from './support/ws-client';
 
 const pg = servicesGate('postgres');
 
 const TOTAL = 500;
 const KILL_AFTER = 100;
-const rid = (): string => Math.random().toString(36).slice(2, 10);
-
-interface Message {
-  id: string;
-  room: string;
-  seq: number;
-  userId: string;
-  text: string;
-  ts: number;
-  clientMsgId?: string;
-}
-
-/** HS256 JWT signed with the child's secret (no app code loaded into the test process). */
-function sign(sub: string, ttlSec = 3600): string {
-  const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, iat: now, exp: now + ttlSec })}`;
-  const signature = createHmac('sha256', CHILD_SECRET).update(unsigned).digest('base64url');
-  return `${unsigned}.${signature}`;
-}
-
-/** Every message of a room, paging with `after`. */
-async function fullHistory(client: TestClient, room: string): Promise<Message[]> {
-  const all: Message[] = [];
-  let after = 0;
-  for (;;) {
-    const page = (await client.call('chat.history', { room, after, limit: 100 }))
-      .messages as Message[];
-    if (page.length === 0) return all;
-    all.push(...page);
-    after = page[page.length - 1].seq;
-  }
-}
 
 // Generous rate limits: 500 frames arrive at once on one connection.
 const BASE_ENV: ChildEnv = {
@@ -83,7 +51,7 @@ function crashSuite(storeEnv: () => ChildEnv): void {
     const user = `writer-${rid()}`;
 
     child = await spawnServer(env);
-    client = await TestClient.connect(child.wsUrl, sign(user));
+    client = await TestClient.connect(child.wsUrl, signToken(user));
     await client.call('chat.join', { room });
 
     // Fire everything at once with raw frames; collect replies until the socket dies.
@@ -119,7 +87,7 @@ function crashSuite(storeEnv: () => ChildEnv): void {
 
     // Same store, new process.
     child = await spawnServer(env);
-    client = await TestClient.connect(child.wsUrl, sign(user));
+    client = await TestClient.connect(child.wsUrl, signToken(user));
     const joined = await client.call('chat.join', { room });
     const history = await fullHistory(client, room);
     const n = history.length;

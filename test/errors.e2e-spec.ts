@@ -379,10 +379,8 @@ describe('rate limiting with RATE_LIMIT_PER_SEC=1 and RATE_LIMIT_BURST=3', () =>
     }
   });
 
-  // BUG: src/ws/hubbub-ws.adapter.ts onMessage() runs accepted requests through `void this.dispatch(...)`, whose
-  // reply is written only after an await, while later refused frames of the same TCP read are answered
-  // synchronously; the 4429 close (writer.close sets conn.closed) then lands before the replies of the accepted
-  // requests, which OutboundWriter.write drops. The client gets rate_limited for 4-6 but never a reply for 1-3.
+  // Regression (fixed in 744f577): replies are written after an await while refusals of the same TCP read are
+  // answered at once, so the 4429 close used to land before the replies of the accepted requests, which were dropped.
   it('answers the accepted requests before closing a flooding connection with 4429', async () => {
     const client = await TestClient.connect(server.wsUrl, await server.token('frank'));
     for (let i = 1; i <= 20; i++) client.send({ event: 'ping', id: i });

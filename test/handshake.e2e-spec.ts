@@ -1,29 +1,21 @@
-import { createHmac, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { b64url, hmacJwt, nowSec, unsignedJwt } from './support/jwt';
 import { startServer, TEST_SECRET, type TestServer } from './support/server';
 import { handshakeStatus, TestClient } from './support/ws-client';
 
 /*
- * JWTs built by hand with node:crypto, so the tests can produce exactly the broken tokens a server must refuse
+ * Tokens built by hand (./support/jwt), so the tests can produce exactly the broken tokens a server must refuse
  * (no `exp`, `alg: none`, algorithm confusion, …) without going through the server's own signer.
  */
-const b64url = (value: string | Buffer): string => Buffer.from(value).toString('base64url');
-const nowSec = (): number => Math.floor(Date.now() / 1000);
-
-function unsigned(header: Record<string, unknown>, payload: Record<string, unknown>): string {
-  return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
-}
-
-function hs256(payload: Record<string, unknown>, secret: string | Buffer = TEST_SECRET): string {
-  const input = unsigned({ alg: 'HS256', typ: 'JWT' }, payload);
-  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
-}
+const hs256 = (payload: Record<string, unknown>, secret: string | Buffer = TEST_SECRET): string =>
+  hmacJwt(payload, secret);
 
 function asymmetric(
   alg: 'RS256' | 'ES256',
   payload: Record<string, unknown>,
   key: KeyObject,
 ): string {
-  const input = unsigned({ alg, typ: 'JWT' }, payload);
+  const input = unsignedJwt({ alg, typ: 'JWT' }, payload);
   const signature = cryptoSign('sha256', Buffer.from(input), {
     key,
     // JWS wants ECDSA signatures as raw r||s, not DER.
@@ -167,10 +159,10 @@ describe('handshake with an HS256 secret', () => {
   });
 
   it('refuses an alg:none token with 401', async () => {
-    const none = `${unsigned({ alg: 'none', typ: 'JWT' }, valid())}.`;
+    const none = `${unsignedJwt({ alg: 'none', typ: 'JWT' }, valid())}.`;
     expect(await handshakeStatus(server.wsUrl, bearer(none))).toBe(401);
     // Same, with the HMAC of the real secret left in place as the "signature".
-    const withSig = `${unsigned({ alg: 'none', typ: 'JWT' }, valid())}.${hs256(valid()).split('.')[2]}`;
+    const withSig = `${unsignedJwt({ alg: 'none', typ: 'JWT' }, valid())}.${hs256(valid()).split('.')[2]}`;
     expect(await handshakeStatus(server.wsUrl, bearer(withSig))).toBe(401);
   });
 
@@ -179,8 +171,7 @@ describe('handshake with an HS256 secret', () => {
     expect(
       await handshakeStatus(server.wsUrl, bearer(asymmetric('RS256', valid(), privateKey))),
     ).toBe(401);
-    const hs512Input = unsigned({ alg: 'HS512', typ: 'JWT' }, valid());
-    const hs512 = `${hs512Input}.${createHmac('sha512', TEST_SECRET).update(hs512Input).digest('base64url')}`;
+    const hs512 = hmacJwt(valid(), TEST_SECRET, 'HS512');
     expect(await handshakeStatus(server.wsUrl, bearer(hs512))).toBe(401);
   });
 
@@ -304,7 +295,7 @@ describe.each([
 
   it('refuses an alg:none token with 401', async () => {
     expect(
-      await handshakeStatus(server.wsUrl, bearer(`${unsigned({ alg: 'none' }, valid())}.`)),
+      await handshakeStatus(server.wsUrl, bearer(`${unsignedJwt({ alg: 'none' }, valid())}.`)),
     ).toBe(401);
   });
 

@@ -1,3 +1,5 @@
+import { requestJson } from './support/http';
+import { jwtClaims } from './support/jwt';
 import { startServer, type TestServer } from './support/server';
 import { TestClient } from './support/ws-client';
 
@@ -80,15 +82,14 @@ describe('HTTP endpoints', () => {
 
   describe('dev tokens', () => {
     it('answers POST /dev/token {userId} with 201 {token} that opens a socket as that user', async () => {
-      const res = await fetch(`${server.url}/dev/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ userId: 'dev-user', name: 'Dev User' }),
+      const res = await requestJson(`${server.url}/dev/token`, 'POST', {
+        userId: 'dev-user',
+        name: 'Dev User',
       });
       expect(res.status).toBe(201);
-      const body = (await res.json()) as { token: string };
+      const body = res.body as { token: string };
       expect(body).toEqual({ token: expect.any(String) });
-      const claims = JSON.parse(Buffer.from(body.token.split('.')[1], 'base64url').toString());
+      const claims = jwtClaims(body.token);
       expect(claims).toMatchObject({ sub: 'dev-user', name: 'Dev User' });
       // valid 24 h
       expect(claims.exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(24 * 3600 - 60);
@@ -144,22 +145,13 @@ describe('HTTP endpoints with DEV_TOKENS=false', () => {
   });
 
   it('answers POST /dev/token with 404', async () => {
-    const res = await fetch(`${server.url}/dev/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: 'someone' }),
-    });
+    const res = await requestJson(`${server.url}/dev/token`, 'POST', { userId: 'someone' });
     expect(res.status).toBe(404);
   });
 
-  // BUG: src/dev/dev-token.controller.ts applies the ValidationPipe (@UsePipes at class level) before token() can
-  // throw NotFoundException, so with dev tokens off a bad body answers 400 instead of 404 and reveals the route.
+  // Regression (fixed in 744f577): the ValidationPipe used to run before the dev-tokens check, answering 400.
   it('answers POST /dev/token with 404 whatever the body', async () => {
-    const res = await fetch(`${server.url}/dev/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({}),
-    });
+    const res = await requestJson(`${server.url}/dev/token`, 'POST', {});
     expect(res.status).toBe(404);
   });
 

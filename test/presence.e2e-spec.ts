@@ -3,29 +3,13 @@
  * online queries and the heartbeat that finds dead peers, over real sockets against a real server.
  */
 import WebSocket from 'ws';
+import { expectNoPush, trackedClients } from './support/clients';
+import { presentMember, rid } from './support/fixtures';
 import { startServer, type TestServer } from './support/server';
-import { TestClient, type Frame } from './support/ws-client';
-
-const rid = (): string => Math.random().toString(36).slice(2, 10);
-
-/** Proves a push did NOT arrive: the pong to a later ping is a barrier for pushes queued before it. */
-async function expectNoPush(
-  client: TestClient,
-  mark: number,
-  event: string,
-  where: (f: Frame) => boolean = () => true,
-): Promise<void> {
-  const pong = await client.request('ping');
-  expect(pong.event).toBe('pong');
-  const unexpected = client.frames
-    .slice(mark, client.frames.indexOf(pong))
-    .filter((f) => f.event === event && f.id === undefined && where(f));
-  expect(unexpected).toEqual([]);
-}
+import type { Frame, TestClient } from './support/ws-client';
 
 describe('presence', () => {
   let server: TestServer;
-  let clients: TestClient[] = [];
 
   beforeAll(async () => {
     server = await startServer();
@@ -33,51 +17,50 @@ describe('presence', () => {
   afterAll(async () => {
     await server?.close();
   });
-  afterEach(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    clients = [];
-  });
 
-  const connect = async (
-    sub: string,
-    claims: Record<string, unknown> = {},
-  ): Promise<TestClient> => {
-    const client = await TestClient.connect(server.wsUrl, await server.token(sub, claims));
-    clients.push(client);
-    return client;
+  const { connect } = trackedClients(() => server);
+
+  /** A new room with an observer in it. */
+  const observedRoom = async (): Promise<{ room: string; observer: TestClient }> => {
+    const room = `room-${rid()}`;
+    const observer = await connect(`obs-${rid()}`);
+    await observer.call('chat.join', { room });
+    return { room, observer };
+  };
+
+  /** A new user with two connections (devices), both joined to `room`. */
+  const joinedOnTwoDevices = async (
+    room: string,
+  ): Promise<{ alice: string; a1: TestClient; a2: TestClient }> => {
+    const alice = `alice-${rid()}`;
+    const a1 = await connect(alice);
+    const a2 = await connect(alice);
+    await a1.call('chat.join', { room });
+    await a2.call('chat.join', { room });
+    return { alice, a1, a2 };
   };
 
   const inRoom = (room: string) => (f: Frame) => f.data?.room === room;
 
   describe('presence.join', () => {
     it("is pushed to the room's other members when a user's first connection joins, with the member", async () => {
-      const room = `room-${rid()}`;
+      const { room, observer } = await observedRoom();
       const alice = `alice-${rid()}`;
-      const observer = await connect(`obs-${rid()}`);
-      await observer.call('chat.join', { room });
       const a1 = await connect(alice, { name: 'Alice' });
       const mark = a1.frames.length;
       await a1.call('chat.join', { room });
       const push = await observer.next('presence.join', 5000, inRoom(room));
       expect(push.data).toEqual({
         room,
-        member: {
-          userId: alice,
-          name: 'Alice',
-          status: 'online',
-          connections: 1,
-          since: expect.any(Number),
-        },
+        member: presentMember({ userId: alice, name: 'Alice', status: 'online', connections: 1 }),
       });
       // The joiner is not told about itself.
       await expectNoPush(a1, mark, 'presence.join');
     });
 
     it("is not pushed when the same user's second device joins", async () => {
-      const room = `room-${rid()}`;
+      const { room, observer } = await observedRoom();
       const alice = `alice-${rid()}`;
-      const observer = await connect(`obs-${rid()}`);
-      await observer.call('chat.join', { room });
       const a1 = await connect(alice);
       const a2 = await connect(alice);
       await a1.call('chat.join', { room });
@@ -105,14 +88,8 @@ describe('presence', () => {
 
   describe('presence.leave', () => {
     it('is not pushed when one of two devices leaves, and is pushed {room, userId} when the last one leaves', async () => {
-      const room = `room-${rid()}`;
-      const alice = `alice-${rid()}`;
-      const observer = await connect(`obs-${rid()}`);
-      await observer.call('chat.join', { room });
-      const a1 = await connect(alice);
-      const a2 = await connect(alice);
-      await a1.call('chat.join', { room });
-      await a2.call('chat.join', { room });
+      const { room, observer } = await observedRoom();
+      const { alice, a1, a2 } = await joinedOnTwoDevices(room);
 
       const mark = observer.frames.length;
       await a1.call('chat.leave', { room });
@@ -126,14 +103,8 @@ describe('presence', () => {
     });
 
     it('is not pushed when one of two devices closes, and is pushed when the last one closes', async () => {
-      const room = `room-${rid()}`;
-      const alice = `alice-${rid()}`;
-      const observer = await connect(`obs-${rid()}`);
-      await observer.call('chat.join', { room });
-      const a1 = await connect(alice);
-      const a2 = await connect(alice);
-      await a1.call('chat.join', { room });
-      await a2.call('chat.join', { room });
+      const { room, observer } = await observedRoom();
+      const { alice, a1, a2 } = await joinedOnTwoDevices(room);
 
       await a1.close();
       // The server has processed the close once the member count drops; nothing was pushed meanwhile.
@@ -168,9 +139,7 @@ describe('presence', () => {
     });
 
     it('leaving a room not joined pushes nothing', async () => {
-      const room = `room-${rid()}`;
-      const observer = await connect(`obs-${rid()}`);
-      await observer.call('chat.join', { room });
+      const { room, observer } = await observedRoom();
       const a = await connect(`alice-${rid()}`);
       const mark = observer.frames.length;
       expect(await a.call('chat.leave', { room })).toEqual({ room });
@@ -194,14 +163,8 @@ describe('presence', () => {
       expect(list).toEqual({
         room,
         members: [
-          {
-            userId: alice,
-            name: 'Alice',
-            status: 'online',
-            connections: 2,
-            since: expect.any(Number),
-          },
-          { userId: bob, status: 'online', connections: 1, since: expect.any(Number) },
+          presentMember({ userId: alice, name: 'Alice', status: 'online', connections: 2 }),
+          presentMember({ userId: bob, status: 'online', connections: 1 }),
         ],
       });
       // Sorted by arrival.
@@ -256,13 +219,7 @@ describe('presence', () => {
       ]);
       expect(u1.data).toEqual({
         room: rooms[0],
-        member: {
-          userId: alice,
-          name: 'Alice',
-          status: 'away',
-          connections: 1,
-          since: expect.any(Number),
-        },
+        member: presentMember({ userId: alice, name: 'Alice', status: 'away', connections: 1 }),
       });
       expect(u2.data).toMatchObject({ room: rooms[1], member: { userId: alice, status: 'away' } });
 
@@ -276,9 +233,7 @@ describe('presence', () => {
     });
 
     it('does not push to rooms the user is not in', async () => {
-      const room = `room-${rid()}`;
-      const observer = await connect(`obs-${rid()}`);
-      await observer.call('chat.join', { room });
+      const { observer } = await observedRoom();
       const a = await connect(`alice-${rid()}`);
       await a.call('chat.join', { room: `room-${rid()}` });
       const mark = observer.frames.length;
@@ -308,14 +263,8 @@ describe('presence', () => {
     });
 
     it('turns false once the last connection of the user closed', async () => {
-      const room = `room-${rid()}`;
-      const alice = `alice-${rid()}`;
-      const observer = await connect(`obs-${rid()}`);
-      await observer.call('chat.join', { room });
-      const a1 = await connect(alice);
-      const a2 = await connect(alice);
-      await a1.call('chat.join', { room });
-      await a2.call('chat.join', { room });
+      const { room, observer } = await observedRoom();
+      const { alice, a1, a2 } = await joinedOnTwoDevices(room);
       await a1.close();
       expect((await observer.call('presence.query', { userIds: [alice] })).online[alice]).toBe(
         true,
@@ -365,8 +314,7 @@ describe('presence', () => {
     it('a peer that stops answering pings is dropped and presence.leave reaches the others within 2 × HEARTBEAT_INTERVAL_MS', async () => {
       const room = `room-${rid()}`;
       const dead = `dead-${rid()}`;
-      const observer = await TestClient.connect(hb.wsUrl, await hb.token(`obs-${rid()}`));
-      clients.push(observer);
+      const observer = await connect(`obs-${rid()}`, {}, hb);
       await observer.call('chat.join', { room });
 
       // A plain ws client that never answers pings, speaking raw frames.
@@ -412,9 +360,8 @@ describe('presence', () => {
 
     it('a peer that answers pings stays connected past several intervals', async () => {
       const room = `room-${rid()}`;
-      const observer = await TestClient.connect(hb.wsUrl, await hb.token(`obs-${rid()}`));
-      const alive = await TestClient.connect(hb.wsUrl, await hb.token(`alive-${rid()}`));
-      clients.push(observer, alive);
+      const observer = await connect(`obs-${rid()}`, {}, hb);
+      const alive = await connect(`alive-${rid()}`, {}, hb);
       await observer.call('chat.join', { room });
       await alive.call('chat.join', { room });
       const mark = observer.frames.length;

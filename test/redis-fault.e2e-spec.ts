@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { buildServerOnce, freePort, removeBuild, spawnServer, type ChildServer } from './support/child-server';
+import {
+  buildServerOnce,
+  freePort,
+  removeBuild,
+  spawnServer,
+  type ChildServer,
+} from './support/child-server';
+import { rid } from './support/fixtures';
 import { servicesGate } from './support/services';
 import { signToken } from './support/tokens';
 import { TestClient } from './support/ws-client';
@@ -13,15 +19,19 @@ import { TestClient } from './support/ws-client';
  */
 const postgres = servicesGate('postgres');
 const REDIS_BIN = '/usr/bin/redis-server';
-const run = randomBytes(3).toString('hex');
+const run = rid();
 
 function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const proc = spawn(
+    REDIS_BIN,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
-    proc.stdout?.on("data", (chunk: Buffer) => {
+    proc.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('Ready to accept connections')) resolve(proc);
     });
@@ -105,14 +115,21 @@ gate.describe('Redis restarted under a running cluster', () => {
 
     // Routes and subscriptions are back: a push crosses instances again.
     const after = await alice.call('chat.send', { room, text: 'after the outage' });
-    expect((await bob.next('chat.message', 10_000, (f) => f.data.seq === after.message.seq)).data).toEqual(
-      after.message,
-    );
+    expect(
+      (await bob.next('chat.message', 10_000, (f) => f.data.seq === after.message.seq)).data,
+    ).toEqual(after.message);
     // The missed push is recoverable through the gapless seq.
     const history = await bob.call('chat.history', { room, after: during.message.seq - 1 });
-    expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['during the outage', 'after the outage']);
+    expect(history.messages.map((m: { text: string }) => m.text)).toEqual([
+      'during the outage',
+      'after the outage',
+    ]);
     // Presence was rewritten by each instance into the empty Redis.
     const members = await bob.call('presence.list', { room });
-    expect(members.members.map((m: { userId: string }) => m.userId).sort()).toEqual(['alice', 'bob', 'carol']);
+    expect(members.members.map((m: { userId: string }) => m.userId).sort()).toEqual([
+      'alice',
+      'bob',
+      'carol',
+    ]);
   }, 60_000);
 });

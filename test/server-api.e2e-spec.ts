@@ -2,51 +2,13 @@
  * The server REST API end to end (CONTRACT section 7 "Server API"): every route, its authentication with
  * API_KEY, its effect on connected WebSocket clients, and its 400 answers for bad input.
  */
+import { expectNoPush, trackedClients } from './support/clients';
+import { presentMember, publication, range, rid, storedMessage } from './support/fixtures';
+import { serverApi } from './support/http';
 import { startServer, type TestServer } from './support/server';
-import { TestClient, type Frame } from './support/ws-client';
 
 const API_KEY = 'server-api-test-key-0123456789';
-const rid = (): string => Math.random().toString(36).slice(2, 10);
-
-/** Proves a push did NOT arrive: the pong to a later ping is a barrier for pushes queued before it. */
-async function expectNoPush(
-  client: TestClient,
-  mark: number,
-  event: string,
-  where: (f: Frame) => boolean = () => true,
-): Promise<void> {
-  const pong = await client.request('ping');
-  expect(pong.event).toBe('pong');
-  const unexpected = client.frames
-    .slice(mark, client.frames.indexOf(pong))
-    .filter((f) => f.event === event && f.id === undefined && where(f));
-  expect(unexpected).toEqual([]);
-}
-
-interface ApiResponse {
-  status: number;
-  body: any;
-}
-
-function api(
-  target: TestServer,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-  key: string | null = API_KEY,
-): Promise<ApiResponse> {
-  const headers: Record<string, string> = {};
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(`${target.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  }).then(async (res) => {
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  });
-}
+const api = serverApi(API_KEY);
 
 /** One of each route, with a valid request. Every row has all three cells: jest.each would take a callback with
  * more parameters than the row has cells for a `done`-style test. */
@@ -66,7 +28,6 @@ const messagesOf = (body: { message?: unknown }): string[] =>
 
 describe('server API', () => {
   let server: TestServer;
-  let clients: TestClient[] = [];
 
   beforeAll(async () => {
     server = await startServer({ API_KEY });
@@ -74,20 +35,8 @@ describe('server API', () => {
   afterAll(async () => {
     await server?.close();
   });
-  afterEach(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    clients = [];
-  });
 
-  const connect = async (
-    sub: string,
-    claims: Record<string, unknown> = {},
-    target: TestServer = server,
-  ): Promise<TestClient> => {
-    const client = await TestClient.connect(target.wsUrl, await target.token(sub, claims));
-    clients.push(client);
-    return client;
-  };
+  const { connect, closeAll } = trackedClients(() => server);
 
   describe('authentication', () => {
     it.each(ROUTES)(
@@ -136,12 +85,9 @@ describe('server API', () => {
       expect(first).toEqual({ status: 201, body: { offset: 1 } });
       const second = await api(server, 'POST', `/api/channels/${channel}/publish`, { data: 'two' });
       expect(second).toEqual({ status: 201, body: { offset: 2 } });
-      expect((await s.next('channel.message')).data).toEqual({
-        channel,
-        offset: 1,
-        data: { a: 1 },
-        ts: expect.any(Number),
-      });
+      expect((await s.next('channel.message')).data).toEqual(
+        publication({ channel, offset: 1, data: { a: 1 } }),
+      );
       expect((await s.next('channel.message')).data).toMatchObject({ offset: 2, data: 'two' });
     });
 
@@ -179,14 +125,7 @@ describe('server API', () => {
       });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
-        message: {
-          id: expect.any(String),
-          room,
-          seq: 1,
-          userId: 'system',
-          text: 'hello all',
-          ts: expect.any(Number),
-        },
+        message: storedMessage({ room, seq: 1, userId: 'system', text: 'hello all' }),
       });
       const pushes = await Promise.all([a, b].map((c) => c.next('chat.message')));
       for (const p of pushes) expect(p.data).toEqual(res.body.message);
@@ -256,14 +195,12 @@ describe('server API', () => {
       expect(Object.keys(res.body)).toEqual(['messages']);
       return (res.body.messages as { seq: number }[]).map((m) => m.seq);
     };
-    const range = (from: number, to: number): number[] =>
-      Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
     it('without parameters answers {messages} with the newest 50, ascending', async () => {
       expect(await seqsOf('')).toEqual(range(11, 60));
       const res = await api(server, 'GET', `/api/rooms/${room}/messages?limit=1`);
       expect(res.body.messages).toEqual([
-        { id: expect.any(String), room, seq: 60, userId: 'u', text: 'm60', ts: expect.any(Number) },
+        storedMessage({ room, seq: 60, userId: 'u', text: 'm60' }),
       ]);
     });
 
@@ -316,14 +253,8 @@ describe('server API', () => {
         status: 200,
         body: {
           members: [
-            {
-              userId: alice,
-              name: 'Alice',
-              status: 'online',
-              connections: 2,
-              since: expect.any(Number),
-            },
-            { userId: bob, status: 'online', connections: 1, since: expect.any(Number) },
+            presentMember({ userId: alice, name: 'Alice', status: 'online', connections: 2 }),
+            presentMember({ userId: bob, status: 'online', connections: 1 }),
           ],
         },
       });
@@ -389,8 +320,7 @@ describe('server API', () => {
           node: fresh.config.nodeId,
         });
       } finally {
-        await Promise.all(clients.map((c) => c.close()));
-        clients = [];
+        await closeAll();
         await fresh.close();
       }
     });

@@ -1,3 +1,4 @@
+import { jwtClaims } from './support/jwt';
 import { startServer, type TestServer } from './support/server';
 import { TestClient } from './support/ws-client';
 
@@ -91,8 +92,7 @@ describe('sessions', () => {
   describe('token expiry', () => {
     it('pushes error token_expired and closes with 4401 within about 1 s of exp', async () => {
       const token = await server.token('carol', {}, 2);
-      const exp = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
-        .exp as number;
+      const exp = jwtClaims(token).exp as number;
       const client = await TestClient.connect(server.wsUrl, token);
       const expired = client.next('error', 5000);
       const code = await client.waitClose(5000);
@@ -118,13 +118,11 @@ describe('sessions', () => {
 
     it('keeps the connection past the old exp after auth.refresh with a newer token for the same sub', async () => {
       const oldToken = await server.token('erin', {}, 2);
-      const oldExp = JSON.parse(Buffer.from(oldToken.split('.')[1], 'base64url').toString())
-        .exp as number;
+      const oldExp = jwtClaims(oldToken).exp as number;
       const client = await TestClient.connect(server.wsUrl, oldToken);
       try {
         const newToken = await server.token('erin', {}, 3600);
-        const newExp = JSON.parse(Buffer.from(newToken.split('.')[1], 'base64url').toString())
-          .exp as number;
+        const newExp = jwtClaims(newToken).exp as number;
         const reply = await client.request('auth.refresh', { token: newToken });
         expect(reply).toEqual({
           event: 'auth.refresh',

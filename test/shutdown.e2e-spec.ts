@@ -6,6 +6,7 @@ import {
   spawnServer,
   type ChildServer,
 } from './support/child-server';
+import { requestJson } from './support/http';
 import { handshakeStatus, TestClient } from './support/ws-client';
 
 const SHUTDOWN_TIMEOUT_MS = 3000;
@@ -21,13 +22,9 @@ afterAll(() => {
 });
 
 async function devToken(server: ChildServer, userId: string): Promise<string> {
-  const res = await fetch(`${server.url}/dev/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId }),
-  });
+  const res = await requestJson(`${server.url}/dev/token`, 'POST', { userId });
   expect(res.status).toBe(201);
-  return ((await res.json()) as { token: string }).token;
+  return (res.body as { token: string }).token;
 }
 
 /**

@@ -18,9 +18,14 @@ describe('slow consumers', () => {
     await server.close();
   });
 
-  const rawSocket = (client: TestClient): Socket => (client.ws as unknown as { _socket: Socket })._socket;
+  const rawSocket = (client: TestClient): Socket =>
+    (client.ws as unknown as { _socket: Socket })._socket;
 
-  async function flood(publisher: TestClient, channel: string, until: () => boolean): Promise<void> {
+  async function flood(
+    publisher: TestClient,
+    channel: string,
+    until: () => boolean,
+  ): Promise<void> {
     const chunk = 'x'.repeat(32 * 1024);
     // Bounded: at most 64 MB of pushes, far past the kernel's socket buffers on loopback.
     for (let i = 0; i < 2000 && !until(); i++) {
@@ -28,15 +33,31 @@ describe('slow consumers', () => {
     }
   }
 
-  it('closes a connection that reads nothing with 1013 after the frames already queued', async () => {
-    const publisher = await TestClient.connect(server.wsUrl, await server.token('pub', { roles: ['admin'] }));
-    const slow = await TestClient.connect(server.wsUrl, await server.token('slow'));
-    await slow.call('channel.subscribe', { channel: 'firehose' });
+  /**
+   * Subscribes `subscriberId` to `channel`, pauses its socket so that it reads nothing, and has an admin
+   * publisher flood the channel until the server closes the subscriber's connection.
+   */
+  async function floodPausedSubscriber(subscriberId: string, publisherId: string, channel: string) {
+    const publisher = await TestClient.connect(
+      server.wsUrl,
+      await server.token(publisherId, { roles: ['admin'] }),
+    );
+    const subscriber = await TestClient.connect(server.wsUrl, await server.token(subscriberId));
+    await subscriber.call('channel.subscribe', { channel });
     const registry = server.app.get(ClientRegistry);
-    const slowConn = [...registry.forUser('slow')][0];
+    const conn = [...registry.forUser(subscriberId)][0];
 
-    rawSocket(slow).pause();
-    await flood(publisher, 'firehose', () => slowConn.closed);
+    rawSocket(subscriber).pause();
+    await flood(publisher, channel, () => conn.closed);
+    return { publisher, subscriber, registry, conn };
+  }
+
+  it('closes a connection that reads nothing with 1013 after the frames already queued', async () => {
+    const {
+      publisher,
+      subscriber: slow,
+      conn: slowConn,
+    } = await floodPausedSubscriber('slow', 'pub', 'firehose');
     expect(slowConn.closed).toBe(true);
 
     // Reading again, the client gets the pushes queued before the close, then the close frame.
@@ -49,14 +70,12 @@ describe('slow consumers', () => {
   }, 30_000);
 
   it('cuts off a slow consumer that still reads nothing 5 s after its close frame', async () => {
-    const publisher = await TestClient.connect(server.wsUrl, await server.token('pub2', { roles: ['admin'] }));
-    const stuck = await TestClient.connect(server.wsUrl, await server.token('stuck'));
-    await stuck.call('channel.subscribe', { channel: 'firehose2' });
-    const registry = server.app.get(ClientRegistry);
-    const conn = [...registry.forUser('stuck')][0];
-
-    rawSocket(stuck).pause();
-    await flood(publisher, 'firehose2', () => conn.closed);
+    const {
+      publisher,
+      subscriber: stuck,
+      registry,
+      conn,
+    } = await floodPausedSubscriber('stuck', 'pub2', 'firehose2');
     const closedAt = Date.now();
     // No event reaches a client that does not read: watch the server side let go of the socket.
     await new Promise<void>((resolve) => conn.socket.once('close', () => resolve()));

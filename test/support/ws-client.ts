@@ -29,7 +29,11 @@ export class TestClient {
   }
 
   /** Opens a connection and waits for the welcome push. */
-  static async connect(url: string, token?: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+  static async connect(
+    url: string,
+    token?: string,
+    options: WebSocket.ClientOptions = {},
+  ): Promise<TestClient> {
     const headers = { ...(options.headers ?? {}) } as Record<string, string>;
     if (token) headers.authorization = `Bearer ${token}`;
     const ws = new WebSocket(url, { ...options, headers });
@@ -116,7 +120,10 @@ export class TestClient {
 }
 
 /** Attempts a handshake and resolves with the HTTP status of the refusal (or 101 when it was accepted). */
-export function handshakeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+export function handshakeStatus(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
     ws.once('unexpected-response', (_req, res) => {

@@ -1,0 +1,62 @@
+import type { Message } from './fixtures';
+import type { TestServer } from './server';
+import { TestClient, type Frame } from './ws-client';
+
+export interface TrackedClients {
+  /** Connects as `sub` (with these token claims) to `target`, by default the block's server. */
+  connect(sub: string, claims?: Record<string, unknown>, target?: TestServer): Promise<TestClient>;
+  /** Closes every client connected so far (afterEach does it too). */
+  closeAll(): Promise<void>;
+}
+
+/**
+ * Call inside a describe block: clients opened with `connect()` are closed after each test. `server` is read at
+ * connect time, so it may be assigned in a beforeAll.
+ */
+export function trackedClients(server: () => TestServer): TrackedClients {
+  const clients: TestClient[] = [];
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  };
+  afterEach(closeAll);
+  return {
+    async connect(sub, claims = {}, target = server()) {
+      const client = await TestClient.connect(target.wsUrl, await target.token(sub, claims));
+      clients.push(client);
+      return client;
+    },
+    closeAll,
+  };
+}
+
+/**
+ * Proves a push did NOT arrive: pings after the action and checks that no matching push came in between `mark`
+ * (frames.length taken before the action) and the pong. The server writes pushes caused by an earlier request
+ * before it answers a later one on the same socket, so the pong is a barrier.
+ */
+export async function expectNoPush(
+  client: TestClient,
+  mark: number,
+  event: string,
+  where: (f: Frame) => boolean = () => true,
+): Promise<void> {
+  const pong = await client.request('ping');
+  expect(pong.event).toBe('pong');
+  const unexpected = client.frames
+    .slice(mark, client.frames.indexOf(pong))
+    .filter((f) => f.event === event && f.id === undefined && where(f));
+  expect(unexpected).toEqual([]);
+}
+
+/** Every message of a room, paging through chat.history with `after`. */
+export async function fullHistory(client: TestClient, room: string): Promise<Message[]> {
+  const all: Message[] = [];
+  let after = 0;
+  for (;;) {
+    const page = (await client.call('chat.history', { room, after, limit: 100 }))
+      .messages as Message[];
+    if (page.length === 0) return all;
+    all.push(...page);
+    after = page[page.length - 1].seq;
+  }
+}
