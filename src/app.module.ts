@@ -1,4 +1,10 @@
-import { Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+  Inject,
+  Injectable,
+} from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ApiController } from './api/api.controller';
 import { ChannelsGateway } from './channels/channels.gateway';

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards, UsePipes } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+  UsePipes,
+} from '@nestjs/common';
 import { ChannelsService } from '../channels/channels.service';
 import { ChatService } from '../chat/chat.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
@@ -40,14 +51,20 @@ export class ApiController {
 
   @Post('channels/:channel/publish')
   @HttpCode(201)
-  async publish(@Param() { channel }: ChannelParams, @Body() { data }: PublishBody): Promise<{ offset: number }> {
+  async publish(
+    @Param() { channel }: ChannelParams,
+    @Body() { data }: PublishBody,
+  ): Promise<{ offset: number }> {
     const publication = await this.channels.publish(channel, data);
     return { offset: publication.offset };
   }
 
   @Post('rooms/:room/messages')
   @HttpCode(201)
-  async post(@Param() { room }: RoomParams, @Body() body: PostMessageBody): Promise<{ message: StoredMessage }> {
+  async post(
+    @Param() { room }: RoomParams,
+    @Body() body: PostMessageBody,
+  ): Promise<{ message: StoredMessage }> {
     return { message: await this.chat.post(room, body.userId, body.text) };
   }
 
@@ -72,7 +89,13 @@ export class ApiController {
   }
 
   @Get('stats')
-  async stats(): Promise<{ connections: number; rooms: number; channels: number; uptimeSec: number; node: string }> {
+  async stats(): Promise<{
+    connections: number;
+    rooms: number;
+    channels: number;
+    uptimeSec: number;
+    node: string;
+  }> {
     return {
       connections: await this.quota.totalConnections(),
       rooms: await this.presenceStore.roomCount(),

@@ -6,7 +6,9 @@ export function globMatch(glob: string, name: string): boolean {
   if (!re) {
     const body = glob
       .split('')
-      .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\-]/g, '\\$&')))
+      .map((ch) =>
+        ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\-]/g, '\\$&'),
+      )
       .join('');
     re = new RegExp(`^${body}$`);
     if (cache.size > 10_000) cache.clear();

@@ -48,7 +48,10 @@ export class TokenVerifier {
   }
 
   /** Signs a development token; only possible with an HS256 secret. */
-  async sign(claims: { sub: string; name?: string; roles?: string[] }, ttlSec: number): Promise<string> {
+  async sign(
+    claims: { sub: string; name?: string; roles?: string[] },
+    ttlSec: number,
+  ): Promise<string> {
     if (this.algorithm !== 'HS256') throw new Error('Tokens can only be signed with JWT_SECRET');
     let jwt = new SignJWT({ ...claims })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -76,7 +79,8 @@ export function toPrincipal(payload: JWTPayload): Principal {
     throw new InvalidTokenError('claim "sub" must be a string of 1..128 characters');
   }
   if (typeof exp !== 'number') throw new InvalidTokenError('claim "exp" missing');
-  if (name !== undefined && typeof name !== 'string') throw new InvalidTokenError('claim "name" must be a string');
+  if (name !== undefined && typeof name !== 'string')
+    throw new InvalidTokenError('claim "name" must be a string');
   for (const [claim, value] of Object.entries({ roles, rooms, publish })) {
     if (value !== undefined && !isStringArray(value)) {
       throw new InvalidTokenError(`claim "${claim}" must be an array of strings`);

@@ -18,13 +18,19 @@ export class ChannelsGateway {
   }
 
   @SubscribeMessage('channel.unsubscribe')
-  unsubscribe(@Conn() conn: Connection, @MessageBody() { channel }: ChannelDto): { channel: string } {
+  unsubscribe(
+    @Conn() conn: Connection,
+    @MessageBody() { channel }: ChannelDto,
+  ): { channel: string } {
     this.channels.unsubscribe(conn, channel);
     return { channel };
   }
 
   @SubscribeMessage('channel.publish')
-  async publish(@Conn() conn: Connection, @MessageBody() { channel, data }: PublishDto): Promise<{ offset: number }> {
+  async publish(
+    @Conn() conn: Connection,
+    @MessageBody() { channel, data }: PublishDto,
+  ): Promise<{ offset: number }> {
     const publication = await this.channels.publish(channel, data, conn);
     return { offset: publication.offset };
   }

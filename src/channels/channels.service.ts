@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { anyGlobMatches } from '../auth/glob';
 import { isAdmin } from '../auth/principal';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
@@ -8,7 +13,12 @@ import { SubscriptionIndex } from '../core/subscription-index';
 import { HubbubError } from '../protocol/errors';
 import { assertSubscriptionRoom } from '../rooms/room.service';
 import type { Connection } from '../ws/connection';
-import { ChannelHistory, MemoryChannelHistory, type Publication, type Recovery } from './history/channel-history';
+import {
+  ChannelHistory,
+  MemoryChannelHistory,
+  type Publication,
+  type Recovery,
+} from './history/channel-history';
 
 /** Live pub/sub: at most once delivery, plus a recovery window for clients that reconnect with `since`. */
 @Injectable()
@@ -42,7 +52,11 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.history.close();
   }
 
-  async subscribe(conn: Connection, channel: string, since?: number): Promise<Recovery & { channel: string }> {
+  async subscribe(
+    conn: Connection,
+    channel: string,
+    since?: number,
+  ): Promise<Recovery & { channel: string }> {
     if (!conn.channels.has(channel)) {
       assertSubscriptionRoom(conn, this.config.maxSubscriptions);
       conn.channels.add(channel);

@@ -15,7 +15,10 @@ export class ChatGateway {
   }
 
   @SubscribeMessage('chat.leave')
-  async leave(@Conn() conn: Connection, @MessageBody() { room }: RoomDto): Promise<{ room: string }> {
+  async leave(
+    @Conn() conn: Connection,
+    @MessageBody() { room }: RoomDto,
+  ): Promise<{ room: string }> {
     await this.chat.leave(conn, room);
     return { room };
   }
@@ -37,7 +40,10 @@ export class ChatGateway {
   }
 
   @SubscribeMessage('chat.typing')
-  async typing(@Conn() conn: Connection, @MessageBody() { room, typing }: TypingDto): Promise<object> {
+  async typing(
+    @Conn() conn: Connection,
+    @MessageBody() { room, typing }: TypingDto,
+  ): Promise<object> {
     await this.chat.typing(conn, room, typing);
     return {};
   }

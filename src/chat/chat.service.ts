@@ -47,11 +47,20 @@ export class ChatService {
     if (this.rooms.leave(conn, room)) await this.presence.leave(conn, room);
   }
 
-  async send(conn: Connection, room: string, text: string, clientMsgId?: string): Promise<StoredMessage> {
+  async send(
+    conn: Connection,
+    room: string,
+    text: string,
+    clientMsgId?: string,
+  ): Promise<StoredMessage> {
     this.rooms.assertJoined(conn, room);
     const peer = dmPeer(room, conn.userId);
     if (peer !== undefined) return this.dm(conn, peer, text, clientMsgId);
-    return this.post(room, conn.userId, text, { name: conn.principal.name, clientMsgId, except: conn });
+    return this.post(room, conn.userId, text, {
+      name: conn.principal.name,
+      clientMsgId,
+      except: conn,
+    });
   }
 
   /** Stores then pushes to the room; also the server API's entry point (no sending connection). */
@@ -73,14 +82,22 @@ export class ChatService {
   }
 
   /** A direct message, pushed to every connection of both users whether they joined the dm room or not. */
-  async dm(conn: Connection, to: string, text: string, clientMsgId?: string): Promise<StoredMessage> {
+  async dm(
+    conn: Connection,
+    to: string,
+    text: string,
+    clientMsgId?: string,
+  ): Promise<StoredMessage> {
     const room = dmRoom(conn.userId, to);
     if (room === undefined) {
       if (dmRoom(conn.userId, conn.userId) === undefined) {
         throw new HubbubError('forbidden', 'Your user id cannot be part of a dm room name');
       }
       throw new HubbubError('validation_failed', 'Validation failed', [
-        { field: 'to', errors: ['to must be a user id made of A-Z a-z 0-9 _ . - (at most 60 characters)'] },
+        {
+          field: 'to',
+          errors: ['to must be a user id made of A-Z a-z 0-9 _ . - (at most 60 characters)'],
+        },
       ]);
     }
     const { message, duplicate } = await this.store.append({

@@ -79,7 +79,8 @@ export function stateProviders(config: HubbubConfig): Provider[] {
     {
       provide: PresenceStore,
       inject: [REDIS],
-      useFactory: (redis: Redis) => new RedisPresenceStore(redis, { prefix: `${REDIS_PREFIX}presence:` }),
+      useFactory: (redis: Redis) =>
+        new RedisPresenceStore(redis, { prefix: `${REDIS_PREFIX}presence:` }),
     },
     {
       provide: ChannelHistory,

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ClientRegistry } from '../core/client-registry.service';
@@ -64,7 +70,11 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     // A clean stop: leave nothing for the others to reap.
     try {
       await this.reap(this.config.nodeId);
-      await this.redis.pipeline().del(aliveKey(this.config.nodeId)).srem(NODES_KEY, this.config.nodeId).exec();
+      await this.redis
+        .pipeline()
+        .del(aliveKey(this.config.nodeId))
+        .srem(NODES_KEY, this.config.nodeId)
+        .exec();
     } catch {
       // Redis down: the others reap this node once it is back.
     }
@@ -74,14 +84,20 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.redis.status !== 'ready') return;
     const self = this.config.nodeId;
     try {
-      await this.redis.pipeline().set(aliveKey(self), Date.now(), 'PX', this.ttlMs).sadd(NODES_KEY, self).exec();
+      await this.redis
+        .pipeline()
+        .set(aliveKey(self), Date.now(), 'PX', this.ttlMs)
+        .sadd(NODES_KEY, self)
+        .exec();
       const nodes = await this.redis.smembers(NODES_KEY);
       for (const node of nodes) {
         if (node === self) continue;
         if ((await this.redis.exists(aliveKey(node))) === 1) continue;
         const locked = await this.redis.set(reapLockKey(node), self, 'PX', this.ttlMs * 2, 'NX');
         if (locked !== 'OK') continue;
-        this.logger.warn(`instance ${node} stopped refreshing its liveness key: removing its connections`);
+        this.logger.warn(
+          `instance ${node} stopped refreshing its liveness key: removing its connections`,
+        );
         await this.reap(node);
         await this.redis.srem(NODES_KEY, node);
       }
@@ -103,7 +119,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Redis lost what this instance had written: write it again (every step is idempotent). */
   private async resync(): Promise<void> {
-    this.logger.log('Redis is back: rewriting this instance\'s presence and connection counts');
+    this.logger.log("Redis is back: rewriting this instance's presence and connection counts");
     try {
       await this.tick();
       await this.quota.rewrite();

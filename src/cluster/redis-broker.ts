@@ -28,7 +28,12 @@ return sent
 `;
 
 interface FanoutRedis extends Redis {
-  hubbubFanout(routeKey: string, message: string, inboxPrefix: string, self: string): Promise<number>;
+  hubbubFanout(
+    routeKey: string,
+    message: string,
+    inboxPrefix: string,
+    self: string,
+  ): Promise<number>;
 }
 
 const ALL_CHANNEL = `${REDIS_PREFIX}all`;
@@ -86,7 +91,12 @@ export class RedisBroker extends Broker {
       if (message.topic === 'all' || message.topic.startsWith('ctl:')) {
         await this.cmd.publish(ALL_CHANNEL, `${this.node}\n${raw}`);
       } else {
-        await this.cmd.hubbubFanout(routeKey(message.topic), `${this.node}\n${raw}`, INBOX_PREFIX, this.node);
+        await this.cmd.hubbubFanout(
+          routeKey(message.topic),
+          `${this.node}\n${raw}`,
+          INBOX_PREFIX,
+          this.node,
+        );
       }
     } catch (err) {
       // Remote instances miss this push; clients recover it through chat history (seq) or channel `since`.
@@ -120,7 +130,9 @@ export class RedisBroker extends Broker {
     for (const topic of this.topics) {
       pipeline.sadd(routeKey(topic), this.node).sadd(nodeTopicsKey(this.node), topic);
     }
-    await pipeline.exec().catch((err: unknown) => this.logger.warn(`rewriting interests: ${String(err)}`));
+    await pipeline
+      .exec()
+      .catch((err: unknown) => this.logger.warn(`rewriting interests: ${String(err)}`));
   }
 }
 

@@ -27,8 +27,21 @@ return 1
 `;
 
 interface QuotaRedis extends Redis {
-  hubbubAcquire(userKey: string, totalKey: string, nodeUsersKey: string, node: string, max: number, userId: string): Promise<number>;
-  hubbubRelease(userKey: string, totalKey: string, nodeUsersKey: string, node: string, userId: string): Promise<number>;
+  hubbubAcquire(
+    userKey: string,
+    totalKey: string,
+    nodeUsersKey: string,
+    node: string,
+    max: number,
+    userId: string,
+  ): Promise<number>;
+  hubbubRelease(
+    userKey: string,
+    totalKey: string,
+    nodeUsersKey: string,
+    node: string,
+    userId: string,
+  ): Promise<number>;
 }
 
 export const userConnsKey = (userId: string): string => `${REDIS_PREFIX}conns:user:${userId}`;
@@ -56,7 +69,14 @@ export class RedisConnectionQuota extends ConnectionQuota {
     let granted: boolean;
     try {
       granted =
-        (await this.redis.hubbubAcquire(userConnsKey(userId), TOTAL_CONNS_KEY, nodeUsersKey(this.node), this.node, max, userId)) === 1;
+        (await this.redis.hubbubAcquire(
+          userConnsKey(userId),
+          TOTAL_CONNS_KEY,
+          nodeUsersKey(this.node),
+          this.node,
+          max,
+          userId,
+        )) === 1;
       if (granted) await this.local.acquire(userId, Number.MAX_SAFE_INTEGER);
     } catch {
       granted = await this.local.acquire(userId, max);
@@ -71,7 +91,13 @@ export class RedisConnectionQuota extends ConnectionQuota {
     else this.localCounts.set(userId, n);
     await this.local.release(userId);
     try {
-      await this.redis.hubbubRelease(userConnsKey(userId), TOTAL_CONNS_KEY, nodeUsersKey(this.node), this.node, userId);
+      await this.redis.hubbubRelease(
+        userConnsKey(userId),
+        TOTAL_CONNS_KEY,
+        nodeUsersKey(this.node),
+        this.node,
+        userId,
+      );
     } catch (err) {
       this.logger.warn(`release for a user not recorded in Redis: ${String(err)}`);
     }

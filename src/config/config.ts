@@ -131,28 +131,41 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     const constraints = first.constraints ?? {};
     const key = TYPE_CONSTRAINTS.find((k) => k in constraints) ?? Object.keys(constraints)[0];
     const reason = (key && constraints[key]) ?? 'is invalid';
-    throw new ConfigError(`Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}`);
+    throw new ConfigError(
+      `Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}`,
+    );
   }
   const production = vars.NODE_ENV === 'production';
   const devTokens = vars.DEV_TOKENS ?? !production;
 
   if (vars.JWT_SECRET && vars.JWT_PUBLIC_KEY) {
-    throw new ConfigError('Invalid configuration: set either JWT_SECRET or JWT_PUBLIC_KEY, not both');
+    throw new ConfigError(
+      'Invalid configuration: set either JWT_SECRET or JWT_PUBLIC_KEY, not both',
+    );
   }
   if (production) {
     if (!vars.JWT_PUBLIC_KEY && !vars.JWT_SECRET) {
-      throw new ConfigError('Invalid configuration: JWT_SECRET is required when NODE_ENV=production');
+      throw new ConfigError(
+        'Invalid configuration: JWT_SECRET is required when NODE_ENV=production',
+      );
     }
     if (vars.JWT_SECRET && Buffer.byteLength(vars.JWT_SECRET) < 32) {
       throw new ConfigError(
         'Invalid configuration: JWT_SECRET must be at least 32 bytes when NODE_ENV=production',
       );
     }
-    if (!vars.ALLOWED_ORIGINS || !vars.ALLOWED_ORIGINS.split(',').some((o) => o.trim().length > 0)) {
-      throw new ConfigError('Invalid configuration: ALLOWED_ORIGINS is required when NODE_ENV=production');
+    if (
+      !vars.ALLOWED_ORIGINS ||
+      !vars.ALLOWED_ORIGINS.split(',').some((o) => o.trim().length > 0)
+    ) {
+      throw new ConfigError(
+        'Invalid configuration: ALLOWED_ORIGINS is required when NODE_ENV=production',
+      );
     }
     if (devTokens) {
-      throw new ConfigError('Invalid configuration: DEV_TOKENS must not be enabled when NODE_ENV=production');
+      throw new ConfigError(
+        'Invalid configuration: DEV_TOKENS must not be enabled when NODE_ENV=production',
+      );
     }
   }
   if (vars.REDIS_URL && !vars.DATABASE_URL) {
@@ -164,7 +177,9 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     throw new ConfigError('Invalid configuration: JWT_PUBLIC_KEY must be a PEM public key');
   }
   if (vars.WEBHOOK_URL && !vars.WEBHOOK_SECRET) {
-    throw new ConfigError('Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URL is set');
+    throw new ConfigError(
+      'Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URL is set',
+    );
   }
 
   const ephemeral = !vars.JWT_SECRET && !vars.JWT_PUBLIC_KEY;

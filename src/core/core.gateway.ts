@@ -30,12 +30,16 @@ export class CoreGateway {
   }
 
   @SubscribeMessage('auth.refresh')
-  async refresh(@Conn() conn: Connection, @MessageBody() body: RefreshDto): Promise<{ exp: number }> {
+  async refresh(
+    @Conn() conn: Connection,
+    @MessageBody() body: RefreshDto,
+  ): Promise<{ exp: number }> {
     let principal;
     try {
       principal = await this.verifier.verify(body.token);
     } catch (err) {
-      if (err instanceof InvalidTokenError) throw new HubbubError('forbidden', `Token refused: ${err.message}`);
+      if (err instanceof InvalidTokenError)
+        throw new HubbubError('forbidden', `Token refused: ${err.message}`);
       throw err;
     }
     if (principal.userId !== conn.userId) {
@@ -57,7 +61,8 @@ export class CoreGateway {
 
   @SubscribeMessage('broadcast')
   async broadcast(@Conn() conn: Connection, @MessageBody() body: BroadcastDto): Promise<object> {
-    if (!isAdmin(conn.principal)) throw new HubbubError('forbidden', 'Broadcast needs the admin role');
+    if (!isAdmin(conn.principal))
+      throw new HubbubError('forbidden', 'Broadcast needs the admin role');
     await this.push.toAll('broadcast', { data: body.data, from: conn.userId });
     return {};
   }

@@ -31,7 +31,8 @@ class DevTokensEnabled implements CanActivate {
   ) {}
 
   canActivate(): boolean {
-    if (!this.config.devTokens || this.verifier.algorithm !== 'HS256') throw new NotFoundException();
+    if (!this.config.devTokens || this.verifier.algorithm !== 'HS256')
+      throw new NotFoundException();
     return true;
   }
 }
@@ -46,6 +47,8 @@ export class DevTokenController {
   @Post('token')
   @HttpCode(201)
   async token(@Body() body: DevTokenDto): Promise<{ token: string }> {
-    return { token: await this.verifier.sign({ sub: body.userId, name: body.name }, DEV_TOKEN_TTL_SEC) };
+    return {
+      token: await this.verifier.sign({ sub: body.userId, name: body.name }, DEV_TOKEN_TTL_SEC),
+    };
   }
 }

@@ -48,7 +48,8 @@ export class HealthController {
               const check = this.indicators.check('redis');
               if (!this.broker.isHealthy()) return check.down({ message: 'unreachable' });
               // Back, but this instance's presence and counts are still being written again.
-              if (this.liveness && !this.liveness.synced) return check.down({ message: 'resyncing' });
+              if (this.liveness && !this.liveness.synced)
+                return check.down({ message: 'resyncing' });
               return check.up();
             },
           ]

@@ -12,7 +12,14 @@ export class PinoLogger implements LoggerService {
     this.pino = pino({
       level,
       base: { node },
-      redact: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'access_token'],
+      redact: [
+        'token',
+        '*.token',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'access_token',
+      ],
     });
   }
 
@@ -40,7 +47,8 @@ export class PinoLogger implements LoggerService {
     if (!this.pino.isLevelEnabled(level)) return;
     const args = [...rest];
     const context = typeof args[args.length - 1] === 'string' ? (args.pop() as string) : undefined;
-    const stack = level === 'error' && typeof args[0] === 'string' ? (args.shift() as string) : undefined;
+    const stack =
+      level === 'error' && typeof args[0] === 'string' ? (args.shift() as string) : undefined;
     const fields: Record<string, unknown> = {};
     if (context) fields.context = context;
     if (stack) fields.stack = stack;

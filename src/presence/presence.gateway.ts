@@ -16,18 +16,24 @@ export class PresenceGateway {
     @Conn() conn: Connection,
     @MessageBody() { room }: PresenceListDto,
   ): Promise<{ room: string; members: Member[] }> {
-    if (!canAccessRoom(conn.principal, room)) throw new HubbubError('forbidden', `No access to room "${room}"`);
+    if (!canAccessRoom(conn.principal, room))
+      throw new HubbubError('forbidden', `No access to room "${room}"`);
     return { room, members: await this.presence.members(room) };
   }
 
   @SubscribeMessage('presence.status')
-  async status(@Conn() conn: Connection, @MessageBody() { status }: PresenceStatusDto): Promise<object> {
+  async status(
+    @Conn() conn: Connection,
+    @MessageBody() { status }: PresenceStatusDto,
+  ): Promise<object> {
     await this.presence.setStatus(conn, status);
     return {};
   }
 
   @SubscribeMessage('presence.query')
-  async query(@MessageBody() { userIds }: PresenceQueryDto): Promise<{ online: Record<string, boolean> }> {
+  async query(
+    @MessageBody() { userIds }: PresenceQueryDto,
+  ): Promise<{ online: Record<string, boolean> }> {
     return { online: await this.presence.isOnline(userIds) };
   }
 }

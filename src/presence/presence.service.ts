@@ -56,7 +56,8 @@ export class PresenceService {
     try {
       const { lastForUser } = await this.store.leave(room, this.ref(conn));
       if (lastForUser) await this.webhooks.left(room, conn.userId); // webhooks
-      if (lastForUser) await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
+      if (lastForUser)
+        await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
     } catch (err) {
       this.logger.warn(`presence of ${conn.id} leaving ${room} not recorded: ${String(err)}`);
     }
@@ -120,6 +121,11 @@ export class PresenceService {
   }
 
   private ref(conn: Connection): Conn {
-    return { connId: conn.id, userId: conn.userId, name: conn.principal.name, node: this.config.nodeId };
+    return {
+      connId: conn.id,
+      userId: conn.userId,
+      name: conn.principal.name,
+      node: this.config.nodeId,
+    };
   }
 }

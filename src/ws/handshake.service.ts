@@ -24,7 +24,11 @@ export class HandshakeService {
     if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
     const origin = request.headers.origin;
     // Non-browser clients send no Origin; browsers always do, and that is what cross-site hijacking needs.
-    if (origin !== undefined && this.config.allowedOrigins && !this.config.allowedOrigins.has(origin)) {
+    if (
+      origin !== undefined &&
+      this.config.allowedOrigins &&
+      !this.config.allowedOrigins.has(origin)
+    ) {
       throw new HandshakeRejection(403, 'origin not allowed');
     }
     const principal = await this.authenticator.authenticate(request);

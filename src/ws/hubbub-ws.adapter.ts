@@ -81,9 +81,12 @@ export class HubbubWsAdapter extends WsAdapter {
       perMessageDeflate: false,
       clientTracking: false,
     });
-    (this.httpServer as HttpServer).on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.upgrade(req, socket, head);
-    });
+    (this.httpServer as HttpServer).on(
+      'upgrade',
+      (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        void this.upgrade(req, socket, head);
+      },
+    );
     return this.wss;
   }
 
@@ -94,7 +97,8 @@ export class HubbubWsAdapter extends WsAdapter {
   ): void {
     const conn = connectionOf(client);
     if (!conn) return;
-    for (const handler of handlers) conn.routes.set(handler.message as string, handler.callback as Route);
+    for (const handler of handlers)
+      conn.routes.set(handler.message as string, handler.callback as Route);
   }
 
   /** Nest's app.close(): connections still open here (no drain ran) are cut, or the HTTP server never closes. */
@@ -191,25 +195,42 @@ export class HubbubWsAdapter extends WsAdapter {
       if (this.limiter.refuse(conn, now)) {
         // Requests accepted before the flood still get their answers, then the close frame.
         conn.closeWhenIdle = { code: CloseCode.Flooding, reason: 'rate limit exceeded repeatedly' };
-        if (conn.inflight === 0) this.writer.close(conn, conn.closeWhenIdle.code, conn.closeWhenIdle.reason);
-        else setTimeout(() => this.writer.close(conn, CloseCode.Flooding, 'rate limit exceeded repeatedly'), 2000).unref();
+        if (conn.inflight === 0)
+          this.writer.close(conn, conn.closeWhenIdle.code, conn.closeWhenIdle.reason);
+        else
+          setTimeout(
+            () => this.writer.close(conn, CloseCode.Flooding, 'rate limit exceeded repeatedly'),
+            2000,
+          ).unref();
         return;
       }
       const retryAfterMs = this.limiter.retryAfterMs(conn);
       return this.sendError(conn, id, new HubbubError('rate_limited', undefined, { retryAfterMs }));
     }
     if (isBinary) {
-      return this.sendError(conn, undefined, new HubbubError('bad_request', 'Binary frames are not accepted'));
+      return this.sendError(
+        conn,
+        undefined,
+        new HubbubError('bad_request', 'Binary frames are not accepted'),
+      );
     }
     if (!frame || typeof frame.event !== 'string') {
       return this.sendError(conn, id, new HubbubError('bad_request'));
     }
     if (frame.id !== undefined && id === undefined) {
-      return this.sendError(conn, undefined, new HubbubError('bad_request', '"id" must be a string or a number'));
+      return this.sendError(
+        conn,
+        undefined,
+        new HubbubError('bad_request', '"id" must be a string or a number'),
+      );
     }
     const route = conn.routes.get(frame.event);
     if (!route) {
-      return this.sendError(conn, id, new HubbubError('unknown_event', `Unknown event "${frame.event}"`));
+      return this.sendError(
+        conn,
+        id,
+        new HubbubError('unknown_event', `Unknown event "${frame.event}"`),
+      );
     }
     void this.dispatch(conn, route, frame.event, id, frame.data === undefined ? {} : frame.data);
   }
@@ -225,7 +246,8 @@ export class HubbubWsAdapter extends WsAdapter {
     try {
       let result = await route(data, event);
       if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
-      if (id !== undefined) this.push.reply(conn, event === 'ping' ? 'pong' : event, id, result ?? {});
+      if (id !== undefined)
+        this.push.reply(conn, event === 'ping' ? 'pong' : event, id, result ?? {});
     } catch (err) {
       this.sendError(conn, id, toHubbubError(err, this.log));
     } finally {

@@ -1,4 +1,10 @@
-import { ArgumentsHost, Catch, HttpException, Logger, type WsExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  Logger,
+  type WsExceptionFilter,
+} from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 
@@ -24,7 +30,11 @@ export function toHubbubError(exception: unknown, logger?: Logger): HubbubError 
   if (exception instanceof WsException) {
     const error = exception.getError();
     if (typeof error === 'object' && error !== null) {
-      const { code, message, details } = error as { code?: unknown; message?: unknown; details?: unknown };
+      const { code, message, details } = error as {
+        code?: unknown;
+        message?: unknown;
+        details?: unknown;
+      };
       if (isErrorCode(code)) {
         return new HubbubError(code, typeof message === 'string' ? message : undefined, details);
       }
@@ -43,6 +53,8 @@ export function toHubbubError(exception: unknown, logger?: Logger): HubbubError 
     if (status === 404) return new HubbubError('not_found', exception.message);
     if (status === 429) return new HubbubError('rate_limited', exception.message);
   }
-  logger?.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+  logger?.error(
+    exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+  );
   return new HubbubError('internal');
 }
