@@ -16,6 +16,11 @@ export async function createServer(
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
   await app.listen(config.port, config.host);
+  const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
+  const mode = config.redisUrl ? 'cluster mode (Redis)' : 'single instance';
+  new Logger('Hubbub').log(
+    `listening on http://${config.host}:${config.port} (WebSocket /ws), store ${store}, ${mode}, node ${config.nodeId}`,
+  );
   if (config.jwt.ephemeral) {
     new Logger('Hubbub').warn(
       'JWT_SECRET is not set: using a random key made for this run; tokens from another run will be refused',
