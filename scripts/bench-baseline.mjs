@@ -42,7 +42,12 @@ function verifyToken(token) {
   try {
     const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
-    if (header.alg !== 'HS256' || typeof claims.sub !== 'string' || !(claims.exp * 1000 > Date.now())) return undefined;
+    if (
+      header.alg !== 'HS256' ||
+      typeof claims.sub !== 'string' ||
+      !(claims.exp * 1000 > Date.now())
+    )
+      return undefined;
     return claims.sub;
   } catch {
     return undefined;
@@ -67,7 +72,8 @@ function publish(ws, channel, data) {
   const publication = { channel, offset: ++state.offset, data, ts: Date.now(), userId: ws.userId };
   for (const subscriber of state.subscribers) {
     // The naive part: one serialization and one framed send per recipient.
-    if (subscriber !== ws) subscriber.send(JSON.stringify({ event: 'channel.message', data: publication }));
+    if (subscriber !== ws)
+      subscriber.send(JSON.stringify({ event: 'channel.message', data: publication }));
   }
   return { offset: publication.offset };
 }
@@ -98,7 +104,11 @@ const http = createServer((req, res) => {
   res.writeHead(req.url === '/health' ? 200 : 404, { 'content-type': 'application/json' });
   res.end('{}');
 });
-const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
+const wss = new WebSocketServer({
+  noServer: true,
+  perMessageDeflate: false,
+  clientTracking: false,
+});
 
 http.on('upgrade', (req, socket, head) => {
   const userId = verifyToken(/^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1]);

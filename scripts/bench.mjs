@@ -13,7 +13,8 @@
  *   1. memory   — RSS delta of the server over 2000 idle, authenticated connections.
  *   2. fanout   — N subscribers (500, then 2000) on one channel; one admin publishes M messages with a window of
  *                 in-flight `channel.publish` requests; deliveries/s = `channel.message` frames received by all
- *                 subscribers / elapsed; p50/p99 publish→receive latency from a timestamp carried in `data`.
+ *                 subscribers / elapsed; p50/p99 publish→receive latency from a timestamp carried in `data`, both
+ *                 in that saturated run (mostly queueing) and in a short run with one publish in flight.
  *   3. chat     — 50 senders in 10 rooms, each with one `chat.send` in flight (SQLite store); acks/s, ack latency.
  *   (The baseline only implements what scenarios 1 and 2 need.)
  *
@@ -25,7 +26,7 @@
  *   --quick                  quarter-size run, for trying the script itself
  *   --servers=hubbub,baseline  which servers to run (default both)
  *   --phases=memory,fanout,chat  which scenarios to run (default all)
- *   --profile                run Hubbub under `node --cpu-prof` and print its hottest functions afterwards
+ *   --profile                run each server under `node --cpu-prof` and print its hottest functions afterwards
  */
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes, randomFillSync } from 'node:crypto';
@@ -47,7 +48,9 @@ const FULL = {
     { subscribers: 2000, messages: 600 },
   ],
   warmupMessages: 200, // published (to 500 subscribers) before the first measured run, so both servers are JIT-warm
-  publishWindow: 32, // channel.publish requests in flight
+  publishWindow: 32, // channel.publish requests in flight: throughput runs keep the server saturated
+  // Then one publish in flight: latency without queueing = the time one message takes to reach every subscriber.
+  unloadedMessages: 200,
   sampleEvery: 50, // one delivered frame in 50 is fully parsed, checked and timed
   chat: { senders: 50, rooms: 10, seconds: 5 },
 };
@@ -67,13 +70,22 @@ async function main() {
   console.log(`${machine()}\n`);
   const results = {};
   for (const kind of flags.servers) {
-    results[kind] = await benchServer(kind, { secret, sizes, phases: flags.phases, profile: flags.profile });
+    results[kind] = await benchServer(kind, {
+      secret,
+      sizes,
+      phases: flags.phases,
+      profile: flags.profile,
+    });
   }
   console.log(`\n${renderTable(results, sizes)}`);
 }
 
 function parseFlags(argv) {
-  const value = (name, fallback) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1].split(',') ?? fallback;
+  const value = (name, fallback) =>
+    argv
+      .find((a) => a.startsWith(`--${name}=`))
+      ?.split('=')[1]
+      .split(',') ?? fallback;
   const flags = {
     build: argv.includes('--build'),
     noBuild: argv.includes('--no-build'),
@@ -82,8 +94,11 @@ function parseFlags(argv) {
     servers: value('servers', ['hubbub', 'baseline']),
     phases: value('phases', ['memory', 'fanout', 'chat']),
   };
-  const unknown = argv.filter((a) => !/^--(build|no-build|quick|profile|servers=.*|phases=.*)$/.test(a));
-  if (unknown.length > 0) throw new Error(`unknown flag(s): ${unknown.join(' ')} (see the header of scripts/bench.mjs)`);
+  const unknown = argv.filter(
+    (a) => !/^--(build|no-build|quick|profile|servers=.*|phases=.*)$/.test(a),
+  );
+  if (unknown.length > 0)
+    throw new Error(`unknown flag(s): ${unknown.join(' ')} (see the header of scripts/bench.mjs)`);
   return flags;
 }
 
@@ -98,7 +113,25 @@ function quarter(sizes) {
 
 function machine() {
   const cpu = cpus();
-  return `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${platform()} ${arch()}, Node ${process.version}`;
+  const fs = filesystemOf(tmpdir());
+  // Chat acks wait for an fsync: on tmpfs that costs nothing and the chat figure would flatter the store.
+  const warning =
+    fs === 'tmpfs' ? ' — WARNING: tmpfs, fsync is free, chat figures are optimistic' : '';
+  return (
+    `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${platform()} ${arch()}, ` +
+    `Node ${process.version}; SQLite files in ${tmpdir()} (${fs})${warning}`
+  );
+}
+
+/** File system type of the mount holding `path`, from /proc/mounts (longest matching mount point). */
+function filesystemOf(path) {
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' '));
+  const holding = mounts.filter(
+    ([, point]) => point && (path === point || path.startsWith(point.replace(/\/?$/, '/'))),
+  );
+  return holding.sort((a, b) => b[1].length - a[1].length)[0]?.[2] ?? 'unknown';
 }
 
 /** Builds dist/ when asked to, or when it is missing or older than the sources (see the header). */
@@ -107,17 +140,20 @@ function ensureBuilt(flags) {
     if (!existsSync(DIST_MAIN)) throw new Error('dist/main.js is missing and --no-build was given');
     return;
   }
-  const stale = !existsSync(DIST_MAIN) || newestMtime(join(ROOT, 'src')) > statSync(DIST_MAIN).mtimeMs;
+  const stale =
+    !existsSync(DIST_MAIN) || newestMtime(join(ROOT, 'src')) > statSync(DIST_MAIN).mtimeMs;
   if (!flags.build && !stale) return;
   console.log('Building Hubbub (npx nest build)…');
   const result = spawnSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('`nest build` failed; fix the build or pass --no-build to use dist/ as it is');
+  if (result.status !== 0)
+    throw new Error('`nest build` failed; fix the build or pass --no-build to use dist/ as it is');
 }
 
 function newestMtime(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+    if (entry.isFile())
+      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
   }
   return newest;
 }
@@ -125,43 +161,64 @@ function newestMtime(dir) {
 /** Every scenario against one server process: memory first (on a fresh process), then fan-out, then chat. */
 async function benchServer(kind, { secret, sizes, phases, profile }) {
   const label = kind === 'hubbub' ? 'Hubbub' : 'baseline';
-  const profileDir = profile && kind === 'hubbub' ? mkdtempSync(join(tmpdir(), 'hubbub-prof-')) : undefined;
+  const profileDir = profile ? mkdtempSync(join(tmpdir(), 'hubbub-prof-')) : undefined;
   const server = await startServer(kind, secret, profileDir);
   const client = startLoadClient();
   const result = { fanout: [] };
+  const profileWindows = []; // [from, to] of the saturated fan-out runs, in µs of the monotonic clock
   try {
     await client.call('init', { port: server.port, secret });
-
     if (phases.includes('memory')) {
       result.memory = await measureIdleMemory(server, client, sizes.idleConnections);
       log(label, `memory: ${result.memory.perConnKb.toFixed(1)} KB RSS per idle connection`);
     }
     if (phases.includes('fanout')) {
-      // Subscribers are the idle connections (opened now if the memory phase was skipped), added per run.
-      await client.call('connect', { upTo: Math.max(...sizes.fanout.map((f) => f.subscribers)) });
-      await client.call('subscribe', { upTo: sizes.fanout[0].subscribers, channel: CHANNEL });
-      await client.call('fanout', fanoutArgs(sizes, sizes.fanout[0].subscribers, sizes.warmupMessages));
-      for (const { subscribers, messages } of sizes.fanout) {
-        await client.call('subscribe', { upTo: subscribers, channel: CHANNEL });
-        const run = await withServerCpu(server, () => client.call('fanout', fanoutArgs(sizes, subscribers, messages)));
-        result.fanout.push(run);
-        log(label, `fan-out ${subscribers} subscribers: ${fmtInt(run.deliveriesPerSec)} deliveries/s` +
-          ` (${run.received}/${run.expected} frames, server CPU ${fmtPct(run.serverCpu)})`);
-      }
+      result.fanout = await runFanout(label, server, client, sizes, profileWindows);
     }
     await client.call('closeAll');
+    // The baseline has no chat: rooms, SQLite and presence are exactly what it leaves out.
     if (phases.includes('chat') && kind === 'hubbub') {
-      result.chat = await withServerCpu(server, () => client.call('chat', sizes.chat));
-      log(label, `chat: ${fmtInt(result.chat.perSec)} acks/s`);
+      result.chat = await withCpu(server, client, () => client.call('chat', sizes.chat));
+      log(label, `chat: ${fmtInt(result.chat.perSec)} acks/s (CPU ${fmtCpu(result.chat)})`);
+      warnIfBusy(label, result.chat);
     }
   } finally {
     await client.stop();
     await stopServer(server);
   }
-  if (profileDir) printProfile(profileDir);
+  if (profileDir) printProfile(profileDir, profileWindows);
   return result;
 }
 
+/**
+ * The fan-out runs, growing one set of subscribers (the idle connections of the memory phase, or new ones):
+ * a warm-up, then per size a saturated run (throughput) and a run with one publish in flight (latency).
+ */
+async function runFanout(label, server, client, sizes, profileWindows) {
+  const runs = [];
+  const largest = Math.max(...sizes.fanout.map((f) => f.subscribers));
+  await client.call('connect', { upTo: largest });
+  const first = sizes.fanout[0].subscribers;
+  await client.call('subscribe', { upTo: first, channel: CHANNEL });
+  await client.call('fanout', fanoutArgs(sizes, first, sizes.warmupMessages));
+  for (const { subscribers, messages } of sizes.fanout) {
+    await client.call('subscribe', { upTo: subscribers, channel: CHANNEL });
+    const args = fanoutArgs(sizes, subscribers, messages);
+    const from = monotonicUs();
+    const run = await withCpu(server, client, () => client.call('fanout', args));
+    profileWindows.push([from, monotonicUs()]);
+    const unloaded = fanoutArgs(sizes, subscribers, sizes.unloadedMessages);
+    run.unloaded = await client.call('fanout', { ...unloaded, window: 1 });
+    runs.push(run);
+    const frames = `${run.received}/${run.expected} frames`;
+    log(label, `fan-out ${subscribers} subscribers: ${fmtInt(run.deliveriesPerSec)} deliveries/s`);
+    log(label, `  (${frames}, CPU server / load client / others ${fmtCpu(run)})`);
+    warnIfBusy(label, run);
+  }
+  return runs;
+}
+
+/** A fan-out run: `messages` publications to the first `subscribers` connections, `window` of them in flight. */
 const fanoutArgs = (sizes, subscribers, messages) => ({
   subscribers,
   messages,
@@ -182,16 +239,32 @@ async function measureIdleMemory(server, client, count) {
   await client.call('connect', { upTo: count });
   await sleep(1000); // let the per-connection work that follows the welcome (presence, quota, timers) settle
   const after = readRssKb(server.pid);
-  return { connections: count, rssBeforeMb: before / 1024, rssAfterMb: after / 1024, perConnKb: (after - before) / count };
+  return {
+    connections: count,
+    rssBeforeMb: before / 1024,
+    rssAfterMb: after / 1024,
+    perConnKb: (after - before) / count,
+  };
 }
 
-/** Runs `fn` and adds the server's CPU use over that time (1.0 = one core busy) to its result. */
-async function withServerCpu(server, fn) {
-  const cpu0 = readCpuSeconds(server.pid);
+/**
+ * Runs `fn` and adds to its result the CPU used meanwhile (1.0 = one core busy) by the server, by the load client,
+ * and by every other process on the machine: a benchmark on a shared 2-core box is only as good as that last one.
+ */
+async function withCpu(server, client, fn) {
+  const before = [readCpuSeconds(server.pid), readCpuSeconds(client.pid), readBusySeconds()];
   const t0 = performance.now();
   const result = await fn();
   const wall = (performance.now() - t0) / 1000;
-  return { ...result, serverCpu: (readCpuSeconds(server.pid) - cpu0) / wall };
+  const [server1, client1, busy1] = [
+    readCpuSeconds(server.pid),
+    readCpuSeconds(client.pid),
+    readBusySeconds(),
+  ];
+  const serverCpu = (server1 - before[0]) / wall;
+  const clientCpu = (client1 - before[1]) / wall;
+  const otherCpu = Math.max(0, (busy1 - before[2]) / wall - serverCpu - clientCpu);
+  return { ...result, serverCpu, clientCpu, otherCpu };
 }
 
 /** Starts a server child process on a free port and resolves once GET /health answers 200. */
@@ -217,15 +290,25 @@ async function startServer(kind, secret, profileDir) {
   };
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const script = kind === 'hubbub' ? DIST_MAIN : BASELINE;
-  const child = spawn(process.execPath, [...nodeArgs, script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const server = { kind, port, pid: child.pid, child, cwd, output: [], exited: false };
-  const keep = (chunk) => server.output.push(...chunk.toString().split('\n').filter(Boolean).slice(-20));
+  // The last lines of output, shown if the server dies or exits badly.
+  const keep = (chunk) => {
+    server.output.push(...chunk.toString().split('\n').filter(Boolean));
+    server.output.splice(0, server.output.length - 50);
+  };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  server.exit = new Promise((resolve) => child.once('exit', (code, signal) => {
-    server.exited = true;
-    resolve({ code, signal });
-  }));
+  server.exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      server.exited = true;
+      resolve({ code, signal });
+    }),
+  );
   await waitHealthy(server);
   return server;
 }
@@ -233,7 +316,8 @@ async function startServer(kind, secret, profileDir) {
 async function waitHealthy(server) {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    if (server.exited) throw new Error(`${server.kind} exited during start:\n${server.output.join('\n')}`);
+    if (server.exited)
+      throw new Error(`${server.kind} exited during start:\n${server.output.join('\n')}`);
     try {
       if ((await fetch(`http://127.0.0.1:${server.port}/health`)).ok) return;
     } catch {
@@ -241,7 +325,9 @@ async function waitHealthy(server) {
     }
     await sleep(100);
   }
-  throw new Error(`${server.kind} did not become healthy within 30 s:\n${server.output.join('\n')}`);
+  throw new Error(
+    `${server.kind} did not become healthy within 30 s:\n${server.output.join('\n')}`,
+  );
 }
 
 /** SIGTERM (Hubbub drains and exits 0, and writes its CPU profile), SIGKILL if that takes over 15 s. */
@@ -250,7 +336,10 @@ async function stopServer(server) {
   const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
   const { code, signal } = await server.exit;
   clearTimeout(timer);
-  if (code !== 0) console.warn(`${server.kind} exited with ${code ?? signal}:\n${server.output.slice(-10).join('\n')}`);
+  if (code !== 0)
+    console.warn(
+      `${server.kind} exited with ${code ?? signal}:\n${server.output.slice(-10).join('\n')}`,
+    );
   rmSync(server.cwd, { recursive: true, force: true });
 }
 
@@ -277,6 +366,17 @@ function readCpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU time all cores spent not idle, from the first line of /proc/stat (same 1/100 s ticks). */
+function readBusySeconds() {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
 /** Forks the load client and returns a tiny RPC handle: call(command, args) → its result. */
 function startLoadClient() {
   const child = fork(fileURLToPath(import.meta.url), ['--load-client'], { stdio: 'inherit' });
@@ -293,6 +393,7 @@ function startLoadClient() {
     waiting.clear();
   });
   return {
+    pid: child.pid,
     call(cmd, args = {}) {
       const id = nextId++;
       return new Promise((resolve, reject) => {
@@ -322,24 +423,42 @@ function renderTable(results, sizes) {
     const br = b?.fanout[i];
     const name = `fan-out: ${subscribers} subscribers × ${messages} msgs, window ${sizes.publishWindow}`;
     if (!hr && !br) return;
-    rows.push([name, 'deliveries/s', fmtInt(hr?.deliveriesPerSec), fmtInt(br?.deliveriesPerSec),
-      ratio(hr?.deliveriesPerSec, br?.deliveriesPerSec)]);
-    rows.push(['', 'latency p50 / p99 (ms)', fmtLatency(hr), fmtLatency(br), '']);
+    rows.push([
+      name,
+      'deliveries/s',
+      fmtInt(hr?.deliveriesPerSec),
+      fmtInt(br?.deliveriesPerSec),
+      ratio(hr?.deliveriesPerSec, br?.deliveriesPerSec),
+    ]);
+    rows.push(['', 'latency p50 / p99 (ms), saturated', fmtLatency(hr), fmtLatency(br), '']);
+    rows.push([
+      '',
+      `latency p50 / p99 (ms), 1 in flight (${sizes.unloadedMessages} msgs)`,
+      fmtLatency(hr?.unloaded),
+      fmtLatency(br?.unloaded),
+      '',
+    ]);
     rows.push(['', 'frames received / expected', fmtCount(hr), fmtCount(br), '']);
-    rows.push(['', 'server CPU / client CPU', fmtCpu(hr), fmtCpu(br), '']);
+    rows.push(['', 'CPU: server / load client / others', fmtCpu(hr), fmtCpu(br), '']);
   });
   if (h?.chat) {
     const c = h.chat;
     const name = `chat.send: ${sizes.chat.senders} senders, ${sizes.chat.rooms} rooms, 1 in flight each, SQLite`;
     rows.push([name, 'acks/s', fmtInt(c.perSec), 'n/a', '']);
     rows.push(['', 'ack latency p50 / p99 (ms)', fmtLatency(c), 'n/a', '']);
-    rows.push(['', 'server CPU', fmtPct(c.serverCpu), 'n/a', '']);
+    rows.push(['', 'CPU: server / load client / others', fmtCpu(c), 'n/a', '']);
   }
   if (h?.memory || b?.memory) {
     const name = `memory: ${(h ?? b).memory.connections} idle connections`;
     const kb = (m) => (m ? `${m.perConnKb.toFixed(1)} KB` : '');
     const rss = (m) => (m ? `${m.rssBeforeMb.toFixed(0)} → ${m.rssAfterMb.toFixed(0)} MB` : '');
-    rows.push([name, 'RSS per connection', kb(h?.memory), kb(b?.memory), ratio(h?.memory?.perConnKb, b?.memory?.perConnKb)]);
+    rows.push([
+      name,
+      'RSS per connection',
+      kb(h?.memory),
+      kb(b?.memory),
+      ratio(h?.memory?.perConnKb, b?.memory?.perConnKb),
+    ]);
     rows.push(['', 'server RSS before → after', rss(h?.memory), rss(b?.memory), '']);
   }
   return markdownTable(rows);
@@ -348,39 +467,86 @@ function renderTable(results, sizes) {
 function markdownTable(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r) => `| ${r.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
-  return [line(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  return [
+    line(rows[0]),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
 }
 
 const fmtInt = (n) => (n === undefined ? '' : Math.round(n).toLocaleString('en-US'));
 const fmtPct = (x) => (x === undefined ? '' : `${Math.round(x * 100)}%`);
 const fmtLatency = (r) => (r ? `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}` : '');
-const fmtCount = (r) => (r ? `${fmtInt(r.received)} / ${fmtInt(r.expected)}${r.badSamples ? ` (${r.badSamples} bad)` : ''}` : '');
-const fmtCpu = (r) => (r ? `${fmtPct(r.serverCpu)} / ${fmtPct(r.clientCpu)}` : '');
+const fmtCount = (r) =>
+  r
+    ? `${fmtInt(r.received)} / ${fmtInt(r.expected)}${r.badSamples ? ` (${r.badSamples} bad)` : ''}`
+    : '';
+const fmtCpu = (r) =>
+  r ? `${fmtPct(r.serverCpu)} / ${fmtPct(r.clientCpu)} / ${fmtPct(r.otherCpu)}` : '';
 const log = (label, text) => console.log(`[${label}] ${text}`);
+function warnIfBusy(label, run) {
+  if (run.otherCpu <= 0.15) return;
+  const share = fmtPct(run.otherCpu);
+  log(
+    label,
+    `WARNING: other processes used ${share} of a core meanwhile; this figure is unreliable`,
+  );
+}
+/** CLOCK_MONOTONIC in µs: the clock of V8's CPU profile timestamps, so profiles can be cut to a phase. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Self time per function and per file of the newest .cpuprofile in `dir` (boot included). */
-function printProfile(dir) {
-  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop();
+/**
+ * Self time per function and per file of the newest .cpuprofile in `dir`, as shares of the busy (non-idle) time.
+ * Only the samples inside `windows` count (the saturated fan-out runs), or all of them (boot included) if none.
+ */
+function printProfile(dir, windows) {
+  const file = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .pop();
   if (!file) return console.warn(`no CPU profile was written to ${dir}`);
-  const { nodes, samples, timeDeltas } = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+  const { nodes, samples, timeDeltas, startTime } = JSON.parse(
+    readFileSync(join(dir, file), 'utf8'),
+  );
+  const inScope = (t) => windows.length === 0 || windows.some(([from, to]) => t >= from && t <= to);
   const nodeById = new Map(nodes.map((n) => [n.id, n]));
   const byFunction = new Map();
   const byFile = new Map();
-  let total = 0;
+  const add = (map, key, us) => map.set(key, (map.get(key) ?? 0) + us);
+  let busy = 0;
+  let idle = 0;
+  let t = startTime;
   samples.forEach((id, i) => {
+    const us = timeDeltas[i] ?? 0;
+    t += us;
+    if (!inScope(t)) return;
     const { functionName, url, lineNumber } = nodeById.get(id).callFrame;
+    if (functionName === '(idle)') return void (idle += us);
+    busy += us;
     const where = shortUrl(url);
-    const dt = timeDeltas[i] ?? 0;
-    total += dt;
-    const fn = `${where}${url ? `:${lineNumber + 1}` : ''} ${functionName || '(anonymous)'}`;
-    byFunction.set(fn, (byFunction.get(fn) ?? 0) + dt);
-    byFile.set(where || functionName, (byFile.get(where || functionName) ?? 0) + dt);
+    add(
+      byFunction,
+      `${where}${url ? `:${lineNumber + 1}` : ''} ${functionName || '(anonymous)'}`,
+      us,
+    );
+    add(byFile, where || `${functionName} (native)`, us);
   });
-  const top = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n)
-    .map(([key, us]) => `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}`).join('\n');
-  console.log(`\nCPU profile ${join(dir, file)} (${(total / 1e6).toFixed(1)} s sampled)`);
-  console.log(`Self time by function:\n${top(byFunction, 25)}\nSelf time by file:\n${top(byFile, 15)}`);
+  const top = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, us]) => `  ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${key}`)
+      .join('\n');
+  const scope = windows.length
+    ? `the ${windows.length} saturated fan-out runs`
+    : 'the whole process';
+  const seconds = (us) => `${(us / 1e6).toFixed(1)} s`;
+  console.log(`\nCPU profile ${join(dir, file)}`);
+  console.log(`Scope: ${scope}, ${seconds(busy)} busy, ${seconds(idle)} idle`);
+  console.log(
+    `Self time by function (% of busy):\n${top(byFunction, 25)}\nSelf time by file:\n${top(byFile, 15)}`,
+  );
 }
 
 function shortUrl(url) {
@@ -422,9 +588,11 @@ class BenchSocket {
         socket.off('data', onHead);
         socket.off('error', fail);
         const response = head.toString('latin1', 0, end);
-        const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        const accept = createHash('sha1')
+          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+          .digest('base64');
         if (!/^HTTP\/1\.1 101 /.test(response) || !response.includes(accept)) {
-          return fail(new Error(`handshake refused: ${response.split("\r\n")[0]}`));
+          return fail(new Error(`handshake refused: ${response.split('\r\n')[0]}`));
         }
         const ws = new BenchSocket(socket);
         ws.welcome.then(() => resolve(ws), reject);
@@ -440,7 +608,6 @@ class BenchSocket {
     this.pending = new Map(); // request id → {resolve, reject}
     this.nextId = 1;
     this.onText = this.onJson; // replaced by a counting handler during fan-out runs
-    this.onPush = undefined; // optional: (message) for pushes while in JSON mode
     this.welcome = new Promise((resolve, reject) => {
       this.onWelcome = resolve;
       socket.once('close', () => reject(new Error('closed before welcome')));
@@ -479,10 +646,14 @@ class BenchSocket {
   }
 
   onFrame(first, buf, start, end) {
-    const opcode = first & 0x0f;
-    if (opcode === 0x1) this.onText(buf, start, end);
-    else if (opcode === 0x9) this.sendFrame(0x8a, buf.subarray(start, end)); // answer heartbeats: ping → pong
-    else if (opcode === 0x8) this.socket.end();
+    switch (first & 0x0f) {
+      case 0x1: // text
+        return this.onText(buf, start, end);
+      case 0x9: // ping: answer it, or the server's heartbeat would drop the connection
+        return this.sendFrame(0x8a, buf.subarray(start, end));
+      case 0x8: // close
+        return this.socket.end();
+    }
   }
 
   /** Setup mode: every text frame is parsed; replies settle their request, the welcome resolves `welcome`. */
@@ -490,9 +661,10 @@ class BenchSocket {
     const message = JSON.parse(buf.toString('utf8', start, end));
     if (message.event === 'welcome') return this.onWelcome(message.data);
     const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
-    if (!waiter) return this.onPush?.(message);
+    if (!waiter) return; // a push (chat.message to the other room members, say): not measured here
     this.pending.delete(message.id);
-    if (message.event === 'error') waiter.reject(new Error(`${message.data.code}: ${message.data.message}`));
+    if (message.event === 'error')
+      waiter.reject(new Error(`${message.data.code}: ${message.data.message}`));
     else waiter.resolve(message.data);
   }
 
@@ -511,8 +683,8 @@ class BenchSocket {
     const frame = Buffer.allocUnsafe(header + 4 + n);
     frame[0] = first;
     if (n < 126) frame[1] = 0x80 | n;
-    else if (n < 65536) (frame[1] = 0x80 | 126), frame.writeUInt16BE(n, 2);
-    else (frame[1] = 0x80 | 127), frame.writeBigUInt64BE(BigInt(n), 2);
+    else if (n < 65536) ((frame[1] = 0x80 | 126), frame.writeUInt16BE(n, 2));
+    else ((frame[1] = 0x80 | 127), frame.writeBigUInt64BE(BigInt(n), 2));
     randomFillSync(frame, header, 4);
     for (let i = 0; i < n; i++) frame[header + 4 + i] = payload[i] ^ frame[header + (i & 3)];
     this.socket.write(frame);
@@ -582,14 +754,27 @@ const commands = {
    * one in `sampleEvery` is parsed in full, checked, and timed against the publish timestamp in its data.
    */
   async fanout({ subscribers, messages, channel, window, sampleEvery }) {
-    load.publisher ??= await BenchSocket.open(load.port, signToken(load.secret, { sub: 'publisher', roles: ['admin'] }));
-    const run = { expected: subscribers * messages, received: 0, lastAt: 0, latencies: [], badSamples: 0 };
+    load.publisher ??= await BenchSocket.open(
+      load.port,
+      signToken(load.secret, { sub: 'publisher', roles: ['admin'] }),
+    );
+    const run = {
+      expected: subscribers * messages,
+      received: 0,
+      lastAt: 0,
+      latencies: [],
+      badSamples: 0,
+    };
     let finished;
     const allReceived = new Promise((resolve) => (finished = resolve));
     load.idle.slice(0, subscribers).forEach((conn, index) => {
       let countdown = (index % sampleEvery) + 1; // staggered, so samples cover every message and every subscriber
       conn.onText = (buf, start, end) => {
-        if (buf.compare(PUSH_PREFIX, 0, PUSH_PREFIX.length, start, start + PUSH_PREFIX.length) !== 0) return;
+        if (end - start < PUSH_PREFIX.length) return;
+        if (
+          buf.compare(PUSH_PREFIX, 0, PUSH_PREFIX.length, start, start + PUSH_PREFIX.length) !== 0
+        )
+          return;
         run.received++;
         run.lastAt = performance.now();
         if (--countdown === 0) {
@@ -600,13 +785,12 @@ const commands = {
       };
     });
 
-    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await publishMany(load.publisher, channel, messages, window);
-    await Promise.race([allReceived, stalled(run)]);
-    const elapsedMs = run.lastAt - t0;
-    const clientCpuUs = process.cpuUsage(cpu0);
+    await untilDoneOrStalled(run, allReceived);
     for (const conn of load.idle) conn.onText = conn.onJson;
+    if (run.received === 0) throw new Error('no channel.message frame arrived');
+    const elapsedMs = run.lastAt - t0;
 
     const sorted = run.latencies.sort((a, b) => a - b);
     return {
@@ -620,13 +804,15 @@ const commands = {
       deliveriesPerSec: run.received / (elapsedMs / 1000),
       p50: percentile(sorted, 0.5),
       p99: percentile(sorted, 0.99),
-      clientCpu: (clientCpuUs.user + clientCpuUs.system) / 1000 / (performance.now() - t0),
     };
   },
 
   /** 50 senders (own users) in 10 rooms, each with one chat.send in flight, for a fixed time. */
   async chat({ senders, rooms, seconds }) {
-    const conns = await connectMany(senders, (i) => ({ sub: `chatter-${i}`, name: `Chatter ${i}` }));
+    const conns = await connectMany(senders, (i) => ({
+      sub: `chatter-${i}`,
+      name: `Chatter ${i}`,
+    }));
     const roomOf = (i) => `bench.room-${i % rooms}`;
     await Promise.all(conns.map((conn, i) => conn.request('chat.join', { room: roomOf(i) })));
     const latencies = [];
@@ -636,7 +822,10 @@ const commands = {
       conns.map(async (conn, i) => {
         for (let n = 0; performance.now() < deadline; n++) {
           const start = performance.now();
-          await conn.request('chat.send', { room: roomOf(i), text: `message ${n} from chatter ${i}` });
+          await conn.request('chat.send', {
+            room: roomOf(i),
+            text: `message ${n} from chatter ${i}`,
+          });
           latencies.push(performance.now() - start);
         }
       }),
@@ -657,7 +846,11 @@ const commands = {
 function checkSample(run, channel, text) {
   const message = JSON.parse(text);
   const t = message.data?.data?.t;
-  if (message.event !== 'channel.message' || message.data.channel !== channel || typeof t !== 'number') {
+  if (
+    message.event !== 'channel.message' ||
+    message.data.channel !== channel ||
+    typeof t !== 'number'
+  ) {
     run.badSamples++;
     return;
   }
@@ -671,28 +864,30 @@ function publishMany(publisher, channel, count, window) {
     let acked = 0;
     const sendOne = () => {
       const i = sent++;
-      publisher.request('channel.publish', { channel, data: { t: performance.now(), i } }).then(() => {
-        acked++;
-        if (sent < count) sendOne();
-        else if (acked === count) resolve();
-      }, reject);
+      publisher
+        .request('channel.publish', { channel, data: { t: performance.now(), i } })
+        .then(() => {
+          acked++;
+          if (sent < count) sendOne();
+          else if (acked === count) resolve();
+        }, reject);
     };
     for (let k = 0; k < Math.min(window, count); k++) sendOne();
   });
 }
 
-/** Resolves when a run makes no progress for STALL_MS (frames were lost, or a subscriber was dropped). */
-function stalled(run) {
-  return new Promise((resolve) => {
-    let seen = -1;
-    const timer = setInterval(() => {
-      if (run.received === run.expected || run.received === seen) {
-        clearInterval(timer);
-        resolve();
-      }
+/** Waits for every frame of a run, or until it makes no progress for STALL_MS (frames lost, subscriber dropped). */
+async function untilDoneOrStalled(run, allReceived) {
+  let seen = -1;
+  let timer;
+  const stalled = new Promise((resolve) => {
+    timer = setInterval(() => {
+      if (run.received === seen) resolve();
       seen = run.received;
     }, STALL_MS);
   });
+  await Promise.race([allReceived, stalled]);
+  clearInterval(timer);
 }
 
 function percentile(sorted, p) {
@@ -718,7 +913,7 @@ if (process.argv[2] === '--load-client') {
   runLoadClient();
 } else {
   main().catch((err) => {
-    console.error(err?.stack ?? err);
+    console.error(`bench: ${err?.message ?? err}`);
     process.exit(1);
   });
 }
