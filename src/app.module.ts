@@ -4,6 +4,7 @@ import {
   type OnApplicationShutdown,
   Inject,
   Injectable,
+  type Provider,
 } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ApiController } from './api/api.controller';
@@ -49,16 +50,26 @@ class StoreLifecycle implements OnApplicationShutdown {
   }
 }
 
+/** What a team adds to Hubbub without forking it. */
+export interface HubbubExtensions {
+  /** Your own modules: gateways declared with `@HubbubGateway()`, controllers, providers. */
+  imports?: DynamicModule['imports'];
+  /** Providers that replace Hubbub's own, e.g. `{ provide: HandshakeAuthenticator, useClass: MyAuthenticator }`. */
+  providers?: Provider[];
+}
+
 /**
  * The whole server. Built from an already validated configuration, so tests can boot differently configured
- * servers side by side and nothing below reads the environment.
+ * servers side by side and nothing below reads the environment. Global, so that the modules a team adds can
+ * inject Hubbub's services (PushService, ChatService, PresenceService, …).
  */
 @Module({})
 export class AppModule {
-  static forRoot(config: HubbubConfig): DynamicModule {
+  static forRoot(config: HubbubConfig, extensions: HubbubExtensions = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [TerminusModule],
+      global: true,
+      imports: [TerminusModule, ...(extensions.imports ?? [])],
       controllers: [
         HealthController,
         MetricsController,
@@ -104,8 +115,22 @@ export class AppModule {
         ChannelsGateway,
         PresenceGateway,
         ...webhookProviders,
+        // Last, so that a team's provider replaces Hubbub's one for the same token.
+        ...(extensions.providers ?? []),
       ],
-      exports: [HUBBUB_CONFIG, PushService, ClientRegistry, ConnectionEvents, MessageStore],
+      exports: [
+        HUBBUB_CONFIG,
+        PushService,
+        ClientRegistry,
+        ConnectionEvents,
+        MessageStore,
+        RoomService,
+        PresenceService,
+        ChatService,
+        ChannelsService,
+        DisconnectService,
+        TokenVerifier,
+      ],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module';
+import { AppModule, type HubbubExtensions } from './app.module';
 import type { HubbubConfig } from './config/config';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './core/shutdown.service';
@@ -9,9 +9,12 @@ import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
 /** Creates and starts a Hubbub server; main.ts and the end-to-end tests both boot through here. */
 export async function createServer(
   config: HubbubConfig,
-  options: { logger?: false | ('error' | 'warn' | 'log' | 'debug' | 'verbose')[] } = {},
+  options: {
+    logger?: false | ('error' | 'warn' | 'log' | 'debug' | 'verbose')[];
+    extensions?: HubbubExtensions;
+  } = {},
 ): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), {
+  const app = await NestFactory.create(AppModule.forRoot(config, options.extensions), {
     logger: options.logger ?? new PinoLogger(config.logLevel, config.nodeId),
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));

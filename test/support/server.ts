@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HubbubExtensions } from '../../src/app.module';
 import { createServer } from '../../src/bootstrap';
 import { loadConfig, type HubbubConfig } from '../../src/config/config';
 import { TokenVerifier } from '../../src/auth/token-verifier';
@@ -24,7 +25,10 @@ export interface TestServer {
  * Boots a real Hubbub server in this process on a free port, with a fresh SQLite file unless the environment
  * overrides say otherwise. `env` uses the contract's variable names.
  */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  extensions?: HubbubExtensions,
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'hubbub-test-'));
   const config = loadConfig({
     PORT: '0',
@@ -35,7 +39,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     LOG_LEVEL: 'error',
     ...env,
   });
-  const app = await createServer(config, { logger: ['error'] });
+  const app = await createServer(config, { logger: ['error'], extensions });
   const port = (app.getHttpServer() as { address(): AddressInfo }).address().port;
   const verifier = app.get(TokenVerifier);
   return {

@@ -1,0 +1,106 @@
+import { Injectable, Module } from '@nestjs/common';
+import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import { IsString, Length } from 'class-validator';
+import type { IncomingMessage } from 'node:http';
+import { HandshakeAuthenticator, HandshakeRejection } from '../src/auth/handshake-authenticator';
+import type { Principal } from '../src/auth/principal';
+import { PushService } from '../src/core/push.service';
+import { HubbubError } from '../src/protocol/errors';
+import type { Connection } from '../src/ws/connection';
+import { Conn, HubbubGateway } from '../src/ws/decorators';
+import { startServer, type TestServer } from './support/server';
+import { handshakeStatus, TestClient } from './support/ws-client';
+
+/** A team's own gateway on the shared endpoint, with Hubbub's DTO validation and error frames. */
+class ShoutDto {
+  @IsString() @Length(1, 20) text!: string;
+}
+
+@HubbubGateway()
+class ShoutGateway {
+  constructor(private readonly push: PushService) {}
+
+  @SubscribeMessage('team.shout')
+  async shout(
+    @Conn() conn: Connection,
+    @MessageBody() { text }: ShoutDto,
+  ): Promise<{ loud: string }> {
+    if (text === 'secret') throw new HubbubError('forbidden', 'Not that word');
+    await this.push.toAll('team.shouted', { from: conn.userId, loud: text.toUpperCase() });
+    return { loud: text.toUpperCase() };
+  }
+}
+
+@Module({ providers: [ShoutGateway] })
+class ShoutModule {}
+
+/** A team's own handshake: a trusted proxy put the user in a header (instead of a JWT). */
+@Injectable()
+class ProxyHeaderAuthenticator extends HandshakeAuthenticator {
+  authenticate(request: IncomingMessage): Promise<Principal> {
+    const user = request.headers['x-proxy-user'];
+    if (typeof user !== 'string')
+      return Promise.reject(new HandshakeRejection(401, 'no proxy user'));
+    return Promise.resolve({
+      userId: user,
+      roles: [],
+      rooms: [],
+      publish: [],
+      expiresAt: Date.now() + 60_000,
+    });
+  }
+}
+
+describe('extending Hubbub with Nest modules', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer(
+      {},
+      {
+        imports: [ShoutModule],
+        providers: [{ provide: HandshakeAuthenticator, useClass: ProxyHeaderAuthenticator }],
+      },
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const connect = (user: string) =>
+    TestClient.connect(server.wsUrl, undefined, { headers: { 'x-proxy-user': user } });
+
+  it('authenticates handshakes with the authenticator the team provided', async () => {
+    expect(await handshakeStatus(server.wsUrl)).toBe(401);
+    // The default JWT authenticator is replaced: a valid JWT alone no longer opens a socket.
+    expect(
+      await handshakeStatus(server.wsUrl, { authorization: `Bearer ${await server.token('x')}` }),
+    ).toBe(401);
+    const client = await connect('proxy-alice');
+    expect((await client.call('ping')).ts).toEqual(expect.any(Number));
+    await client.close();
+  });
+
+  it("routes the team's events next to Hubbub's, with validation and error frames tied to the id", async () => {
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    expect(await alice.call('team.shout', { text: 'hello' })).toEqual({ loud: 'HELLO' });
+    expect((await bob.next('team.shouted')).data).toEqual({ from: 'alice', loud: 'HELLO' });
+
+    const invalid = await alice.request('team.shout', { text: '' });
+    expect(invalid.data).toMatchObject({
+      code: 'validation_failed',
+      details: [{ field: 'text', errors: [expect.any(String)] }],
+    });
+    const refused = await alice.request('team.shout', { text: 'secret' });
+    expect(refused).toMatchObject({
+      event: 'error',
+      id: refused.id,
+      data: { code: 'forbidden', message: 'Not that word' },
+    });
+    // Hubbub's own events still work on the same socket.
+    expect((await alice.call('chat.join', { room: 'team-room' })).room).toBe('team-room');
+    await alice.close();
+    await bob.close();
+  });
+});
