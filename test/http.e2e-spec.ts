@@ -1,5 +1,6 @@
 import { requestJson } from './support/http';
 import { jwtClaims } from './support/jwt';
+import { ERROR_CODES } from '../src/protocol/errors';
 import { startServer, type TestServer } from './support/server';
 import { TestClient } from './support/ws-client';
 
@@ -53,6 +54,17 @@ describe('HTTP endpoints', () => {
       expect(sample(text, 'hubbub_connections')).toEqual(expect.any(Number));
       expect(sample(text, 'hubbub_messages_received_total')).toEqual(expect.any(Number));
       expect(sample(text, 'hubbub_messages_sent_total')).toEqual(expect.any(Number));
+    });
+
+    it('lists every error code from the start, at 0 until it happens', async () => {
+      const fresh = await startServer();
+      try {
+        const text = await (await fetch(`${fresh.url}/metrics`)).text();
+        for (const code of ERROR_CODES)
+          expect(sample(text, `hubbub_errors_total{code="${code}"}`)).toBe(0);
+      } finally {
+        await fresh.close();
+      }
     });
 
     it('counts connections, received and sent messages, and errors by code', async () => {

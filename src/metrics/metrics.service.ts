@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import type { ErrorCode } from '../protocol/errors';
+import { ERROR_CODES, type ErrorCode } from '../protocol/errors';
 
 /** Counters for Prometheus. Plain numbers on the hot path; the text is built only when scraped. */
 @Injectable()
 export class MetricsService {
   messagesReceived = 0;
   messagesSent = 0;
-  readonly errors = new Map<ErrorCode, number>();
+  /** Every code from the start, at 0: a scraper sees the whole series family before the first error. */
+  readonly errors = new Map<ErrorCode, number>(ERROR_CODES.map((code) => [code, 0]));
   /** Supplies the connection gauge at scrape time. */
   connections: () => number = () => 0;
 
