@@ -57,7 +57,24 @@ async function readiness(node: ChildServer, expected: number, timeoutMs = 10_000
   }
 }
 
-const gate = existsSync(REDIS_BIN) ? postgres : { describe: describe.skip };
+/** The test needs a redis-server binary of its own to stop and start; a fresh machine may not have one. */
+function redisBinaryGate(): { describe: (name: string, fn: () => void) => void } {
+  if (existsSync(REDIS_BIN)) return postgres;
+  if (process.env.REQUIRE_SERVICES === '1') {
+    return {
+      describe: (name) =>
+        describe(name, () => {
+          test(`${REDIS_BIN} exists (required by REQUIRE_SERVICES=1)`, () => {
+            throw new Error(`${REDIS_BIN} not found: install Debian's redis-server`);
+          });
+        }),
+    };
+  }
+  console.warn(`skipping the Redis restart test: ${REDIS_BIN} not found`);
+  return { describe: describe.skip };
+}
+
+const gate = redisBinaryGate();
 
 gate.describe('Redis restarted under a running cluster', () => {
   let redisPort: number;
