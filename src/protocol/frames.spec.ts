@@ -1,4 +1,10 @@
-import { Receiver } from 'ws';
+import type { Writable } from 'node:stream';
+import * as ws from 'ws';
+
+// ws exports its frame parser at runtime, but @types/ws does not declare it.
+const { Receiver } = ws as unknown as {
+  Receiver: new (options: { isServer: boolean }) => Writable;
+};
 import { encodeReply, frameText } from './frames';
 
 /** Decodes a server frame with ws's own parser, so the header logic is checked against a real implementation. */
