@@ -12,8 +12,8 @@ export class Connection {
   readonly rooms = new Set<string>();
   /** Channels this connection is subscribed to. */
   readonly channels = new Set<string>();
-  /** Event name to the Nest handler bound to this connection, filled once per gateway at connect. */
-  readonly routes = new Map<string, (data: unknown, event: string) => unknown>();
+  /** The Nest handlers bound to this connection, in the adapter's route slots, filled once per gateway at connect. */
+  readonly routes: ((data: unknown, event: string) => unknown)[] = [];
 
   /** Set by any inbound traffic or pong; cleared by each heartbeat sweep. */
   alive = true;

@@ -36,6 +36,15 @@ const SLOW_CONSUMER_GRACE_MS = 5000;
 
 type Route = (data: unknown, event: string) => unknown;
 
+/** Module-level listeners (with `this` = the socket) so that no per-connection closure keeps the upgrade alive. */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+function markAlive(this: WebSocket): void {
+  const conn = connectionOf(this);
+  if (conn) conn.alive = true;
+}
+
 /**
  * The transport under every Hubbub gateway, built on @nestjs/platform-ws:
  * - ONE ws server on /ws for all gateways, upgraded only after HandshakeService admitted the request, so a
@@ -56,9 +65,32 @@ export class HubbubWsAdapter extends WsAdapter {
   private events!: ConnectionEvents;
   private metrics!: MetricsService;
   private limiter!: RateLimiter;
+  /** Event name to its slot in every Connection's `routes` array: one Map for all connections. */
+  private readonly routeIndex = new Map<string, number>();
+  /** Shared by all sockets: `this` is the socket, so no closure per connection. */
+  private readonly socketListeners: {
+    message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+    error: (this: WebSocket, err: Error) => void;
+    close: (this: WebSocket) => void;
+  };
 
   constructor(private readonly app: INestApplication) {
     super(app);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners below need both `this`es
+    const adapter = this;
+    this.socketListeners = {
+      message(data, isBinary) {
+        const conn = connectionOf(this);
+        if (conn) adapter.onMessage(conn, data, isBinary);
+      },
+      error(err) {
+        adapter.log.debug(`connection ${connectionOf(this)?.id ?? '?'}: ${err.message}`);
+      },
+      close() {
+        const conn = connectionOf(this);
+        if (conn) void adapter.onClose(conn);
+      },
+    };
   }
 
   override create(_port: number, _options?: Record<string, unknown>): WebSocketServer {
@@ -97,8 +129,12 @@ export class HubbubWsAdapter extends WsAdapter {
   ): void {
     const conn = connectionOf(client);
     if (!conn) return;
-    for (const handler of handlers)
-      conn.routes.set(handler.message as string, handler.callback as Route);
+    for (const handler of handlers) {
+      const event = handler.message as string;
+      let slot = this.routeIndex.get(event);
+      if (slot === undefined) this.routeIndex.set(event, (slot = this.routeIndex.size));
+      conn.routes[slot] = handler.callback as Route;
+    }
   }
 
   /** Nest's app.close(): connections still open here (no drain ran) are cut, or the HTTP server never closes. */
@@ -108,7 +144,7 @@ export class HubbubWsAdapter extends WsAdapter {
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (pathname !== WS_PATH) return this.refuse(socket, 404, 'no WebSocket endpoint here');
 
@@ -121,13 +157,13 @@ export class HubbubWsAdapter extends WsAdapter {
       return this.refuse(socket, 500, 'internal error');
     }
     // The slot is ours from here: give it back if ws refuses the upgrade or the peer went away meanwhile.
-    let opened = false;
-    socket.once('close', () => {
-      if (!opened) void this.handshake.release(principal);
-    });
+    const giveBack = (): void => void this.handshake.release(principal);
+    socket.once('close', giveBack);
     if (socket.destroyed) return;
     this.wss!.handleUpgrade(req, socket, head, (ws) => {
-      opened = true;
+      // ws owns the socket now; dropping these listeners also lets this upgrade's request and buffers go.
+      socket.off('close', giveBack);
+      socket.off('error', destroySocket);
       this.open(ws, req, principal);
     });
   }
@@ -146,12 +182,10 @@ export class HubbubWsAdapter extends WsAdapter {
     const conn = new Connection(randomUUID(), ws, principal, this.config.rateLimitBurst);
     attachConnection(ws, conn);
     this.registry.add(conn);
-    ws.on('message', (data: RawData, isBinary: boolean) => this.onMessage(conn, data, isBinary));
-    ws.on('pong', () => {
-      conn.alive = true;
-    });
-    ws.on('error', (err) => this.log.debug(`connection ${conn.id}: ${err.message}`));
-    ws.once('close', () => void this.onClose(conn));
+    ws.on('message', this.socketListeners.message);
+    ws.on('pong', markAlive);
+    ws.on('error', this.socketListeners.error);
+    ws.once('close', this.socketListeners.close);
     // Nest's gateways bind their handlers (bindMessageHandlers) and run handleConnection synchronously here.
     this.wss!.emit('connection', ws, req);
     this.push.send(conn, 'welcome', {
@@ -224,7 +258,8 @@ export class HubbubWsAdapter extends WsAdapter {
         new HubbubError('bad_request', '"id" must be a string or a number'),
       );
     }
-    const route = conn.routes.get(frame.event);
+    const slot = this.routeIndex.get(frame.event);
+    const route = slot === undefined ? undefined : conn.routes[slot];
     if (!route) {
       return this.sendError(
         conn,
