@@ -24,6 +24,11 @@ export async function createServer(
   new Logger('Hubbub').log(
     `listening on http://${config.host}:${config.port} (WebSocket /ws), store ${store}, ${mode}, node ${config.nodeId}`,
   );
+  if (config.jwt.secretIgnored) {
+    new Logger('Hubbub').warn(
+      'JWT_SECRET is ignored: JWT_PUBLIC_KEY is set and decides how tokens are verified',
+    );
+  }
   if (config.jwt.ephemeral) {
     new Logger('Hubbub').warn(
       'JWT_SECRET is not set: using a random key made for this run; tokens from another run will be refused',

@@ -1,4 +1,14 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ConfigError, loadConfig } from './config';
+
+const pemOf = (type: 'rsa' | 'ec', namedCurve?: string): string =>
+  (type === 'rsa'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ec', { namedCurve: namedCurve ?? 'prime256v1' })
+  ).publicKey
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+const RSA_PEM = pemOf('rsa');
 
 const SECRET = 'x'.repeat(32);
 const PRODUCTION = {
@@ -87,13 +97,11 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ ...PRODUCTION, JWT_SECRET: 'a'.repeat(32) })).not.toThrow();
     });
 
-    it('accepts JWT_PUBLIC_KEY instead of JWT_SECRET in production', () => {
-      const pem = '-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----';
-      const config = loadConfig({ ...PRODUCTION, JWT_SECRET: undefined, JWT_PUBLIC_KEY: pem });
+    it('accepts JWT_PUBLIC_KEY instead of JWT_SECRET in production, written on one line with \\n', () => {
+      const oneLine = RSA_PEM.trim().replace(/\n/g, '\\n');
+      const config = loadConfig({ ...PRODUCTION, JWT_SECRET: undefined, JWT_PUBLIC_KEY: oneLine });
       expect(config.jwt.secret).toBeUndefined();
-      expect(config.jwt.publicKey).toBe(
-        '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----',
-      );
+      expect(config.jwt.publicKey).toBe(RSA_PEM.trim());
     });
 
     it('accepts REDIS_URL together with DATABASE_URL', () => {
@@ -174,15 +182,26 @@ describe('loadConfig', () => {
       expect(message).toMatch(/\bDATABASE_URL\b/);
     });
 
-    it('refuses JWT_SECRET and JWT_PUBLIC_KEY together', () => {
-      const pem = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
-      expect(refusal({ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: pem })).toMatch(
-        /JWT_SECRET.*JWT_PUBLIC_KEY/,
-      );
+    it('verifies with JWT_PUBLIC_KEY when JWT_SECRET is set too, and says the secret is ignored', () => {
+      const config = loadConfig({ JWT_SECRET: SECRET, JWT_PUBLIC_KEY: RSA_PEM });
+      expect(config.jwt.secret).toBeUndefined();
+      expect(config.jwt.secretIgnored).toBe(true);
     });
 
-    it('refuses a JWT_PUBLIC_KEY that is not PEM', () => {
+    it('refuses a JWT_PUBLIC_KEY that is not a PEM public key', () => {
       expect(refusal({ JWT_PUBLIC_KEY: 'abc' })).toMatch(/\bJWT_PUBLIC_KEY\b/);
+      const broken = '-----BEGIN PUBLIC KEY-----\nabc\n-----END PUBLIC KEY-----';
+      expect(refusal({ JWT_PUBLIC_KEY: broken })).toMatch(/\bJWT_PUBLIC_KEY\b/);
+    });
+
+    it('refuses a JWT_PUBLIC_KEY on a curve ES256 does not use', () => {
+      expect(refusal({ JWT_PUBLIC_KEY: pemOf('ec', 'secp384r1') })).toMatch(/\bJWT_PUBLIC_KEY\b/);
+    });
+
+    it('accepts a P-256 JWT_PUBLIC_KEY for ES256', () => {
+      expect(loadConfig({ JWT_PUBLIC_KEY: pemOf('ec') }).jwt.publicKey).toContain(
+        'BEGIN PUBLIC KEY',
+      );
     });
 
     it('refuses WEBHOOK_URL without WEBHOOK_SECRET', () => {

@@ -11,7 +11,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 
 /**
@@ -80,6 +80,8 @@ export interface HubbubConfig {
     audience?: string;
     /** True when the secret was generated at start (development only). */
     ephemeral: boolean;
+    /** JWT_SECRET was set too, but JWT_PUBLIC_KEY decides how tokens are verified. */
+    secretIgnored: boolean;
   };
   allowedOrigins?: ReadonlySet<string>;
   sqlitePath: string;
@@ -138,11 +140,8 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
   const production = vars.NODE_ENV === 'production';
   const devTokens = vars.DEV_TOKENS ?? !production;
 
-  if (vars.JWT_SECRET && vars.JWT_PUBLIC_KEY) {
-    throw new ConfigError(
-      'Invalid configuration: set either JWT_SECRET or JWT_PUBLIC_KEY, not both',
-    );
-  }
+  const publicKeyPem = vars.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n');
+  if (publicKeyPem !== undefined) assertUsablePublicKey(publicKeyPem);
   if (production) {
     if (!vars.JWT_PUBLIC_KEY && !vars.JWT_SECRET) {
       throw new ConfigError(
@@ -173,9 +172,6 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
       'Invalid configuration: REDIS_URL (cluster mode) requires DATABASE_URL: instances must share one PostgreSQL message store',
     );
   }
-  if (vars.JWT_PUBLIC_KEY && !vars.JWT_PUBLIC_KEY.includes('-----BEGIN')) {
-    throw new ConfigError('Invalid configuration: JWT_PUBLIC_KEY must be a PEM public key');
-  }
   if (vars.WEBHOOK_URL && !vars.WEBHOOK_SECRET) {
     throw new ConfigError(
       'Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URL is set',
@@ -198,7 +194,8 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     env: vars.NODE_ENV as HubbubConfig['env'],
     jwt: {
       secret,
-      publicKey: vars.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
+      publicKey: publicKeyPem,
+      secretIgnored: publicKeyPem !== undefined && vars.JWT_SECRET !== undefined,
       issuer: vars.JWT_ISSUER,
       audience: vars.JWT_AUDIENCE,
       ephemeral,
@@ -224,4 +221,22 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     logLevel: vars.LOG_LEVEL,
     devTokens,
   };
+}
+
+/** RS256 needs an RSA key, ES256 a P-256 one; anything else would fail on the first token, so fail at start. */
+function assertUsablePublicKey(pem: string): void {
+  let type: string | undefined;
+  let curve: string | undefined;
+  try {
+    const key = createPublicKey(pem);
+    type = key.asymmetricKeyType;
+    curve = key.asymmetricKeyDetails?.namedCurve;
+  } catch {
+    throw new ConfigError('Invalid configuration: JWT_PUBLIC_KEY must be a PEM public key');
+  }
+  if (type !== 'rsa' && !(type === 'ec' && curve === 'prime256v1')) {
+    throw new ConfigError(
+      'Invalid configuration: JWT_PUBLIC_KEY must be an RSA (RS256) or P-256 (ES256) key',
+    );
+  }
 }
