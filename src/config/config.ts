@@ -148,7 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
         'Invalid configuration: JWT_SECRET is required when NODE_ENV=production',
       );
     }
-    if (vars.JWT_SECRET && Buffer.byteLength(vars.JWT_SECRET) < 32) {
+    if (!vars.JWT_PUBLIC_KEY && vars.JWT_SECRET && Buffer.byteLength(vars.JWT_SECRET) < 32) {
       throw new ConfigError(
         'Invalid configuration: JWT_SECRET must be at least 32 bytes when NODE_ENV=production',
       );
