@@ -52,7 +52,7 @@ function markAlive(this: WebSocket): void {
  * - each frame parsed once and routed to whichever gateway declared its event;
  * - replies tied to the request `id`; every failure answered as a contract `error` frame (this adapter and
  *   WsErrorFilter are the only places that produce them);
- * - no rxjs pipeline per connection: routes live in a Map on the Connection.
+ * - no rxjs pipeline per connection: one route index for all, each Connection keeps an array of its handlers.
  */
 export class HubbubWsAdapter extends WsAdapter {
   private readonly log = new Logger('HubbubWsAdapter');
