@@ -28,6 +28,7 @@ import { HeartbeatService } from './core/heartbeat.service';
 import { PushService } from './core/push.service';
 import { SessionExpiryService } from './core/session-expiry.service';
 import { ShutdownService } from './core/shutdown.service';
+import { StatsService } from './core/stats.service';
 import { SubscriptionIndex } from './core/subscription-index';
 import { DevTokenController } from './dev/dev-token.controller';
 import { HealthController } from './health/health.controller';
@@ -105,6 +106,7 @@ export class AppModule {
         HeartbeatService,
         SessionExpiryService,
         ShutdownService,
+        StatsService,
         DisconnectService,
         RoomService,
         PresenceService,

@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   HttpCode,
-  Inject,
   Param,
   Post,
   Query,
@@ -12,14 +11,13 @@ import {
 } from '@nestjs/common';
 import { ChannelsService } from '../channels/channels.service';
 import { ChatService } from '../chat/chat.service';
-import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { DisconnectService } from '../core/disconnect.service';
 import { PushService } from '../core/push.service';
+import { StatsService, type ServerStats } from '../core/stats.service';
 import { httpValidationPipe } from '../http/http-validation.pipe';
 import { PresenceService } from '../presence/presence.service';
 import { PresenceStore, type Member } from '../presence/store/presence-store';
 import type { StoredMessage } from '../store/message-store';
-import { ConnectionQuota } from '../ws/connection-quota';
 import { ApiKeyGuard } from './api-key.guard';
 import {
   BroadcastBody,
@@ -36,17 +34,14 @@ import {
 @UseGuards(ApiKeyGuard)
 @UsePipes(httpValidationPipe)
 export class ApiController {
-  private readonly startedAt = Date.now();
-
   constructor(
-    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly channels: ChannelsService,
     private readonly chat: ChatService,
     private readonly presence: PresenceService,
     private readonly presenceStore: PresenceStore,
     private readonly push: PushService,
     private readonly disconnects: DisconnectService,
-    private readonly quota: ConnectionQuota,
+    private readonly statsService: StatsService,
   ) {}
 
   @Post('channels/:channel/publish')
@@ -89,19 +84,14 @@ export class ApiController {
   }
 
   @Get('stats')
-  async stats(): Promise<{
-    connections: number;
-    rooms: number;
-    channels: number;
-    uptimeSec: number;
-    node: string;
-  }> {
+  async stats(): Promise<ServerStats & { rooms: number; channels: number }> {
+    const { connections, uptimeSec, node } = await this.statsService.snapshot();
     return {
-      connections: await this.quota.totalConnections(),
+      connections,
       rooms: await this.presenceStore.roomCount(),
       channels: this.channels.count(),
-      uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
-      node: this.config.nodeId,
+      uptimeSec,
+      node,
     };
   }
 

@@ -1,27 +1,22 @@
-import { Inject } from '@nestjs/common';
 import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
 import { isAdmin } from '../auth/principal';
 import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
-import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { HubbubError } from '../protocol/errors';
 import type { Connection } from '../ws/connection';
-import { ConnectionQuota } from '../ws/connection-quota';
 import { Conn, HubbubGateway } from '../ws/decorators';
 import { BroadcastDto, RefreshDto } from './core.dto';
 import { PushService } from './push.service';
 import { SessionExpiryService } from './session-expiry.service';
+import { StatsService, type ServerStats } from './stats.service';
 
 /** Events every connection has, whatever else it does: liveness, token refresh, stats, admin broadcast. */
 @HubbubGateway()
 export class CoreGateway {
-  private readonly startedAt = Date.now();
-
   constructor(
-    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly verifier: TokenVerifier,
     private readonly expiry: SessionExpiryService,
     private readonly push: PushService,
-    private readonly quota: ConnectionQuota,
+    private readonly statsService: StatsService,
   ) {}
 
   @SubscribeMessage('ping')
@@ -51,12 +46,8 @@ export class CoreGateway {
   }
 
   @SubscribeMessage('server.stats')
-  async stats(): Promise<{ connections: number; uptimeSec: number; node: string }> {
-    return {
-      connections: await this.quota.totalConnections(),
-      uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
-      node: this.config.nodeId,
-    };
+  stats(): Promise<ServerStats> {
+    return this.statsService.snapshot();
   }
 
   @SubscribeMessage('broadcast')
