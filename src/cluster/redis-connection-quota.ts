@@ -53,7 +53,6 @@ export class RedisConnectionQuota extends ConnectionQuota {
   private readonly redis: QuotaRedis;
   /** This instance's own counts: the fallback during an outage and the source for rewriting after one. */
   private readonly local = new MemoryConnectionQuota();
-  private readonly localCounts = new Map<string, number>();
 
   constructor(
     redis: Redis,
@@ -81,14 +80,10 @@ export class RedisConnectionQuota extends ConnectionQuota {
     } catch {
       granted = await this.local.acquire(userId, max);
     }
-    if (granted) this.localCounts.set(userId, (this.localCounts.get(userId) ?? 0) + 1);
     return granted;
   }
 
   async release(userId: string): Promise<void> {
-    const n = (this.localCounts.get(userId) ?? 1) - 1;
-    if (n <= 0) this.localCounts.delete(userId);
-    else this.localCounts.set(userId, n);
     await this.local.release(userId);
     try {
       await this.redis.hubbubRelease(
@@ -118,7 +113,7 @@ export class RedisConnectionQuota extends ConnectionQuota {
     await RedisConnectionQuota.dropNode(this.redis, this.node);
     const pipeline = this.redis.pipeline();
     let total = 0;
-    for (const [userId, n] of this.localCounts) {
+    for (const [userId, n] of this.local.counts()) {
       pipeline.hset(userConnsKey(userId), this.node, n).sadd(nodeUsersKey(this.node), userId);
       total += n;
     }

@@ -35,10 +35,6 @@ export class ClientRegistry {
     return true;
   }
 
-  users(): IterableIterator<[string, ReadonlySet<Connection>]> {
-    return this.byUser.entries();
-  }
-
   get(id: string): Connection | undefined {
     return this.byId.get(id);
   }

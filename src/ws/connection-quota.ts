@@ -35,4 +35,9 @@ export class MemoryConnectionQuota extends ConnectionQuota {
   totalConnections(): Promise<number> {
     return Promise.resolve(this.total);
   }
+
+  /** userId → connections held, for writing them to a shared store. */
+  counts(): ReadonlyMap<string, number> {
+    return this.perUser;
+  }
 }

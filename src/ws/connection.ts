@@ -36,7 +36,6 @@ export class Connection {
   pending: Buffer[] | null = null;
   pendingBytes = 0;
 
-  readonly connectedAt = Date.now();
   /** The raw TCP socket under the WebSocket; pre-framed pushes are written here directly. */
   readonly socket: Socket;
 
