@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PushService } from '../core/push.service';
+import { PushService } from '../fanout/push.service';
 import { PresenceService } from '../presence/presence.service';
 import type { Member } from '../presence/store/presence-store';
 import { HubbubError } from '../protocol/errors';

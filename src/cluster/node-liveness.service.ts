@@ -7,16 +7,16 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ClientRegistry } from '../core/client-registry.service';
+import { ClientRegistry } from '../ws/client-registry.service';
 import { PresenceService } from '../presence/presence.service';
 import { PresenceStore } from '../presence/store/presence-store';
-import { nodeTopicsKey, routeKey } from './redis-broker';
-import { RedisConnectionQuota } from './redis-connection-quota';
-import { REDIS, REDIS_PREFIX } from './redis.provider';
+import { RedisConnectionQuota } from '../quota/redis-connection-quota';
+import { RedisKeys } from './redis-keys';
+import { REDIS } from './redis.provider';
 
-const NODES_KEY = `${REDIS_PREFIX}nodes`;
-const aliveKey = (node: string): string => `${REDIS_PREFIX}node:${node}`;
-const reapLockKey = (node: string): string => `${REDIS_PREFIX}reap:${node}`;
+const NODES_KEY = RedisKeys.nodes;
+const aliveKey = RedisKeys.nodeAlive;
+const reapLockKey = RedisKeys.reapLock;
 
 /**
  * Instance liveness in cluster mode. Each instance refreshes `hubbub:node:<id>` (TTL = one heartbeat interval)
@@ -110,10 +110,10 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     const vacated = await this.presenceStore.dropNode(node);
     await this.presence.announceLeaves(vacated);
     await RedisConnectionQuota.dropNode(this.redis, node);
-    const topics = await this.redis.smembers(nodeTopicsKey(node));
+    const topics = await this.redis.smembers(RedisKeys.nodeTopics(node));
     const pipeline = this.redis.pipeline();
-    for (const topic of topics) pipeline.srem(routeKey(topic), node);
-    pipeline.del(nodeTopicsKey(node));
+    for (const topic of topics) pipeline.srem(RedisKeys.route(topic), node);
+    pipeline.del(RedisKeys.nodeTopics(node));
     await pipeline.exec();
   }
 

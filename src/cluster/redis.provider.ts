@@ -2,8 +2,6 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 
 export const REDIS = Symbol('REDIS');
-/** Every key and channel Hubbub writes to Redis starts with this. */
-export const REDIS_PREFIX = 'hubbub:';
 
 /**
  * A Redis client for cluster mode. Commands fail at once while Redis is unreachable (no offline queue): an

@@ -3,7 +3,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 import { Broker } from '../broker/broker';
 import { NodeLiveness } from '../cluster/node-liveness.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { DrainState } from '../core/drain-state.service';
+import { DrainState } from '../ws/drain-state.service';
 import { MessageStore } from '../store/message-store';
 
 @Controller('health')

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ConnectionEvents } from '../core/connection-events';
-import { PushService } from '../core/push.service';
+import { ConnectionEvents } from '../ws/connection-events';
+import { PushService } from '../fanout/push.service';
 import { PresenceWebhooks } from '../webhooks/presence-webhooks';
 import type { Connection } from '../ws/connection';
 import {
   PresenceStore,
   UnknownConnectionError,
-  type Conn,
+  type ConnRef,
   type Member,
   type PresenceStatus,
 } from './store/presence-store';
@@ -120,7 +120,7 @@ export class PresenceService {
     await this.announceLeaves(gone);
   }
 
-  private ref(conn: Connection): Conn {
+  private ref(conn: Connection): ConnRef {
     return {
       connId: conn.id,
       userId: conn.userId,

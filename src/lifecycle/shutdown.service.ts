@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode } from '../protocol/errors';
 import { OutboundWriter } from '../ws/outbound-writer';
-import { ClientRegistry } from './client-registry.service';
-import { DrainState } from './drain-state.service';
+import { ClientRegistry } from '../ws/client-registry.service';
+import { DrainState } from '../ws/drain-state.service';
 
 /**
  * The first half of a graceful stop, before Nest's own shutdown hooks run: readiness flips to 503, handshakes are
