@@ -24,6 +24,7 @@ import { ShutdownService } from './lifecycle/shutdown.service';
 import { StatsService } from './core/stats.service';
 import { SubscriptionIndex } from './fanout/subscription-index';
 import { DevTokenController } from './dev/dev-token.controller';
+import { EventBus } from './events/event-bus';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
@@ -65,6 +66,7 @@ export class AppModule {
         ...backendProviders(config),
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         TokenVerifier,
+        EventBus,
         HandshakeService,
         DrainState,
         ClientRegistry,
@@ -92,6 +94,7 @@ export class AppModule {
       ],
       exports: [
         HUBBUB_CONFIG,
+        EventBus,
         PushService,
         ClientRegistry,
         ConnectionEvents,

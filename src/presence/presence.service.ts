@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ConnectionEvents } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
-import { PresenceWebhooks } from '../webhooks/presence-webhooks';
+import { EventBus } from '../events/event-bus';
+import type { HubbubEventMap } from '../events/event-map';
 import type { Connection } from '../ws/connection';
 import {
   PresenceStore,
@@ -25,7 +26,7 @@ export class PresenceService {
     private readonly store: PresenceStore,
     private readonly push: PushService,
     events: ConnectionEvents,
-    private readonly webhooks: PresenceWebhooks, // webhooks: presence.joined/left, room.occupied/vacated
+    private readonly bus: EventBus,
   ) {
     events.onOpen((conn) => this.store.connect(this.ref(conn)));
     events.onClose(async (conn) => {
@@ -38,7 +39,7 @@ export class PresenceService {
   async join(conn: Connection, room: string): Promise<Member | undefined> {
     try {
       const { firstForUser, member } = await this.store.join(room, this.ref(conn));
-      if (firstForUser) await this.webhooks.joined(room, member); // webhooks
+      if (firstForUser) await this.bus.emit('presence.joined', joinedEvent(room, member));
       if (firstForUser) await this.push.toRoom(room, 'presence.join', { room, member }, conn);
       return member;
     } catch (err) {
@@ -55,7 +56,7 @@ export class PresenceService {
   async leave(conn: Connection, room: string): Promise<void> {
     try {
       const { lastForUser } = await this.store.leave(room, this.ref(conn));
-      if (lastForUser) await this.webhooks.left(room, conn.userId); // webhooks
+      if (lastForUser) await this.bus.emit('presence.left', { room, userId: conn.userId });
       if (lastForUser)
         await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
     } catch (err) {
@@ -91,7 +92,7 @@ export class PresenceService {
   /** Pushes `presence.leave` for rooms that users left entirely (closed sockets, a dead instance). */
   async announceLeaves(vacated: { room: string; userId: string }[]): Promise<void> {
     for (const { room, userId } of vacated) {
-      await this.webhooks.left(room, userId); // webhooks (never throws)
+      await this.bus.emit('presence.left', { room, userId });
       try {
         await this.push.toRoom(room, 'presence.leave', { room, userId });
       } catch (err) {
@@ -128,4 +129,9 @@ export class PresenceService {
       node: this.config.nodeId,
     };
   }
+}
+
+function joinedEvent(room: string, member: Member): HubbubEventMap['presence.joined'] {
+  const { userId, name } = member;
+  return name === undefined ? { room, userId } : { room, userId, name };
 }
