@@ -30,7 +30,12 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { MessageStore } from './store/message-store';
 import { HandshakeService } from './ws/handshake.service';
+import { ConnectionLifecycle } from './ws/connection-lifecycle';
+import { FrameRouter } from './ws/frame-router';
 import { OutboundWriter } from './ws/outbound-writer';
+import { SlowConsumerPolicy } from './ws/slow-consumer.policy';
+import { UpgradeGate } from './ws/upgrade-gate';
+import { WsTransport } from './ws/ws-transport';
 import { webhookProviders } from './webhooks/webhook.providers';
 import { WebController } from './web/web.controller';
 
@@ -72,7 +77,12 @@ export class AppModule {
         ClientRegistry,
         ConnectionEvents,
         SubscriptionIndex,
+        SlowConsumerPolicy,
         OutboundWriter,
+        FrameRouter,
+        ConnectionLifecycle,
+        UpgradeGate,
+        WsTransport,
         PushService,
         MetricsService,
         HeartbeatService,

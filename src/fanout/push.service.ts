@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Broker, type BrokerMessage } from '../broker/broker';
-import { encodePush, encodeReply, frameText, type MessageId } from '../protocol/frames';
+import { encodePush, frameText } from '../protocol/frames';
 import {
   ALL_TOPIC,
   channelTopic,
@@ -43,10 +43,6 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
   /** A push to one local connection. */
   send(conn: Connection, event: string, data: unknown): void {
     this.writer.write(conn, frameText(encodePush(event, data)));
-  }
-
-  reply(conn: Connection, event: string, id: MessageId | undefined, data: unknown): void {
-    this.writer.write(conn, frameText(encodeReply(event, id, data)));
   }
 
   toRoom(room: string, event: string, data: unknown, except?: Connection): Promise<void> {
