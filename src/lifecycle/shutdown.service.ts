@@ -8,7 +8,7 @@ import { DrainState } from '../ws/drain-state.service';
 /**
  * The first half of a graceful stop, before Nest's own shutdown hooks run: readiness flips to 503, handshakes are
  * refused, every client is closed with 1001 and given a moment to acknowledge. Stores flush in their own
- * shutdown hooks afterwards (see main.ts for the order).
+ * shutdown hooks afterwards (see installShutdown in bootstrap.ts for the order).
  */
 @Injectable()
 export class ShutdownService {

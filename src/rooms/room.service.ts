@@ -3,7 +3,7 @@ import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ConnectionEvents } from '../ws/connection-events';
 import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
 import { HubbubError } from '../protocol/errors';
-import { roomTopic, TOPIC_PREFIX } from '../protocol/topics';
+import { roomTopic } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
 
 /** Which local connections are in which room, and the per-connection subscription limit. */
@@ -38,11 +38,6 @@ export class RoomService {
 
   assertJoined(conn: Connection, room: string): void {
     if (!conn.rooms.has(room)) throw new HubbubError('not_joined', `Not joined to room "${room}"`);
-  }
-
-  /** Rooms with at least one local connection. */
-  count(): number {
-    return this.index.count(TOPIC_PREFIX.room);
   }
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { settle } from '../common/settle';
 import {
   type AppendResult,
   type HistoryQuery,
@@ -325,11 +326,6 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     }
     return { message, duplicate: false };
   }
-}
-
-/** Runs fn now; resolves with its result or rejects with what it throws. */
-function settle<T>(fn: () => T): Promise<T> {
-  return new Promise<T>((resolve) => resolve(fn()));
 }
 
 /** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */

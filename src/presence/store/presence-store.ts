@@ -1,3 +1,5 @@
+import { settle } from '../../common/settle';
+
 export type PresenceStatus = 'online' | 'away' | 'busy';
 
 export interface Member {
@@ -214,11 +216,6 @@ export class MemoryPresenceStore extends PresenceStore {
       since: entry.since,
     };
   }
-}
-
-/** Runs synchronous work as a promise; the executor turns throws into rejections like an async backend. */
-function settle<T>(fn: () => T): Promise<T> {
-  return new Promise<T>((resolve) => resolve(fn()));
 }
 
 function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {
