@@ -5,7 +5,7 @@ import { MemoryBroker } from '../broker/memory-broker';
 import { RedisBroker } from '../broker/redis-broker';
 import { ChannelHistory, MemoryChannelHistory } from '../channels/history/channel-history';
 import { RedisChannelHistory } from '../channels/history/redis-channel-history';
-import { NodeLiveness } from '../cluster/node-liveness.service';
+import { NodeLiveness } from '../lifecycle/node-liveness.service';
 import { RedisKeys } from '../cluster/redis-keys';
 import { connectRedis, createRedis, REDIS } from '../cluster/redis.provider';
 import type { HubbubConfig } from '../config/config';

@@ -24,6 +24,20 @@ describe('EventBus', () => {
     expect(seen).toEqual(['u2']);
   });
 
+  it('emitOrThrow runs every listener, then rejects with the first failure', async () => {
+    const bus = new EventBus();
+    const seen: string[] = [];
+    bus.on('cluster.state-lost', () => {
+      throw new Error('first');
+    });
+    bus.on('cluster.state-lost', () => {
+      seen.push('second ran');
+      throw new Error('second');
+    });
+    await expect(bus.emitOrThrow('cluster.state-lost', { node: 'n1' })).rejects.toThrow('first');
+    expect(seen).toEqual(['second ran']);
+  });
+
   it('tells whether an event has listeners', () => {
     const bus = new EventBus();
     expect(bus.has('chat.stored')).toBe(false);

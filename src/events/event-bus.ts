@@ -22,6 +22,20 @@ export class EventBus {
     return (this.handlers.get(name)?.length ?? 0) > 0;
   }
 
+  /** Like emit, but rejects with the first listener's error (after running all): for steps that must succeed. */
+  async emitOrThrow<K extends HubbubEventName>(name: K, payload: HubbubEventMap[K]): Promise<void> {
+    let first: Error | undefined;
+    for (const handler of (this.handlers.get(name) as HubbubEventHandler<K>[] | undefined) ?? []) {
+      try {
+        await handler(payload);
+      } catch (err) {
+        first ??=
+          err instanceof Error ? err : new Error(`listener of ${name} failed: ${String(err)}`);
+      }
+    }
+    if (first) throw first;
+  }
+
   async emit<K extends HubbubEventName>(name: K, payload: HubbubEventMap[K]): Promise<void> {
     const list = this.handlers.get(name) as HubbubEventHandler<K>[] | undefined;
     if (!list) return;

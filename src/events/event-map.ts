@@ -10,6 +10,13 @@ export interface HubbubEventMap {
   'presence.joined': { room: string; userId: string; name?: string };
   /** A user has no connection left in a room: left, closed, found dead, or its instance died. */
   'presence.left': { room: string; userId: string };
+  /**
+   * Cluster mode: an instance is gone (stopped cleanly, or its liveness key expired and this instance won the
+   * reap lock). Listeners remove what the shared stores hold for it, e.g. its users' presence.
+   */
+  'cluster.node-gone': { node: string };
+  /** Cluster mode: Redis came back, possibly empty; listeners write this instance's state again. */
+  'cluster.state-lost': { node: string };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
 }

@@ -3,6 +3,7 @@ import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ConnectionEvents } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
 import { EventBus } from '../events/event-bus';
+import { ClientRegistry } from '../ws/client-registry.service';
 import type { HubbubEventMap } from '../events/event-map';
 import type { Connection } from '../ws/connection';
 import {
@@ -27,7 +28,13 @@ export class PresenceService {
     private readonly push: PushService,
     events: ConnectionEvents,
     private readonly bus: EventBus,
+    registry: ClientRegistry,
   ) {
+    // Cluster mode: a dead (or cleanly stopped) instance's users leave; after a Redis outage, write ours again.
+    bus.on('cluster.node-gone', async ({ node }) =>
+      this.announceLeaves(await store.dropNode(node)),
+    );
+    bus.on('cluster.state-lost', () => this.resync(registry.all()));
     events.onOpen((conn) => this.store.connect(this.ref(conn)));
     events.onClose(async (conn) => {
       const vacated = await this.store.disconnect(this.ref(conn));
