@@ -55,7 +55,7 @@ export interface SubscribeReply {
 }
 
 export interface HubbubClientOptions {
-  /** A fixed JWT. Give this or `getToken`. */
+  /** A fixed JWT. Give this or `getToken`, or neither when the server authenticates upgrades another way. */
   token?: string;
   /** Called before the first connection, after a 4401 (token expired) close, and after a failed handshake
    * (browsers cannot tell a 401 refusal from a network error, so a fresh token is asked for each retry). */

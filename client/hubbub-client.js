@@ -42,7 +42,6 @@ export class HubbubClient {
     u.protocol = u.protocol.replace(/^http/, 'ws');
     this.#url = u;
     this.#token = options.token; this.#getToken = options.getToken;
-    if (!this.#token && !this.#getToken) throw new TypeError('HubbubClient needs a token or getToken');
     this.#reconnect = options.reconnect ?? true;
     this.#timeoutMs = options.timeoutMs ?? 10000;
     this.#baseMs = options.backoffBaseMs ?? 500; this.#maxMs = options.backoffMaxMs ?? 30000;
@@ -159,7 +158,8 @@ export class HubbubClient {
     if (this.#closed) return;
     this.#needToken = false;
     const url = new URL(this.#url);
-    url.searchParams.set('access_token', this.#token ?? '');
+    // No token: the server authenticates the upgrade another way (a cookie, a header a proxy sets).
+    if (this.#token) url.searchParams.set('access_token', this.#token);
     let /** @type {WebSocket} */ ws;
     try { ws = new this.#WebSocket(url.toString()); } catch (err) { return this.#onClose(1006, String(err)); }
     this.#ws = ws;

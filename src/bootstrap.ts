@@ -1,6 +1,7 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule, type HubbubExtensions } from './app.module';
+import { AppModule } from './app.module';
+import type { HubbubExtensions } from './hubbub.module';
 import type { HubbubConfig } from './config/config';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './lifecycle/shutdown.service';

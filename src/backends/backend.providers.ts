@@ -8,7 +8,7 @@ import { RedisChannelHistory } from '../channels/history/redis-channel-history';
 import { NodeLiveness } from '../lifecycle/node-liveness.service';
 import { RedisKeys } from '../cluster/redis-keys';
 import { connectRedis, createRedis, REDIS } from '../cluster/redis.provider';
-import type { HubbubConfig } from '../config/config';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { MemoryPresenceStore, PresenceStore } from '../presence/store/presence-store';
 import { RedisPresenceStore } from '../presence/store/redis-presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
@@ -41,17 +41,17 @@ class StoreLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Closes the Redis clients last, after every service that uses them has stopped. */
+/** Closes the Redis clients (cluster mode) last, after every service that uses them has stopped. */
 @Injectable()
 class RedisLifecycle implements OnApplicationShutdown {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(REDIS_SUBSCRIBER) private readonly sub: Redis,
+    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(REDIS_SUBSCRIBER) private readonly sub: Redis | null,
   ) {}
 
   onApplicationShutdown(): void {
-    this.redis.disconnect();
-    this.sub.disconnect();
+    this.redis?.disconnect();
+    this.sub?.disconnect();
   }
 }
 
@@ -67,91 +67,77 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | PresenceStore     | MemoryPresenceStore      | RedisPresenceStore      |
  * | ChannelHistory    | MemoryChannelHistory     | RedisChannelHistory     |
  *
- * Everything above it depends on the abstract classes only.
+ * Every provider is a factory of the injected configuration, so the choice is made when the app starts, also when
+ * the configuration itself comes from an async factory (HubbubModule.forRootAsync). Everything above depends on
+ * the abstract classes only. The Redis clients are `null` on a single instance.
  */
-export function backendProviders(config: HubbubConfig): Provider[] {
-  return [...storeProviders(config), ...stateProviders(config), StoreLifecycle];
-}
+export const backendProviders: Provider[] = [
+  {
+    provide: MessageStore,
+    inject: [HUBBUB_CONFIG],
+    useFactory: async (config: HubbubConfig) => {
+      const outbox = config.webhookUrl !== undefined;
+      const store = config.databaseUrl
+        ? new PostgresMessageStore({ url: config.databaseUrl, outbox })
+        : new SqliteMessageStore({ path: config.sqlitePath, outbox });
+      await store.init();
+      return store;
+    },
+  },
+  // Both SQL stores implement the outbox, so `message.created` commits with its message.
+  { provide: WebhookOutbox, useExisting: MessageStore },
+  {
+    provide: REDIS,
+    inject: [HUBBUB_CONFIG],
+    useFactory: (config: HubbubConfig) => redisClient(config, 'commands'),
+  },
+  {
+    provide: REDIS_SUBSCRIBER,
+    inject: [HUBBUB_CONFIG],
+    useFactory: (config: HubbubConfig) => redisClient(config, 'subscriber'),
+  },
+  {
+    provide: Broker,
+    inject: [HUBBUB_CONFIG, REDIS, REDIS_SUBSCRIBER],
+    useFactory: (config: HubbubConfig, redis: Redis | null, sub: Redis | null) =>
+      redis && sub ? new RedisBroker(redis, sub, config.nodeId) : new MemoryBroker(),
+  },
+  {
+    provide: ConnectionQuota,
+    inject: [HUBBUB_CONFIG, REDIS],
+    useFactory: (config: HubbubConfig, redis: Redis | null) =>
+      redis ? new RedisConnectionQuota(redis, config.nodeId) : new MemoryConnectionQuota(),
+  },
+  {
+    provide: PresenceStore,
+    inject: [REDIS],
+    useFactory: (redis: Redis | null) =>
+      redis
+        ? new RedisPresenceStore(redis, { prefix: RedisKeys.presencePrefix })
+        : new MemoryPresenceStore(),
+  },
+  {
+    provide: ChannelHistory,
+    inject: [HUBBUB_CONFIG, REDIS],
+    useFactory: (config: HubbubConfig, redis: Redis | null) => {
+      const options = {
+        size: config.channelHistorySize,
+        ttlMs: Math.max(1, config.channelHistoryTtlMs),
+      };
+      return redis
+        ? new RedisChannelHistory(redis, { prefix: RedisKeys.historyPrefix, ...options })
+        : new MemoryChannelHistory({ ...options, pruneIntervalMs: HISTORY_PRUNE_MS });
+    },
+  },
+  NodeLiveness,
+  StoreLifecycle,
+  RedisLifecycle,
+];
 
-function storeProviders(config: HubbubConfig): Provider[] {
-  const outbox = config.webhookUrl !== undefined;
-  return [
-    {
-      provide: MessageStore,
-      useFactory: async () => {
-        const store = config.databaseUrl
-          ? new PostgresMessageStore({ url: config.databaseUrl, outbox })
-          : new SqliteMessageStore({ path: config.sqlitePath, outbox });
-        await store.init();
-        return store;
-      },
-    },
-    // Both SQL stores implement the outbox, so `message.created` commits with its message.
-    { provide: WebhookOutbox, useExisting: MessageStore },
-  ];
-}
-
-/** Fan-out, presence, channel history and connection counts: in memory, or shared through Redis. */
-function stateProviders(config: HubbubConfig): Provider[] {
-  const historyOptions = {
-    size: config.channelHistorySize,
-    ttlMs: Math.max(1, config.channelHistoryTtlMs),
-  };
-  if (!config.redisUrl) {
-    return [
-      { provide: Broker, useFactory: () => new MemoryBroker() },
-      { provide: ConnectionQuota, useClass: MemoryConnectionQuota },
-      { provide: PresenceStore, useFactory: () => new MemoryPresenceStore() },
-      {
-        provide: ChannelHistory,
-        useFactory: () =>
-          new MemoryChannelHistory({ ...historyOptions, pruneIntervalMs: HISTORY_PRUNE_MS }),
-      },
-    ];
-  }
-  const url = config.redisUrl;
-  const node = config.nodeId;
-  return [
-    {
-      provide: REDIS,
-      useFactory: async () => {
-        const redis = createRedis(url, 'commands');
-        await connectRedis(redis);
-        return redis;
-      },
-    },
-    {
-      provide: REDIS_SUBSCRIBER,
-      useFactory: async () => {
-        const redis = createRedis(url, 'subscriber');
-        await connectRedis(redis);
-        return redis;
-      },
-    },
-    {
-      provide: Broker,
-      inject: [REDIS, REDIS_SUBSCRIBER],
-      useFactory: (redis: Redis, sub: Redis) => new RedisBroker(redis, sub, node),
-    },
-    {
-      provide: RedisConnectionQuota,
-      inject: [REDIS],
-      useFactory: (redis: Redis) => new RedisConnectionQuota(redis, node),
-    },
-    { provide: ConnectionQuota, useExisting: RedisConnectionQuota },
-    {
-      provide: PresenceStore,
-      inject: [REDIS],
-      useFactory: (redis: Redis) =>
-        new RedisPresenceStore(redis, { prefix: RedisKeys.presencePrefix }),
-    },
-    {
-      provide: ChannelHistory,
-      inject: [REDIS],
-      useFactory: (redis: Redis) =>
-        new RedisChannelHistory(redis, { prefix: RedisKeys.historyPrefix, ...historyOptions }),
-    },
-    NodeLiveness,
-    RedisLifecycle,
-  ];
+/** A connected (or reconnecting) Redis client in cluster mode, else null. */
+async function redisClient(config: HubbubConfig, name: string): Promise<Redis | null> {
+  if (!config.redisUrl) return null;
+  const redis = createRedis(config.redisUrl, name);
+  await connectRedis(redis);
+  return redis;
 }

@@ -8,11 +8,14 @@ import { dmPeer, dmRoom } from '../protocol/names';
 import { canAccessRoom } from '../rooms/room-access';
 import { RoomService } from '../rooms/room.service';
 import { MessageStore, type StoredMessage } from '../store/message-store';
+import { MessageHooks, type MessageContext } from './message-hooks';
 import type { Connection } from '../ws/connection';
 
 export const JOIN_SINCE_LIMIT = 100;
 export const JOIN_RECENT_LIMIT = 50;
 export const HISTORY_DEFAULT_LIMIT = 50;
+/** Longest text a message may have (the contract's `chat.send`), also for what a hook returns. */
+const MAX_TEXT = 4000;
 
 export interface JoinResult {
   room: string;
@@ -30,7 +33,11 @@ export class ChatService {
     private readonly presence: PresenceService,
     private readonly push: PushService,
     private readonly bus: EventBus,
-  ) {}
+    private readonly hooks: MessageHooks,
+  ) {
+    // Not awaited by any reply (chat.stored is emitted without waiting); failures are logged by the bus.
+    bus.on('chat.stored', ({ message }) => hooks.afterStore(message));
+  }
 
   async join(conn: Connection, room: string, since?: number): Promise<JoinResult> {
     this.assertAccess(conn, room);
@@ -72,11 +79,12 @@ export class ChatService {
     text: string,
     opts: { name?: string; clientMsgId?: string; except?: Connection } = {},
   ): Promise<StoredMessage> {
+    const ctx = { userId, name: opts.name, connection: opts.except };
     const { message, duplicate } = await this.store.append({
       room,
       userId,
       name: opts.name,
-      text,
+      text: await this.draftText(ctx, room, text),
       clientMsgId: opts.clientMsgId,
     });
     if (!duplicate) {
@@ -105,11 +113,12 @@ export class ChatService {
         },
       ]);
     }
+    const ctx = { userId: conn.userId, name: conn.principal.name, connection: conn };
     const { message, duplicate } = await this.store.append({
       room,
       userId: conn.userId,
       name: conn.principal.name,
-      text,
+      text: await this.draftText(ctx, room, text),
       clientMsgId,
     });
     if (!duplicate) {
@@ -142,6 +151,15 @@ export class ChatService {
   async read(conn: Connection, room: string, seq: number): Promise<void> {
     this.rooms.assertJoined(conn, room);
     await this.push.toRoom(room, 'chat.read', { room, userId: conn.userId, seq }, conn);
+  }
+
+  /** The text to store, as MessageHooks.beforeSend has it (which may also refuse by throwing). */
+  private async draftText(ctx: MessageContext, room: string, text: string): Promise<string> {
+    const draft = await this.hooks.beforeSend(ctx, { room, text });
+    if (typeof draft?.text !== 'string' || draft.text.length < 1 || draft.text.length > MAX_TEXT) {
+      throw new HubbubError('internal', 'The message hook returned an invalid draft');
+    }
+    return draft.text;
   }
 
   private assertAccess(conn: Connection, room: string): void {

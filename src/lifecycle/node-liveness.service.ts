@@ -8,6 +8,7 @@ import {
 import type { Redis } from 'ioredis';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { EventBus } from '../events/event-bus';
+import { ConnectionQuota } from '../quota/connection-quota';
 import { RedisConnectionQuota } from '../quota/redis-connection-quota';
 import { RedisKeys } from '../cluster/redis-keys';
 import { REDIS } from '../cluster/redis.provider';
@@ -32,19 +33,25 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private readonly ttlMs: number;
   private lostRedis = false;
+  private readonly redis?: Redis;
+  private readonly quota?: RedisConnectionQuota;
   /** False from a Redis outage until this instance's state is written back; readiness waits for it. */
   synced = true;
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
-    @Inject(REDIS) private readonly redis: Redis,
-    private readonly quota: RedisConnectionQuota,
+    @Inject(REDIS) redis: Redis | null,
+    quota: ConnectionQuota,
     private readonly bus: EventBus,
   ) {
     this.ttlMs = config.heartbeatIntervalMs;
+    // Inert on a single instance: only cluster mode has other instances to watch.
+    this.redis = redis ?? undefined;
+    this.quota = quota instanceof RedisConnectionQuota ? quota : undefined;
   }
 
   onApplicationBootstrap(): void {
+    if (!this.redis) return;
     const lost = (): void => {
       this.lostRedis = true;
       this.synced = false;
@@ -63,6 +70,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
+    if (!this.redis) return;
     // A clean stop: leave nothing for the others to reap.
     try {
       await this.reap(this.config.nodeId);
@@ -77,7 +85,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async tick(): Promise<void> {
-    if (this.redis.status !== 'ready') return;
+    if (this.redis?.status !== 'ready') return;
     const self = this.config.nodeId;
     try {
       await this.redis
@@ -103,10 +111,12 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async reap(node: string): Promise<void> {
+    const redis = this.redis;
+    if (!redis) return;
     await this.bus.emit('cluster.node-gone', { node });
-    await RedisConnectionQuota.dropNode(this.redis, node);
-    const topics = await this.redis.smembers(RedisKeys.nodeTopics(node));
-    const pipeline = this.redis.pipeline();
+    await RedisConnectionQuota.dropNode(redis, node);
+    const topics = await redis.smembers(RedisKeys.nodeTopics(node));
+    const pipeline = redis.pipeline();
     for (const topic of topics) pipeline.srem(RedisKeys.route(topic), node);
     pipeline.del(RedisKeys.nodeTopics(node));
     await pipeline.exec();
@@ -117,7 +127,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     this.logger.log("Redis is back: rewriting this instance's presence and connection counts");
     try {
       await this.tick();
-      await this.quota.rewrite();
+      await this.quota?.rewrite();
       await this.bus.emitOrThrow('cluster.state-lost', { node: this.config.nodeId });
       this.synced = true;
     } catch (err) {

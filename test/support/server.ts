@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HubbubExtensions } from '../../src/app.module';
+import type { HubbubExtensions } from '../../src/hubbub.module';
 import { createServer } from '../../src/bootstrap';
 import { loadConfig, type HubbubConfig } from '../../src/config/config';
 import { TokenVerifier } from '../../src/auth/token-verifier';
