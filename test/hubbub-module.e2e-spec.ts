@@ -102,7 +102,7 @@ describe('HubbubModule in a team app', () => {
     const room = `r-${rid()}`;
     const client = await TestClient.connect(wsUrl, await token(user));
     await client.request('chat.join', { room });
-    const hooks = app.get(MessageHooks) as Moderation;
+    const hooks = app.get<MessageHooks, Moderation>(MessageHooks);
     const stored = hooks.nextStored();
     const reply = await client.request('chat.send', { room, text: 'oh darn it' });
     expect((reply.data as { message: StoredMessage }).message.text).toBe('oh **** it');
@@ -137,7 +137,7 @@ describe('HubbubModule in a team app', () => {
     });
     expect(res.status).toBe(201);
     expect(((await res.json()) as { message: StoredMessage }).message.text).toBe('****');
-    const hooks = app.get(MessageHooks) as Moderation;
+    const hooks = app.get<MessageHooks, Moderation>(MessageHooks);
     expect(hooks.contexts.at(-1)).toEqual({
       userId: 'backend',
       name: undefined,
