@@ -16,13 +16,15 @@ export async function createServer(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config, options.extensions), {
     logger: options.logger ?? new PinoLogger(config.logLevel, config.nodeId),
+    // TLS: the HTTPS server also carries the WebSocket upgrades (wss://) on the same port.
+    httpsOptions: config.tls && { cert: config.tls.cert, key: config.tls.key },
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
   await app.listen(config.port, config.host);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
   const mode = config.redisUrl ? 'cluster mode (Redis)' : 'single instance';
   new Logger('Hubbub').log(
-    `listening on http://${config.host}:${config.port} (WebSocket /ws), store ${store}, ${mode}, node ${config.nodeId}`,
+    `listening on ${config.tls ? 'https' : 'http'}://${config.host}:${config.port} (WebSocket /ws), store ${store}, ${mode}, node ${config.nodeId}`,
   );
   if (config.jwt.secretIgnored) {
     new Logger('Hubbub').warn(

@@ -1,0 +1,118 @@
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { get } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { removeBuild, runUntilExit } from './support/child-server';
+import { startServer, type TestServer } from './support/server';
+import { TestClient } from './support/ws-client';
+
+/** A self-signed certificate for 127.0.0.1 and localhost, made with openssl for this test run. */
+function makeCertificate(dir: string): { certFile: string; keyFile: string; cert: Buffer } {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=hubbub-test',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  ], { stdio: 'ignore' }); // prettier-ignore
+  return { certFile, keyFile, cert: readFileSync(certFile) };
+}
+
+/** GET over HTTPS trusting only `ca`; resolves with the response, its body and the certificate served. */
+function httpsGet(
+  url: string,
+  ca: Buffer,
+): Promise<{ res: IncomingMessage; body: string; peer: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { ca }, (res) => {
+      const peer = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ res, body, peer }));
+    }).on('error', reject);
+  });
+}
+
+describe('TLS: TLS_CERT_FILE and TLS_KEY_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hubbub-tls-'));
+  const { certFile, keyFile, cert } = makeCertificate(dir);
+  const fingerprint = new X509Certificate(cert).fingerprint256;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('with both set', () => {
+    let server: TestServer;
+    let https: string;
+    let wss: string;
+
+    beforeAll(async () => {
+      server = await startServer({ TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile });
+      https = `https://127.0.0.1:${server.port}`;
+      wss = `wss://127.0.0.1:${server.port}/ws`;
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+
+    it('serves HTTPS with the configured certificate on the port', async () => {
+      const { res, peer } = await httpsGet(`${https}/health`, cert);
+      expect(res.statusCode).toBe(200);
+      expect(peer).toBe(fingerprint);
+    });
+
+    it('no longer answers plain HTTP on that port', async () => {
+      await expect(fetch(`http://127.0.0.1:${server.port}/health`)).rejects.toThrow();
+    });
+
+    it('accepts a WSS connection with a token on the same port: welcome, then requests', async () => {
+      const client = await TestClient.connect(wss, await server.token('alice'), { ca: cert });
+      try {
+        expect(client.frames[0]).toMatchObject({ event: 'welcome', data: { userId: 'alice' } });
+        expect(await client.call('ping')).toEqual({ ts: expect.any(Number) });
+        const socket = (client.ws as unknown as { _socket: TLSSocket })._socket;
+        expect(socket.encrypted).toBe(true);
+        expect(socket.getPeerCertificate().fingerprint256).toBe(fingerprint);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('still refuses a WSS handshake without a token with 401', async () => {
+      const status = await new Promise<number>((resolve, reject) => {
+        const ws = new WebSocket(wss, { ca: cert });
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('open', () => reject(new Error('opened without a token')));
+        ws.once('error', reject);
+      });
+      expect(status).toBe(401);
+    });
+  });
+
+  describe('a refused configuration stops the process with one line naming the key', () => {
+    afterAll(() => removeBuild());
+
+    it.each([
+      ['TLS_CERT_FILE without TLS_KEY_FILE', { TLS_CERT_FILE: certFile }, 'TLS_KEY_FILE'],
+      ['TLS_KEY_FILE without TLS_CERT_FILE', { TLS_KEY_FILE: keyFile }, 'TLS_CERT_FILE'],
+      [
+        'an unreadable TLS_KEY_FILE',
+        { TLS_CERT_FILE: certFile, TLS_KEY_FILE: join(dir, 'missing.pem') },
+        'TLS_KEY_FILE',
+      ],
+    ])(
+      '%s',
+      async (_what, env, key) => {
+        const run = await runUntilExit(env);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toHaveLength(1);
+        expect(run.stderr[0]).toMatch(new RegExp(`^Invalid configuration: ${key}\\b`));
+      },
+      120_000,
+    );
+  });
+});
