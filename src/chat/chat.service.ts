@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PushService } from '../core/push.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { PresenceService } from '../presence/presence.service';
 import type { Member } from '../presence/store/presence-store';
 import { HubbubError } from '../protocol/errors';
@@ -28,6 +29,7 @@ export class ChatService {
     private readonly rooms: RoomService,
     private readonly presence: PresenceService,
     private readonly push: PushService,
+    private readonly metrics: MetricsService,
   ) {}
 
   async join(conn: Connection, room: string, since?: number): Promise<JoinResult> {
@@ -70,6 +72,7 @@ export class ChatService {
     text: string,
     opts: { name?: string; clientMsgId?: string; except?: Connection } = {},
   ): Promise<StoredMessage> {
+    const started = performance.now();
     const { message, duplicate } = await this.store.append({
       room,
       userId,
@@ -77,6 +80,7 @@ export class ChatService {
       text,
       clientMsgId: opts.clientMsgId,
     });
+    this.metrics.chatAppended(started);
     if (!duplicate) await this.push.toRoom(room, 'chat.message', message, opts.except);
     return message;
   }
@@ -100,6 +104,7 @@ export class ChatService {
         },
       ]);
     }
+    const started = performance.now();
     const { message, duplicate } = await this.store.append({
       room,
       userId: conn.userId,
@@ -107,6 +112,7 @@ export class ChatService {
       text,
       clientMsgId,
     });
+    this.metrics.chatAppended(started);
     if (!duplicate) {
       const pushes = [this.push.toUser(conn.userId, 'chat.message', message, conn)];
       if (to !== conn.userId) pushes.push(this.push.toUser(to, 'chat.message', message));

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Broker, type BrokerMessage } from '../broker/broker';
+import { MetricsService } from '../metrics/metrics.service';
 import { encodePush, encodeReply, frameText, type MessageId } from '../protocol/frames';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
@@ -22,6 +23,7 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     private readonly registry: ClientRegistry,
     private readonly index: SubscriptionIndex,
     private readonly writer: OutboundWriter,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -87,10 +89,13 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
           : this.index.get(topic);
     if (!targets) return;
     let frame: Buffer | undefined;
+    let recipients = 0;
     for (const conn of targets) {
       if (conn.id === message.except) continue;
       frame ??= frameText(message.payload);
       this.writer.write(conn, frame);
+      recipients++;
     }
+    this.metrics.fanout(recipients);
   }
 }

@@ -4,9 +4,21 @@ import type { AddressInfo } from 'node:net';
 import type { HubbubConfig } from '../config/config';
 import type { ClaimedWebhook, WebhookEvent, WebhookOutbox } from '../store/webhook-outbox';
 import { Webhook } from 'standardwebhooks';
+import { MemoryBroker } from '../broker/memory-broker';
+import { SubscriptionIndex } from '../core/subscription-index';
+import { MetricsService } from '../metrics/metrics.service';
+import { OutboundWriter } from '../ws/outbound-writer';
 import { retryDelayMs, standardWebhookHeaders, WebhookService } from './webhook.service';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+const newMetrics = () =>
+  new MetricsService(new OutboundWriter(), new SubscriptionIndex(new MemoryBroker()));
+
+/** The value of `hubbub_webhook_attempts_total{outcome}` in the service's registry. */
+async function attempts(metrics: MetricsService, outcome: string): Promise<number> {
+  const metric = await metrics.registry.getSingleMetric('hubbub_webhook_attempts_total')!.get();
+  return metric.values.find((v) => v.labels.outcome === outcome)?.value ?? NaN;
+}
 
 /** In-memory outbox recording what the dispatcher does with each event. */
 class FakeOutbox implements WebhookOutbox {
@@ -62,7 +74,7 @@ describe('WebhookService', () => {
 
   test('emit is a no-op without WEBHOOK_URL', async () => {
     const outbox = new FakeOutbox();
-    const service = new WebhookService({} as HubbubConfig, outbox);
+    const service = new WebhookService({} as HubbubConfig, outbox, newMetrics());
     await service.emit('room.occupied', { room: 'r' });
     expect(outbox.events).toEqual([]);
   });
@@ -90,10 +102,11 @@ describe('WebhookService', () => {
       await new Promise((resolve) => receiver.close(resolve));
     });
 
-    const start = (outbox: FakeOutbox) => {
+    const start = (outbox: FakeOutbox, metrics = newMetrics()) => {
       const service = new WebhookService(
         { webhookUrl: url, webhookSecret: SECRET } as HubbubConfig,
         outbox,
+        metrics,
       );
       service.onApplicationBootstrap();
       return service;
@@ -120,6 +133,29 @@ describe('WebhookService', () => {
       });
       while (outbox.completed.length === 0) await new Promise((r) => setTimeout(r, 10));
       expect(outbox.completed).toEqual([body.id]);
+      await service.onModuleDestroy();
+    });
+
+    test('each attempt is counted by outcome: rejected (non-2xx), failed (no answer), delivered', async () => {
+      // Retries due at once instead of after 1 s, 2 s of backoff.
+      const outbox = new (class extends FakeOutbox {
+        override retryWebhook(id: string): Promise<void> {
+          return super.retryWebhook(id, 0);
+        }
+      })();
+      const metrics = newMetrics();
+      const statuses = [500, 0, 200]; // 0: the receiver drops the connection without answering
+      onRequest = (_body, answer) => {
+        const status = statuses.shift()!;
+        if (status === 0) receiver.closeAllConnections();
+        else answer(status);
+      };
+      const service = start(outbox, metrics);
+      await service.emit('room.occupied', { room: 'r' });
+      while (outbox.completed.length === 0) await new Promise((r) => setTimeout(r, 10));
+      expect(await attempts(metrics, 'rejected')).toBe(1);
+      expect(await attempts(metrics, 'failed')).toBe(1);
+      expect(await attempts(metrics, 'delivered')).toBe(1);
       await service.onModuleDestroy();
     });
 

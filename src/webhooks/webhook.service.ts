@@ -8,6 +8,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { MetricsService } from '../metrics/metrics.service';
 import { type ClaimedWebhook, WebhookOutbox } from '../store/webhook-outbox';
 
 /** The events services emit; `message.created` is not among them: the store writes it with the message. */
@@ -77,6 +78,7 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly outbox: WebhookOutbox,
+    private readonly metrics: MetricsService,
   ) {
     this.enabled = config.webhookUrl !== undefined;
     // loadConfig refuses a URL without a well-formed `whsec_` secret.
@@ -169,11 +171,14 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       await res.body?.cancel().catch(() => {});
       if (res.status >= 200 && res.status < 300) {
+        this.metrics.webhookAttempt('delivered');
         await this.settle(event, () => this.outbox.completeWebhook(event.id));
         return;
       }
       failure = `HTTP ${res.status}`;
+      this.metrics.webhookAttempt('rejected');
     } catch (err) {
+      this.metrics.webhookAttempt('failed');
       failure =
         err instanceof Error
           ? err.cause instanceof Error

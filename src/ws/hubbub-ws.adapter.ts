@@ -169,6 +169,7 @@ export class HubbubWsAdapter extends WsAdapter {
   }
 
   private refuse(socket: Duplex, status: number, reason: string): void {
+    this.metrics.handshakeRefused(status);
     if (socket.destroyed) return;
     const body = JSON.stringify({ statusCode: status, message: reason });
     socket.end(
@@ -182,6 +183,7 @@ export class HubbubWsAdapter extends WsAdapter {
     const conn = new Connection(randomUUID(), ws, principal, this.config.rateLimitBurst);
     attachConnection(ws, conn);
     this.registry.add(conn);
+    this.metrics.handshakeAccepted();
     ws.on('message', this.socketListeners.message);
     ws.on('pong', markAlive);
     ws.on('error', this.socketListeners.error);
@@ -227,6 +229,7 @@ export class HubbubWsAdapter extends WsAdapter {
 
     if (!allowed) {
       if (this.limiter.refuse(conn, now)) {
+        this.metrics.rateLimitClosed();
         // Requests accepted before the flood still get their answers, then the close frame.
         conn.closeWhenIdle = { code: CloseCode.Flooding, reason: 'rate limit exceeded repeatedly' };
         if (conn.inflight === 0)
@@ -278,6 +281,7 @@ export class HubbubWsAdapter extends WsAdapter {
     data: unknown,
   ): Promise<void> {
     conn.inflight++;
+    const started = performance.now();
     try {
       let result = await route(data, event);
       if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
@@ -286,6 +290,7 @@ export class HubbubWsAdapter extends WsAdapter {
     } catch (err) {
       this.sendError(conn, id, toHubbubError(err, this.log));
     } finally {
+      this.metrics.requestDone(event, started);
       conn.inflight--;
       if (conn.closeWhenIdle && conn.inflight === 0) {
         this.writer.close(conn, conn.closeWhenIdle.code, conn.closeWhenIdle.reason);
@@ -300,6 +305,7 @@ export class HubbubWsAdapter extends WsAdapter {
 
   private dropSlowConsumer(conn: Connection): void {
     if (conn.closed) return;
+    this.metrics.slowConsumerClosed();
     this.log.warn(`closing slow consumer ${conn.id} (user ${conn.userId})`);
     this.writer.close(conn, CloseCode.TryAgainLater, 'slow consumer');
     setTimeout(() => conn.ws.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
