@@ -1,27 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { get } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { describeWithOpenssl, makeCertificate } from './support/certificates';
 import { removeBuild, runUntilExit } from './support/child-server';
 import { startServer, type TestServer } from './support/server';
 import { TestClient } from './support/ws-client';
-
-/** A self-signed certificate for 127.0.0.1 and localhost, made with openssl for this test run. */
-function makeCertificate(dir: string): { certFile: string; keyFile: string; cert: Buffer } {
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=hubbub-test',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { stdio: 'ignore' }); // prettier-ignore
-  return { certFile, keyFile, cert: readFileSync(certFile) };
-}
 
 /** GET over HTTPS trusting only `ca`; resolves with the response, its body and the certificate served. */
 function httpsGet(
@@ -39,7 +27,7 @@ function httpsGet(
   });
 }
 
-describe('TLS: TLS_CERT_FILE and TLS_KEY_FILE', () => {
+describeWithOpenssl('TLS: TLS_CERT_FILE and TLS_KEY_FILE', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hubbub-tls-'));
   const { certFile, keyFile, cert } = makeCertificate(dir);
   const fingerprint = new X509Certificate(cert).fingerprint256;

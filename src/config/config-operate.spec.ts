@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeWithOpenssl, makeCertificate } from '../../test/support/certificates';
 import { ConfigError, loadConfig } from './config';
 
 /** Runs loadConfig expecting a refusal; returns the message after checking it is a single line. */
@@ -19,20 +19,10 @@ function refusal(env: Record<string, string | undefined>): string {
   return message;
 }
 
-/** A self-signed certificate and its key, made with openssl in a fresh directory. */
-function makeCertificate(dir: string, name = 'server'): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost',
-  ], { stdio: 'ignore' }); // prettier-ignore
-  return { cert, key };
-}
-
-describe('loadConfig: TLS_CERT_FILE / TLS_KEY_FILE', () => {
+describeWithOpenssl('loadConfig: TLS_CERT_FILE / TLS_KEY_FILE', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hubbub-tls-config-'));
   const pair = makeCertificate(dir);
+  const { certFile: cert, keyFile: key } = pair;
 
   it('leaves TLS off when neither is set', () => {
     expect(loadConfig({}).tls).toBeUndefined();
@@ -40,29 +30,29 @@ describe('loadConfig: TLS_CERT_FILE / TLS_KEY_FILE', () => {
   });
 
   it('reads both PEM files when both are set', () => {
-    const tls = loadConfig({ TLS_CERT_FILE: pair.cert, TLS_KEY_FILE: pair.key }).tls;
+    const tls = loadConfig({ TLS_CERT_FILE: cert, TLS_KEY_FILE: key }).tls;
     expect(tls?.cert.toString()).toContain('BEGIN CERTIFICATE');
     expect(tls?.key.toString()).toContain('PRIVATE KEY');
   });
 
   it('refuses one without the other, naming the missing key', () => {
-    expect(refusal({ TLS_CERT_FILE: pair.cert })).toMatch(/^Invalid configuration: TLS_KEY_FILE\b/);
-    expect(refusal({ TLS_KEY_FILE: pair.key })).toMatch(/^Invalid configuration: TLS_CERT_FILE\b/);
+    expect(refusal({ TLS_CERT_FILE: cert })).toMatch(/^Invalid configuration: TLS_KEY_FILE\b/);
+    expect(refusal({ TLS_KEY_FILE: key })).toMatch(/^Invalid configuration: TLS_CERT_FILE\b/);
   });
 
   it('refuses a file that cannot be read, naming its key', () => {
     const missing = join(dir, 'nope.pem');
-    expect(refusal({ TLS_CERT_FILE: missing, TLS_KEY_FILE: pair.key })).toMatch(
+    expect(refusal({ TLS_CERT_FILE: missing, TLS_KEY_FILE: key })).toMatch(
       /\bTLS_CERT_FILE\b.*cannot be read \(ENOENT\)/,
     );
-    expect(refusal({ TLS_CERT_FILE: pair.cert, TLS_KEY_FILE: dir })).toMatch(
+    expect(refusal({ TLS_CERT_FILE: cert, TLS_KEY_FILE: dir })).toMatch(
       /\bTLS_KEY_FILE\b.*cannot be read \(EISDIR\)/,
     );
     if (process.getuid?.() !== 0) {
       const locked = join(dir, 'locked.key');
       writeFileSync(locked, 'x');
       chmodSync(locked, 0o000);
-      expect(refusal({ TLS_CERT_FILE: pair.cert, TLS_KEY_FILE: locked })).toMatch(
+      expect(refusal({ TLS_CERT_FILE: cert, TLS_KEY_FILE: locked })).toMatch(
         /\bTLS_KEY_FILE\b.*cannot be read \(EACCES\)/,
       );
     }
@@ -71,12 +61,12 @@ describe('loadConfig: TLS_CERT_FILE / TLS_KEY_FILE', () => {
   it('refuses files that hold no PEM certificate or key, and a key of another certificate', () => {
     const junk = join(dir, 'junk.pem');
     writeFileSync(junk, 'not a pem\n');
-    expect(refusal({ TLS_CERT_FILE: junk, TLS_KEY_FILE: pair.key })).toMatch(/\bTLS_CERT_FILE\b/);
-    expect(refusal({ TLS_CERT_FILE: pair.cert, TLS_KEY_FILE: junk })).toMatch(/\bTLS_KEY_FILE\b/);
+    expect(refusal({ TLS_CERT_FILE: junk, TLS_KEY_FILE: key })).toMatch(/\bTLS_CERT_FILE\b/);
+    expect(refusal({ TLS_CERT_FILE: cert, TLS_KEY_FILE: junk })).toMatch(/\bTLS_KEY_FILE\b/);
     // Swapped: the certificate is no private key.
-    expect(refusal({ TLS_CERT_FILE: pair.key, TLS_KEY_FILE: pair.cert })).toMatch(/\bTLS_/);
+    expect(refusal({ TLS_CERT_FILE: key, TLS_KEY_FILE: cert })).toMatch(/\bTLS_/);
     const other = makeCertificate(dir, 'other');
-    expect(refusal({ TLS_CERT_FILE: pair.cert, TLS_KEY_FILE: other.key })).toMatch(
+    expect(refusal({ TLS_CERT_FILE: cert, TLS_KEY_FILE: other.keyFile })).toMatch(
       /\bTLS_KEY_FILE\b.*not the key of the certificate/,
     );
   });
