@@ -159,10 +159,11 @@ describe('WebhookService', () => {
       await service.onModuleDestroy();
     });
 
-    test('shutdown cuts an in-flight request short and hands the event back, due at once', async () => {
+    test('shutdown cuts an in-flight request short and hands the event back, due at once, not counted as failed', async () => {
       const outbox = new FakeOutbox();
+      const metrics = newMetrics();
       const arrived = new Promise<void>((resolve) => (onRequest = () => resolve())); // never answers
-      const service = start(outbox);
+      const service = start(outbox, metrics);
       await service.emit('room.vacated', { room: 'r' });
       await arrived;
       const before = Date.now();
@@ -171,6 +172,7 @@ describe('WebhookService', () => {
       expect(outbox.completed).toEqual([]);
       expect(outbox.retried).toEqual([{ id: outbox.events[0].id, at: expect.any(Number) }]);
       expect(outbox.retried[0].at).toBeLessThanOrEqual(Date.now());
+      expect(await attempts(metrics, 'failed')).toBe(0);
     });
   });
 });

@@ -178,7 +178,7 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
       failure = `HTTP ${res.status}`;
       this.metrics.webhookAttempt('rejected');
     } catch (err) {
-      this.metrics.webhookAttempt('failed');
+      if (!this.stopped) this.metrics.webhookAttempt('failed'); // not the receiver's fault when we cut it short
       failure =
         err instanceof Error
           ? err.cause instanceof Error
