@@ -28,10 +28,23 @@ const grew = (before: Map<string, number>, after: Map<string, number>, name: str
 describe('GET /metrics through prom-client', () => {
   let server: TestServer;
   const clients: TestClient[] = [];
-  const connect = async (user: string, claims: Record<string, unknown> = {}) => {
-    const client = await TestClient.connect(server.wsUrl, await server.token(user, claims));
+  const connect = async (user: string, on: TestServer = server) => {
+    const client = await TestClient.connect(on.wsUrl, await on.token(user));
     clients.push(client);
     return client;
+  };
+  /**
+   * A server of its own for a test that reads gauges or the fan-out histogram: the server side of a connection
+   * closed by an earlier test may still be cleaning up (presence pushes, room index) while this one measures.
+   */
+  const isolated = async (test: (own: TestServer) => Promise<void>) => {
+    const own = await startServer();
+    try {
+      await test(own);
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await own.close();
+    }
   };
 
   beforeAll(async () => {
@@ -109,27 +122,32 @@ describe('GET /metrics through prom-client', () => {
     expect(text).not.toContain('no.such.event-x1');
   });
 
-  it('times chat appends and measures fan-out by the recipients of each push', async () => {
-    const [ann, ben, cid] = [await connect('ann'), await connect('ben'), await connect('cid')];
-    await ann.call('chat.join', { room: 'fan-room' });
-    await ben.call('chat.join', { room: 'fan-room' });
-    await cid.call('chat.join', { room: 'fan-room' });
-    // Wait for the presence pushes of those joins, so that only the message counts below.
-    await ann.next('presence.join', 5000, (f) => f.data.member.userId === 'cid');
-    await ben.next('presence.join', 5000, (f) => f.data.member.userId === 'cid');
-    const { at: before } = await scrape(server);
-    await ann.call('chat.send', { room: 'fan-room', text: 'to both' });
-    await Promise.all([ben.next('chat.message'), cid.next('chat.message')]);
-    const { text, at: after } = await scrape(server);
-    expect(grew(before, after, 'hubbub_chat_append_duration_seconds_count')).toBe(1);
-    expect(after.get('hubbub_chat_append_duration_seconds_sum')).toBeGreaterThan(0);
-    // One push, to ben and cid (not to ann, who sent it).
-    expect(grew(before, after, 'hubbub_fanout_recipients_count')).toBe(1);
-    expect(grew(before, after, 'hubbub_fanout_recipients_sum')).toBe(2);
-    expect(grew(before, after, 'hubbub_fanout_recipients_bucket{le="1"}')).toBe(0);
-    expect(grew(before, after, 'hubbub_fanout_recipients_bucket{le="2"}')).toBe(1);
-    expect(text).not.toContain('fan-room');
-  });
+  it('times chat appends and measures fan-out by the recipients of each push', () =>
+    isolated(async (own) => {
+      const [ann, ben, cid] = [
+        await connect('ann', own),
+        await connect('ben', own),
+        await connect('cid', own),
+      ];
+      await ann.call('chat.join', { room: 'fan-room' });
+      await ben.call('chat.join', { room: 'fan-room' });
+      await cid.call('chat.join', { room: 'fan-room' });
+      // The presence pushes of those joins were counted when written, before these arrive.
+      await ann.next('presence.join', 5000, (f) => f.data.member.userId === 'cid');
+      await ben.next('presence.join', 5000, (f) => f.data.member.userId === 'cid');
+      const { at: before } = await scrape(own);
+      await ann.call('chat.send', { room: 'fan-room', text: 'to both' });
+      await Promise.all([ben.next('chat.message'), cid.next('chat.message')]);
+      const { text, at: after } = await scrape(own);
+      expect(grew(before, after, 'hubbub_chat_append_duration_seconds_count')).toBe(1);
+      expect(after.get('hubbub_chat_append_duration_seconds_sum')).toBeGreaterThan(0);
+      // One push, to ben and cid (not to ann, who sent it).
+      expect(grew(before, after, 'hubbub_fanout_recipients_count')).toBe(1);
+      expect(grew(before, after, 'hubbub_fanout_recipients_sum')).toBe(2);
+      expect(grew(before, after, 'hubbub_fanout_recipients_bucket{le="1"}')).toBe(0);
+      expect(grew(before, after, 'hubbub_fanout_recipients_bucket{le="2"}')).toBe(1);
+      expect(text).not.toContain('fan-room');
+    }));
 
   it('counts handshakes by result', async () => {
     const { at: before } = await scrape(server);
@@ -143,25 +161,26 @@ describe('GET /metrics through prom-client', () => {
     expect(grew(before, after, 'hubbub_handshakes_total{result="unauthorized"}')).toBe(1);
   });
 
-  it('gauges rooms and channels with local members, without naming them or their users', async () => {
-    const { at: before } = await scrape(server);
-    const u = await connect('gauge-user-7');
-    const v = await connect('gauge-user-8');
-    await u.call('chat.join', { room: 'gauge-room-a' });
-    await v.call('chat.join', { room: 'gauge-room-a' });
-    await v.call('chat.join', { room: 'gauge-room-b' });
-    await u.call('channel.subscribe', { channel: 'gauge-chan' });
-    const { text, at: during } = await scrape(server);
-    expect(grew(before, during, 'hubbub_rooms')).toBe(2);
-    expect(grew(before, during, 'hubbub_channels')).toBe(1);
-    expect(grew(before, during, 'hubbub_connections')).toBe(2);
-    expect(text).not.toMatch(/gauge-(room|chan|user)/);
-    await u.close();
-    await v.call('chat.leave', { room: 'gauge-room-b' });
-    const { at: after } = await scrape(server);
-    expect(grew(before, after, 'hubbub_rooms')).toBe(1);
-    expect(grew(before, after, 'hubbub_channels')).toBe(0);
-  });
+  it('gauges rooms and channels with local members, without naming them or their users', () =>
+    isolated(async (own) => {
+      const u = await connect('gauge-user-7', own);
+      const v = await connect('gauge-user-8', own);
+      await u.call('chat.join', { room: 'gauge-room-a' });
+      await v.call('chat.join', { room: 'gauge-room-a' });
+      await v.call('chat.join', { room: 'gauge-room-b' });
+      await u.call('channel.subscribe', { channel: 'gauge-chan' });
+      const { text, at: during } = await scrape(own);
+      expect(during.get('hubbub_rooms')).toBe(2);
+      expect(during.get('hubbub_channels')).toBe(1);
+      expect(during.get('hubbub_connections')).toBe(2);
+      expect(text).not.toMatch(/gauge-(room|chan|user)/);
+      await u.call('chat.leave', { room: 'gauge-room-a' }); // v is still there
+      await v.call('chat.leave', { room: 'gauge-room-b' });
+      await u.call('channel.unsubscribe', { channel: 'gauge-chan' });
+      const { at: after } = await scrape(own);
+      expect(after.get('hubbub_rooms')).toBe(1);
+      expect(after.get('hubbub_channels')).toBe(0);
+    }));
 });
 
 describe('GET /metrics: closes for flooding and for slow consumers', () => {
