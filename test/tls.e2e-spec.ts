@@ -1,11 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { get } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { reloadTls } from '../src/bootstrap';
 import { describeWithOpenssl, makeCertificate } from './support/certificates';
 import { removeBuild, runUntilExit } from './support/child-server';
 import { startServer, type TestServer } from './support/server';
@@ -78,6 +79,39 @@ describeWithOpenssl('TLS: TLS_CERT_FILE and TLS_KEY_FILE', () => {
         ws.once('error', reject);
       });
       expect(status).toBe(401);
+    });
+  });
+
+  describe('reloading the certificate (SIGHUP)', () => {
+    it('serves the renewed certificate to new connections, keeps open ones, and keeps the old one when the new files are bad', async () => {
+      // Files of its own: the renewal overwrites them in place, as certbot does with its live/ links.
+      const live = mkdtempSync(join(dir, 'live-'));
+      const files = { cert: join(live, 'cert.pem'), key: join(live, 'key.pem') };
+      copyFileSync(certFile, files.cert);
+      copyFileSync(keyFile, files.key);
+      const server = await startServer({ TLS_CERT_FILE: files.cert, TLS_KEY_FILE: files.key });
+      const https = `https://127.0.0.1:${server.port}`;
+      const open = await TestClient.connect(
+        `wss://127.0.0.1:${server.port}/ws`,
+        await server.token('kept'),
+        { ca: cert },
+      );
+      try {
+        const renewed = makeCertificate(live, 'renewed');
+        copyFileSync(renewed.certFile, files.cert);
+        copyFileSync(renewed.keyFile, files.key);
+        expect(reloadTls(server.app, server.config)).toBe(true);
+        const { peer } = await httpsGet(`${https}/health`, renewed.cert);
+        expect(peer).toBe(new X509Certificate(renewed.cert).fingerprint256);
+        expect(await open.call('ping')).toEqual({ ts: expect.any(Number) }); // still on the old certificate
+
+        writeFileSync(files.key, 'half-written\n');
+        expect(reloadTls(server.app, server.config)).toBe(false);
+        expect((await httpsGet(`${https}/health`, renewed.cert)).res.statusCode).toBe(200);
+      } finally {
+        await open.close();
+        await server.close();
+      }
     });
   });
 

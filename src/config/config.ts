@@ -69,12 +69,20 @@ export class EnvironmentVariables {
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
+/** TLS_CERT_FILE / TLS_KEY_FILE, as read and checked at start (the paths too: SIGHUP reads them again). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  cert: Buffer;
+  key: Buffer;
+}
+
 /** The validated, typed configuration every service receives through DI. */
 export interface HubbubConfig {
   port: number;
   host: string;
   /** PEM certificate chain and private key (TLS_CERT_FILE / TLS_KEY_FILE): the port serves HTTPS and WSS. */
-  tls?: { cert: Buffer; key: Buffer };
+  tls?: TlsFiles;
   env: 'development' | 'production' | 'test';
   jwt: {
     /** HS256 secret (bytes); absent when a public key is configured. */
@@ -263,8 +271,8 @@ function assertWebhookSecret(secret: string): void {
   }
 }
 
-/** Both files or neither; each a readable PEM, and the key the certificate's. */
-function loadTls(certFile?: string, keyFile?: string): HubbubConfig['tls'] {
+/** Both files or neither; each a readable PEM, and the key the certificate's. Throws a ConfigError naming the key. */
+export function loadTls(certFile?: string, keyFile?: string): TlsFiles | undefined {
   if (certFile === undefined && keyFile === undefined) return undefined;
   if (certFile === undefined || keyFile === undefined) {
     const [set, missing] =
@@ -296,7 +304,7 @@ function loadTls(certFile?: string, keyFile?: string): HubbubConfig['tls'] {
       `Invalid configuration: TLS_KEY_FILE ${keyFile} is not the key of the certificate in TLS_CERT_FILE`,
     );
   }
-  return { cert, key };
+  return { certFile, keyFile, cert, key };
 }
 
 function readPem(name: string, file: string): Buffer {
