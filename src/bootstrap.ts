@@ -1,8 +1,9 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Server as HttpsServer } from 'node:https';
 import { AppModule } from './app.module';
+import { loadTls, type HubbubConfig } from './config/config';
 import type { HubbubExtensions } from './hubbub.module';
-import type { HubbubConfig } from './config/config';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
@@ -17,13 +18,15 @@ export async function createServer(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config, options.extensions), {
     logger: options.logger ?? new PinoLogger(config.logLevel, config.nodeId),
+    // TLS: the HTTPS server also carries the WebSocket upgrades (wss://) on the same port.
+    httpsOptions: config.tls && { cert: config.tls.cert, key: config.tls.key },
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
   await app.listen(config.port, config.host);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
   const mode = config.redisUrl ? 'cluster mode (Redis)' : 'single instance';
   new Logger('Hubbub').log(
-    `listening on http://${config.host}:${config.port} (WebSocket /ws), store ${store}, ${mode}, node ${config.nodeId}`,
+    `listening on ${config.tls ? 'https' : 'http'}://${config.host}:${config.port} (WebSocket /ws), store ${store}, ${mode}, node ${config.nodeId}`,
   );
   if (config.jwt.secretIgnored) {
     new Logger('Hubbub').warn(
@@ -38,7 +41,29 @@ export async function createServer(
   return app;
 }
 
-/** SIGTERM/SIGINT: drain the sockets first, then let Nest close the HTTP server and flush the stores. */
+/**
+ * Reads TLS_CERT_FILE / TLS_KEY_FILE again and serves the new certificate to new connections; open ones keep
+ * theirs. Files that fail the start-up checks leave the current certificate in place. Returns whether the new
+ * one is now served. The process runs it on SIGHUP (see installShutdown), so a renewal needs no restart.
+ */
+export function reloadTls(app: INestApplication, config: HubbubConfig): boolean {
+  const logger = new Logger('Hubbub');
+  if (!config.tls) return false;
+  try {
+    const fresh = loadTls(config.tls.certFile, config.tls.keyFile)!;
+    (app.getHttpServer() as HttpsServer).setSecureContext({ cert: fresh.cert, key: fresh.key });
+    logger.log(`TLS certificate reloaded from ${fresh.certFile}`);
+    return true;
+  } catch (err) {
+    logger.error(`TLS certificate not reloaded, the current one stays: ${(err as Error).message}`);
+    return false;
+  }
+}
+
+/**
+ * SIGTERM/SIGINT: drain the sockets first, then let Nest close the HTTP server and flush the stores.
+ * SIGHUP (with TLS): reload the certificate and key.
+ */
 export function installShutdown(app: INestApplication, config: HubbubConfig): void {
   const logger = new Logger('Shutdown');
   let stopping = false;
@@ -64,4 +89,5 @@ export function installShutdown(app: INestApplication, config: HubbubConfig): vo
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  if (config.tls) process.on('SIGHUP', () => reloadTls(app, config));
 }

@@ -36,6 +36,8 @@ import { EventBus } from './events/event-bus';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
+import { PrometheusObservations } from './metrics/prometheus-observations';
+import { Observations } from './common/observations';
 import { MessageStore } from './store/message-store';
 import { HandshakeService } from './ws/handshake.service';
 import { ConnectionLifecycle } from './ws/connection-lifecycle';
@@ -129,6 +131,8 @@ export class HubbubModule {
         WsTransport,
         PushService,
         MetricsService,
+        PrometheusObservations,
+        { provide: Observations, useExisting: PrometheusObservations },
         HeartbeatService,
         SessionExpiryService,
         ShutdownService,

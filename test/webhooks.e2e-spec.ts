@@ -1,17 +1,18 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { Webhook } from 'standardwebhooks';
 import { WebhookOutbox } from '../src/store/webhook-outbox';
 import { removeBuild, spawnServer } from './support/child-server';
 import { startServer, type TestServer } from './support/server';
 import { servicesGate } from './support/services';
 import { TestClient } from './support/ws-client';
 
-const SECRET = 'webhook-test-secret';
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 interface Delivery {
@@ -107,9 +108,20 @@ class Receiver {
   }
 }
 
+/** Standard Webhooks: the package's own verifier accepts the delivery as sent (id, timestamp, signature). */
 function expectSigned(d: Delivery): void {
-  const expected = `sha256=${createHmac('sha256', SECRET).update(d.raw).digest('hex')}`;
-  expect(d.headers['x-hubbub-signature']).toBe(expected);
+  expect(new Webhook(SECRET).verify(d.raw, d.headers as Record<string, string>)).toEqual(d.body);
+  expect(d.headers['webhook-id']).toBe(d.body.id);
+  // Signed when sent: at most a second before it arrived.
+  const signedAt = Number(d.headers['webhook-timestamp']);
+  expect(signedAt).toBeLessThanOrEqual(Math.floor(d.at / 1000));
+  expect(signedAt).toBeGreaterThanOrEqual(Math.floor(d.at / 1000) - 1);
+  expect(() =>
+    new Webhook(`whsec_${randomBytes(32).toString('base64')}`).verify(
+      d.raw,
+      d.headers as Record<string, string>,
+    ),
+  ).toThrow();
   expect(d.headers['content-type']).toMatch(/^application\/json/);
   expect(Object.keys(d.body).sort()).toEqual(['data', 'id', 'ts', 'type']);
   expect(d.body.id).toMatch(UUID);
@@ -218,6 +230,9 @@ describe('webhooks', () => {
     const attempts = receiver.of('presence.joined');
     expect(new Set(attempts.map((d) => d.raw)).size).toBe(1); // same id, same body each time
     attempts.forEach(expectSigned);
+    // Each attempt is signed at its own time, so a late retry still passes the receiver's tolerance.
+    const stamps = attempts.map((d) => Number(d.headers['webhook-timestamp']));
+    expect(stamps[2]).toBeGreaterThan(stamps[0]);
     // 1 s, then 2 s of backoff between the attempts.
     expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(950);
     expect(attempts[2].at - attempts[1].at).toBeGreaterThanOrEqual(1950);

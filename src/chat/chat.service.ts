@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Observations } from '../common/observations';
 import { EventBus } from '../events/event-bus';
 import { PushService } from '../fanout/push.service';
 import { PresenceService } from '../presence/presence.service';
@@ -7,7 +8,7 @@ import { HubbubError } from '../protocol/errors';
 import { dmPeer, dmRoom } from '../protocol/names';
 import { canAccessRoom } from '../rooms/room-access';
 import { RoomService } from '../rooms/room.service';
-import { MessageStore, type StoredMessage } from '../store/message-store';
+import { type AppendResult, MessageStore, type StoredMessage } from '../store/message-store';
 import { MessageHooks, type MessageContext } from './message-hooks';
 import type { Connection } from '../ws/connection';
 
@@ -34,6 +35,7 @@ export class ChatService {
     private readonly push: PushService,
     private readonly bus: EventBus,
     private readonly hooks: MessageHooks,
+    private readonly observe: Observations,
   ) {
     // Not awaited by any reply (chat.stored is emitted without waiting); failures are logged by the bus.
     bus.on('chat.stored', ({ message }) => hooks.afterStore(message));
@@ -80,17 +82,8 @@ export class ChatService {
     opts: { name?: string; clientMsgId?: string; except?: Connection } = {},
   ): Promise<StoredMessage> {
     const ctx = { userId, name: opts.name, connection: opts.except };
-    const { message, duplicate } = await this.store.append({
-      room,
-      userId,
-      name: opts.name,
-      text: await this.draftText(ctx, room, text),
-      clientMsgId: opts.clientMsgId,
-    });
-    if (!duplicate) {
-      void this.bus.emit('chat.stored', { message });
-      await this.push.toRoom(room, 'chat.message', message, opts.except);
-    }
+    const { message, duplicate } = await this.append(ctx, room, text, opts.clientMsgId);
+    if (!duplicate) await this.push.toRoom(room, 'chat.message', message, opts.except);
     return message;
   }
 
@@ -114,15 +107,8 @@ export class ChatService {
       ]);
     }
     const ctx = { userId: conn.userId, name: conn.principal.name, connection: conn };
-    const { message, duplicate } = await this.store.append({
-      room,
-      userId: conn.userId,
-      name: conn.principal.name,
-      text: await this.draftText(ctx, room, text),
-      clientMsgId,
-    });
+    const { message, duplicate } = await this.append(ctx, room, text, clientMsgId);
     if (!duplicate) {
-      void this.bus.emit('chat.stored', { message });
       const pushes = [this.push.toUser(conn.userId, 'chat.message', message, conn)];
       if (to !== conn.userId) pushes.push(this.push.toUser(to, 'chat.message', message));
       await Promise.all(pushes);
@@ -151,6 +137,27 @@ export class ChatService {
   async read(conn: Connection, room: string, seq: number): Promise<void> {
     this.rooms.assertJoined(conn, room);
     await this.push.toRoom(room, 'chat.read', { room, userId: conn.userId, seq }, conn);
+  }
+
+  /** Hooks, then the durable append (timed); `chat.stored` for a new message (the caller pushes it). */
+  private async append(
+    ctx: MessageContext,
+    room: string,
+    text: string,
+    clientMsgId?: string,
+  ): Promise<AppendResult> {
+    const draft = await this.draftText(ctx, room, text);
+    const started = performance.now();
+    const result = await this.store.append({
+      room,
+      userId: ctx.userId,
+      name: ctx.name,
+      text: draft,
+      clientMsgId,
+    });
+    this.observe.chatAppend((performance.now() - started) / 1000);
+    if (!result.duplicate) void this.bus.emit('chat.stored', { message: result.message });
+    return result;
   }
 
   /** The text to store, as MessageHooks.beforeSend has it (which may also refuse by throwing). */

@@ -11,7 +11,8 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { createPublicKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /**
@@ -28,6 +29,8 @@ const blankToUndefined = ({ value }: { value: unknown }): unknown =>
 export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
   @IsString() HOST = '0.0.0.0';
+  @Transform(blankToUndefined) @IsOptional() @IsString() TLS_CERT_FILE?: string;
+  @Transform(blankToUndefined) @IsOptional() @IsString() TLS_KEY_FILE?: string;
   @IsIn(['development', 'production', 'test']) NODE_ENV = 'development';
   @Transform(blankToUndefined) @IsOptional() @IsString() JWT_SECRET?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() JWT_PUBLIC_KEY?: string;
@@ -66,10 +69,20 @@ export class EnvironmentVariables {
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
+/** TLS_CERT_FILE / TLS_KEY_FILE, as read and checked at start (the paths too: SIGHUP reads them again). */
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  cert: Buffer;
+  key: Buffer;
+}
+
 /** The validated, typed configuration every service receives through DI. */
 export interface HubbubConfig {
   port: number;
   host: string;
+  /** PEM certificate chain and private key (TLS_CERT_FILE / TLS_KEY_FILE): the port serves HTTPS and WSS. */
+  tls?: TlsFiles;
   env: 'development' | 'production' | 'test';
   jwt: {
     /** HS256 secret (bytes); absent when a public key is configured. */
@@ -100,6 +113,7 @@ export interface HubbubConfig {
   shutdownTimeoutMs: number;
   nodeId: string;
   webhookUrl?: string;
+  /** `whsec_` + base64 of at least 24 bytes (Standard Webhooks). */
   webhookSecret?: string;
   logLevel: string;
   devTokens: boolean;
@@ -177,6 +191,8 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
       'Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URL is set',
     );
   }
+  if (vars.WEBHOOK_SECRET !== undefined) assertWebhookSecret(vars.WEBHOOK_SECRET);
+  const tls = loadTls(vars.TLS_CERT_FILE, vars.TLS_KEY_FILE);
 
   const ephemeral = !vars.JWT_SECRET && !vars.JWT_PUBLIC_KEY;
   const secret = vars.JWT_PUBLIC_KEY
@@ -191,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
   return {
     port: vars.PORT,
     host: vars.HOST,
+    tls,
     env: vars.NODE_ENV as HubbubConfig['env'],
     jwt: {
       secret,
@@ -238,5 +255,63 @@ function assertUsablePublicKey(pem: string): void {
     throw new ConfigError(
       'Invalid configuration: JWT_PUBLIC_KEY must be an RSA (RS256) or P-256 (ES256) key',
     );
+  }
+}
+
+/** Standard Webhooks secret: `whsec_` + base64 (with padding) of at least 24 bytes. Never echoed. */
+const WHSEC = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/;
+export const WEBHOOK_SECRET_MIN_BYTES = 24;
+
+function assertWebhookSecret(secret: string): void {
+  const base64 = WHSEC.exec(secret)?.[1];
+  if (base64 === undefined || Buffer.from(base64, 'base64').length < WEBHOOK_SECRET_MIN_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: WEBHOOK_SECRET must be "whsec_" followed by the base64 of at least ${WEBHOOK_SECRET_MIN_BYTES} random bytes (npm run -s webhook-secret prints one)`,
+    );
+  }
+}
+
+/** Both files or neither; each a readable PEM, and the key the certificate's. Throws a ConfigError naming the key. */
+export function loadTls(certFile?: string, keyFile?: string): TlsFiles | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    const [set, missing] =
+      certFile === undefined
+        ? ['TLS_KEY_FILE', 'TLS_CERT_FILE']
+        : ['TLS_CERT_FILE', 'TLS_KEY_FILE'];
+    throw new ConfigError(`Invalid configuration: ${missing} is required when ${set} is set`);
+  }
+  const cert = readPem('TLS_CERT_FILE', certFile);
+  const key = readPem('TLS_KEY_FILE', keyFile);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw new ConfigError(
+      `Invalid configuration: TLS_CERT_FILE ${certFile} holds no PEM certificate`,
+    );
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new ConfigError(
+      `Invalid configuration: TLS_KEY_FILE ${keyFile} holds no PEM private key`,
+    );
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new ConfigError(
+      `Invalid configuration: TLS_KEY_FILE ${keyFile} is not the key of the certificate in TLS_CERT_FILE`,
+    );
+  }
+  return { certFile, keyFile, cert, key };
+}
+
+function readPem(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`Invalid configuration: ${name} ${file} cannot be read (${code})`);
   }
 }

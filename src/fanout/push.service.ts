@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Broker, type BrokerMessage } from '../broker/broker';
+import { Observations } from '../common/observations';
 import { encodePush, frameText } from '../protocol/frames';
 import {
   ALL_TOPIC,
@@ -30,6 +31,7 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     private readonly registry: ClientRegistry,
     private readonly index: SubscriptionIndex,
     private readonly writer: OutboundWriter,
+    private readonly observe: Observations,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -92,10 +94,13 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
           : this.index.get(topic);
     if (!targets) return;
     let frame: Buffer | undefined;
+    let recipients = 0;
     for (const conn of targets) {
       if (conn.id === message.except) continue;
       frame ??= frameText(message.payload);
       this.writer.write(conn, frame);
+      recipients++;
     }
+    this.observe.fanout(recipients);
   }
 }

@@ -1,13 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { MetricsService } from './metrics.service';
+import { METRICS_CONTENT_TYPE, MetricsService } from './metrics.service';
 
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
-  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(): string {
+  @Header('Content-Type', METRICS_CONTENT_TYPE)
+  scrape(): Promise<string> {
     return this.metrics.render();
   }
 }

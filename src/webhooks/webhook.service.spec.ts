@@ -1,9 +1,12 @@
-import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HubbubConfig } from '../config/config';
 import type { ClaimedWebhook, WebhookEvent, WebhookOutbox } from '../store/webhook-outbox';
-import { retryDelayMs, webhookSignature, WebhookService } from './webhook.service';
+import { Webhook } from 'standardwebhooks';
+import { retryDelayMs, standardWebhookHeaders, WebhookService } from './webhook.service';
+
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
 /** In-memory outbox recording what the dispatcher does with each event. */
 class FakeOutbox implements WebhookOutbox {
@@ -45,9 +48,16 @@ describe('WebhookService', () => {
     expect(retryDelayMs(10_000)).toBe(300_000);
   });
 
-  test('the signature is the hex HMAC-SHA256 of the body', () => {
-    const hex = createHmac('sha256', 'k').update('{"a":1}').digest('hex');
-    expect(webhookSignature('k', '{"a":1}')).toBe(`sha256=${hex}`);
+  test('the signature is v1, then the base64 HMAC-SHA256 of "id.timestamp.body" keyed with the decoded secret', () => {
+    const at = new Date(1_767_225_600_123);
+    const headers = standardWebhookHeaders(new Webhook(SECRET), 'msg_1', '{"a":1}', at);
+    const key = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
+    const mac = createHmac('sha256', key).update('msg_1.1767225600.{"a":1}').digest('base64');
+    expect(headers).toEqual({
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': '1767225600',
+      'webhook-signature': `v1,${mac}`,
+    });
   });
 
   test('emit is a no-op without WEBHOOK_URL', async () => {
@@ -60,13 +70,17 @@ describe('WebhookService', () => {
   describe('dispatcher', () => {
     let receiver: Server;
     let url: string;
-    let onRequest: (body: string, answer: (status: number) => void) => void;
+    let onRequest: (
+      body: string,
+      answer: (status: number) => void,
+      headers: IncomingHttpHeaders,
+    ) => void;
 
     beforeEach(async () => {
       receiver = createServer((req, res) => {
         let body = '';
         req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => onRequest(body, (status) => res.writeHead(status).end()));
+        req.on('end', () => onRequest(body, (status) => res.writeHead(status).end(), req.headers));
       });
       await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
       url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
@@ -78,21 +92,26 @@ describe('WebhookService', () => {
 
     const start = (outbox: FakeOutbox) => {
       const service = new WebhookService(
-        { webhookUrl: url, webhookSecret: 's' } as HubbubConfig,
+        { webhookUrl: url, webhookSecret: SECRET } as HubbubConfig,
         outbox,
       );
       service.onApplicationBootstrap();
       return service;
     };
 
-    test('a 2xx completes the event', async () => {
+    test('a 2xx completes the event, delivered with Standard Webhooks headers that verify', async () => {
       const outbox = new FakeOutbox();
-      const got = new Promise<string>(
-        (resolve) => (onRequest = (body, answer) => (answer(204), resolve(body))),
+      const got = new Promise<{ raw: string; headers: IncomingHttpHeaders }>(
+        (resolve) =>
+          (onRequest = (raw, answer, headers) => (answer(204), resolve({ raw, headers }))),
       );
       const service = start(outbox);
       await service.emit('presence.left', { room: 'r', userId: 'u' });
-      const body = JSON.parse(await got);
+      const { raw, headers } = await got;
+      const body = new Webhook(SECRET).verify(raw, headers as Record<string, string>) as {
+        id: string;
+      };
+      expect(headers['webhook-id']).toBe(body.id);
       expect(body).toEqual({
         id: expect.any(String),
         type: 'presence.left',
@@ -104,7 +123,29 @@ describe('WebhookService', () => {
       await service.onModuleDestroy();
     });
 
-    test('shutdown cuts an in-flight request short and hands the event back, due at once', async () => {
+    test('each attempt is counted by outcome: rejected (non-2xx), failed (no answer), delivered', async () => {
+      // Retries due at once instead of after 1 s, 2 s of backoff.
+      const outbox = new (class extends FakeOutbox {
+        override retryWebhook(id: string): Promise<void> {
+          return super.retryWebhook(id, 0);
+        }
+      })();
+      const statuses = [500, 0, 200]; // 0: the receiver drops the connection without answering
+      onRequest = (_body, answer) => {
+        const status = statuses.shift()!;
+        if (status === 0) receiver.closeAllConnections();
+        else answer(status);
+      };
+      const service = start(outbox);
+      await service.emit('room.occupied', { room: 'r' });
+      while (outbox.completed.length === 0) await new Promise((r) => setTimeout(r, 10));
+      expect(service.attempts.rejected).toBe(1);
+      expect(service.attempts.failed).toBe(1);
+      expect(service.attempts.delivered).toBe(1);
+      await service.onModuleDestroy();
+    });
+
+    test('shutdown cuts an in-flight request short and hands the event back, due at once, not counted as failed', async () => {
       const outbox = new FakeOutbox();
       const arrived = new Promise<void>((resolve) => (onRequest = () => resolve())); // never answers
       const service = start(outbox);
@@ -116,6 +157,7 @@ describe('WebhookService', () => {
       expect(outbox.completed).toEqual([]);
       expect(outbox.retried).toEqual([{ id: outbox.events[0].id, at: expect.any(Number) }]);
       expect(outbox.retried[0].at).toBeLessThanOrEqual(Date.now());
+      expect(service.attempts.failed).toBe(0);
     });
   });
 });

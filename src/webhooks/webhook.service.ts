@@ -5,7 +5,8 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import {
   type ClaimedWebhook,
@@ -15,7 +16,10 @@ import {
   WebhookOutbox,
 } from '../store/webhook-outbox';
 
-export const SIGNATURE_HEADER = 'X-Hubbub-Signature';
+/** One webhook delivery attempt: a 2xx, another status, or no answer (network error, timeout). */
+export const WEBHOOK_OUTCOMES = ['delivered', 'rejected', 'failed'] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+
 export const DELIVERY_TIMEOUT_MS = 5_000;
 /** Three times the request timeout, so a lease only runs out when its dispatcher died (or hung). */
 const LEASE_MS = 15_000;
@@ -25,9 +29,22 @@ const POLL_MS = 200;
 const MAX_IDLE_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 
-/** `sha256=<hex HMAC-SHA256 of the exact body>`, the value of the signature header. */
-export function webhookSignature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/**
+ * Standard Webhooks headers for one request: `webhook-signature` is `v1,<base64 HMAC-SHA256 of
+ * "id.timestamp.body">` keyed with the decoded `whsec_` secret. The timestamp is the time of this attempt
+ * (seconds), so a retry hours later still passes the receiver's 5-minute tolerance; the id stays the event's.
+ */
+export function standardWebhookHeaders(
+  signer: Webhook,
+  id: string,
+  body: string,
+  at = new Date(),
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': signer.sign(id, at, body),
+  };
 }
 
 /** Wait before the next attempt after `attempts` failed ones: 1 s, 2 s, 4 s … capped at 5 min. */
@@ -37,8 +54,9 @@ export function retryDelayMs(attempts: number): number {
 
 /**
  * Webhooks (WEBHOOK_URL). `emit()` records lifecycle events in the durable outbox of the message store; a
- * dispatcher loop claims due events and POSTs each one, signed, to the receiver. 2xx completes an event; anything
- * else (error, timeout, other status) schedules another attempt with exponential backoff, forever: at least once.
+ * dispatcher loop claims due events and POSTs each one, signed as Standard Webhooks, to the receiver. 2xx completes
+ * an event; anything else (error, timeout, other status) schedules another attempt with exponential backoff,
+ * forever: at least once.
  * Claims are leased in the shared store, so in cluster mode each event is sent by one instance only.
  * Without WEBHOOK_URL everything here is a no-op.
  */
@@ -46,6 +64,12 @@ export function retryDelayMs(attempts: number): number {
 export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(WebhookService.name);
   readonly enabled: boolean;
+  /**
+   * Delivery attempts by outcome: delivered (2xx), rejected (another status), failed (no answer). Plain numbers,
+   * read by metrics at scrape time.
+   */
+  readonly attempts: Record<WebhookOutcome, number> = { delivered: 0, rejected: 0, failed: 0 };
+  private readonly signer?: Webhook;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private woken = false;
@@ -59,6 +83,8 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly outbox: WebhookOutbox,
   ) {
     this.enabled = config.webhookUrl !== undefined;
+    // loadConfig refuses a URL without a well-formed `whsec_` secret.
+    if (this.enabled) this.signer = new Webhook(config.webhookSecret!);
     if (this.enabled) outbox.onEnqueue(() => this.wake()); // emit() and message.created alike
   }
 
@@ -139,7 +165,7 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'hubbub-webhooks',
-          [SIGNATURE_HEADER]: webhookSignature(this.config.webhookSecret ?? '', body),
+          ...standardWebhookHeaders(this.signer!, event.id, body),
         },
         body,
         redirect: 'manual', // a redirect is not a delivery
@@ -147,11 +173,14 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
       });
       await res.body?.cancel().catch(() => {});
       if (res.status >= 200 && res.status < 300) {
+        this.attempts.delivered++;
         await this.settle(event, () => this.outbox.completeWebhook(event.id));
         return;
       }
       failure = `HTTP ${res.status}`;
+      this.attempts.rejected++;
     } catch (err) {
+      if (!this.stopped) this.attempts.failed++; // not the receiver's fault when we cut it short
       failure =
         err instanceof Error
           ? err.cause instanceof Error

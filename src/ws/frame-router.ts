@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { RawData } from 'ws';
+import { Observations } from '../common/observations';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 import { encodeReply, frameText, replyEvent, type MessageId } from '../protocol/frames';
@@ -29,11 +30,14 @@ export class FrameRouter {
   private readonly routeIndex = new Map<string, number>();
   /** Client messages received, and error frames sent by code: plain numbers, read by metrics at scrape time. */
   received = 0;
+  /** Connections closed with 4429 for flooding. */
+  floodCloses = 0;
   readonly errors = new Map<ErrorCode, number>(ERROR_CODES.map((code) => [code, 0]));
 
   constructor(
     @Inject(HUBBUB_CONFIG) config: HubbubConfig,
     private readonly writer: OutboundWriter,
+    private readonly observe: Observations,
   ) {
     this.limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   }
@@ -104,6 +108,7 @@ export class FrameRouter {
       const retryAfterMs = this.limiter.retryAfterMs(conn);
       return this.sendError(conn, id, new HubbubError('rate_limited', undefined, { retryAfterMs }));
     }
+    this.floodCloses++;
     // Requests accepted before the flood still get their answers, then the close frame.
     conn.closeWhenIdle = { code: CloseCode.Flooding, reason: 'rate limit exceeded repeatedly' };
     if (conn.inflight === 0) this.closeIdle(conn);
@@ -118,6 +123,7 @@ export class FrameRouter {
     data: unknown,
   ): Promise<void> {
     conn.inflight++;
+    const started = performance.now();
     try {
       let result = await route(data, event);
       if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
@@ -127,6 +133,7 @@ export class FrameRouter {
     } catch (err) {
       this.sendError(conn, id, toHubbubError(err, this.log));
     } finally {
+      this.observe.request(event, (performance.now() - started) / 1000);
       conn.inflight--;
       if (conn.closeWhenIdle && conn.inflight === 0) this.closeIdle(conn);
     }

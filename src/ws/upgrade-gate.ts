@@ -8,6 +8,18 @@ import { ConnectionLifecycle } from './connection-lifecycle';
 import { WS_PATH } from './decorators';
 import { HandshakeService } from './handshake.service';
 
+/** How a handshake ended, by the HTTP status it got (101: upgraded): a closed list, so bounded metric labels. */
+const HANDSHAKE_RESULTS: Record<number, string> = {
+  101: 'accepted',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  429: 'too_many_connections',
+  500: 'error',
+  503: 'draining',
+};
+const OTHER_RESULT = 'refused';
+
 const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -25,6 +37,10 @@ const STATUS_TEXT: Record<number, string> = {
 @Injectable()
 export class UpgradeGate {
   private readonly log = new Logger('Upgrade');
+  /** Handshakes by result (every result listed from the start, at 0): plain numbers, read by metrics. */
+  readonly results = new Map<string, number>(
+    [...Object.values(HANDSHAKE_RESULTS), OTHER_RESULT].map((result) => [result, 0]),
+  );
 
   constructor(
     private readonly handshake: HandshakeService,
@@ -52,11 +68,18 @@ export class UpgradeGate {
       // ws owns the socket now; dropping these listeners also lets this upgrade's request and buffers go.
       socket.off('close', giveBack);
       socket.off('error', destroySocket);
+      this.count(101);
       this.lifecycle.open(wss, ws, req, principal);
     });
   }
 
+  private count(status: number): void {
+    const result = HANDSHAKE_RESULTS[status] ?? OTHER_RESULT;
+    this.results.set(result, (this.results.get(result) ?? 0) + 1);
+  }
+
   private refuse(socket: Duplex, status: number, reason: string): void {
+    this.count(status);
     if (socket.destroyed) return;
     const body = JSON.stringify({ statusCode: status, message: reason });
     socket.end(
