@@ -7,7 +7,9 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { adminProviders } from './admin/admin.providers';
 import { ApiController } from './api/api.controller';
+import { DashboardApiController } from './api/dashboard-api.controller';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { stateProviders } from './cluster/cluster.providers';
@@ -76,6 +78,7 @@ export class AppModule {
         MetricsController,
         DevTokenController,
         ApiController,
+        DashboardApiController,
         WebController,
       ],
       providers: [
@@ -117,6 +120,7 @@ export class AppModule {
         ChannelsGateway,
         PresenceGateway,
         ...webhookProviders,
+        ...adminProviders(config),
         // Last, so that a team's provider replaces Hubbub's one for the same token.
         ...(extensions.providers ?? []),
       ],

@@ -9,6 +9,8 @@ export abstract class ConnectionQuota {
   abstract release(userId: string): Promise<void>;
   /** Connections in the whole cluster (this instance alone without Redis). */
   abstract totalConnections(): Promise<number>;
+  /** One user's connections in the whole cluster (this instance alone without Redis). */
+  abstract userConnections(userId: string): Promise<number>;
 }
 
 @Injectable()
@@ -34,6 +36,10 @@ export class MemoryConnectionQuota extends ConnectionQuota {
 
   totalConnections(): Promise<number> {
     return Promise.resolve(this.total);
+  }
+
+  userConnections(userId: string): Promise<number> {
+    return Promise.resolve(this.perUser.get(userId) ?? 0);
   }
 
   /** userId → connections held, for writing them to a shared store. */
