@@ -41,6 +41,7 @@ import { MessageStore } from './store/message-store';
 import { HandshakeService } from './ws/handshake.service';
 import { OutboundWriter } from './ws/outbound-writer';
 import { webhookProviders } from './webhooks/webhook.providers';
+import { AdminPageController } from './web/admin-page.controller';
 import { WebController } from './web/web.controller';
 
 /** Flushes and closes the stores after the connections are gone (Nest runs this hook last). */
@@ -80,6 +81,7 @@ export class AppModule {
         ApiController,
         DashboardApiController,
         WebController,
+        AdminPageController,
       ],
       providers: [
         { provide: HUBBUB_CONFIG, useValue: config },

@@ -44,8 +44,11 @@ export class ActivitySampler implements OnApplicationBootstrap, OnModuleDestroy 
     clearInterval(this.timer);
   }
 
-  /** Oldest first. */
-  samples(): ActivitySample[] {
+  /** Oldest first; the open bucket shows the connections open now. */
+  samples(now = Date.now()): ActivitySample[] {
+    const open = this.buckets[this.buckets.length - 1];
+    if (open && open.ts === Math.floor(now / SAMPLE_MS) * SAMPLE_MS)
+      open.connections = this.registry.size;
     return this.buckets.map((b) => ({ ...b }));
   }
 
