@@ -15,7 +15,9 @@ export async function createServer(
   } = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config, options.extensions), {
-    logger: options.logger ?? new PinoLogger(config.logLevel, config.nodeId),
+    logger:
+      options.logger ??
+      new PinoLogger(config.logLevel, config.nodeId, { pretty: config.env === 'development' }),
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
   await app.listen(config.port, config.host);

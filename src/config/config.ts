@@ -27,7 +27,8 @@ const blankToUndefined = ({ value }: { value: unknown }): unknown =>
 
 export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
-  @IsString() HOST = '0.0.0.0';
+  /** Default: 127.0.0.1 in development (nothing reachable from the network by accident), else 0.0.0.0. */
+  @Transform(blankToUndefined) @IsOptional() @IsString() HOST?: string;
   @IsIn(['development', 'production', 'test']) NODE_ENV = 'development';
   @Transform(blankToUndefined) @IsOptional() @IsString() JWT_SECRET?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() JWT_PUBLIC_KEY?: string;
@@ -190,7 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
 
   return {
     port: vars.PORT,
-    host: vars.HOST,
+    host: vars.HOST ?? (vars.NODE_ENV === 'development' ? '127.0.0.1' : '0.0.0.0'),
     env: vars.NODE_ENV as HubbubConfig['env'],
     jwt: {
       secret,
