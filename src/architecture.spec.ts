@@ -16,7 +16,7 @@ const LAYERS: string[][] = [
   ['ws'],
   ['fanout', 'lifecycle'],
   ['core', 'rooms', 'access', 'chat', 'channels', 'presence'],
-  ['webhooks', 'metrics', 'tracing'],
+  ['webhooks', 'metrics', 'tracing', 'admin'],
   ['api', 'health', 'dev', 'web', 'http', 'openapi'],
   ['backends', '.'],
 ];

@@ -17,7 +17,9 @@ export async function createServer(
   } = {},
 ): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(config, options.extensions), {
-    logger: options.logger ?? new PinoLogger(config.logLevel, config.nodeId),
+    logger:
+      options.logger ??
+      new PinoLogger(config.logLevel, config.nodeId, { pretty: config.env === 'development' }),
     // TLS: the HTTPS server also carries the WebSocket upgrades (wss://) on the same port.
     httpsOptions: config.tls && { cert: config.tls.cert, key: config.tls.key },
   });

@@ -6,7 +6,9 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { adminProviders } from './admin/admin.providers';
 import { ApiController } from './api/api.controller';
+import { DashboardApiController } from './api/dashboard-api.controller';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { backendProviders } from './backends/backend.providers';
@@ -47,6 +49,7 @@ import { SlowConsumerPolicy } from './ws/slow-consumer.policy';
 import { UpgradeGate } from './ws/upgrade-gate';
 import { WsTransport } from './ws/ws-transport';
 import { webhookProviders } from './webhooks/webhook.providers';
+import { AdminPageController } from './web/admin-page.controller';
 import { WebController } from './web/web.controller';
 
 /** What a team adds to Hubbub without forking it: its modules, and providers that replace Hubbub's own. */
@@ -109,7 +112,9 @@ export class HubbubModule {
         MetricsController,
         DevTokenController,
         ApiController,
+        DashboardApiController,
         WebController,
+        AdminPageController,
       ],
       providers: [
         config,
@@ -147,6 +152,7 @@ export class HubbubModule {
         ChannelsGateway,
         PresenceGateway,
         ...webhookProviders,
+        ...adminProviders,
         // Last, so that a team's provider replaces Hubbub's one for the same token.
         ...(extensions.providers ?? []),
       ],

@@ -1,3 +1,5 @@
+// First, before anything that an old Node.js could fail to load.
+import './node-version-check';
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { installShutdown, createServer } from './bootstrap';

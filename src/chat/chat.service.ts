@@ -102,7 +102,10 @@ export class ChatService {
       throw new HubbubError('validation_failed', 'Validation failed', [
         {
           field: 'to',
-          errors: ['to must be a user id made of A-Z a-z 0-9 _ . - (at most 60 characters)'],
+          // dm:<a>:<b> must fit in 128 characters: what is left for `to` depends on the sender's id.
+          errors: [
+            `to must be a user id made of A-Z a-z 0-9 _ . - and at most ${124 - conn.userId.length} characters long (the room dm:<a>:<b> must fit in 128)`,
+          ],
         },
       ]);
     }

@@ -34,11 +34,19 @@ function refusal(env: Record<string, string | undefined>): string {
 
 describe('loadConfig', () => {
   describe('defaults', () => {
+    it('binds 127.0.0.1 in development and 0.0.0.0 otherwise, unless HOST says', () => {
+      expect(loadConfig({}).host).toBe('127.0.0.1');
+      expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('0.0.0.0');
+      expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+      expect(loadConfig({ HOST: '' }).host).toBe('127.0.0.1');
+      expect(loadConfig({ NODE_ENV: 'test', HOST: '::1' }).host).toBe('::1');
+    });
+
     it('starts with an empty environment using the documented defaults', () => {
       const config = loadConfig({});
       expect(config).toMatchObject({
         port: 3000,
-        host: '0.0.0.0',
+        host: '127.0.0.1',
         env: 'development',
         sqlitePath: './data/hubbub.db',
         heartbeatIntervalMs: 25000,

@@ -28,7 +28,8 @@ const blankToUndefined = ({ value }: { value: unknown }): unknown =>
 
 export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
-  @IsString() HOST = '0.0.0.0';
+  /** Default: 127.0.0.1 in development (nothing reachable from the network by accident), else 0.0.0.0. */
+  @Transform(blankToUndefined) @IsOptional() @IsString() HOST?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() TLS_CERT_FILE?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() TLS_KEY_FILE?: string;
   @IsIn(['development', 'production', 'test']) NODE_ENV = 'development';
@@ -206,7 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
 
   return {
     port: vars.PORT,
-    host: vars.HOST,
+    host: vars.HOST ?? (vars.NODE_ENV === 'development' ? '127.0.0.1' : '0.0.0.0'),
     tls,
     env: vars.NODE_ENV as HubbubConfig['env'],
     jwt: {

@@ -1,15 +1,34 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
- * Nest's logger interface over pino: one JSON line per entry, at LOG_LEVEL. Anything that looks like a
- * credential is redacted by path, and nothing in Hubbub ever logs a token or a request URL's query string.
+ * Nest's start-up chatter: one line per module, route and gateway message. Logged at debug, so that LOG_LEVEL=info
+ * shows what an operator needs (listening on…, warnings) and LOG_LEVEL=debug still shows the routes.
+ */
+const CHATTY_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'WebSocketsController',
+]);
+
+/**
+ * Nest's logger interface over pino at LOG_LEVEL: one JSON line per entry, or, with `pretty` (development), one
+ * readable line (`12:00:01.234 INFO  Hubbub: listening on …`) through pino-pretty, written synchronously in this
+ * thread. Anything that looks like a credential is redacted by path, and nothing in Hubbub ever logs a token or a
+ * request URL's query string.
  */
 export class PinoLogger implements LoggerService {
   private readonly pino: Logger;
 
-  constructor(level: string, node: string) {
-    this.pino = pino({
+  /** `destination`: where the lines go (tests); stdout by default. */
+  constructor(
+    level: string,
+    node: string,
+    options: { pretty?: boolean; destination?: NodeJS.WritableStream } = {},
+  ) {
+    const config = {
       level,
       base: { node },
       redact: [
@@ -20,11 +39,29 @@ export class PinoLogger implements LoggerService {
         'headers.authorization',
         'access_token',
       ],
-    });
+    };
+    this.pino = options.pretty
+      ? pino(
+          config,
+          pretty({
+            sync: true,
+            destination: options.destination ?? 1,
+            colorize: !options.destination && process.stdout.isTTY === true,
+            translateTime: 'SYS:HH:MM:ss.l',
+            ignore: 'pid,hostname,node,context',
+            messageFormat: '{if context}{context}: {end}{msg}',
+            singleLine: true,
+          }),
+        )
+      : options.destination
+        ? pino(config, options.destination)
+        : pino(config);
   }
 
   log(message: unknown, ...rest: unknown[]): void {
-    this.write('info', message, rest);
+    const context = rest[rest.length - 1];
+    const chatty = typeof context === 'string' && CHATTY_CONTEXTS.has(context);
+    this.write(chatty ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]): void {
     this.write('error', message, rest);

@@ -7,4 +7,6 @@ export abstract class ConnectionQuota {
   abstract release(userId: string): Promise<void>;
   /** Connections in the whole cluster (this instance alone without Redis). */
   abstract totalConnections(): Promise<number>;
+  /** One user's connections in the whole cluster (this instance alone without Redis). */
+  abstract userConnections(userId: string): Promise<number>;
 }

@@ -27,6 +27,10 @@ export class MemoryConnectionQuota extends ConnectionQuota {
     return Promise.resolve(this.total);
   }
 
+  userConnections(userId: string): Promise<number> {
+    return Promise.resolve(this.perUser.get(userId) ?? 0);
+  }
+
   /** userId → connections held, for writing them to a shared store. */
   counts(): ReadonlyMap<string, number> {
     return this.perUser;

@@ -108,6 +108,15 @@ export class RedisConnectionQuota extends ConnectionQuota {
     }
   }
 
+  async userConnections(userId: string): Promise<number> {
+    try {
+      const counts = await this.redis.hvals(userConnsKey(userId));
+      return counts.reduce((sum, v) => sum + Number(v), 0);
+    } catch {
+      return this.local.userConnections(userId);
+    }
+  }
+
   /** After Redis lost its data (restart), writes this instance's counts again; idempotent. */
   async rewrite(): Promise<void> {
     // Counts released during the outage never reached Redis: start this node's share from nothing.

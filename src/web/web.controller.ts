@@ -7,7 +7,7 @@ import { join } from 'node:path';
  * Where `client/` is: the working directory for `npm start` and the tests, else next to the code, which runs from
  * `src/web` (ts-jest), `dist/web` (`nest build`) or `dist/src/web` (a build with the project root as rootDir).
  */
-function findClientDir(): string | undefined {
+export function findClientDir(): string | undefined {
   const candidates = [
     join(process.cwd(), 'client'),
     join(__dirname, '../../client'),

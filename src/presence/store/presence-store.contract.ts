@@ -156,6 +156,18 @@ export function describePresenceStore(
       expect(await store.dropNode('n2')).toEqual([]);
     });
 
+    it('roomNames lists the rooms with a member, and memberCounts counts users, not connections', async () => {
+      await store.join('r', alice1);
+      await store.join('r', alice2);
+      await store.join('r', bob);
+      await store.join('other', bob);
+      expect((await store.roomNames()).sort()).toEqual(['other', 'r']);
+      expect(await store.memberCounts(['r', 'other', 'empty'])).toEqual([2, 1, 0]);
+      await store.disconnect(bob);
+      expect(await store.roomNames()).toEqual(['r']);
+      expect(await store.memberCounts(['r', 'other'])).toEqual([1, 0]);
+    });
+
     it('members are sorted by since, then userId', async () => {
       await store.connect(conn('c1', 'carol'));
       clock = 2_000;

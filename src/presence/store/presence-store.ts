@@ -35,6 +35,10 @@ export abstract class PresenceStore {
   /** All connections of a node are gone (that instance died): like disconnect for each; returns rooms/users that were vacated. */
   abstract dropNode(node: string): Promise<{ room: string; userId: string }[]>;
   abstract roomCount(): Promise<number>;
+  /** Every room with at least one member, in no particular order. */
+  abstract roomNames(): Promise<string[]>;
+  /** Members (users) in each of these rooms, in the same order; 0 for a room nobody is in. */
+  abstract memberCounts(rooms: string[]): Promise<number[]>;
   abstract close(): Promise<void>;
 }
 
@@ -165,6 +169,14 @@ export class MemoryPresenceStore extends PresenceStore {
 
   roomCount(): Promise<number> {
     return Promise.resolve(this.rooms.size);
+  }
+
+  roomNames(): Promise<string[]> {
+    return Promise.resolve([...this.rooms.keys()]);
+  }
+
+  memberCounts(rooms: string[]): Promise<number[]> {
+    return Promise.resolve(rooms.map((room) => this.rooms.get(room)?.size ?? 0));
   }
 
   close(): Promise<void> {

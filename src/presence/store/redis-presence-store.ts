@@ -296,6 +296,17 @@ export class RedisPresenceStore extends PresenceStore {
     return this.redis.scard(`${this.prefix}rooms`);
   }
 
+  roomNames(): Promise<string[]> {
+    return this.redis.smembers(`${this.prefix}rooms`);
+  }
+
+  async memberCounts(rooms: string[]): Promise<number[]> {
+    const pipeline = this.redis.pipeline();
+    for (const room of rooms) pipeline.hlen(`${this.prefix}room-since:${room}`);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, n]) => (err ? 0 : Number(n)));
+  }
+
   /** The state is shared with the other instances and the client is the caller's: nothing to do. */
   close(): Promise<void> {
     return Promise.resolve();

@@ -1,0 +1,89 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Broker } from '../broker/broker';
+import { NodeLiveness } from '../lifecycle/node-liveness.service';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { ClientRegistry } from '../ws/client-registry.service';
+import { DrainState } from '../ws/drain-state.service';
+import { MessageStore } from '../store/message-store';
+import { ActivitySampler, type ActivitySample } from './activity-sampler';
+import { packageVersion } from './package-version';
+
+/** One instance as `GET /api/nodes` shows it. */
+export interface NodeInfo {
+  node: string;
+  /** Open connections on that instance. */
+  connections: number;
+  uptimeSec: number;
+  /** Hubbub's version (package.json). */
+  version: string;
+  /** What `GET /health/ready` on that instance answers (200: true). */
+  ready: boolean;
+}
+
+/** This instance: its live figures, readiness checked the way `GET /health/ready` checks it. */
+@Injectable()
+export class LocalNode {
+  readonly startedAt = Date.now();
+  readonly version = packageVersion();
+
+  constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly registry: ClientRegistry,
+    private readonly drain: DrainState,
+    private readonly store: MessageStore,
+    private readonly broker: Broker,
+    @Optional() private readonly liveness?: NodeLiveness,
+  ) {}
+
+  get node(): string {
+    return this.config.nodeId;
+  }
+
+  async info(): Promise<NodeInfo> {
+    return {
+      node: this.config.nodeId,
+      connections: this.registry.size,
+      uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
+      version: this.version,
+      ready: await this.ready(),
+    };
+  }
+
+  private async ready(): Promise<boolean> {
+    if (this.drain.draining) return false;
+    if (this.config.redisUrl && !this.broker.isHealthy()) return false;
+    if (this.liveness && !this.liveness.synced) return false;
+    try {
+      await this.store.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Every instance of the deployment: this one alone, or the whole cluster through Redis. */
+export abstract class NodeDirectory {
+  /** Sorted by node name. */
+  abstract nodes(): Promise<NodeInfo[]>;
+  /** The last 15 minutes of activity, summed over the instances, oldest first. */
+  abstract activity(): Promise<ActivitySample[]>;
+}
+
+@Injectable()
+export class SingleNodeDirectory extends NodeDirectory {
+  constructor(
+    private readonly local: LocalNode,
+    private readonly sampler: ActivitySampler,
+  ) {
+    super();
+  }
+
+  async nodes(): Promise<NodeInfo[]> {
+    return [await this.local.info()];
+  }
+
+  activity(): Promise<ActivitySample[]> {
+    return Promise.resolve(this.sampler.samples());
+  }
+}

@@ -1,0 +1,48 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+/**
+ * Debian's Chromium (`apt-get install chromium`) driven by playwright-core, which never downloads a browser.
+ * Without it a browser suite prints one line and is skipped, unless REQUIRE_SERVICES=1 where it fails.
+ */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Screenshots of the browser tests (gitignored), for a person to look at. */
+export const SCREENSHOT_DIR = join(__dirname, '../../test-output');
+
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return join(SCREENSHOT_DIR, name);
+}
+
+export function browserDescribe(name: string, fn: () => void): void {
+  if (existsSync(CHROMIUM)) return describe(name, fn);
+  if (process.env.REQUIRE_SERVICES !== '1') {
+    console.warn(`skipping browser tests: ${CHROMIUM} not found (apt-get install chromium)`);
+    return describe.skip(name, fn);
+  }
+  describe(name, () => {
+    test(`Chromium is installed at ${CHROMIUM} (required by REQUIRE_SERVICES=1)`, () => {
+      throw new Error(
+        `${CHROMIUM} not found and REQUIRE_SERVICES=1: apt-get install chromium, or set CHROMIUM_PATH`,
+      );
+    });
+  });
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
