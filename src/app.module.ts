@@ -40,6 +40,8 @@ import { HandshakeService } from './ws/handshake.service';
 import { OutboundWriter } from './ws/outbound-writer';
 import { webhookProviders } from './webhooks/webhook.providers';
 import { WebController } from './web/web.controller';
+import { tracedMessageStore } from './tracing/traced-store';
+import { Tracing } from './tracing/tracing.service';
 
 /** Flushes and closes the stores after the connections are gone (Nest runs this hook last). */
 @Injectable()
@@ -80,15 +82,17 @@ export class AppModule {
       ],
       providers: [
         { provide: HUBBUB_CONFIG, useValue: config },
+        Tracing,
         {
           provide: MessageStore,
-          useFactory: async () => {
+          inject: [Tracing],
+          useFactory: async (tracing: Tracing) => {
             const store = createMessageStore({
               ...config,
               webhooks: config.webhookUrl !== undefined,
             });
             await store.init();
-            return store;
+            return tracedMessageStore(store, tracing);
           },
         },
         ...stateProviders(config),

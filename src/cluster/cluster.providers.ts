@@ -7,6 +7,8 @@ import { RedisChannelHistory } from '../channels/history/redis-channel-history';
 import type { HubbubConfig } from '../config/config';
 import { MemoryPresenceStore, PresenceStore } from '../presence/store/presence-store';
 import { RedisPresenceStore } from '../presence/store/redis-presence-store';
+import { tracedBroker } from '../tracing/traced-broker';
+import { Tracing } from '../tracing/tracing.service';
 import { ConnectionQuota, MemoryConnectionQuota } from '../ws/connection-quota';
 import { NodeLiveness } from './node-liveness.service';
 import { RedisBroker } from './redis-broker';
@@ -40,7 +42,11 @@ export function stateProviders(config: HubbubConfig): Provider[] {
   };
   if (!config.redisUrl) {
     return [
-      { provide: Broker, useFactory: () => new MemoryBroker() },
+      {
+        provide: Broker,
+        inject: [Tracing],
+        useFactory: (tracing: Tracing) => tracedBroker(new MemoryBroker(), tracing),
+      },
       { provide: ConnectionQuota, useClass: MemoryConnectionQuota },
       { provide: PresenceStore, useFactory: () => new MemoryPresenceStore() },
       { provide: ChannelHistory, useFactory: () => new MemoryChannelHistory(historyOptions) },
@@ -67,8 +73,9 @@ export function stateProviders(config: HubbubConfig): Provider[] {
     },
     {
       provide: Broker,
-      inject: [REDIS, REDIS_SUBSCRIBER],
-      useFactory: (redis: Redis, sub: Redis) => new RedisBroker(redis, sub, node),
+      inject: [REDIS, REDIS_SUBSCRIBER, Tracing],
+      useFactory: (redis: Redis, sub: Redis, tracing: Tracing) =>
+        tracedBroker(new RedisBroker(redis, sub, node), tracing),
     },
     {
       provide: RedisConnectionQuota,

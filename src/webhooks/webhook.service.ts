@@ -2,11 +2,14 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { createHmac, randomUUID } from 'node:crypto';
+import { SpanKind } from '@opentelemetry/api';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { Tracing } from '../tracing/tracing.service';
 import { type ClaimedWebhook, WebhookOutbox } from '../store/webhook-outbox';
 
 /** The events services emit; `message.created` is not among them: the store writes it with the message. */
@@ -58,6 +61,8 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
   private idleMs = POLL_MS;
   /** Cuts in-flight requests short on shutdown. */
   private readonly abort = new AbortController();
+  /** `webhook deliver` spans; a property so that specs can build the service without Nest. */
+  @Optional() @Inject(Tracing) private readonly tracing?: Tracing;
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -130,7 +135,18 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (err) {
       this.logger.warn(`webhook outbox unavailable: ${String(err)}`);
     }
-    await Promise.all(claimed.map((event) => this.deliver(event)));
+    await Promise.all(
+      claimed.map((event) =>
+        this.tracing
+          ? this.tracing.span(
+              'webhook deliver',
+              { 'hubbub.webhook.type': event.type, 'hubbub.webhook.attempt': event.attempts },
+              () => this.deliver(event),
+              SpanKind.CLIENT,
+            )
+          : this.deliver(event),
+      ),
+    );
     this.idleMs = claimed.length > 0 ? POLL_MS : Math.min(this.idleMs * 2, MAX_IDLE_MS);
     return claimed.length === BATCH ? 0 : this.idleMs; // a full batch: more is probably waiting
   }

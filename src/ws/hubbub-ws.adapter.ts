@@ -21,6 +21,7 @@ import { HandshakeService } from './handshake.service';
 import { OutboundWriter } from './outbound-writer';
 import { RateLimiter } from './rate-limiter';
 import { toHubbubError } from './ws-error.filter';
+import { Tracing } from '../tracing/tracing.service';
 
 const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
@@ -65,6 +66,7 @@ export class HubbubWsAdapter extends WsAdapter {
   private events!: ConnectionEvents;
   private metrics!: MetricsService;
   private limiter!: RateLimiter;
+  private tracing!: Tracing;
   /** Event name to its slot in every Connection's `routes` array: one Map for all connections. */
   private readonly routeIndex = new Map<string, number>();
   /** Shared by all sockets: `this` is the socket, so no closure per connection. */
@@ -103,6 +105,7 @@ export class HubbubWsAdapter extends WsAdapter {
     this.writer = get(OutboundWriter);
     this.events = get(ConnectionEvents);
     this.metrics = get(MetricsService);
+    this.tracing = get(Tracing);
     this.limiter = new RateLimiter(this.config.rateLimitPerSec, this.config.rateLimitBurst);
     this.writer.configure(this.config.maxBufferedBytes, (conn) => this.dropSlowConsumer(conn));
     this.metrics.connections = () => this.registry.size;
@@ -150,7 +153,7 @@ export class HubbubWsAdapter extends WsAdapter {
 
     let principal: Principal;
     try {
-      principal = await this.handshake.admit(req);
+      principal = await this.tracing.handshake(req, () => this.handshake.admit(req));
     } catch (err) {
       if (err instanceof HandshakeRejection) return this.refuse(socket, err.status, err.message);
       this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
@@ -279,7 +282,9 @@ export class HubbubWsAdapter extends WsAdapter {
   ): Promise<void> {
     conn.inflight++;
     try {
-      let result = await route(data, event);
+      let result = await (this.tracing.enabled
+        ? this.tracing.request(event, route, data)
+        : route(data, event));
       if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
       if (id !== undefined)
         this.push.reply(conn, event === 'ping' ? 'pong' : event, id, result ?? {});
