@@ -5,6 +5,7 @@ import type { HubbubConfig } from './config/config';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './core/shutdown.service';
 import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
+import { setupApiDocs } from './openapi/openapi';
 
 /** Creates and starts a Hubbub server; main.ts and the end-to-end tests both boot through here. */
 export async function createServer(
@@ -18,6 +19,7 @@ export async function createServer(
     logger: options.logger ?? new PinoLogger(config.logLevel, config.nodeId),
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
+  setupApiDocs(app, config);
   await app.listen(config.port, config.host);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
   const mode = config.redisUrl ? 'cluster mode (Redis)' : 'single instance';
