@@ -31,6 +31,7 @@ import { ShutdownService } from './core/shutdown.service';
 import { StatsService } from './core/stats.service';
 import { SubscriptionIndex } from './core/subscription-index';
 import { DevTokenController } from './dev/dev-token.controller';
+import { AsyncApiController } from './docs/asyncapi.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
@@ -79,6 +80,7 @@ export class AppModule {
         DevTokenController,
         ApiController,
         WebController,
+        AsyncApiController,
       ],
       providers: [
         { provide: HUBBUB_CONFIG, useValue: config },

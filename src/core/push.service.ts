@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Broker, type BrokerMessage } from '../broker/broker';
 import { encodePush, encodeReply, frameText, type MessageId } from '../protocol/frames';
+import type { PushName } from '../protocol/pushes';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
 import { ClientRegistry } from './client-registry.service';
@@ -33,7 +34,7 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A push to one local connection. */
-  send(conn: Connection, event: string, data: unknown): void {
+  send<E extends string>(conn: Connection, event: PushName<E>, data: unknown): void {
     this.writer.write(conn, frameText(encodePush(event, data)));
   }
 
@@ -41,20 +42,35 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     this.writer.write(conn, frameText(encodeReply(event, id, data)));
   }
 
-  toRoom(room: string, event: string, data: unknown, except?: Connection): Promise<void> {
+  toRoom<E extends string>(
+    room: string,
+    event: PushName<E>,
+    data: unknown,
+    except?: Connection,
+  ): Promise<void> {
     return this.publish(`room:${room}`, event, data, except);
   }
 
-  toChannel(channel: string, event: string, data: unknown, except?: Connection): Promise<void> {
+  toChannel<E extends string>(
+    channel: string,
+    event: PushName<E>,
+    data: unknown,
+    except?: Connection,
+  ): Promise<void> {
     return this.publish(`chan:${channel}`, event, data, except);
   }
 
   /** Every connection of a user, on every instance. */
-  toUser(userId: string, event: string, data: unknown, except?: Connection): Promise<void> {
+  toUser<E extends string>(
+    userId: string,
+    event: PushName<E>,
+    data: unknown,
+    except?: Connection,
+  ): Promise<void> {
     return this.publish(`user:${userId}`, event, data, except);
   }
 
-  toAll(event: string, data: unknown): Promise<void> {
+  toAll<E extends string>(event: PushName<E>, data: unknown): Promise<void> {
     return this.publish('all', event, data);
   }
 
