@@ -3,12 +3,8 @@ import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiCreatedResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ApiController } from '../api/api.controller';
 import {
@@ -61,18 +57,10 @@ const ROUTES: { [K in keyof ApiController]?: MethodDecorator } = {
 
 let applied = false;
 
-/** Puts the documentation on ApiController, once per process (decorators write class metadata). */
+/** Puts the documentation on ApiController's handlers, once per process (decorators write class metadata). */
 export function documentApiRoutes(): void {
   if (applied) return;
   applied = true;
-  ApiTags('server API')(ApiController);
-  ApiUnauthorizedResponse({ type: HttpErrorResponse, description: 'Missing or wrong API key' })(
-    ApiController,
-  );
-  ApiTooManyRequestsResponse({ description: 'Too many requests without the right key' })(
-    ApiController,
-  );
-  ApiNotFoundResponse({ description: 'The API is off (API_KEY unset)' })(ApiController);
   for (const [name, decorate] of Object.entries(ROUTES) as [
     keyof ApiController,
     MethodDecorator,

@@ -1,7 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  SwaggerModule,
+  type OpenAPIObject,
+  type OperationObject,
+} from '@nestjs/swagger';
 import type { HubbubConfig } from '../config/config';
 import { documentApiRoutes } from './api-routes';
+import { HttpErrorResponse } from './api-schemas';
 
 export const OPENAPI_JSON_PATH = 'api/openapi.json';
 export const OPENAPI_UI_PATH = 'api/docs';
@@ -24,11 +30,36 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .addSecurityRequirements(SECURITY)
     .build();
-  const document = SwaggerModule.createDocument(app, info);
+  const document = SwaggerModule.createDocument(app, info, {
+    extraModels: [HttpErrorResponse],
+  });
   document.paths = Object.fromEntries(
     Object.entries(document.paths).filter(([path]) => path.startsWith('/api/')),
   );
+  for (const item of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation) addCommonAnswers(operation);
+    }
+  }
   return document;
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+const ERROR_CONTENT = {
+  'application/json': { schema: { $ref: `#/components/schemas/${HttpErrorResponse.name}` } },
+};
+
+/** What every /api route answers, whichever controller declares it: the guard's and the rate limiter's statuses. */
+function addCommonAnswers(operation: OperationObject): void {
+  operation.tags ??= ['server API'];
+  if (operation.tags.length === 0) operation.tags.push('server API');
+  operation.responses['401'] ??= {
+    description: 'Missing or wrong API key',
+    content: ERROR_CONTENT,
+  };
+  operation.responses['404'] ??= { description: 'The API is off (API_KEY unset)' };
+  operation.responses['429'] ??= { description: 'Too many requests without the right key' };
 }
 
 /**
