@@ -216,4 +216,11 @@ describe('tracing off (no OTLP endpoint)', () => {
     const store = server.app.get(MessageStore);
     expect(Object.prototype.hasOwnProperty.call(store, 'append')).toBe(false);
   });
+
+  it('does not even load the OpenTelemetry SDK', () => {
+    const loaded = Object.keys(require.cache).filter((path) =>
+      /@opentelemetry[\\/](sdk-node|exporter-trace-otlp-http)[\\/]/.test(path),
+    );
+    expect(loaded).toEqual([]);
+  });
 });

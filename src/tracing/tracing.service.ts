@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import {
   context,
   propagation,
@@ -9,28 +9,11 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import {
-  envDetector,
-  hostDetector,
-  osDetector,
-  processDetector,
-  resourceFromAttributes,
-} from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { IncomingMessage } from 'node:http';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { HubbubError } from '../protocol/errors';
 
 const TRACEPARENT = 'traceparent';
-
-/** Reads and writes the one W3C `traceparent` value a broker message carries. */
-const w3c = new W3CTraceContextPropagator();
-const carrierGetter = {
-  keys: (carrier: Record<string, string>) => Object.keys(carrier),
-  get: (carrier: Record<string, string>, key: string) => carrier[key],
-};
 
 /**
  * OpenTelemetry traces, when the configuration has an OTLP endpoint: starts the OTel Node SDK (OTLP/HTTP with JSON
@@ -41,32 +24,24 @@ const carrierGetter = {
  * test `enabled` themselves, so that not even a closure is made for tracing that is off.
  */
 @Injectable()
-export class Tracing implements OnApplicationShutdown {
+export class Tracing implements OnModuleInit, OnApplicationShutdown {
   readonly enabled: boolean;
-  private readonly sdk?: NodeSDK;
+  private sdk?: { shutdown(): Promise<void> };
   private readonly tracer: Tracer;
 
-  constructor(@Inject(HUBBUB_CONFIG) config: HubbubConfig) {
+  constructor(@Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig) {
     this.enabled = config.tracing !== undefined;
-    if (config.tracing) {
-      this.sdk = new NodeSDK({
-        serviceName: config.tracing.serviceName,
-        // This instance's NODE_ID names it in the traces (instead of a random id made at each start).
-        resource: resourceFromAttributes({ 'service.instance.id': config.nodeId }),
-        resourceDetectors: [envDetector, hostDetector, osDetector, processDetector],
-        traceExporter: new OTLPTraceExporter({
-          url: config.tracing.url,
-          headers: config.tracing.headers,
-        }),
-        textMapPropagator: w3c,
-        // Traces only: no metrics (Prometheus has them) and no logs (pino writes them).
-        metricReaders: [],
-        logRecordProcessors: [],
-        instrumentations: [],
-      });
-      this.sdk.start();
-    }
+    // A proxy until the SDK registers its provider, then the SDK's tracer.
     this.tracer = trace.getTracer('hubbub');
+  }
+
+  /** Loads and starts the SDK only when tracing is on; nothing of it is even loaded otherwise. */
+  onModuleInit(): void {
+    if (!this.config.tracing) return;
+    // A plain require: the SDK is a large module tree (seconds on a busy machine) that only tracing needs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { startTracingSdk } = require('./tracing-sdk') as typeof import('./tracing-sdk');
+    this.sdk = startTracingSdk(this.config.tracing, this.config.nodeId);
   }
 
   /** Flushes the spans still buffered; Nest runs it after the connections and stores are closed. */
@@ -101,10 +76,7 @@ export class Tracing implements OnApplicationShutdown {
   /** `ws handshake`: child of the client's trace when its upgrade request carries a `traceparent` header. */
   handshake<T>(request: IncomingMessage, admit: () => Promise<T>): Promise<T> {
     if (!this.enabled) return admit();
-    const parent = propagation.extract(context.active(), request.headers, {
-      keys: (h) => Object.keys(h),
-      get: (h, key) => h[key],
-    });
+    const parent = propagation.extract(context.active(), request.headers);
     return context.with(parent, () =>
       this.span('ws handshake', { 'url.path': '/ws' }, admit, SpanKind.SERVER),
     );
@@ -118,15 +90,13 @@ export class Tracing implements OnApplicationShutdown {
   /** The W3C `traceparent` of the active span, to carry inside a message to another instance. */
   traceparent(): string | undefined {
     const carrier: Record<string, string> = {};
-    w3c.inject(context.active(), carrier, {
-      set: (c: Record<string, string>, k, v) => (c[k] = v),
-    });
+    propagation.inject(context.active(), carrier);
     return carrier[TRACEPARENT];
   }
 
   /** Runs `work` in a span whose parent is the remote span named by `traceparent`. */
   consume(name: string, traceparent: string, attributes: Attributes, work: () => void): void {
-    const parent = w3c.extract(context.active(), { [TRACEPARENT]: traceparent }, carrierGetter);
+    const parent = propagation.extract(context.active(), { [TRACEPARENT]: traceparent });
     this.tracer.startActiveSpan(name, { kind: SpanKind.CONSUMER, attributes }, parent, (span) => {
       try {
         work();
