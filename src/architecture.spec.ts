@@ -10,14 +10,14 @@ const SRC = __dirname;
 
 /** Lowest first. A file may import from its own layer or any layer below, never from above. */
 const LAYERS: string[][] = [
-  ['common', 'config', 'protocol', 'logging', 'auth'],
+  ['common', 'config', 'protocol', 'logging', 'auth', 'tracing'],
   ['broker', 'quota', 'store', 'cluster', 'presence/store', 'channels/history'],
   ['events'],
   ['ws'],
   ['fanout', 'lifecycle'],
   ['core', 'rooms', 'access', 'chat', 'channels', 'presence'],
-  ['webhooks', 'metrics', 'tracing', 'admin'],
-  ['api', 'health', 'dev', 'web', 'http', 'openapi'],
+  ['webhooks', 'metrics', 'admin'],
+  ['api', 'health', 'dev', 'web', 'http', 'openapi', 'docs'],
   ['backends', '.'],
 ];
 

@@ -7,6 +7,7 @@ import type { HubbubExtensions } from './hubbub.module';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
+import { setupApiDocs } from './openapi/openapi';
 
 /** Creates and starts a Hubbub server; main.ts and the end-to-end tests both boot through here. */
 export async function createServer(
@@ -24,6 +25,7 @@ export async function createServer(
     httpsOptions: config.tls && { cert: config.tls.cert, key: config.tls.key },
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
+  setupApiDocs(app, config);
   await app.listen(config.port, config.host);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
   const mode = config.redisUrl ? 'cluster mode (Redis)' : 'single instance';

@@ -34,6 +34,8 @@ import { ShutdownService } from './lifecycle/shutdown.service';
 import { StatsService } from './core/stats.service';
 import { SubscriptionIndex } from './fanout/subscription-index';
 import { DevTokenController } from './dev/dev-token.controller';
+import { AsyncApiController } from './docs/asyncapi.controller';
+import { Tracing } from './tracing/tracing.service';
 import { EventBus } from './events/event-bus';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
@@ -115,6 +117,7 @@ export class HubbubModule {
         DashboardApiController,
         WebController,
         AdminPageController,
+        AsyncApiController,
       ],
       providers: [
         config,
@@ -122,6 +125,7 @@ export class HubbubModule {
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         { provide: MessageHooks, useClass: PassThroughMessageHooks },
         TokenVerifier,
+        Tracing,
         EventBus,
         HandshakeService,
         DrainState,

@@ -1,34 +1,93 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { IsName, IsPresent } from '../protocol/names';
 
+/** The OpenAPI shape of a room or channel name (the same rule as IsName). */
+const NAME = { pattern: '^[A-Za-z0-9_.:-]{1,128}$', minLength: 1, maxLength: 128 } as const;
+/** Any JSON value, `null` included. */
+const ANY_JSON = {
+  oneOf: [
+    { type: 'object' },
+    { type: 'array', items: {} },
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+  ],
+  nullable: true,
+};
+
 export class ChannelParams {
-  @IsName() channel!: string;
+  @ApiProperty({ ...NAME, description: 'Channel name', example: 'news' })
+  @IsName()
+  channel!: string;
 }
 
 export class RoomParams {
-  @IsName() room!: string;
+  @ApiProperty({ ...NAME, description: 'Room name', example: 'lobby' })
+  @IsName()
+  room!: string;
 }
 
 export class UserParams {
-  @IsString() @Length(1, 128) userId!: string;
+  @ApiProperty({ minLength: 1, maxLength: 128, description: 'User id (`sub` of the tokens)' })
+  @IsString()
+  @Length(1, 128)
+  userId!: string;
 }
 
 export class PublishBody {
-  @IsPresent() data!: unknown;
+  @ApiProperty({ ...ANY_JSON, description: 'Any JSON value, delivered as the publication data' })
+  @IsPresent()
+  data!: unknown;
 }
 
 export class PostMessageBody {
-  @IsString() @Length(1, 128) userId!: string;
-  @IsString() @Length(1, 4000) text!: string;
+  @ApiProperty({ minLength: 1, maxLength: 128, description: 'Author of the message' })
+  @IsString()
+  @Length(1, 128)
+  userId!: string;
+  @ApiProperty({ minLength: 1, maxLength: 4000 })
+  @IsString()
+  @Length(1, 4000)
+  text!: string;
 }
 
 export class HistoryQueryParams {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) before?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) after?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description: 'Newest messages below this seq',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  before?: number;
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description: 'Oldest messages above this seq',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  after?: number;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number;
 }
 
 export class BroadcastBody {
-  @IsPresent() data!: unknown;
+  @ApiProperty({
+    ...ANY_JSON,
+    description: 'Any JSON value, pushed as `broadcast {data, from: "server"}`',
+  })
+  @IsPresent()
+  data!: unknown;
 }

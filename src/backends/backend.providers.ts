@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Broker } from '../broker/broker';
 import { MemoryBroker } from '../broker/memory-broker';
 import { RedisBroker } from '../broker/redis-broker';
+import { tracedBroker } from '../broker/traced-broker';
 import { ChannelHistory, MemoryChannelHistory } from '../channels/history/channel-history';
 import { RedisChannelHistory } from '../channels/history/redis-channel-history';
 import { NodeLiveness } from '../lifecycle/node-liveness.service';
@@ -17,6 +18,8 @@ import { RedisConnectionQuota } from '../quota/redis-connection-quota';
 import { MessageStore } from '../store/message-store';
 import { PostgresMessageStore } from '../store/postgres-message-store';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
+import { tracedMessageStore } from '../store/traced-store';
+import { Tracing } from '../tracing/tracing.service';
 import { WebhookOutbox } from '../store/webhook-outbox';
 
 const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
@@ -74,14 +77,14 @@ class RedisLifecycle implements OnApplicationShutdown {
 export const backendProviders: Provider[] = [
   {
     provide: MessageStore,
-    inject: [HUBBUB_CONFIG],
-    useFactory: async (config: HubbubConfig) => {
+    inject: [HUBBUB_CONFIG, Tracing],
+    useFactory: async (config: HubbubConfig, tracing: Tracing) => {
       const outbox = config.webhookUrl !== undefined;
       const store = config.databaseUrl
         ? new PostgresMessageStore({ url: config.databaseUrl, outbox })
         : new SqliteMessageStore({ path: config.sqlitePath, outbox });
       await store.init();
-      return store;
+      return tracedMessageStore(store, tracing);
     },
   },
   // Both SQL stores implement the outbox, so `message.created` commits with its message.
@@ -98,9 +101,12 @@ export const backendProviders: Provider[] = [
   },
   {
     provide: Broker,
-    inject: [HUBBUB_CONFIG, REDIS, REDIS_SUBSCRIBER],
-    useFactory: (config: HubbubConfig, redis: Redis | null, sub: Redis | null) =>
-      redis && sub ? new RedisBroker(redis, sub, config.nodeId) : new MemoryBroker(),
+    inject: [HUBBUB_CONFIG, REDIS, REDIS_SUBSCRIBER, Tracing],
+    useFactory: (config: HubbubConfig, redis: Redis | null, sub: Redis | null, tracing: Tracing) =>
+      tracedBroker(
+        redis && sub ? new RedisBroker(redis, sub, config.nodeId) : new MemoryBroker(),
+        tracing,
+      ),
   },
   {
     provide: ConnectionQuota,

@@ -9,6 +9,8 @@ export interface BrokerMessage {
   except?: string;
   /** The serialized push (or command) as it will be written. */
   payload: string;
+  /** W3C `traceparent` of the publishing span; set only while tracing is on (see src/tracing/). */
+  trace?: string;
 }
 
 export type BrokerHandler = (message: BrokerMessage) => void;

@@ -137,15 +137,27 @@ export class RedisBroker extends Broker {
   }
 }
 
-/** `topic \n except \n payload`: the payload is already the JSON push, so it is not encoded twice. */
-function encode(m: BrokerMessage): string {
-  return `${m.topic}\n${m.except ?? ''}\n${m.payload}`;
+/**
+ * `topic \n except \n payload`: the payload is already the JSON push, so it is not encoded twice. While tracing
+ * is on, the second line is `except \t traceparent` (neither a connection id nor a traceparent holds a tab).
+ */
+export function encode(m: BrokerMessage): string {
+  const trace = m.trace === undefined ? '' : `\t${m.trace}`;
+  return `${m.topic}\n${m.except ?? ''}${trace}\n${m.payload}`;
 }
 
-function decode(raw: string): BrokerMessage | undefined {
+export function decode(raw: string): BrokerMessage | undefined {
   const a = raw.indexOf('\n');
   const b = raw.indexOf('\n', a + 1);
   if (a < 0 || b < 0) return undefined;
-  const except = raw.slice(a + 1, b);
-  return { topic: raw.slice(0, a), except: except || undefined, payload: raw.slice(b + 1) };
+  const line = raw.slice(a + 1, b);
+  const tab = line.indexOf('\t');
+  const except = tab < 0 ? line : line.slice(0, tab);
+  const message: BrokerMessage = {
+    topic: raw.slice(0, a),
+    except: except || undefined,
+    payload: raw.slice(b + 1),
+  };
+  if (tab >= 0) message.trace = line.slice(tab + 1);
+  return message;
 }

@@ -6,6 +6,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   MinLength,
@@ -14,6 +15,7 @@ import {
 import { createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { tracingConfig, type TracingConfig } from '../tracing/tracing-config';
 
 /**
  * The environment as the process receives it. Every key of the contract is validated here, once, at boot;
@@ -25,6 +27,8 @@ const toBool = ({ value }: { value: unknown }): unknown =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 const blankToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const OTLP_URL = { protocols: ['http', 'https'], require_tld: false, require_protocol: true };
 
 export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
@@ -66,6 +70,28 @@ export class EnvironmentVariables {
   @Transform(blankToUndefined) @IsOptional() @IsString() WEBHOOK_SECRET?: string;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(blankToUndefined) @Transform(toBool) @IsOptional() @IsBoolean() DEV_TOKENS?: boolean;
+  // OpenTelemetry traces: the standard OTEL_* variables (see src/tracing/tracing-config.ts).
+  @Transform(blankToUndefined) @IsOptional() @IsUrl(OTLP_URL) OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsUrl(OTLP_URL)
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(/^\s*[^=,\s]+\s*=[^,]*(,\s*[^=,\s]+\s*=[^,]*)*$/, {
+    message: '$property must be a comma list of key=value pairs',
+  })
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsIn(['http/json'])
+  OTEL_EXPORTER_OTLP_PROTOCOL?: string;
+  @Transform(blankToUndefined) @IsOptional() @IsString() OTEL_SERVICE_NAME?: string;
+  @Transform(blankToUndefined)
+  @Transform(toBool)
+  @IsOptional()
+  @IsBoolean()
+  OTEL_SDK_DISABLED?: boolean;
 }
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
@@ -118,6 +144,8 @@ export interface HubbubConfig {
   webhookSecret?: string;
   logLevel: string;
   devTokens: boolean;
+  /** OpenTelemetry traces; absent when off (no OTLP endpoint). */
+  tracing?: TracingConfig;
 }
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
@@ -238,6 +266,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     webhookSecret: vars.WEBHOOK_SECRET,
     logLevel: vars.LOG_LEVEL,
     devTokens,
+    tracing: tracingConfig(vars),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   roomTopic,
   userTopic,
 } from '../protocol/topics';
+import type { PushName } from '../protocol/pushes';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
 import { ClientRegistry } from '../ws/client-registry.service';
@@ -43,24 +44,39 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** A push to one local connection. */
-  send(conn: Connection, event: string, data: unknown): void {
+  send<E extends string>(conn: Connection, event: PushName<E>, data: unknown): void {
     this.writer.write(conn, frameText(encodePush(event, data)));
   }
 
-  toRoom(room: string, event: string, data: unknown, except?: Connection): Promise<void> {
+  toRoom<E extends string>(
+    room: string,
+    event: PushName<E>,
+    data: unknown,
+    except?: Connection,
+  ): Promise<void> {
     return this.publish(roomTopic(room), event, data, except);
   }
 
-  toChannel(channel: string, event: string, data: unknown, except?: Connection): Promise<void> {
+  toChannel<E extends string>(
+    channel: string,
+    event: PushName<E>,
+    data: unknown,
+    except?: Connection,
+  ): Promise<void> {
     return this.publish(channelTopic(channel), event, data, except);
   }
 
   /** Every connection of a user, on every instance. */
-  toUser(userId: string, event: string, data: unknown, except?: Connection): Promise<void> {
+  toUser<E extends string>(
+    userId: string,
+    event: PushName<E>,
+    data: unknown,
+    except?: Connection,
+  ): Promise<void> {
     return this.publish(userTopic(userId), event, data, except);
   }
 
-  toAll(event: string, data: unknown): Promise<void> {
+  toAll<E extends string>(event: PushName<E>, data: unknown): Promise<void> {
     return this.publish(ALL_TOPIC, event, data);
   }
 

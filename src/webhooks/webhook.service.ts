@@ -2,10 +2,12 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { SpanKind } from '@opentelemetry/api';
 import { Webhook } from 'standardwebhooks';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import {
@@ -15,6 +17,7 @@ import {
   type WebhookEventData,
   WebhookOutbox,
 } from '../store/webhook-outbox';
+import { Tracing } from '../tracing/tracing.service';
 
 /** One webhook delivery attempt: a 2xx, another status, or no answer (network error, timeout). */
 export const WEBHOOK_OUTCOMES = ['delivered', 'rejected', 'failed'] as const;
@@ -77,6 +80,8 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
   private idleMs = POLL_MS;
   /** Cuts in-flight requests short on shutdown. */
   private readonly abort = new AbortController();
+  /** `webhook deliver` spans; a property so that specs can build the service without Nest. */
+  @Optional() @Inject(Tracing) private readonly tracing?: Tracing;
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -151,7 +156,18 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (err) {
       this.logger.warn(`webhook outbox unavailable: ${String(err)}`);
     }
-    await Promise.all(claimed.map((event) => this.deliver(event)));
+    await Promise.all(
+      claimed.map((event) =>
+        this.tracing
+          ? this.tracing.span(
+              'webhook deliver',
+              { 'hubbub.webhook.type': event.type, 'hubbub.webhook.attempt': event.attempts },
+              () => this.deliver(event),
+              SpanKind.CLIENT,
+            )
+          : this.deliver(event),
+      ),
+    );
     this.idleMs = claimed.length > 0 ? POLL_MS : Math.min(this.idleMs * 2, MAX_IDLE_MS);
     return claimed.length === BATCH ? 0 : this.idleMs; // a full batch: more is probably waiting
   }

@@ -3,6 +3,7 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { RawData } from 'ws';
 import { Observations } from '../common/observations';
+import { Tracing } from '../tracing/tracing.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 import { encodeReply, frameText, replyEvent, type MessageId } from '../protocol/frames';
@@ -38,6 +39,7 @@ export class FrameRouter {
     @Inject(HUBBUB_CONFIG) config: HubbubConfig,
     private readonly writer: OutboundWriter,
     private readonly observe: Observations,
+    private readonly tracing: Tracing,
   ) {
     this.limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   }
@@ -125,7 +127,9 @@ export class FrameRouter {
     conn.inflight++;
     const started = performance.now();
     try {
-      let result = await route(data, event);
+      let result = await (this.tracing.enabled
+        ? this.tracing.request(event, route, data)
+        : route(data, event));
       if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
       if (id !== undefined) {
         this.writer.write(conn, frameText(encodeReply(replyEvent(event), id, result ?? {})));

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { HandshakeRejection } from '../auth/handshake-authenticator';
 import type { Principal } from '../auth/principal';
+import { Tracing } from '../tracing/tracing.service';
 import { ConnectionLifecycle } from './connection-lifecycle';
 import { WS_PATH } from './decorators';
 import { HandshakeService } from './handshake.service';
@@ -45,6 +46,7 @@ export class UpgradeGate {
   constructor(
     private readonly handshake: HandshakeService,
     private readonly lifecycle: ConnectionLifecycle,
+    private readonly tracing: Tracing,
   ) {}
 
   async handle(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
@@ -54,7 +56,7 @@ export class UpgradeGate {
 
     let principal: Principal;
     try {
-      principal = await this.handshake.admit(req);
+      principal = await this.tracing.handshake(req, () => this.handshake.admit(req));
     } catch (err) {
       if (err instanceof HandshakeRejection) return this.refuse(socket, err.status, err.message);
       this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));

@@ -1,0 +1,35 @@
+/**
+ * Every push the server sends (frames without an `id`), in one list: PushService accepts only these names, and the
+ * AsyncAPI document (src/docs/asyncapi.ts) must describe each of them, so a new push is added here first.
+ */
+export const PUSH_EVENTS = [
+  'welcome',
+  'error',
+  'broadcast',
+  'chat.message',
+  'chat.typing',
+  'chat.read',
+  'chat.left',
+  'presence.join',
+  'presence.leave',
+  'presence.update',
+  'channel.message',
+  'channel.subscribed',
+  'channel.unsubscribed',
+  'user.message',
+] as const;
+export type PushEvent = (typeof PUSH_EVENTS)[number];
+
+/** Hubbub's own namespaces and names: a push there must be one of PUSH_EVENTS. Teams push in their own namespaces. */
+type Reserved =
+  | `${'chat' | 'presence' | 'channel' | 'user' | 'auth' | 'server'}.${string}`
+  | 'welcome'
+  | 'error'
+  | 'broadcast'
+  | 'pong';
+
+/**
+ * The event name a push may have: one of PUSH_EVENTS, or a name outside Hubbub's namespaces (a team's gateway,
+ * e.g. `team.shouted`). An unlisted `chat.…` literal is a type error, so a new push cannot skip the list.
+ */
+export type PushName<E extends string> = E extends PushEvent ? E : E extends Reserved ? never : E;
