@@ -7,7 +7,11 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AccessPolicy } from './access/access-policy';
+import { accessProviders } from './access/access.providers';
 import { ApiController } from './api/api.controller';
+import { ChannelsApiController } from './api/channels-api.controller';
+import { channelProviders } from './channels/channel.providers';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { stateProviders } from './cluster/cluster.providers';
@@ -76,6 +80,7 @@ export class AppModule {
         MetricsController,
         DevTokenController,
         ApiController,
+        ChannelsApiController,
         WebController,
       ],
       providers: [
@@ -117,6 +122,8 @@ export class AppModule {
         ChannelsGateway,
         PresenceGateway,
         ...webhookProviders,
+        ...accessProviders(config),
+        ...channelProviders(config),
         // Last, so that a team's provider replaces Hubbub's one for the same token.
         ...(extensions.providers ?? []),
       ],
@@ -132,6 +139,7 @@ export class AppModule {
         ChannelsService,
         DisconnectService,
         TokenVerifier,
+        AccessPolicy,
       ],
     };
   }

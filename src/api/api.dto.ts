@@ -1,9 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { IsName, IsPresent } from '../protocol/names';
+import { IsChannelName, IsName, IsPresent } from '../protocol/names';
 
 export class ChannelParams {
-  @IsName() channel!: string;
+  @IsChannelName() channel!: string;
 }
 
 export class RoomParams {

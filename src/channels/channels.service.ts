@@ -4,8 +4,9 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { anyGlobMatches } from '../auth/glob';
-import { isAdmin } from '../auth/principal';
+import { AccessPolicy } from '../access/access-policy';
+import { excludedByUserLimit } from '../access/claim-rules';
+import { SubscriptionTokens } from '../access/subscription-tokens';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ConnectionEvents } from '../core/connection-events';
 import { PushService } from '../core/push.service';
@@ -18,7 +19,11 @@ import {
   MemoryChannelHistory,
   type Publication,
   type Recovery,
+  type StreamPosition,
 } from './history/channel-history';
+import { ChannelSubscribers } from './subscribers/channel-subscribers';
+
+export type SubscribeResult = Recovery & { channel: string };
 
 /** Live pub/sub: at most once delivery, plus a recovery window for clients that reconnect with `since`. */
 @Injectable()
@@ -30,10 +35,13 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly history: ChannelHistory,
     private readonly index: SubscriptionIndex,
     private readonly push: PushService,
+    private readonly policy: AccessPolicy,
+    private readonly tokens: SubscriptionTokens,
+    private readonly subscribers: ChannelSubscribers,
     events: ConnectionEvents,
   ) {
     events.onClose((conn) => {
-      for (const channel of conn.channels) this.index.remove(topic(channel), conn);
+      for (const channel of conn.channels) this.drop(conn, channel);
       conn.channels.clear();
     });
   }
@@ -52,38 +60,86 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     await this.history.close();
   }
 
+  /**
+   * A client's subscribe: a channel limited to other users is refused; a subscription token, when given, must
+   * grant this channel to this user; else the access policy decides. Refusals are `forbidden`.
+   */
   async subscribe(
     conn: Connection,
     channel: string,
-    since?: number,
-  ): Promise<Recovery & { channel: string }> {
-    if (!conn.channels.has(channel)) {
-      assertSubscriptionRoom(conn, this.config.maxSubscriptions);
-      conn.channels.add(channel);
-      // Live delivery starts before the window is read, so nothing published in between is missed
-      // (a publication may then arrive twice; its offset tells).
-      this.index.add(topic(channel), conn);
+    since?: StreamPosition,
+    token?: string,
+  ): Promise<SubscribeResult> {
+    if (excludedByUserLimit(conn.userId, channel)) {
+      throw new HubbubError('forbidden', `Channel "${channel}" is limited to other users`);
     }
-    const recovery = await this.history.recover(channel, since);
-    return { channel, ...recovery };
+    if (token !== undefined) {
+      await this.tokens.assertGrants(token, conn.userId, channel);
+    } else {
+      const answer = this.policy.canSubscribe(conn.principal, channel);
+      if (!(typeof answer === 'boolean' ? answer : await answer)) {
+        throw new HubbubError('forbidden', `No subscribe right on channel "${channel}"`);
+      }
+    }
+    this.add(conn, channel);
+    return this.recover(channel, since);
   }
 
-  unsubscribe(conn: Connection, channel: string): void {
-    if (conn.channels.delete(channel)) this.index.remove(topic(channel), conn);
+  /** A subscribe by the server API: no access check. Returns undefined when the connection already had it. */
+  async serverSubscribe(conn: Connection, channel: string): Promise<SubscribeResult | undefined> {
+    if (conn.channels.has(channel)) return undefined;
+    this.add(conn, channel);
+    return this.recover(channel);
+  }
+
+  /** Returns false when the connection was not subscribed. */
+  unsubscribe(conn: Connection, channel: string): boolean {
+    if (!conn.channels.delete(channel)) return false;
+    this.drop(conn, channel);
+    return true;
   }
 
   /** `from` is the publishing connection, or undefined for the server API. */
   async publish(channel: string, data: unknown, from?: Connection): Promise<Publication> {
-    if (from && !isAdmin(from.principal) && !anyGlobMatches(from.principal.publish, channel)) {
-      throw new HubbubError('forbidden', `No publish right on channel "${channel}"`);
+    if (from) {
+      const answer = this.policy.canPublish(from.principal, channel, data);
+      if (!(typeof answer === 'boolean' ? answer : await answer)) {
+        throw new HubbubError('forbidden', `No publish right on channel "${channel}"`);
+      }
     }
     const publication = await this.history.publish(channel, data, from?.userId);
     await this.push.toChannel(channel, 'channel.message', publication, from);
     return publication;
   }
 
+  /** The channel's current offset and epoch (creating its stream state when it has none). */
+  async state(channel: string): Promise<{ offset: number; epoch: string }> {
+    const { offset, epoch } = await this.history.recover(channel);
+    return { offset, epoch };
+  }
+
   count(): number {
     return this.index.count('chan:');
+  }
+
+  private add(conn: Connection, channel: string): void {
+    // The connection may have closed while the policy was asked: nothing to add it to.
+    if (conn.closed || conn.channels.has(channel)) return;
+    assertSubscriptionRoom(conn, this.config.maxSubscriptions);
+    conn.channels.add(channel);
+    // Live delivery starts before the window is read, so nothing published in between is missed
+    // (a publication may then arrive twice; its offset tells).
+    this.index.add(topic(channel), conn);
+    this.subscribers.add(channel);
+  }
+
+  private drop(conn: Connection, channel: string): void {
+    if (this.index.remove(topic(channel), conn)) this.subscribers.remove(channel);
+  }
+
+  private async recover(channel: string, since?: StreamPosition): Promise<SubscribeResult> {
+    const recovery = await this.history.recover(channel, since);
+    return { channel, ...recovery };
   }
 }
 

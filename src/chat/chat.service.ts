@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { AccessPolicy } from '../access/access-policy';
 import { PushService } from '../core/push.service';
 import { PresenceService } from '../presence/presence.service';
 import type { Member } from '../presence/store/presence-store';
 import { HubbubError } from '../protocol/errors';
 import { dmPeer, dmRoom } from '../protocol/names';
-import { canAccessRoom } from '../rooms/room-access';
 import { RoomService } from '../rooms/room.service';
 import { MessageStore, type StoredMessage } from '../store/message-store';
 import type { Connection } from '../ws/connection';
@@ -28,10 +28,11 @@ export class ChatService {
     private readonly rooms: RoomService,
     private readonly presence: PresenceService,
     private readonly push: PushService,
+    private readonly policy: AccessPolicy,
   ) {}
 
   async join(conn: Connection, room: string, since?: number): Promise<JoinResult> {
-    this.assertAccess(conn, room);
+    await this.assertAccess(conn, room);
     if (this.rooms.join(conn, room)) await this.presence.join(conn, room);
     const [messages, seq, members] = await Promise.all([
       since === undefined
@@ -115,11 +116,11 @@ export class ChatService {
     return message;
   }
 
-  history(
+  async history(
     conn: Connection | undefined,
     q: { room: string; before?: number; after?: number; limit?: number },
   ): Promise<StoredMessage[]> {
-    if (conn) this.assertAccess(conn, q.room);
+    if (conn) await this.assertAccess(conn, q.room);
     return this.store.history({
       room: q.room,
       before: q.before,
@@ -138,8 +139,10 @@ export class ChatService {
     await this.push.toRoom(room, 'chat.read', { room, userId: conn.userId, seq }, conn);
   }
 
-  private assertAccess(conn: Connection, room: string): void {
-    if (!canAccessRoom(conn.principal, room)) {
+  /** The access policy's join right (chat.join and chat.history). */
+  private async assertAccess(conn: Connection, room: string): Promise<void> {
+    const answer = this.policy.canJoin(conn.principal, room);
+    if (!(typeof answer === 'boolean' ? answer : await answer)) {
       throw new HubbubError('forbidden', `No access to room "${room}"`);
     }
   }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { channelSubscribersKey } from '../channels/subscribers/redis-channel-subscribers';
 import { ClientRegistry } from '../core/client-registry.service';
 import { PresenceService } from '../presence/presence.service';
 import { PresenceStore } from '../presence/store/presence-store';
@@ -14,7 +15,7 @@ import { nodeTopicsKey, routeKey } from './redis-broker';
 import { RedisConnectionQuota } from './redis-connection-quota';
 import { REDIS, REDIS_PREFIX } from './redis.provider';
 
-const NODES_KEY = `${REDIS_PREFIX}nodes`;
+export const NODES_KEY = `${REDIS_PREFIX}nodes`;
 const aliveKey = (node: string): string => `${REDIS_PREFIX}node:${node}`;
 const reapLockKey = (node: string): string => `${REDIS_PREFIX}reap:${node}`;
 
@@ -113,7 +114,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     const topics = await this.redis.smembers(nodeTopicsKey(node));
     const pipeline = this.redis.pipeline();
     for (const topic of topics) pipeline.srem(routeKey(topic), node);
-    pipeline.del(nodeTopicsKey(node));
+    pipeline.del(nodeTopicsKey(node)).del(channelSubscribersKey(REDIS_PREFIX, node));
     await pipeline.exec();
   }
 
