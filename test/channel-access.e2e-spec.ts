@@ -296,7 +296,7 @@ describe('a team-provided AccessPolicy', () => {
   const { connect } = trackedClients(() => server);
 
   it('is consulted for every join, history read, subscribe and publish, and its answers hold', async () => {
-    const policy = server.app.get(AccessPolicy) as VipPolicy;
+    const policy = server.app.get<AccessPolicy, VipPolicy>(AccessPolicy);
     const id = rid();
     const vip = await connect(`vip-${id}`);
     const pleb = await connect(`pleb-${id}`);
