@@ -29,34 +29,30 @@ interface Asked {
 class Backend {
   readonly asked: Asked[] = [];
   answer: Answer = json(200, { allow: true });
+  url = '';
   private readonly held = new Set<ServerResponse>();
-
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private readonly server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      let verified = true;
+      try {
+        new Webhook(SECRET).verify(raw, req.headers as Record<string, string>);
+      } catch {
+        verified = false;
+      }
+      this.asked.push({ body: JSON.parse(raw), headers: req.headers, verified });
+      this.held.add(res);
+      res.on('close', () => this.held.delete(res));
+      this.answer(res);
+    });
+  });
 
   static async start(): Promise<Backend> {
-    let backend!: Backend;
-    const server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString()));
-      req.on('end', () => {
-        let verified = true;
-        try {
-          new Webhook(SECRET).verify(raw, req.headers as Record<string, string>);
-        } catch {
-          verified = false;
-        }
-        backend.asked.push({ body: JSON.parse(raw), headers: req.headers, verified });
-        backend.held.add(res);
-        res.on('close', () => backend.held.delete(res));
-        backend.answer(res);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    backend = new Backend(server, `http://127.0.0.1:${port}/access`);
+    const backend = new Backend();
+    await new Promise<void>((resolve) => backend.server.listen(0, '127.0.0.1', resolve));
+    const { port } = backend.server.address() as AddressInfo;
+    backend.url = `http://127.0.0.1:${port}/access`;
     return backend;
   }
 
