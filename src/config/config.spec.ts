@@ -37,7 +37,10 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({ accessProxyTimeoutMs: 2000 });
     expect(loadConfig({}).accessProxyUrl).toBeUndefined();
     expect(
-      loadConfig({ ACCESS_PROXY_URL: 'http://backend:8080/access', ACCESS_PROXY_TIMEOUT_MS: '500' }),
+      loadConfig({
+        ACCESS_PROXY_URL: 'http://backend:8080/access',
+        ACCESS_PROXY_TIMEOUT_MS: '500',
+      }),
     ).toMatchObject({ accessProxyUrl: 'http://backend:8080/access', accessProxyTimeoutMs: 500 });
   });
 
