@@ -50,6 +50,8 @@ export interface JoinReply {
 export interface SubscribeReply {
   channel: string;
   offset: number;
+  /** Names the channel's stream; changes when its offsets restart. Sent back with `since` on resubscribe. */
+  epoch: string;
   recovered: boolean;
   publications: Publication[];
 }
@@ -57,8 +59,9 @@ export interface SubscribeReply {
 export interface HubbubClientOptions {
   /** A fixed JWT. Give this or `getToken`, or neither when the server authenticates upgrades another way. */
   token?: string;
-  /** Called before the first connection, after a 4401 (token expired) close, and after a failed handshake
-   * (browsers cannot tell a 401 refusal from a network error, so a fresh token is asked for each retry). */
+  /** Called before the first connection, after a 4401 (token expired) close, after a failed handshake
+   * (browsers cannot tell a 401 refusal from a network error, so a fresh token is asked for each retry), and
+   * about 30 s before the current token's `exp`, whose answer is sent with `auth.refresh`. */
   getToken?: () => string | Promise<string>;
   /** Reconnect after unexpected closes (default true). Never after 4403 or 4429, nor 4401 without getToken. */
   reconnect?: boolean;
@@ -90,8 +93,21 @@ export interface HubbubEvents {
   'chat.typing': { room: string; userId: string; typing: boolean };
   'chat.read': { room: string; userId: string; seq: number };
   'channel.message': Publication;
-  /** After a reconnect, a channel's missed publications were no longer all in the recovery window. */
-  'channel.recovery': { channel: string; recovered: false; offset: number };
+  /** After a reconnect, a channel's missed publications were no longer all in the recovery window, or the
+   * channel's offsets restarted (a new `epoch`): the app should resync that channel from its own source. */
+  'channel.recovery': { channel: string; recovered: false; offset: number; epoch: string };
+  /** The server API subscribed this connection to a channel; it is then tracked like `subscribe()`. */
+  'channel.subscribed': { channel: string; offset: number; epoch: string };
+  /** The server removed the subscription: `server` (server API) or `forbidden` (a refreshed token no longer grants it). */
+  'channel.unsubscribed': { channel: string; reason: 'server' | 'forbidden' };
+  /** The server removed the connection from a room: `forbidden` after a refreshed token no longer grants it. */
+  'chat.left': { room: string; reason: 'server' | 'forbidden' };
+  /** A message for this user from the server API. */
+  'user.message': { data: unknown; from: 'server' };
+  /** `auth.refresh` succeeded: the connection now runs on the new token until `exp` (seconds). */
+  refreshed: { exp: number };
+  /** The automatic `auth.refresh` failed (getToken threw, or the server refused the token). */
+  'refresh.error': Error;
   'presence.join': { room: string; member: Member };
   'presence.leave': { room: string; userId: string };
   'presence.update': { room: string; member: Member };
@@ -132,6 +148,8 @@ export class HubbubClient {
   /** Joins a room; its messages are then tracked by seq and caught up after reconnects. */
   join(room: string): Promise<JoinReply>;
   leave(room: string): Promise<{ room: string }>;
+  /** Gets a token from `getToken()` and sends it with `auth.refresh`; done on its own ~30 s before `exp`. */
+  refresh(): Promise<{ exp: number }>;
   /**
    * Sends a message with a generated (or given) clientMsgId; after a disconnect it is resent with the same id, so
    * the server stores it once. Resolves with the stored message, which is not emitted as `chat.message`.

@@ -1,15 +1,28 @@
 // Hubbub client SDK (plain ES module, browsers and Node >= 22): request/reply over one WebSocket, reconnect with
-// jittered exponential backoff, rooms rejoined and channels resubscribed with `since` so the app sees no gap.
+// jittered exponential backoff, rooms rejoined and channels resubscribed with `since` and `epoch` so the app sees no
+// gap; with `getToken`, the token is refreshed (`auth.refresh`) about 30 s before it expires.
 
 /** @typedef {{id: string, room: string, seq: number, userId: string, name?: string, text: string, ts: number, clientMsgId?: string}} Message */
 /** @typedef {{channel: string, offset: number, data: unknown, userId?: string, ts: number}} Publication */
 /** @typedef {{clientId: string, userId: string, node: string, heartbeatMs: number, serverTime: number}} Welcome */
 /** @typedef {{seq: number, filling: boolean, buffer: Message[], mine: Set<number>}} RoomState */
-/** @typedef {{offset: number | null, handler?: (p: Publication) => void}} ChannelState */
+/** @typedef {{offset: number | null, epoch: string | null, handler?: (p: Publication) => void}} ChannelState */
 /** @typedef {{event: string, data: unknown, resolve: (v: any) => void, reject: (e: Error) => void, timer?: any, id?: number}} Pending */
 
 const TERMINAL_CLOSE_CODES = new Set([4403, 4429]); // disconnected by the server API, flooding: never reconnect
 const STABLE_AFTER_MS = 5000; // a connection that lasted this long resets the backoff
+const REFRESH_BEFORE_MS = 30000; // auth.refresh this long before the token's exp
+
+/** The `exp` claim of a JWT in ms, or null when it cannot be read. @param {string | undefined} token */
+function expiryOf(token) {
+  try {
+    const b64 = (token ?? '').split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const exp = JSON.parse(globalThis.atob(b64)).exp;
+    return typeof exp === 'number' ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
 
 /** An error frame from the server, or a local failure (`timeout`, `disconnected`, `closed`). */
 export class HubbubError extends Error {
@@ -34,7 +47,8 @@ export class HubbubClient {
   /** @type {Set<string>} clientMsgIds of unacknowledged sends: the caller's own, never emitted */ #own = new Set();
   /** @type {{resolve: (w: Welcome) => void, reject: (e: Error) => void}[]} */ #connecting = [];
   #status = 'online'; #ready = false; #closed = true; #attempt = 0; #openedAt = 0; #needToken = true;
-  /** @type {any} */ #retryTimer;
+  /** @type {any} */ #retryTimer; /** @type {any} */ #refreshTimer;
+  #skewMs = 0; // server clock minus ours, from welcome
 
   /** @param {string} url `ws(s)://host/ws`, or in browsers a relative URL such as `/ws` @param {import('./hubbub-client.js').HubbubClientOptions} [options] */
   constructor(url, options = {}) {
@@ -59,7 +73,7 @@ export class HubbubClient {
   /** Closes for good: no reconnect; waiting requests fail with `closed`. */
   close() {
     this.#closed = true;
-    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#retryTimer); clearTimeout(this.#refreshTimer);
     this.#stop(new HubbubError('closed', 'client closed'));
     this.#ws?.close(1000);
   }
@@ -79,6 +93,17 @@ export class HubbubClient {
   }
   /** @param {string} room */
   leave(room) { this.#rooms.delete(room); return this.request('chat.leave', { room }); }
+  /** Asks `getToken()` for a new token and sends it with `auth.refresh` (also done on its own before `exp`).
+   * @returns {Promise<{exp: number}>} */
+  async refresh() {
+    if (!this.#getToken) throw new TypeError('refresh() needs the getToken option');
+    const token = await this.#getToken();
+    const reply = await this.request('auth.refresh', { token });
+    this.#token = token;
+    this.#scheduleRefresh(reply.exp * 1000);
+    this.#emit('refreshed', reply);
+    return reply;
+  }
   /** Resent with the same clientMsgId after a reconnect (stored once); never emitted as `chat.message`.
    * @param {string} room @param {string} text @param {{clientMsgId?: string, timeoutMs?: number}} [o] @returns {Promise<Message>} */
   async send(room, text, { clientMsgId = newId(), timeoutMs } = {}) {
@@ -103,13 +128,14 @@ export class HubbubClient {
   /** Each publication once, in order, recovered ones included. @param {string} channel @param {(p: Publication) => void} [handler] */
   async subscribe(channel, handler) {
     /** @type {ChannelState} */
-    const state = { offset: null, handler };
+    const state = { offset: null, epoch: null, handler };
     this.#channels.set(channel, state);
     const reply = await this.request('channel.subscribe', { channel }).catch((err) => {
       this.#channels.delete(channel);
       throw err;
     });
     state.offset = Math.max(state.offset ?? 0, reply.offset); // pushes may have raced the reply
+    state.epoch = reply.epoch;
     return reply;
   }
   /** @param {string} channel */
@@ -177,13 +203,15 @@ export class HubbubClient {
     else if (event === 'welcome') void this.#onWelcome(data);
     else if (event === 'chat.message') this.#onChat(data);
     else if (event === 'channel.message') this.#onPublication(data);
-    else this.#emit(event, data);
+    else this.#onServerPush(event, data);
   }
   /** Restores rooms, channels and status, then releases queued requests. @param {Welcome} welcome */
   async #onWelcome(welcome) {
     const reconnected = this.welcome !== null;
     this.welcome = welcome;
     this.#openedAt = Date.now();
+    this.#skewMs = welcome.serverTime - Date.now();
+    this.#scheduleRefresh(expiryOf(this.#token));
     this.#emit('welcome', welcome);
     try {
       await Promise.all([
@@ -249,11 +277,39 @@ export class HubbubClient {
   }
   /** @param {string} channel @param {ChannelState} state */
   async #resubscribe(channel, state) {
-    const since = state.offset ?? undefined;
-    const reply = await this.#request('channel.subscribe', { channel, since }, this.#timeoutMs, true);
-    for (const p of reply.publications) this.#onPublication(p);
-    if (since !== undefined && !reply.recovered) this.#emit('channel.recovery', { channel, recovered: false, offset: reply.offset });
-    state.offset = Math.max(state.offset ?? 0, reply.offset);
+    const position = state.offset !== null && state.epoch !== null ? { since: state.offset, epoch: state.epoch } : {};
+    const reply = await this.#request('channel.subscribe', { channel, ...position }, this.#timeoutMs, true);
+    if (reply.epoch !== state.epoch) {
+      // Offsets restarted on the server (new epoch): the old position means nothing, start from the new one.
+      state.epoch = reply.epoch;
+      state.offset = reply.offset;
+    } else {
+      for (const p of reply.publications) this.#onPublication(p);
+      state.offset = Math.max(state.offset ?? 0, reply.offset);
+    }
+    if (position.since !== undefined && !reply.recovered) this.#emit('channel.recovery', { channel, recovered: false, offset: reply.offset, epoch: reply.epoch });
+  }
+  /** Pushes that change what the client tracks (the server API, a refresh that took rights away), then listeners.
+   * @param {string} event @param {any} data */
+  #onServerPush(event, data) {
+    if (event === 'channel.subscribed') {
+      const handler = this.#channels.get(data.channel)?.handler;
+      this.#channels.set(data.channel, { offset: data.offset, epoch: data.epoch, handler });
+    } else if (event === 'channel.unsubscribed') this.#channels.delete(data.channel);
+    else if (event === 'chat.left') this.#rooms.delete(data.room);
+    this.#emit(event, data);
+  }
+  /** Schedules `auth.refresh` about 30 s before `expMs` (sooner for short tokens); only with getToken. @param {number | null} expMs */
+  #scheduleRefresh(expMs) {
+    clearTimeout(this.#refreshTimer);
+    if (!this.#getToken || expMs === null) return;
+    const left = expMs - (Date.now() + this.#skewMs);
+    const delay = Math.max(1000, Math.min(left - REFRESH_BEFORE_MS, left / 2));
+    this.#refreshTimer = setTimeout(() => {
+      if (!this.#ready || this.#closed) return; // the next welcome schedules again
+      this.refresh().catch((err) => this.#emit('refresh.error', err)); // the server closes 4401 at exp; reconnect asks again
+    }, delay);
+    this.#refreshTimer?.unref?.();
   }
   /** @param {Publication} p */
   #onPublication(p) {
@@ -268,6 +324,7 @@ export class HubbubClient {
     const wasUp = this.#openedAt > 0; // welcomed; a refused handshake (401 included) closes before that
     if (wasUp && Date.now() - this.#openedAt >= STABLE_AFTER_MS) this.#attempt = 0;
     this.#ws = null; this.#ready = false; this.#openedAt = 0;
+    clearTimeout(this.#refreshTimer);
     for (const p of [...this.#pending.values()]) this.#settle(p, new HubbubError('disconnected', `connection closed (${code})`, { code }));
     const firstAttempt = this.#connecting.length > 0 && this.welcome === null;
     const reconnecting = !this.#closed && this.#reconnect && !firstAttempt && !TERMINAL_CLOSE_CODES.has(code) &&

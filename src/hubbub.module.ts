@@ -6,7 +6,11 @@ import {
   type Provider,
 } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AccessPolicy } from './access/access-policy';
+import { accessProviders } from './access/access.providers';
 import { adminProviders } from './admin/admin.providers';
+import { ChannelsApiController } from './api/channels-api.controller';
+import { channelProviders } from './channels/channel.providers';
 import { ApiController } from './api/api.controller';
 import { DashboardApiController } from './api/dashboard-api.controller';
 import { ChannelsGateway } from './channels/channels.gateway';
@@ -115,6 +119,7 @@ export class HubbubModule {
         DevTokenController,
         ApiController,
         DashboardApiController,
+        ChannelsApiController,
         WebController,
         AdminPageController,
         AsyncApiController,
@@ -157,11 +162,14 @@ export class HubbubModule {
         PresenceGateway,
         ...webhookProviders,
         ...adminProviders,
+        ...accessProviders,
+        ...channelProviders,
         // Last, so that a team's provider replaces Hubbub's one for the same token.
         ...(extensions.providers ?? []),
       ],
       exports: [
         HUBBUB_CONFIG,
+        AccessPolicy,
         EventBus,
         PushService,
         ClientRegistry,

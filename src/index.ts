@@ -20,6 +20,7 @@ export {
   type MessageDraft,
 } from './chat/message-hooks';
 export { ChannelsService } from './channels/channels.service';
+export { AccessPolicy } from './access/access-policy';
 export { PresenceService } from './presence/presence.service';
 export type { Member, PresenceStatus } from './presence/store/presence-store';
 export { RoomService } from './rooms/room.service';

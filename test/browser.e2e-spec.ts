@@ -27,13 +27,14 @@ function browserDescribe(name: string, fn: () => void): void {
 }
 
 jest.setTimeout(30_000);
+const BROWSER_API_KEY = 'browser-test-api-key';
 
 browserDescribe('chat page in a browser (GET /)', () => {
   let server: TestServer;
   let browser: Browser;
 
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer({ API_KEY: BROWSER_API_KEY });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -81,6 +82,20 @@ browserDescribe('chat page in a browser (GET /)', () => {
     expect(sdk.status).toBe(200);
     expect(sdk.headers.get('content-type')).toMatch(/^application\/javascript/);
     expect(await sdk.text()).toContain('export class HubbubClient');
+  });
+
+  it('shows a notice when the server API sends the user a user.message', async () => {
+    const carol = await signIn('carol', 'Carol');
+    const res = await fetch(`${server.url}/api/users/carol/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BROWSER_API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { text: 'Maintenance at 18:00 <b>soon</b>' } }),
+    });
+    expect(res.status).toBe(202);
+    const notice = carol.locator('#messages .msg.notice');
+    await notice.waitFor();
+    expect(await notice.textContent()).toBe('notice from server: Maintenance at 18:00 <b>soon</b>');
+    await carol.context().close();
   });
 
   it('two users chat in lobby: messages, members, status and typing reach the other page', async () => {

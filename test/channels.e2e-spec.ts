@@ -34,6 +34,7 @@ describe('channels', () => {
       expect(await c.call('channel.subscribe', { channel })).toEqual({
         channel,
         offset: 0,
+        epoch: expect.any(String),
         recovered: true,
         publications: [],
       });
@@ -48,6 +49,7 @@ describe('channels', () => {
       expect(await c.call('channel.subscribe', { channel })).toEqual({
         channel,
         offset: 2,
+        epoch: expect.any(String),
         recovered: true,
         publications: [],
       });
@@ -55,8 +57,10 @@ describe('channels', () => {
 
     it.each([
       ['an invalid channel name', { channel: 'bad channel' }, 'channel'],
-      ['a negative since', { channel: 'ok', since: -1 }, 'since'],
-      ['a fractional since', { channel: 'ok', since: 1.5 }, 'since'],
+      ['a negative since', { channel: 'ok', since: -1, epoch: 'e' }, 'since'],
+      ['a fractional since', { channel: 'ok', since: 1.5, epoch: 'e' }, 'since'],
+      ['a since without its epoch', { channel: 'ok', since: 1 }, 'epoch'],
+      ['an epoch that is not a string', { channel: 'ok', since: 1, epoch: 7 }, 'epoch'],
     ])('refuses %s as validation_failed', async (_what, data, field) => {
       const c = await connect(`sub-${rid()}`);
       const reply = await c.request('channel.subscribe', data);
@@ -186,26 +190,31 @@ describe('channels', () => {
 
   describe('recovery', () => {
     /** Subscribes, sees one publication, disconnects, then `missed` publications happen. Returns the last seen offset. */
-    async function missSome(target: TestServer, channel: string, missed: number): Promise<number> {
+    async function missSome(
+      target: TestServer,
+      channel: string,
+      missed: number,
+    ): Promise<{ since: number; epoch: string }> {
       const p = await publisher(target);
       const s = await connect(`sub-${rid()}`, {}, target);
-      await s.call('channel.subscribe', { channel });
+      const { epoch } = await s.call('channel.subscribe', { channel });
       await p.call('channel.publish', { channel, data: 'seen' });
       const seen = (await s.next('channel.message')).data.offset as number;
       await s.close();
       for (let i = 1; i <= missed; i++)
         await p.call('channel.publish', { channel, data: `missed-${i}` });
-      return seen;
+      return { since: seen, epoch };
     }
 
     it('a subscriber that reconnects with since = its last offset gets exactly the missed publications, recovered true', async () => {
       const channel = `news.${rid()}`;
-      const since = await missSome(server, channel, 3);
+      const { since, epoch } = await missSome(server, channel, 3);
       const again = await connect(`sub-${rid()}`);
-      const reply = await again.call('channel.subscribe', { channel, since });
+      const reply = await again.call('channel.subscribe', { channel, since, epoch });
       expect(reply).toEqual({
         channel,
         offset: since + 3,
+        epoch,
         recovered: true,
         publications: [1, 2, 3].map((i) =>
           publication({
@@ -227,11 +236,12 @@ describe('channels', () => {
 
     it('since equal to the current offset recovers with nothing to replay', async () => {
       const channel = `news.${rid()}`;
-      const since = await missSome(server, channel, 0);
+      const { since, epoch } = await missSome(server, channel, 0);
       const again = await connect(`sub-${rid()}`);
-      expect(await again.call('channel.subscribe', { channel, since })).toEqual({
+      expect(await again.call('channel.subscribe', { channel, since, epoch })).toEqual({
         channel,
         offset: since,
+        epoch,
         recovered: true,
         publications: [],
       });
@@ -240,7 +250,8 @@ describe('channels', () => {
     it('since ahead of the channel offset (an unknown stream) answers recovered false', async () => {
       const channel = `news.${rid()}`;
       const c = await connect(`sub-${rid()}`);
-      expect(await c.call('channel.subscribe', { channel, since: 5 })).toMatchObject({
+      const { epoch } = await c.call('channel.subscribe', { channel });
+      expect(await c.call('channel.subscribe', { channel, since: 5, epoch })).toMatchObject({
         channel,
         offset: 0,
         recovered: false,
@@ -252,9 +263,9 @@ describe('channels', () => {
       const small = await startServer({ CHANNEL_HISTORY_SIZE: '2' });
       servers.push(small);
       const channel = `news.${rid()}`;
-      const since = await missSome(small, channel, 3);
+      const { since, epoch } = await missSome(small, channel, 3);
       const again = await connect(`sub-${rid()}`, {}, small);
-      const reply = await again.call('channel.subscribe', { channel, since });
+      const reply = await again.call('channel.subscribe', { channel, since, epoch });
       expect(reply.recovered).toBe(false);
       expect(reply.offset).toBe(since + 3);
       // What is still retained comes along, after since.
@@ -265,10 +276,10 @@ describe('channels', () => {
 
       // Missing exactly the window size still recovers.
       const channel2 = `news.${rid()}`;
-      const since2 = await missSome(small, channel2, 2);
+      const { since: since2, epoch: epoch2 } = await missSome(small, channel2, 2);
       const again2 = await connect(`sub-${rid()}`, {}, small);
       expect(
-        await again2.call('channel.subscribe', { channel: channel2, since: since2 }),
+        await again2.call('channel.subscribe', { channel: channel2, since: since2, epoch: epoch2 }),
       ).toMatchObject({
         recovered: true,
         publications: [{ offset: since2 + 1 }, { offset: since2 + 2 }],
@@ -280,11 +291,11 @@ describe('channels', () => {
       const short = await startServer({ CHANNEL_HISTORY_TTL_MS: String(ttlMs) });
       servers.push(short);
       const channel = `news.${rid()}`;
-      const since = await missSome(short, channel, 3);
+      const { since, epoch } = await missSome(short, channel, 3);
       // Waiting for the TTL to pass is what this test is about: no event announces an expiry.
       await new Promise((resolve) => setTimeout(resolve, ttlMs + 200));
       const again = await connect(`sub-${rid()}`, {}, short);
-      const reply = await again.call('channel.subscribe', { channel, since });
+      const reply = await again.call('channel.subscribe', { channel, since, epoch });
       expect(reply).toMatchObject({ channel, recovered: false, publications: [] });
       // Offsets never go back after the window emptied.
       expect(reply.offset).toBeGreaterThanOrEqual(since + 3);
@@ -318,7 +329,8 @@ describe('channels', () => {
       await p.call('channel.publish', { channel, data: 'ws' });
       await api(server, 'POST', `/api/channels/${channel}/publish`, { data: 'api' });
       const s = await connect(`sub-${rid()}`);
-      const reply = await s.call('channel.subscribe', { channel, since: 0 });
+      const { epoch } = await s.call('channel.subscribe', { channel });
+      const reply = await s.call('channel.subscribe', { channel, since: 0, epoch });
       expect(reply).toMatchObject({
         offset: 2,
         recovered: true,

@@ -33,7 +33,13 @@ describe('chat smoke', () => {
     const pushed = await b.next('chat.message');
     expect(pushed.data).toEqual(sent.message);
     const sub = await b.call('channel.subscribe', { channel: 'news' });
-    expect(sub).toEqual({ channel: 'news', offset: 0, recovered: true, publications: [] });
+    expect(sub).toEqual({
+      channel: 'news',
+      offset: 0,
+      epoch: expect.any(String),
+      recovered: true,
+      publications: [],
+    });
     const denied = await a.request('channel.publish', { channel: 'news', data: 1 });
     expect(denied.data.code).toBe('forbidden');
     await b.close();

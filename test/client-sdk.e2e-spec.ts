@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ChannelHistory } from '../src/channels/history/channel-history';
 import { ClientRegistry } from '../src/ws/client-registry.service';
 import { OutboundWriter } from '../src/ws/outbound-writer';
 import { startServer, type TestServer } from './support/server';
@@ -269,20 +270,132 @@ describe('client SDK (client/hubbub-client.js)', () => {
   it('asks getToken for a new token after 4401 (token expired) and restores the session', async () => {
     const tokens: string[] = [];
     const getToken = async (): Promise<string> => {
-      const token = await server.token('ivy', { name: 'Ivy' }, tokens.length === 0 ? 2 : 3600);
-      tokens.push(token);
-      return token;
+      // The first token lives 2 s; the refresh attempted before it expires fails, so the server closes 4401.
+      if (tokens.push('asked') === 2) throw new Error('identity service down');
+      return server.token('ivy', { name: 'Ivy' }, tokens.length === 1 ? 2 : 3600);
     };
     const ivy = new sdk.HubbubClient(server.wsUrl, { getToken, backoffBaseMs: 20 });
     clients.push(ivy);
+    const refreshFailed = nextEvent(ivy, 'refresh.error', () => true, 8000);
     await ivy.connect();
     await ivy.join('expiry');
     const closed = nextEvent(ivy, 'disconnected', () => true, 8000);
     const reconnected = nextEvent(ivy, 'connected', () => true, 10_000);
+    expect(await refreshFailed).toMatchObject({ message: 'identity service down' });
     expect(await closed).toMatchObject({ code: 4401, reconnecting: true });
     await reconnected;
-    expect(tokens).toHaveLength(2);
+    expect(tokens).toHaveLength(3);
     await expect(ivy.send('expiry', 'still here')).resolves.toMatchObject({ text: 'still here' });
+  });
+
+  it('refreshes the token with auth.refresh before exp, so the connection is never closed for expiry', async () => {
+    let asked = 0;
+    // 32 s: the refresh is due 30 s before exp, i.e. after 2 s.
+    const getToken = () => server.token('lena', {}, asked++ === 0 ? 32 : 3600);
+    const lena = new sdk.HubbubClient(server.wsUrl, { getToken, backoffBaseMs: 20 });
+    clients.push(lena);
+    let disconnects = 0;
+    lena.on('disconnected', () => disconnects++);
+    const refreshed = nextEvent<{ exp: number }>(lena, 'refreshed', () => true, 8000);
+    await lena.connect();
+    const { exp } = await refreshed;
+    expect(exp * 1000).toBeGreaterThan(Date.now() + 3000_000);
+    expect(asked).toBe(2);
+    const [conn] = server.app.get(ClientRegistry).forUser('lena');
+    expect(conn.principal.expiresAt).toBe(exp * 1000);
+    expect(disconnects).toBe(0);
+  });
+
+  it('surfaces server API subscriptions, user messages and unsubscriptions, and tracks them across reconnects', async () => {
+    const mona = await connect('mona');
+    const api = (path: string, body: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const subscribed = nextEvent(mona, 'channel.subscribed');
+    await api('/api/channels/alerts.mona/subscribe', { userId: 'mona' });
+    expect(await subscribed).toEqual({
+      channel: 'alerts.mona',
+      offset: 0,
+      epoch: expect.any(String),
+    });
+    const note = nextEvent(mona, 'user.message');
+    await api('/api/users/mona/messages', { data: { text: 'hi' } });
+    expect(await note).toEqual({ data: { text: 'hi' }, from: 'server' });
+
+    // The server-made subscription is restored after a reconnect like one of the client's own.
+    offline.add('mona');
+    const dropped = nextEvent(mona, 'disconnected');
+    serverClose('mona', 1013);
+    await dropped;
+    await api('/api/channels/alerts.mona/publish', { data: 'missed' });
+    const reconnected = nextEvent(mona, 'connected');
+    offline.delete('mona');
+    const missed = nextEvent<Publication>(mona, 'channel.message', (p) => p.data === 'missed');
+    await reconnected;
+    expect((await missed).offset).toBe(1);
+
+    const unsubscribed = nextEvent(mona, 'channel.unsubscribed');
+    await api('/api/channels/alerts.mona/unsubscribe', { userId: 'mona' });
+    expect(await unsubscribed).toEqual({ channel: 'alerts.mona', reason: 'server' });
+  });
+
+  it('emits chat.left when a refreshed token no longer grants a private: room, and does not rejoin it', async () => {
+    let claims: Record<string, unknown> = { rooms: ['private:*'] };
+    const getToken = () => server.token('nina', claims, 3600);
+    const nina = new sdk.HubbubClient(server.wsUrl, { getToken, backoffBaseMs: 20 });
+    clients.push(nina);
+    await nina.connect();
+    await nina.join('private:club');
+    claims = {};
+    const left = nextEvent(nina, 'chat.left');
+    await nina.refresh();
+    expect(await left).toEqual({ room: 'private:club', reason: 'forbidden' });
+    const restoreErrors: unknown[] = [];
+    nina.on('restore.error', (e: unknown) => restoreErrors.push(e));
+    const reconnected = nextEvent(nina, 'connected');
+    serverClose('nina', 1013);
+    await reconnected;
+    expect(restoreErrors).toEqual([]);
+  });
+
+  it('resubscribes with since and epoch; when offsets restarted (new epoch) it follows the new stream', async () => {
+    const olga = await connect('olga');
+    const pete = await connect('pete', { publish: ['restart.*'] });
+    const got: unknown[] = [];
+    const first = await olga.subscribe('restart.ch', (p: Publication) => got.push(p.data));
+    const seen = nextEvent(olga, 'channel.message', (p: Publication) => p.data === 'old-2');
+    await pete.publish('restart.ch', 'old-1');
+    await pete.publish('restart.ch', 'old-2');
+    await seen;
+
+    offline.add('olga');
+    const dropped = nextEvent(olga, 'disconnected');
+    serverClose('olga', 1013);
+    await dropped;
+    await server.app.get(ChannelHistory).close(); // what a restart does to memory history: offsets start again
+    await pete.publish('restart.ch', 'new-1');
+    const recovery = nextEvent(olga, 'channel.recovery');
+    const reconnected = nextEvent(olga, 'connected');
+    offline.delete('olga');
+    await reconnected;
+    const report = await recovery;
+    expect(report).toMatchObject({ channel: 'restart.ch', recovered: false, offset: 1 });
+    expect(report.epoch).not.toBe(first.epoch);
+    const resubscribe = received.filter(
+      (r) =>
+        r.userId === 'olga' &&
+        r.frame.event === 'channel.subscribe' &&
+        r.frame.data?.recovered === false,
+    );
+    expect(resubscribe).toHaveLength(1);
+    // Offset 2 of the new stream is not mistaken for the old offset 2.
+    const next = nextEvent(olga, 'channel.message', (p: Publication) => p.data === 'new-2');
+    await pete.publish('restart.ch', 'new-2');
+    expect((await next).offset).toBe(2);
+    expect(got).toEqual(['old-1', 'old-2', 'new-2']);
   });
 
   it('stays closed after close(); pending requests fail with closed', async () => {

@@ -135,8 +135,13 @@ gate.describe('cluster of three instances', () => {
     await publisher.call('channel.publish', { channel, data: 2 });
     await publisher.call('channel.publish', { channel, data: 3 });
     const again = await connect(nodes[2], 'reader');
-    const recovered = await again.call('channel.subscribe', { channel, since: live.data.offset });
+    const recovered = await again.call('channel.subscribe', {
+      channel,
+      since: live.data.offset,
+      epoch: sub.epoch,
+    });
     expect(sub.offset).toBe(0);
+    expect(recovered.epoch).toBe(sub.epoch);
     expect(recovered.recovered).toBe(true);
     expect(recovered.publications.map((p: { data: number }) => p.data)).toEqual([2, 3]);
   });

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
-import { IsName, IsPresent } from '../protocol/names';
+import { IsChannelName, IsName, IsPresent } from '../protocol/names';
 
 /** The OpenAPI shape of a room or channel name (the same rule as IsName). */
 const NAME = { pattern: '^[A-Za-z0-9_.:-]{1,128}$', minLength: 1, maxLength: 128 } as const;
@@ -19,7 +19,7 @@ const ANY_JSON = {
 
 export class ChannelParams {
   @ApiProperty({ ...NAME, description: 'Channel name', example: 'news' })
-  @IsName()
+  @IsChannelName()
   channel!: string;
 }
 

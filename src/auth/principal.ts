@@ -7,6 +7,8 @@ export interface Principal {
   rooms: readonly string[];
   /** Globs of channels the user may publish to. */
   publish: readonly string[];
+  /** Globs of `private:` channels the user may subscribe to (absent: none). */
+  subscribe?: readonly string[];
   /** Token expiry, ms since epoch. */
   expiresAt: number;
 }

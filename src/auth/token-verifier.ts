@@ -47,6 +47,24 @@ export class TokenVerifier {
     return toPrincipal(payload);
   }
 
+  /**
+   * Verifies a token signed like connection tokens (same key, algorithm, issuer and audience) and returns its
+   * claims, `exp` required; used for subscription tokens, whose claims are not a connection's.
+   */
+  async verifyClaims(token: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: [this.algorithm],
+        issuer: this.config.jwt.issuer,
+        audience: this.config.jwt.audience,
+        requiredClaims: ['exp'],
+      });
+      return payload;
+    } catch (err) {
+      throw new InvalidTokenError(describeJoseError(err));
+    }
+  }
+
   /** Signs a development token; only possible with an HS256 secret. */
   async sign(
     claims: { sub: string; name?: string; roles?: string[] },
@@ -72,7 +90,8 @@ function describeJoseError(err: unknown): string {
 }
 
 export function toPrincipal(payload: JWTPayload): Principal {
-  const { sub, exp, name, roles, rooms, publish } = payload as JWTPayload & Record<string, unknown>;
+  const { sub, exp, name, roles, rooms, publish, subscribe } = payload as JWTPayload &
+    Record<string, unknown>;
   // Control characters are refused too: user ids end up in topic names and log lines.
   // eslint-disable-next-line no-control-regex
   if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128 || /[\x00-\x1f]/.test(sub)) {
@@ -81,7 +100,7 @@ export function toPrincipal(payload: JWTPayload): Principal {
   if (typeof exp !== 'number') throw new InvalidTokenError('claim "exp" missing');
   if (name !== undefined && typeof name !== 'string')
     throw new InvalidTokenError('claim "name" must be a string');
-  for (const [claim, value] of Object.entries({ roles, rooms, publish })) {
+  for (const [claim, value] of Object.entries({ roles, rooms, publish, subscribe })) {
     if (value !== undefined && !isStringArray(value)) {
       throw new InvalidTokenError(`claim "${claim}" must be an array of strings`);
     }
@@ -92,6 +111,7 @@ export function toPrincipal(payload: JWTPayload): Principal {
     roles: (roles as string[] | undefined) ?? [],
     rooms: (rooms as string[] | undefined) ?? [],
     publish: (publish as string[] | undefined) ?? [],
+    subscribe: (subscribe as string[] | undefined) ?? [],
     expiresAt: exp * 1000,
   };
 }

@@ -1,16 +1,32 @@
-import { IsInt, IsOptional, Min } from 'class-validator';
-import { IsName, IsPresent } from '../protocol/names';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import { IsChannelName, IsPresent } from '../protocol/names';
 
 export class SubscribeDto {
-  @IsName() channel!: string;
+  @IsChannelName() channel!: string;
   @IsOptional() @IsInt() @Min(0) since?: number;
+  /** Required with `since`: the epoch the client's offset belongs to. */
+  @ValidateIf((o: SubscribeDto) => o.since !== undefined || o.epoch !== undefined)
+  @IsString({ message: 'epoch must be a string, the epoch that since belongs to' })
+  @IsNotEmpty()
+  @MaxLength(128)
+  epoch?: string;
+  /** A subscription token granting this channel. */
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(8192) token?: string;
 }
 
 export class ChannelDto {
-  @IsName() channel!: string;
+  @IsChannelName() channel!: string;
 }
 
 export class PublishDto {
-  @IsName() channel!: string;
+  @IsChannelName() channel!: string;
   @IsPresent() data!: unknown;
 }

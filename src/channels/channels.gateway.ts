@@ -2,8 +2,7 @@ import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
 import type { Connection } from '../ws/connection';
 import { Conn, HubbubGateway } from '../ws/decorators';
 import { ChannelDto, PublishDto, SubscribeDto } from './channels.dto';
-import { ChannelsService } from './channels.service';
-import type { Recovery } from './history/channel-history';
+import { ChannelsService, type SubscribeResult } from './channels.service';
 
 @HubbubGateway()
 export class ChannelsGateway {
@@ -12,9 +11,10 @@ export class ChannelsGateway {
   @SubscribeMessage('channel.subscribe')
   subscribe(
     @Conn() conn: Connection,
-    @MessageBody() { channel, since }: SubscribeDto,
-  ): Promise<Recovery & { channel: string }> {
-    return this.channels.subscribe(conn, channel, since);
+    @MessageBody() { channel, since, epoch, token }: SubscribeDto,
+  ): Promise<SubscribeResult> {
+    const from = since === undefined ? undefined : { offset: since, epoch: epoch! };
+    return this.channels.subscribe(conn, channel, from, token);
   }
 
   @SubscribeMessage('channel.unsubscribe')

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AccessPolicy } from '../access/access-policy';
 import { Observations } from '../common/observations';
 import { EventBus } from '../events/event-bus';
 import { PushService } from '../fanout/push.service';
@@ -6,7 +7,6 @@ import { PresenceService } from '../presence/presence.service';
 import type { Member } from '../presence/store/presence-store';
 import { HubbubError } from '../protocol/errors';
 import { dmPeer, dmRoom } from '../protocol/names';
-import { canAccessRoom } from '../rooms/room-access';
 import { RoomService } from '../rooms/room.service';
 import { type AppendResult, MessageStore, type StoredMessage } from '../store/message-store';
 import { MessageHooks, type MessageContext } from './message-hooks';
@@ -36,13 +36,14 @@ export class ChatService {
     private readonly bus: EventBus,
     private readonly hooks: MessageHooks,
     private readonly observe: Observations,
+    private readonly policy: AccessPolicy,
   ) {
     // Not awaited by any reply (chat.stored is emitted without waiting); failures are logged by the bus.
     bus.on('chat.stored', ({ message }) => hooks.afterStore(message));
   }
 
   async join(conn: Connection, room: string, since?: number): Promise<JoinResult> {
-    this.assertAccess(conn, room);
+    await this.assertAccess(conn, room);
     if (this.rooms.join(conn, room)) await this.presence.join(conn, room);
     const [messages, seq, members] = await Promise.all([
       since === undefined
@@ -119,11 +120,11 @@ export class ChatService {
     return message;
   }
 
-  history(
+  async history(
     conn: Connection | undefined,
     q: { room: string; before?: number; after?: number; limit?: number },
   ): Promise<StoredMessage[]> {
-    if (conn) this.assertAccess(conn, q.room);
+    if (conn) await this.assertAccess(conn, q.room);
     return this.store.history({
       room: q.room,
       before: q.before,
@@ -172,8 +173,10 @@ export class ChatService {
     return draft.text;
   }
 
-  private assertAccess(conn: Connection, room: string): void {
-    if (!canAccessRoom(conn.principal, room)) {
+  /** The access policy's join right (chat.join and chat.history). */
+  private async assertAccess(conn: Connection, room: string): Promise<void> {
+    const answer = this.policy.canJoin(conn.principal, room);
+    if (!(typeof answer === 'boolean' ? answer : await answer)) {
       throw new HubbubError('forbidden', `No access to room "${room}"`);
     }
   }

@@ -33,6 +33,17 @@ function refusal(env: Record<string, string | undefined>): string {
 }
 
 describe('loadConfig', () => {
+  it('reads the access proxy keys: unset / 2000 ms by default', () => {
+    expect(loadConfig({})).toMatchObject({ accessProxyTimeoutMs: 2000 });
+    expect(loadConfig({}).accessProxyUrl).toBeUndefined();
+    expect(
+      loadConfig({
+        ACCESS_PROXY_URL: 'http://backend:8080/access',
+        ACCESS_PROXY_TIMEOUT_MS: '500',
+      }),
+    ).toMatchObject({ accessProxyUrl: 'http://backend:8080/access', accessProxyTimeoutMs: 500 });
+  });
+
   describe('defaults', () => {
     it('binds 127.0.0.1 in development and 0.0.0.0 otherwise, unless HOST says', () => {
       expect(loadConfig({}).host).toBe('127.0.0.1');
@@ -150,6 +161,8 @@ describe('loadConfig', () => {
         'REDIS_URL',
       ],
       ['a malformed WEBHOOK_URL', { WEBHOOK_URL: 'nope', WEBHOOK_SECRET: 's' }, 'WEBHOOK_URL'],
+      ['a malformed ACCESS_PROXY_URL', { ACCESS_PROXY_URL: 'ftp://x/y' }, 'ACCESS_PROXY_URL'],
+      ['ACCESS_PROXY_TIMEOUT_MS=0', { ACCESS_PROXY_TIMEOUT_MS: '0' }, 'ACCESS_PROXY_TIMEOUT_MS'],
       ['an unknown NODE_ENV', { NODE_ENV: 'staging' }, 'NODE_ENV'],
       ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       ['DEV_TOKENS=maybe', { DEV_TOKENS: 'maybe' }, 'DEV_TOKENS'],

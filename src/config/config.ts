@@ -68,6 +68,11 @@ export class EnvironmentVariables {
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
   WEBHOOK_URL?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() WEBHOOK_SECRET?: string;
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  ACCESS_PROXY_URL?: string;
+  @Transform(toInt) @IsInt() @Min(1) ACCESS_PROXY_TIMEOUT_MS = 2000;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(blankToUndefined) @Transform(toBool) @IsOptional() @IsBoolean() DEV_TOKENS?: boolean;
   // OpenTelemetry traces: the standard OTEL_* variables (see src/tracing/tracing-config.ts).
@@ -142,6 +147,9 @@ export interface HubbubConfig {
   webhookUrl?: string;
   /** `whsec_` + base64 of at least 24 bytes (Standard Webhooks). */
   webhookSecret?: string;
+  /** Asked about joins, subscribes and publishes the claims do not grant (unset: refused). */
+  accessProxyUrl?: string;
+  accessProxyTimeoutMs: number;
   logLevel: string;
   devTokens: boolean;
   /** OpenTelemetry traces; absent when off (no OTLP endpoint). */
@@ -264,6 +272,8 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     nodeId: vars.NODE_ID ?? `${hostname()}-${process.pid}`,
     webhookUrl: vars.WEBHOOK_URL,
     webhookSecret: vars.WEBHOOK_SECRET,
+    accessProxyUrl: vars.ACCESS_PROXY_URL,
+    accessProxyTimeoutMs: vars.ACCESS_PROXY_TIMEOUT_MS,
     logLevel: vars.LOG_LEVEL,
     devTokens,
     tracing: tracingConfig(vars),

@@ -1,4 +1,5 @@
 import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import { AccessRecheck } from '../access/access-recheck';
 import { isAdmin } from '../auth/principal';
 import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
 import { HubbubError } from '../protocol/errors';
@@ -17,6 +18,7 @@ export class CoreGateway {
     private readonly expiry: SessionExpiryService,
     private readonly push: PushService,
     private readonly statsService: StatsService,
+    private readonly recheck: AccessRecheck,
   ) {}
 
   @SubscribeMessage('ping')
@@ -40,8 +42,11 @@ export class CoreGateway {
     if (principal.userId !== conn.userId) {
       throw new HubbubError('forbidden', 'Token is for another user');
     }
+    const before = conn.principal;
     conn.principal = principal;
     this.expiry.track(conn);
+    // Leaves the private: rooms and channels the new claims no longer grant (pushed before this reply).
+    await this.recheck.afterRefresh(conn, before);
     return { exp: Math.floor(principal.expiresAt / 1000) };
   }
 

@@ -44,7 +44,7 @@ const CHANNEL = ref('ChannelName');
 const USER_ID = str(1, 128);
 const TEXT = str(1, 4000);
 const EPOCH: Schema = {
-  type: ['string', 'integer'],
+  type: 'string',
   description: 'Names the stream of offsets; changes whenever offsets restart',
 };
 
@@ -202,8 +202,6 @@ export const REQUESTS: Record<string, RequestDoc> = {
         recovered: bool,
         publications: { type: 'array', items: ref('Publication') },
       },
-      // Listed, but not yet required: the channel-access work adds it to the reply.
-      ['epoch'],
     ),
   },
   'channel.unsubscribe': {

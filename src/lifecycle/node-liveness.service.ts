@@ -118,7 +118,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     const topics = await redis.smembers(RedisKeys.nodeTopics(node));
     const pipeline = redis.pipeline();
     for (const topic of topics) pipeline.srem(RedisKeys.route(topic), node);
-    pipeline.del(RedisKeys.nodeTopics(node));
+    pipeline.del(RedisKeys.nodeTopics(node)).del(RedisKeys.channelSubscribers(node));
     await pipeline.exec();
   }
 

@@ -6,6 +6,23 @@ export const IsName = (): PropertyDecorator =>
   Matches(NAME_PATTERN, { message: '$property must match ^[A-Za-z0-9_.:-]{1,128}$' });
 
 /**
+ * Names of channels: a room-style name, optionally ending with a user limit `#<id>[,<id>…]` (Centrifugo's
+ * convention), 128 characters at most in all.
+ */
+export const CHANNEL_NAME_PATTERN =
+  /^(?=.{1,128}$)[A-Za-z0-9_.:-]+(?:#[A-Za-z0-9_.:-]+(?:,[A-Za-z0-9_.:-]+)*)?$/;
+export const IsChannelName = (): PropertyDecorator =>
+  Matches(CHANNEL_NAME_PATTERN, {
+    message: '$property must match ^[A-Za-z0-9_.:-]{1,128}$, optionally ending with #<id>[,<id>…]',
+  });
+
+/** The users a channel is limited to (`news#alice,bob` → alice, bob), or undefined when it has no limit. */
+export function channelUsers(channel: string): string[] | undefined {
+  const hash = channel.indexOf('#');
+  return hash < 0 ? undefined : channel.slice(hash + 1).split(',');
+}
+
+/**
  * User ids that can take part in a `dm:<a>:<b>` room. The room name must itself be a valid name and must say
  * unambiguously who its two users are, so ids with `:` or characters outside the name alphabet cannot
  * (`dm:u:v:w` could be u with v:w or u:v with w).

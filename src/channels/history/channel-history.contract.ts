@@ -1,4 +1,4 @@
-import type { ChannelHistory } from './channel-history';
+import type { ChannelHistory, StreamPosition } from './channel-history';
 
 export interface ChannelHistoryFactoryOptions {
   size: number;
@@ -14,6 +14,11 @@ export interface ChannelHistoryFactoryOptions {
 export function describeChannelHistory(
   name: string,
   factory: (opts: ChannelHistoryFactoryOptions) => Promise<ChannelHistory>,
+  /** What makes this backend's offsets restart (a process restart, Redis losing its keys); returns the history to use after it. */
+  loseState: (
+    history: ChannelHistory,
+    opts: ChannelHistoryFactoryOptions,
+  ) => Promise<ChannelHistory>,
 ): void {
   describe(`ChannelHistory contract: ${name}`, () => {
     const SIZE = 3;
@@ -21,14 +26,22 @@ export function describeChannelHistory(
     let clock: number;
     let history: ChannelHistory;
     let ch: (suffix: string) => string;
+    const opts: ChannelHistoryFactoryOptions = { size: SIZE, ttlMs: TTL, now: () => clock };
 
     beforeEach(async () => {
       clock = 1_000_000;
       const prefix = `t${Math.random().toString(36).slice(2)}:`;
       ch = (suffix) => prefix + suffix;
-      history = await factory({ size: SIZE, ttlMs: TTL, now: () => clock });
+      history = await factory(opts);
     });
     afterEach(() => history.close());
+
+    /** A position in the channel's current epoch. */
+    const at = async (channel: string, offset: number): Promise<StreamPosition> => ({
+      offset,
+      epoch: (await history.recover(channel)).epoch,
+    });
+    const EPOCH = expect.any(String) as unknown as string;
 
     const publishN = async (channel: string, n: number) => {
       for (let i = 0; i < n; i++) await history.publish(channel, { i });
@@ -47,11 +60,13 @@ export function describeChannelHistory(
     it('reports offset 0 for a channel never published to', async () => {
       expect(await history.recover(ch('none'))).toEqual({
         offset: 0,
+        epoch: EPOCH,
         recovered: true,
         publications: [],
       });
-      expect(await history.recover(ch('none'), 0)).toEqual({
+      expect(await history.recover(ch('none'), await at(ch('none'), 0))).toEqual({
         offset: 0,
+        epoch: EPOCH,
         recovered: true,
         publications: [],
       });
@@ -61,6 +76,7 @@ export function describeChannelHistory(
       await publishN(ch('a'), 2);
       expect(await history.recover(ch('a'))).toEqual({
         offset: 2,
+        epoch: EPOCH,
         recovered: true,
         publications: [],
       });
@@ -68,20 +84,20 @@ export function describeChannelHistory(
 
     it('recovers the full window in ascending order', async () => {
       await publishN(ch('a'), SIZE);
-      const r = await history.recover(ch('a'), 0);
+      const r = await history.recover(ch('a'), await at(ch('a'), 0));
       expect(r.recovered).toBe(true);
       expect(r.offset).toBe(SIZE);
       expect(offsets(r)).toEqual([1, 2, 3]);
       expect(r.publications[0]).toMatchObject({ channel: ch('a'), data: { i: 0 } });
-      expect(offsets(await history.recover(ch('a'), 1))).toEqual([2, 3]);
+      expect(offsets(await history.recover(ch('a'), await at(ch('a'), 1)))).toEqual([2, 3]);
     });
 
     it('after size eviction: recovered false with what is retained; true when nothing evicted was needed', async () => {
       await publishN(ch('a'), SIZE + 2); // 1..5, retains 3..5
-      const lost = await history.recover(ch('a'), 1);
+      const lost = await history.recover(ch('a'), await at(ch('a'), 1));
       expect(lost).toMatchObject({ offset: 5, recovered: false });
       expect(offsets(lost)).toEqual([3, 4, 5]);
-      const ok = await history.recover(ch('a'), 2); // needs 3..5: all retained
+      const ok = await history.recover(ch('a'), await at(ch('a'), 2)); // needs 3..5: all retained
       expect(ok.recovered).toBe(true);
       expect(offsets(ok)).toEqual([3, 4, 5]);
     });
@@ -91,10 +107,10 @@ export function describeChannelHistory(
       clock += TTL / 2;
       await publishN(ch('a'), 1); // 3 at t0 + TTL/2
       clock += TTL / 2 + 1; // 1, 2 expired, 3 still fresh
-      const lost = await history.recover(ch('a'), 0);
+      const lost = await history.recover(ch('a'), await at(ch('a'), 0));
       expect(lost).toMatchObject({ offset: 3, recovered: false });
       expect(offsets(lost)).toEqual([3]);
-      const ok = await history.recover(ch('a'), 2);
+      const ok = await history.recover(ch('a'), await at(ch('a'), 2));
       expect(ok.recovered).toBe(true);
       expect(offsets(ok)).toEqual([3]);
     });
@@ -102,18 +118,19 @@ export function describeChannelHistory(
     it('keeps the offset counter after every publication expired', async () => {
       await publishN(ch('a'), 2);
       clock += TTL * 10;
-      const caughtUp = await history.recover(ch('a'), 2);
-      expect(caughtUp).toEqual({ offset: 2, recovered: true, publications: [] });
-      const behind = await history.recover(ch('a'), 1);
-      expect(behind).toEqual({ offset: 2, recovered: false, publications: [] });
+      const caughtUp = await history.recover(ch('a'), await at(ch('a'), 2));
+      expect(caughtUp).toEqual({ offset: 2, epoch: EPOCH, recovered: true, publications: [] });
+      const behind = await history.recover(ch('a'), await at(ch('a'), 1));
+      expect(behind).toEqual({ offset: 2, epoch: EPOCH, recovered: false, publications: [] });
       expect((await history.publish(ch('a'), 'next')).offset).toBe(3);
-      expect(offsets(await history.recover(ch('a'), 2))).toEqual([3]);
+      expect(offsets(await history.recover(ch('a'), await at(ch('a'), 2)))).toEqual([3]);
     });
 
     it('since equal to offset: recovered with nothing to replay', async () => {
       await publishN(ch('a'), 2);
-      expect(await history.recover(ch('a'), 2)).toEqual({
+      expect(await history.recover(ch('a'), await at(ch('a'), 2))).toEqual({
         offset: 2,
+        epoch: EPOCH,
         recovered: true,
         publications: [],
       });
@@ -121,31 +138,78 @@ export function describeChannelHistory(
 
     it('since greater than offset: not recovered (unknown stream)', async () => {
       await publishN(ch('a'), 2);
-      expect(await history.recover(ch('a'), 7)).toEqual({
+      expect(await history.recover(ch('a'), await at(ch('a'), 7))).toEqual({
         offset: 2,
+        epoch: EPOCH,
         recovered: false,
         publications: [],
       });
-      expect(await history.recover(ch('none'), 1)).toEqual({
+      expect(await history.recover(ch('none'), await at(ch('none'), 1))).toEqual({
         offset: 0,
+        epoch: EPOCH,
         recovered: false,
         publications: [],
       });
     });
 
-    it('rejects a since that is not a non-negative integer', async () => {
-      await expect(history.recover(ch('a'), -1)).rejects.toThrow(RangeError);
-      await expect(history.recover(ch('a'), 1.5)).rejects.toThrow(RangeError);
+    it('rejects a since that is not a non-negative integer, or comes without its epoch', async () => {
+      await expect(history.recover(ch('a'), await at(ch('a'), -1))).rejects.toThrow(RangeError);
+      await expect(history.recover(ch('a'), await at(ch('a'), 1.5))).rejects.toThrow(RangeError);
+      const noEpoch = { offset: 1 } as StreamPosition;
+      await expect(history.recover(ch('a'), noEpoch)).rejects.toThrow(RangeError);
     });
 
     it('keeps channels independent', async () => {
       await publishN(ch('a'), 3);
       await publishN(ch('b'), 1);
       expect((await history.recover(ch('a'))).offset).toBe(3);
-      const b = await history.recover(ch('b'), 0);
+      const b = await history.recover(ch('b'), await at(ch('b'), 0));
       expect(b.offset).toBe(1);
       expect(b.publications.map((p) => p.channel)).toEqual([ch('b')]);
       expect((await history.publish(ch('b'), 'x')).offset).toBe(2);
+    });
+
+    describe('epochs', () => {
+      it('gives a channel an epoch on its first subscribe and keeps it through publishes and window expiry', async () => {
+        const { epoch } = await history.recover(ch('a'));
+        expect(epoch).toMatch(/^[A-Za-z0-9_-]{8,}$/);
+        await publishN(ch('a'), SIZE + 2);
+        expect((await history.recover(ch('a'))).epoch).toBe(epoch);
+        clock += TTL * 10; // every publication expired from the window
+        expect((await history.recover(ch('a'))).epoch).toBe(epoch);
+        expect((await history.publish(ch('a'), 'later')).offset).toBe(SIZE + 3);
+        expect((await history.recover(ch('a'))).epoch).toBe(epoch);
+      });
+
+      it('gives a channel first published to the epoch a later subscribe reads', async () => {
+        await publishN(ch('a'), 1);
+        const first = (await history.recover(ch('a'))).epoch;
+        expect((await history.recover(ch('a'))).epoch).toBe(first);
+      });
+
+      it('gives different channels different epochs', async () => {
+        const a = (await history.recover(ch('a'))).epoch;
+        const b = (await history.recover(ch('b'))).epoch;
+        expect(a).not.toBe(b);
+      });
+
+      it('answers a position from another epoch recovered false with nothing, even one that looks recoverable', async () => {
+        await publishN(ch('a'), 2);
+        const r = await history.recover(ch('a'), { offset: 1, epoch: 'another-epoch' });
+        expect(r).toEqual({ offset: 2, epoch: EPOCH, recovered: false, publications: [] });
+        expect(r.epoch).not.toBe('another-epoch');
+      });
+
+      it('changes the epoch when offsets restart, so an old position is not taken for a current one', async () => {
+        await publishN(ch('a'), 3);
+        const old = await at(ch('a'), 1); // 2 and 3 would be recoverable in this epoch
+        history = await loseState(history, opts);
+        await publishN(ch('a'), 3); // offsets restart at 1: the old position now looks recoverable by number
+        const r = await history.recover(ch('a'), old);
+        expect(r.epoch).not.toBe(old.epoch);
+        expect(r).toMatchObject({ offset: 3, recovered: false, publications: [] });
+        expect(offsets(await history.recover(ch('a'), await at(ch('a'), 1)))).toEqual([2, 3]);
+      });
     });
   });
 }

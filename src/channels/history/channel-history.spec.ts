@@ -1,7 +1,15 @@
-import { MemoryChannelHistory } from './channel-history';
+import { MemoryChannelHistory, type StreamPosition } from './channel-history';
 import { describeChannelHistory } from './channel-history.contract';
 
-describeChannelHistory('memory', (opts) => Promise.resolve(new MemoryChannelHistory(opts)));
+describeChannelHistory(
+  'memory',
+  (opts) => Promise.resolve(new MemoryChannelHistory(opts)),
+  // A restart: the process (and its history) is gone, a new one starts from nothing.
+  async (old, opts) => {
+    await old.close();
+    return new MemoryChannelHistory(opts);
+  },
+);
 
 describe('MemoryChannelHistory', () => {
   const TTL = 1_000;
@@ -11,6 +19,10 @@ describe('MemoryChannelHistory', () => {
   beforeEach(() => {
     clock = 0;
     history = new MemoryChannelHistory({ size: 2, ttlMs: TTL, now: () => clock });
+  });
+  const at = (channel: string, offset: number): StreamPosition => ({
+    offset,
+    epoch: history.epoch(channel),
   });
 
   it('validates options', () => {
@@ -25,7 +37,7 @@ describe('MemoryChannelHistory', () => {
     clock += TTL / 2; // 'old' is exactly TTL old → expired; 'fresh' is not
     expect(history.prune()).toBe(1);
     expect(history.prune()).toBe(0);
-    expect((await history.recover('fresh', 0)).publications).toHaveLength(1);
+    expect((await history.recover('fresh', at('fresh', 0))).publications).toHaveLength(1);
   });
 
   it('a forgotten channel keeps counting from its last offset', async () => {
@@ -33,8 +45,13 @@ describe('MemoryChannelHistory', () => {
     clock += TTL;
     expect(history.prune()).toBe(1);
     // A caught-up client still recovers; a lagging one is told to resync.
-    expect(await history.recover('c', 5)).toEqual({ offset: 5, recovered: true, publications: [] });
-    expect((await history.recover('c', 3)).recovered).toBe(false);
+    expect(await history.recover('c', at('c', 5))).toEqual({
+      offset: 5,
+      epoch: history.epoch('c'),
+      recovered: true,
+      publications: [],
+    });
+    expect((await history.recover('c', at('c', 3))).recovered).toBe(false);
     expect((await history.publish('c', 'again')).offset).toBe(6);
   });
 
@@ -50,23 +67,34 @@ describe('MemoryChannelHistory', () => {
     const pub = await history.publish(other, 'x');
     expect(pub.offset).toBe(6);
     // A fresh subscriber got offset 5 from recover(), so it is still fully recovered.
-    expect((await history.recover(other, 5)).recovered).toBe(true);
+    expect((await history.recover(other, at(other, 5))).recovered).toBe(true);
   });
 
   it('lazily drops expired publications on access', async () => {
     await history.publish('c', 1);
     clock += TTL;
-    expect(await history.recover('c', 0)).toEqual({
+    expect(await history.recover('c', at('c', 0))).toEqual({
       offset: 1,
+      epoch: history.epoch('c'),
       recovered: false,
       publications: [],
     });
     expect(history.prune()).toBe(0); // already forgotten by the access above
   });
 
-  it('close() drops everything', async () => {
+  it('close() drops everything, and offsets restarting get a new epoch', async () => {
     await history.publish('c', 1);
+    const before = history.epoch('c');
     await history.close();
     expect((await history.recover('c')).offset).toBe(0);
+    expect(history.epoch('c')).not.toBe(before);
+  });
+
+  it('keeps a forgotten channel in its epoch: a caught-up client still recovers', async () => {
+    await history.publish('c', 1);
+    const position = at('c', 1);
+    clock += TTL;
+    expect(history.prune()).toBe(1);
+    expect((await history.recover('c', position)).recovered).toBe(true);
   });
 });

@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+
 export interface Publication {
   channel: string;
   offset: number;
@@ -8,20 +10,30 @@ export interface Publication {
 
 export interface Recovery {
   offset: number;
+  /** Names the stream: changes whenever offsets restart, so an old position is never taken for a current one. */
+  epoch: string;
   recovered: boolean;
   publications: Publication[];
+}
+
+/** Where a client was in a channel: the last offset it saw and the epoch that offset belongs to. */
+export interface StreamPosition {
+  offset: number;
+  epoch: string;
 }
 
 export abstract class ChannelHistory {
   /** Assigns the next offset (1, 2, 3 … per channel) and keeps the publication in the recovery window. */
   abstract publish(channel: string, data: unknown, userId?: string): Promise<Publication>;
-  /** offset = the channel's current (latest) offset, 0 when nothing was ever published.
+  /** offset = the channel's current (latest) offset, 0 when nothing was ever published; epoch = the stream's
+   * epoch, created with the stream state when the channel has none (a subscribe creates it like a publish).
    * since undefined: publications [] and recovered true.
+   * since from another epoch: recovered false, publications [] (offsets restarted; the position means nothing).
    * since given: every publication with offset > since, ascending; recovered true only when ALL of them are still retained
    *  (i.e. since >= offset, or the oldest retained publication has offset <= since + 1). When some were evicted (size or TTL)
    *  recovered is false and publications holds what is retained after since.
    *  since > offset (a client from a stream the server no longer knows) → recovered false, publications []. */
-  abstract recover(channel: string, since?: number): Promise<Recovery>;
+  abstract recover(channel: string, since?: StreamPosition): Promise<Recovery>;
   abstract close(): Promise<void>;
 }
 
@@ -31,26 +43,38 @@ export abstract class ChannelHistory {
  */
 export function computeRecovery(
   offset: number,
+  epoch: string,
   retained: readonly Publication[],
-  since?: number,
+  from?: StreamPosition,
 ): Recovery {
-  if (since === undefined) return { offset, recovered: true, publications: [] };
-  // A position ahead of us comes from a stream we no longer know (restart, forgotten channel): the
+  const lost = { offset, epoch, recovered: false, publications: [] };
+  if (from === undefined) return { offset, epoch, recovered: true, publications: [] };
+  // Another epoch: offsets restarted since the client's position was taken, it means nothing here.
+  if (from.epoch !== epoch) return lost;
+  const since = from.offset;
+  // A position ahead of us comes from a stream we no longer know (forgotten channel): the
   // client must resync, we cannot tell what it missed.
-  if (since > offset) return { offset, recovered: false, publications: [] };
-  if (since === offset) return { offset, recovered: true, publications: [] };
+  if (since > offset) return lost;
+  if (since === offset) return { offset, epoch, recovered: true, publications: [] };
   const oldest = retained[0]?.offset;
-  if (oldest === undefined) return { offset, recovered: false, publications: [] };
+  if (oldest === undefined) return lost;
   // Offsets are contiguous, so the first publication after `since` sits at a computable index.
   const start = Math.max(0, since + 1 - oldest);
-  return { offset, recovered: oldest <= since + 1, publications: retained.slice(start) };
+  return { offset, epoch, recovered: oldest <= since + 1, publications: retained.slice(start) };
 }
 
 /** Callers pass client-supplied positions; reject garbage instead of answering nonsense. */
-export function assertSince(since: number | undefined): void {
-  if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
-    throw new RangeError(`since must be a non-negative integer, got ${String(since)}`);
+export function assertSince(from: StreamPosition | undefined): void {
+  if (from === undefined) return;
+  if (!(Number.isSafeInteger(from.offset) && from.offset >= 0)) {
+    throw new RangeError(`since must be a non-negative integer, got ${String(from.offset)}`);
   }
+  if (typeof from.epoch !== 'string') throw new RangeError('since needs the epoch it belongs to');
+}
+
+/** A fresh random epoch: 96 bits, base64url. */
+export function newEpoch(): string {
+  return randomBytes(12).toString('base64url');
 }
 
 export interface MemoryChannelHistoryOptions {
@@ -85,6 +109,10 @@ const FLOOR_SLOTS = 4096;
  * Either way a revived channel can never reuse offsets an old client already holds, which a plain
  * "restart at 1" would (the client would silently skip the new stream's first publications).
  * Cost: a brand-new channel sharing a slot with a forgotten one starts above 1 (offsets stay +1).
+ *
+ * Epochs: offsets only restart with the process (or close()), so each channel's epoch is derived from a random
+ * seed drawn at construction and the channel name: distinct per channel, stable for the life of the instance
+ * (forgotten channels included), new after a restart. Nothing per channel is stored for it.
  */
 export class MemoryChannelHistory extends ChannelHistory {
   /** Iteration order = last publish ascending (publish re-inserts), which keeps prune() cheap. */
@@ -94,6 +122,7 @@ export class MemoryChannelHistory extends ChannelHistory {
   private readonly ttlMs: number;
   private readonly now: () => number;
   private pruneTimer?: NodeJS.Timeout;
+  private seed = newEpoch();
 
   constructor(opts: MemoryChannelHistoryOptions) {
     super();
@@ -136,13 +165,19 @@ export class MemoryChannelHistory extends ChannelHistory {
     return Promise.resolve(pub);
   }
 
-  recover(channel: string, since?: number): Promise<Recovery> {
+  recover(channel: string, since?: StreamPosition): Promise<Recovery> {
     // The executor turns a bad `since` into a rejection, like an async backend would.
     return new Promise((resolve) => {
       assertSince(since);
       const state = this.live(channel, this.now());
-      resolve(computeRecovery(state?.offset ?? this.floor(channel), state?.pubs ?? [], since));
+      const offset = state?.offset ?? this.floor(channel);
+      resolve(computeRecovery(offset, this.epoch(channel), state?.pubs ?? [], since));
     });
+  }
+
+  /** The channel's epoch (see the class comment). */
+  epoch(channel: string): string {
+    return createHash('sha256').update(this.seed).update(channel).digest('base64url').slice(0, 16);
   }
 
   /**
@@ -166,6 +201,7 @@ export class MemoryChannelHistory extends ChannelHistory {
     clearInterval(this.pruneTimer);
     this.channels.clear();
     this.floors.fill(0);
+    this.seed = newEpoch(); // offsets restart: so do epochs
     return Promise.resolve();
   }
 

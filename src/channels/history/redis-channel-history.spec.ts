@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
-import { redisPrefixes } from '../../../test/support/redis-prefixes';
+import { keysUnder, redisPrefixes } from '../../../test/support/redis-prefixes';
 import { servicesGate } from '../../../test/support/services';
 import { describeChannelHistory } from './channel-history.contract';
+import type { StreamPosition } from './channel-history';
 import { RedisChannelHistory } from './redis-channel-history';
 
 const redis = servicesGate('redis');
@@ -17,7 +18,21 @@ redis.describe('RedisChannelHistory', () => {
     return { prefix, history: new RedisChannelHistory(on, { prefix, ...opts }) };
   };
 
-  describeChannelHistory('redis', (opts) => Promise.resolve(fresh(opts).history));
+  const prefixOf = new WeakMap<RedisChannelHistory, string>();
+  describeChannelHistory(
+    'redis',
+    (opts) => {
+      const { prefix, history } = fresh(opts);
+      prefixOf.set(history, prefix);
+      return Promise.resolve(history);
+    },
+    // Redis flushed (or the keys evicted): the stream state is gone, the instance keeps running.
+    async (history) => {
+      const keys = await keysUnder(scratch.client, prefixOf.get(history as RedisChannelHistory)!);
+      if (keys.length > 0) await scratch.client.del(...keys);
+      return history;
+    },
+  );
 
   describe('specifics', () => {
     it('validates options', () => {
@@ -41,8 +56,10 @@ redis.describe('RedisChannelHistory', () => {
       const { history } = fresh({ size: 0, ttlMs: 1_000 });
       await history.publish('c', 1);
       expect((await history.publish('c', 2)).offset).toBe(2);
-      expect(await history.recover('c', 1)).toEqual({
+      const { epoch } = await history.recover('c');
+      expect(await history.recover('c', { offset: 1, epoch })).toEqual({
         offset: 2,
+        epoch,
         recovered: false,
         publications: [],
       });
@@ -55,13 +72,18 @@ redis.describe('RedisChannelHistory', () => {
       const pub = await history.publish('c:with:colons', data, 'u1');
       await history.publish('c:with:colons', 'last');
       expect(Object.isFrozen(pub)).toBe(true);
-      const r = await history.recover('c:with:colons', 1);
+      const { epoch } = await history.recover('c:with:colons');
+      const r = await history.recover('c:with:colons', { offset: 1, epoch });
       expect(r.recovered).toBe(true);
       expect(r.publications).toEqual([pub, expect.objectContaining({ offset: 3, data: 'last' })]);
       expect(await scratch.client.llen(`${prefix}pubs:c:with:colons`)).toBe(2);
       // The list expires with the window; the offset counter lives much longer.
       const listTtl = await scratch.client.pttl(`${prefix}pubs:c:with:colons`);
-      const offsetTtl = await scratch.client.pttl(`${prefix}offset:c:with:colons`);
+      const offsetTtl = await scratch.client.pttl(`${prefix}stream:c:with:colons`);
+      expect(await scratch.client.hgetall(`${prefix}stream:c:with:colons`)).toEqual({
+        offset: '3',
+        epoch,
+      });
       expect(listTtl).toBeGreaterThan(0);
       expect(listTtl).toBeLessThanOrEqual(60_000);
       expect(offsetTtl).toBeGreaterThanOrEqual(24 * 60 * 60 * 1000 - 60_000);
@@ -71,14 +93,43 @@ redis.describe('RedisChannelHistory', () => {
       const { prefix, history } = fresh({ size: 3, ttlMs: 1_000 });
       await history.publish('c', 1);
       await history.publish('c', 2);
+      const { epoch } = await history.recover('c');
       await scratch.client.del(`${prefix}pubs:c`); // what PEXPIRE does after ttlMs of silence
-      expect(await history.recover('c', 2)).toEqual({
+      expect(await history.recover('c', { offset: 2, epoch })).toEqual({
         offset: 2,
+        epoch,
         recovered: true,
         publications: [],
       });
-      expect((await history.recover('c', 1)).recovered).toBe(false);
+      expect((await history.recover('c', { offset: 1, epoch })).recovered).toBe(false);
       expect((await history.publish('c', 3)).offset).toBe(3);
+    });
+
+    it('a lost stream hash drops the list left from the old stream, whose offsets would collide', async () => {
+      const { prefix, history } = fresh({ size: 10, ttlMs: 60_000 });
+      for (let i = 0; i < 4; i++) await history.publish('c', i);
+      const old = (await history.recover('c')).epoch;
+      await scratch.client.del(`${prefix}stream:c`); // evicted alone, the list survived
+      const pub = await history.publish('c', 'new stream');
+      expect(pub.offset).toBe(1);
+      const r = await history.recover('c', {
+        offset: 0,
+        epoch: (await history.recover('c')).epoch,
+      });
+      expect(r.epoch).not.toBe(old);
+      expect(r.publications.map((p) => p.data)).toEqual(['new stream']);
+    });
+
+    it('two instances creating the same stream at once agree on one epoch', async () => {
+      const { prefix, history: a } = fresh({ size: 10, ttlMs: 60_000 });
+      const b = new RedisChannelHistory(scratch.client, { prefix, size: 10, ttlMs: 60_000 });
+      const answers = await Promise.all([
+        a.recover('c'),
+        b.recover('c'),
+        a.publish('c', 1).then(() => a.recover('c')),
+        b.publish('c', 2).then(() => b.recover('c')),
+      ]);
+      expect(new Set(answers.map((r) => r.epoch)).size).toBe(1);
     });
   });
 
@@ -109,7 +160,8 @@ redis.describe('RedisChannelHistory', () => {
         [a, 'on-b'],
         [b, 'on-a'],
       ] as const) {
-        const r = await reader.recover('shared', 0);
+        const from: StreamPosition = { offset: 0, epoch: (await reader.recover('shared')).epoch };
+        const r = await reader.recover('shared', from);
         expect(r).toMatchObject({ offset: 40, recovered: true });
         expect(r.publications.map((p) => p.offset)).toEqual(offsets);
         // the same publication objects the publishers returned, whoever published them

@@ -3,8 +3,10 @@ import {
   assertSince,
   ChannelHistory,
   computeRecovery,
+  newEpoch,
   type Publication,
   type Recovery,
+  type StreamPosition,
 } from './channel-history';
 
 export interface RedisChannelHistoryOptions {
@@ -26,23 +28,38 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * Key layout, under `<prefix>` (tags differ, channel last, so channel names cannot collide):
  *
- *   offset:<channel>  string  the channel's latest offset (INCR). Expires OFFSET_TTL after the last
- *                             publish, i.e. much later than the list, see `offsetTtlMs`.
+ *   stream:<channel>  hash    `offset` (the channel's latest offset, HINCRBY) and `epoch` (random, written
+ *                             when the hash is created): one key, so the two are kept and lost together.
+ *                             Expires OFFSET_TTL after the last publish or subscribe, i.e. much later than
+ *                             the list, see `offsetTtlMs`.
  *   pubs:<channel>    list    retained publications as JSON, oldest first (contiguous offsets),
  *                             at most `size`, expires ttlMs after the last publish.
  *
  * Each list entry is `{"ts":<ts>,"offset":<n>,...rest}`: the script writes ts and offset in front of
  * the JSON the caller built (channel, data, userId), so it can read ts back without decoding data.
+ *
+ * Whoever finds no stream hash (first publish or subscribe, or Redis lost it) creates it with the epoch
+ * the caller drew, and drops any list left over from the old stream, whose offsets would collide.
  */
-const PUBLISH_LUA = `
--- KEYS: offset key, list key. ARGV: size, ttlMs, offsetTtlMs, now, JSON of {channel, data, userId?}
-local offsetKey, listKey = KEYS[1], KEYS[2]
+const ENSURE_STREAM_LUA = `
+local function ensureStream(streamKey, listKey, epoch)
+  if redis.call('HSETNX', streamKey, 'epoch', epoch) == 1 then
+    redis.call('HSETNX', streamKey, 'offset', 0)
+    redis.call('DEL', listKey)
+  end
+end
+`;
+
+const PUBLISH_LUA = `${ENSURE_STREAM_LUA}
+-- KEYS: stream key, list key. ARGV: size, ttlMs, offsetTtlMs, now, JSON of {channel, data, userId?}, epoch
+local streamKey, listKey = KEYS[1], KEYS[2]
 local size, ttl, offsetTtl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local nowText, rest = ARGV[4], ARGV[5]
 local now = tonumber(nowText)
 
-local offset = redis.call('INCR', offsetKey)
-redis.call('PEXPIRE', offsetKey, offsetTtl)
+ensureStream(streamKey, listKey, ARGV[6])
+local offset = redis.call('HINCRBY', streamKey, 'offset', 1)
+redis.call('PEXPIRE', streamKey, offsetTtl)
 
 if size == 0 then
   redis.call('DEL', listKey) -- nothing is retained, but the offset still counts
@@ -65,10 +82,19 @@ end
 redis.call('PEXPIRE', listKey, math.ceil(ttl))
 return offset`;
 
-const PUBLISH_COMMAND = 'hubbubHistoryPublish';
+/** Reads offset, epoch and list at one point between two publishes, creating the stream when there is none. */
+const RECOVER_LUA = `${ENSURE_STREAM_LUA}
+-- KEYS: stream key, list key. ARGV: epoch (used only when the stream is created), offsetTtlMs
+ensureStream(KEYS[1], KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+local state = redis.call('HMGET', KEYS[1], 'offset', 'epoch')
+return { state[1], state[2], redis.call('LRANGE', KEYS[2], 0, -1) }`;
 
-type PublishFn = (
-  offsetKey: string,
+const PUBLISH_COMMAND = 'hubbubHistoryPublish';
+const RECOVER_COMMAND = 'hubbubHistoryRecover';
+
+type ScriptFn = (
+  streamKey: string,
   listKey: string,
   ...args: (string | number)[]
 ) => Promise<unknown>;
@@ -84,10 +110,9 @@ export class RedisChannelHistory extends ChannelHistory {
   private readonly size: number;
   private readonly ttlMs: number;
   /**
-   * The offset counter outlives the window by far: a client holding offset N must never see N reused,
-   * which would happen if the counter expired and the channel restarted at 1. After this long with no
-   * publish the channel is forgotten; a client that stayed away that long and comes back to a restarted
-   * stream gets recovered false when its position is ahead of the new counter.
+   * The offset counter outlives the window by far, so that idle channels keep their epoch and a caught-up
+   * client still recovers. After this long with neither publish nor subscribe the stream is forgotten; a
+   * client that stayed away that long comes back to a new epoch and gets recovered false.
    */
   private readonly offsetTtlMs: number;
   private readonly now: () => number;
@@ -109,25 +134,23 @@ export class RedisChannelHistory extends ChannelHistory {
     this.now = opts.now ?? Date.now;
     // Redefining on a shared client is harmless (same name, same script): EVALSHA, EVAL fallback.
     redis.defineCommand(PUBLISH_COMMAND, { lua: PUBLISH_LUA, numberOfKeys: 2 });
+    redis.defineCommand(RECOVER_COMMAND, { lua: RECOVER_LUA, numberOfKeys: 2 });
   }
 
   async publish(channel: string, data: unknown, userId?: string): Promise<Publication> {
     const ts = this.now();
     // Throws (→ rejection) for what JSON cannot carry, e.g. a BigInt: other instances read it back.
     const rest = JSON.stringify({ channel, data, ...(userId === undefined ? {} : { userId }) });
-    const publish = (this.redis as unknown as Record<typeof PUBLISH_COMMAND, PublishFn>)[
-      PUBLISH_COMMAND
-    ];
     const offset = Number(
-      await publish.call(
-        this.redis,
-        this.offsetKey(channel),
+      await this.script(PUBLISH_COMMAND)(
+        this.streamKey(channel),
         this.listKey(channel),
         this.size,
         this.ttlMs,
         this.offsetTtlMs,
         String(ts),
         rest,
+        newEpoch(),
       ),
     );
     return Object.freeze({
@@ -139,21 +162,16 @@ export class RedisChannelHistory extends ChannelHistory {
     });
   }
 
-  async recover(channel: string, since?: number): Promise<Recovery> {
+  async recover(channel: string, since?: StreamPosition): Promise<Recovery> {
     assertSince(since);
-    // One MULTI: the offset and the list are read at the same point between two publishes.
-    const replies = await this.redis
-      .multi()
-      .get(this.offsetKey(channel))
-      .lrange(this.listKey(channel), 0, -1)
-      .exec();
-    if (!replies) throw new Error('channel history read was aborted');
-    const [[offsetErr, offsetReply], [listErr, listReply]] = replies;
-    if (offsetErr) throw offsetErr;
-    if (listErr) throw listErr;
-    const offset = Number(offsetReply ?? 0);
-    const entries = (listReply as string[]).map((e) => JSON.parse(e) as Publication);
-    return computeRecovery(offset, this.retained(entries, this.now()), since);
+    const [offset, epoch, list] = (await this.script(RECOVER_COMMAND)(
+      this.streamKey(channel),
+      this.listKey(channel),
+      newEpoch(),
+      this.offsetTtlMs,
+    )) as [string, string, string[]];
+    const entries = list.map((e) => JSON.parse(e) as Publication);
+    return computeRecovery(Number(offset), epoch, this.retained(entries, this.now()), since);
   }
 
   /** The state is shared with the other instances and the client is the caller's: nothing to do. */
@@ -171,8 +189,13 @@ export class RedisChannelHistory extends ChannelHistory {
     return entries.slice(start);
   }
 
-  private offsetKey(channel: string): string {
-    return `${this.prefix}offset:${channel}`;
+  private script(name: string): ScriptFn {
+    const fn = (this.redis as unknown as Record<string, ScriptFn>)[name];
+    return fn.bind(this.redis);
+  }
+
+  private streamKey(channel: string): string {
+    return `${this.prefix}stream:${channel}`;
   }
 
   private listKey(channel: string): string {

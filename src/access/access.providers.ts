@@ -1,0 +1,22 @@
+import type { Provider } from '@nestjs/common';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { AccessPolicy } from './access-policy';
+import { AccessRecheck } from './access-recheck';
+import { ClaimAccessPolicy } from './claim-access-policy';
+import { ProxyAccessPolicy } from './proxy-access-policy';
+import { SubscriptionTokens } from './subscription-tokens';
+
+/**
+ * The access policy: the claims alone, or the claims then the backend when ACCESS_PROXY_URL is set. Chosen when
+ * the app starts (the configuration may come from an async factory); a team's own provider replaces it.
+ */
+export const accessProviders: Provider[] = [
+  {
+    provide: AccessPolicy,
+    inject: [HUBBUB_CONFIG],
+    useFactory: (config: HubbubConfig) =>
+      config.accessProxyUrl ? new ProxyAccessPolicy(config) : new ClaimAccessPolicy(),
+  },
+  SubscriptionTokens,
+  AccessRecheck,
+];

@@ -1,0 +1,65 @@
+/** One page of channels with subscribers, by name. */
+export interface ChannelPage {
+  channels: { channel: string; subscribers: number }[];
+  /** Pass as `cursor` for the next page; absent on the last one. */
+  next?: string;
+}
+
+export interface ChannelListQuery {
+  prefix?: string;
+  limit: number;
+  /** The `next` of the previous page: channels after it by name. */
+  cursor?: string;
+}
+
+/**
+ * How many connections are subscribed to each channel, cluster-wide. Instances report their own subscriptions
+ * through add/remove (cheap, synchronous; a backend writes in the background) and read everyone's.
+ */
+export abstract class ChannelSubscribers {
+  abstract add(channel: string): void;
+  abstract remove(channel: string): void;
+  abstract count(channel: string): Promise<number>;
+  abstract list(query: ChannelListQuery): Promise<ChannelPage>;
+}
+
+/** Sorts merged counts by name, filters and cuts one page. Shared by every backend. */
+export function pageOf(counts: ReadonlyMap<string, number>, query: ChannelListQuery): ChannelPage {
+  const names = [...counts.keys()]
+    .filter(
+      (c) =>
+        (query.prefix === undefined || c.startsWith(query.prefix)) &&
+        (query.cursor === undefined || c > query.cursor) &&
+        (counts.get(c) ?? 0) > 0,
+    )
+    .sort();
+  const page = names.slice(0, query.limit);
+  const result: ChannelPage = {
+    channels: page.map((channel) => ({ channel, subscribers: counts.get(channel)! })),
+  };
+  if (names.length > page.length) result.next = page[page.length - 1];
+  return result;
+}
+
+/** Local counts, kept by the instance that holds the connections (one instance: that is everyone). */
+export class MemoryChannelSubscribers extends ChannelSubscribers {
+  protected readonly local = new Map<string, number>();
+
+  add(channel: string): void {
+    this.local.set(channel, (this.local.get(channel) ?? 0) + 1);
+  }
+
+  remove(channel: string): void {
+    const n = (this.local.get(channel) ?? 0) - 1;
+    if (n > 0) this.local.set(channel, n);
+    else this.local.delete(channel);
+  }
+
+  count(channel: string): Promise<number> {
+    return Promise.resolve(this.local.get(channel) ?? 0);
+  }
+
+  list(query: ChannelListQuery): Promise<ChannelPage> {
+    return Promise.resolve(pageOf(this.local, query));
+  }
+}

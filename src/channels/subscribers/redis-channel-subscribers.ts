@@ -1,0 +1,103 @@
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { RedisKeys } from '../../cluster/redis-keys';
+import {
+  MemoryChannelSubscribers,
+  pageOf,
+  type ChannelListQuery,
+  type ChannelPage,
+} from './channel-subscribers';
+
+/**
+ * Cluster-wide counts: each instance keeps its own counts in memory and mirrors them into its hash
+ * `hubbub:chansubs:<node>` (RedisKeys.channelSubscribers) (channel → count, absolute values, so a lost write heals with the next one and a
+ * Redis restart is answered by writing the whole hash again). Readers merge the hashes of the live instances
+ * (`nodesKey`, kept by NodeLiveness, which also deletes a dead instance's hash when it reaps it).
+ */
+export class RedisChannelSubscribers extends MemoryChannelSubscribers {
+  private readonly logger = new Logger(RedisChannelSubscribers.name);
+  private lost = false;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly node: string,
+    private readonly nodesKey: string,
+  ) {
+    super();
+    redis.on('close', () => (this.lost = true));
+    redis.on('ready', () => {
+      if (!this.lost) return;
+      this.lost = false;
+      void this.rewrite();
+    });
+  }
+
+  override add(channel: string): void {
+    super.add(channel);
+    this.mirror(channel);
+  }
+
+  override remove(channel: string): void {
+    super.remove(channel);
+    this.mirror(channel);
+  }
+
+  override async count(channel: string): Promise<number> {
+    const nodes = await this.others();
+    let total = this.local.get(channel) ?? 0;
+    if (nodes.length === 0) return total;
+    const pipeline = this.redis.pipeline();
+    for (const node of nodes) pipeline.hget(this.keyOf(node), channel);
+    for (const [err, value] of (await pipeline.exec()) ?? []) {
+      if (err) throw err;
+      total += Number(value ?? 0);
+    }
+    return total;
+  }
+
+  override async list(query: ChannelListQuery): Promise<ChannelPage> {
+    const merged = new Map(this.local);
+    const nodes = await this.others();
+    if (nodes.length > 0) {
+      const pipeline = this.redis.pipeline();
+      for (const node of nodes) pipeline.hgetall(this.keyOf(node));
+      for (const [err, hash] of (await pipeline.exec()) ?? []) {
+        if (err) throw err;
+        for (const [channel, n] of Object.entries(hash as Record<string, string>)) {
+          merged.set(channel, (merged.get(channel) ?? 0) + Number(n));
+        }
+      }
+    }
+    return pageOf(merged, query);
+  }
+
+  /** The other live instances. */
+  private async others(): Promise<string[]> {
+    return (await this.redis.smembers(this.nodesKey)).filter((n) => n !== this.node);
+  }
+
+  private mirror(channel: string): void {
+    if (this.redis.status !== 'ready') return; // rewritten on reconnect
+    const n = this.local.get(channel);
+    const write =
+      n === undefined
+        ? this.redis.hdel(this.keyOf(this.node), channel)
+        : this.redis.hset(this.keyOf(this.node), channel, n);
+    write.catch((err: unknown) =>
+      this.logger.warn(`subscriber count of ${channel}: ${String(err)}`),
+    );
+  }
+
+  private async rewrite(): Promise<void> {
+    const key = this.keyOf(this.node);
+    const pipeline = this.redis.pipeline().del(key);
+    if (this.local.size > 0) pipeline.hset(key, Object.fromEntries(this.local));
+    await pipeline
+      .exec()
+      .catch((err: unknown) => this.logger.warn(`rewriting subscriber counts: ${String(err)}`));
+  }
+
+  private keyOf(node: string): string {
+    return RedisKeys.channelSubscribers(node);
+  }
+}
