@@ -7,6 +7,7 @@ import {
   type StoredMessage,
 } from './message-store';
 import { PostgresAppendBatcher } from './postgres-append-batcher';
+import { APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
 import { buildHistoryQuery, type MessageRow, rowToMessage } from './sql-common';
 import {
   type ClaimedWebhook,
@@ -57,6 +58,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
       );
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
   },
+  { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
 ];
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */
@@ -66,10 +68,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Store shared by several server processes through PostgreSQL.
  *
- * Appends go through PostgresAppendBatcher (group commit): the appends that arrive while a transaction is in
- * flight share the next one, across rooms, with one counter bump per room. The counter bump takes the room's row
- * lock, so writers of one room (in any process) serialise on it until COMMIT; the messages are inserted in the
- * same transaction, so a rolled-back batch also rolls back its bumps: seq stays gapless.
+ * Appends go through PostgresAppendBatcher (group commit): the appends that arrive while a batch is in flight
+ * share the next one, across rooms, with one counter bump per room, in one round trip and one transaction. The
+ * counter bump takes the room's row lock, so writers of one room (in any process) serialise on it until COMMIT;
+ * the messages are inserted in the same transaction, so a rolled-back batch also rolls back its bumps: seq stays
+ * gapless.
  *
  * Webhooks: with `outbox: true` the `message.created` event is inserted into webhook_outbox in the same
  * transaction as its message. Claims lock rows with FOR UPDATE SKIP LOCKED, so instances sharing the
@@ -85,7 +88,13 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   private readonly batcher: PostgresAppendBatcher;
 
   constructor(
-    opts: { url: string; poolSize?: number; schema?: string; maxBatch?: number } & OutboxOptions,
+    opts: {
+      url: string;
+      poolSize?: number;
+      schema?: string;
+      maxBatch?: number;
+      maxInFlight?: number;
+    } & OutboxOptions,
   ) {
     super();
     this.outbox = opts.outbox ?? false;
@@ -106,6 +115,7 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     this.pool.on('error', () => {});
     this.batcher = new PostgresAppendBatcher(this.pool, {
       maxBatch: opts.maxBatch,
+      maxInFlight: opts.maxInFlight,
       outbox: this.outbox,
       onOutboxCommitted: () => this.notifyEnqueued(),
     });
