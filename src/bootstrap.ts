@@ -20,7 +20,9 @@ export async function createServer(
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
   await app.listen(config.port, config.host);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
-  const mode = config.redisUrl ? 'cluster mode (Redis)' : 'single instance';
+  const mode = config.redis
+    ? `cluster mode (Redis${'sentinels' in config.redis ? ' Sentinel' : ''})`
+    : 'single instance';
   new Logger('Hubbub').log(
     `listening on http://${config.host}:${config.port} (WebSocket /ws), store ${store}, ${mode}, node ${config.nodeId}`,
   );

@@ -30,15 +30,15 @@ class RedisLifecycle implements OnApplicationShutdown {
 }
 
 /**
- * The memory twins on one instance; with REDIS_URL the Redis twins, so that fan-out, presence, channel history
- * and connection counts are shared by every instance.
+ * The memory twins on one instance; in cluster mode (REDIS_URL or Sentinel) the Redis twins, so that fan-out,
+ * presence, channel history and connection counts are shared by every instance.
  */
 export function stateProviders(config: HubbubConfig): Provider[] {
   const historyOptions = {
     size: config.channelHistorySize,
     ttlMs: Math.max(1, config.channelHistoryTtlMs),
   };
-  if (!config.redisUrl) {
+  if (!config.redis) {
     return [
       { provide: Broker, useFactory: () => new MemoryBroker() },
       { provide: ConnectionQuota, useClass: MemoryConnectionQuota },
@@ -46,13 +46,13 @@ export function stateProviders(config: HubbubConfig): Provider[] {
       { provide: ChannelHistory, useFactory: () => new MemoryChannelHistory(historyOptions) },
     ];
   }
-  const url = config.redisUrl;
+  const target = config.redis;
   const node = config.nodeId;
   return [
     {
       provide: REDIS,
       useFactory: async () => {
-        const redis = createRedis(url, 'commands');
+        const redis = createRedis(target, 'commands');
         await connectRedis(redis);
         return redis;
       },
@@ -60,7 +60,7 @@ export function stateProviders(config: HubbubConfig): Provider[] {
     {
       provide: REDIS_SUBSCRIBER,
       useFactory: async () => {
-        const redis = createRedis(url, 'subscriber');
+        const redis = createRedis(target, 'subscriber');
         await connectRedis(redis);
         return redis;
       },

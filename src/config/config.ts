@@ -6,6 +6,7 @@ import {
   IsOptional,
   IsString,
   IsUrl,
+  Matches,
   Max,
   Min,
   MinLength,
@@ -25,6 +26,10 @@ const toBool = ({ value }: { value: unknown }): unknown =>
 const blankToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+/** `host:port[,host:port…]`; an IPv6 host in brackets. */
+const SENTINEL_LIST =
+  /^\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(,\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/;
+
 export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
   @IsString() HOST = '0.0.0.0';
@@ -43,6 +48,11 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
   REDIS_URL?: string;
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(SENTINEL_LIST, { message: 'REDIS_SENTINELS must be a comma list of host:port' })
+  REDIS_SENTINELS?: string;
+  @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) REDIS_SENTINEL_NAME?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) API_KEY?: string;
   @Transform(toInt) @IsInt() @Min(100) HEARTBEAT_INTERVAL_MS = 25000;
   @Transform(toInt) @IsInt() @Min(64) MAX_PAYLOAD_BYTES = 65536;
@@ -63,6 +73,10 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(blankToUndefined) @Transform(toBool) @IsOptional() @IsBoolean() DEV_TOKENS?: boolean;
 }
+
+/** Where cluster mode finds Redis: one URL, or the current master of a Sentinel-monitored group. */
+export type RedisTarget =
+  { url: string } | { sentinels: { host: string; port: number }[]; name: string };
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -87,6 +101,8 @@ export interface HubbubConfig {
   sqlitePath: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** Set in cluster mode (REDIS_URL, or REDIS_SENTINELS with REDIS_SENTINEL_NAME). */
+  redis?: RedisTarget;
   apiKey?: string;
   heartbeatIntervalMs: number;
   maxPayloadBytes: number;
@@ -167,9 +183,11 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
       );
     }
   }
-  if (vars.REDIS_URL && !vars.DATABASE_URL) {
+  const redis = redisTarget(vars);
+  if (redis && !vars.DATABASE_URL) {
+    const key = vars.REDIS_URL ? 'REDIS_URL' : 'REDIS_SENTINELS';
     throw new ConfigError(
-      'Invalid configuration: REDIS_URL (cluster mode) requires DATABASE_URL: instances must share one PostgreSQL message store',
+      `Invalid configuration: ${key} (cluster mode) requires DATABASE_URL: instances must share one PostgreSQL message store`,
     );
   }
   if (vars.WEBHOOK_URL && !vars.WEBHOOK_SECRET) {
@@ -204,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     sqlitePath: vars.SQLITE_PATH,
     databaseUrl: vars.DATABASE_URL,
     redisUrl: vars.REDIS_URL,
+    redis,
     apiKey: vars.API_KEY,
     heartbeatIntervalMs: vars.HEARTBEAT_INTERVAL_MS,
     maxPayloadBytes: vars.MAX_PAYLOAD_BYTES,
@@ -221,6 +240,35 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     logLevel: vars.LOG_LEVEL,
     devTokens,
   };
+}
+
+/** REDIS_URL, or the Sentinel pair; never both, never half of the pair. */
+function redisTarget(vars: EnvironmentVariables): RedisTarget | undefined {
+  const { REDIS_URL: url, REDIS_SENTINELS: list, REDIS_SENTINEL_NAME: name } = vars;
+  if (url && (list || name)) {
+    throw new ConfigError(
+      'Invalid configuration: set either REDIS_URL or REDIS_SENTINELS with REDIS_SENTINEL_NAME, not both',
+    );
+  }
+  if (url) return { url };
+  if (!list && !name) return undefined;
+  if (!list || !name) {
+    throw new ConfigError(
+      `Invalid configuration: ${list ? 'REDIS_SENTINEL_NAME' : 'REDIS_SENTINELS'} is required with ${list ? 'REDIS_SENTINELS' : 'REDIS_SENTINEL_NAME'}`,
+    );
+  }
+  const sentinels = list.split(',').map((entry) => {
+    const at = entry.trim().lastIndexOf(':');
+    const host = entry
+      .trim()
+      .slice(0, at)
+      .replace(/^\[|\]$/g, '');
+    const port = Number(entry.trim().slice(at + 1));
+    if (port < 1 || port > 65535)
+      throw new ConfigError(`Invalid configuration: REDIS_SENTINELS port ${port} is out of range`);
+    return { host, port };
+  });
+  return { sentinels, name };
 }
 
 /** RS256 needs an RSA key, ES256 a P-256 one; anything else would fail on the first token, so fail at start. */
