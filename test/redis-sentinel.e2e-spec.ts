@@ -35,15 +35,10 @@ gate.describe('cluster mode through Redis Sentinel', () => {
   let nodes: ChildServer[] = [];
   const clients: TestClient[] = [];
 
+  // --dir: a replica writes the snapshot it receives from its master to disk; keep it in the temp dir.
   const redisArgs = (port: number) => [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
+    ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
+    ...['--save', '', '--appendonly', 'no'],
   ];
   const masterPort = async () =>
     Number(
