@@ -1,55 +1,43 @@
-import {
-  Module,
-  type DynamicModule,
-  type OnApplicationShutdown,
-  Inject,
-  Injectable,
-  type Provider,
-} from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ApiController } from './api/api.controller';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
-import { stateProviders } from './cluster/cluster.providers';
+import { backendProviders } from './backends/backend.providers';
 import { ChatGateway } from './chat/chat.gateway';
 import { ChatService } from './chat/chat.service';
-import { DisconnectService } from './core/disconnect.service';
+import { DisconnectService } from './lifecycle/disconnect.service';
 import { PresenceGateway } from './presence/presence.gateway';
 import { PresenceService } from './presence/presence.service';
 import { RoomService } from './rooms/room.service';
 import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handshake-authenticator';
 import { TokenVerifier } from './auth/token-verifier';
 import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
-import { ClientRegistry } from './core/client-registry.service';
-import { ConnectionEvents } from './core/connection-events';
+import { ClientRegistry } from './ws/client-registry.service';
+import { ConnectionEvents } from './ws/connection-events';
 import { CoreGateway } from './core/core.gateway';
-import { DrainState } from './core/drain-state.service';
-import { HeartbeatService } from './core/heartbeat.service';
-import { PushService } from './core/push.service';
-import { SessionExpiryService } from './core/session-expiry.service';
-import { ShutdownService } from './core/shutdown.service';
+import { DrainState } from './ws/drain-state.service';
+import { HeartbeatService } from './lifecycle/heartbeat.service';
+import { PushService } from './fanout/push.service';
+import { SessionExpiryService } from './lifecycle/session-expiry.service';
+import { ShutdownService } from './lifecycle/shutdown.service';
 import { StatsService } from './core/stats.service';
-import { SubscriptionIndex } from './core/subscription-index';
+import { SubscriptionIndex } from './fanout/subscription-index';
 import { DevTokenController } from './dev/dev-token.controller';
+import { EventBus } from './events/event-bus';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
-import { createMessageStore } from './store/create-message-store';
 import { MessageStore } from './store/message-store';
 import { HandshakeService } from './ws/handshake.service';
+import { ConnectionLifecycle } from './ws/connection-lifecycle';
+import { FrameRouter } from './ws/frame-router';
 import { OutboundWriter } from './ws/outbound-writer';
+import { SlowConsumerPolicy } from './ws/slow-consumer.policy';
+import { UpgradeGate } from './ws/upgrade-gate';
+import { WsTransport } from './ws/ws-transport';
 import { webhookProviders } from './webhooks/webhook.providers';
 import { WebController } from './web/web.controller';
-
-/** Flushes and closes the stores after the connections are gone (Nest runs this hook last). */
-@Injectable()
-class StoreLifecycle implements OnApplicationShutdown {
-  constructor(@Inject(MessageStore) private readonly store: MessageStore) {}
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
-  }
-}
 
 /** What a team adds to Hubbub without forking it. */
 export interface HubbubExtensions {
@@ -80,27 +68,21 @@ export class AppModule {
       ],
       providers: [
         { provide: HUBBUB_CONFIG, useValue: config },
-        {
-          provide: MessageStore,
-          useFactory: async () => {
-            const store = createMessageStore({
-              ...config,
-              webhooks: config.webhookUrl !== undefined,
-            });
-            await store.init();
-            return store;
-          },
-        },
-        ...stateProviders(config),
+        ...backendProviders(config),
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
-        StoreLifecycle,
         TokenVerifier,
+        EventBus,
         HandshakeService,
         DrainState,
         ClientRegistry,
         ConnectionEvents,
         SubscriptionIndex,
+        SlowConsumerPolicy,
         OutboundWriter,
+        FrameRouter,
+        ConnectionLifecycle,
+        UpgradeGate,
+        WsTransport,
         PushService,
         MetricsService,
         HeartbeatService,
@@ -122,6 +104,7 @@ export class AppModule {
       ],
       exports: [
         HUBBUB_CONFIG,
+        EventBus,
         PushService,
         ClientRegistry,
         ConnectionEvents,

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule, type HubbubExtensions } from './app.module';
 import type { HubbubConfig } from './config/config';
 import { PinoLogger } from './logging/pino-logger';
-import { ShutdownService } from './core/shutdown.service';
+import { ShutdownService } from './lifecycle/shutdown.service';
 import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
 
 /** Creates and starts a Hubbub server; main.ts and the end-to-end tests both boot through here. */

@@ -1,5 +1,5 @@
 /**
- * Channels end to end (CONTRACT section 5 "Channels", 6 "Delivery promises", 7 server API publish):
+ * Channels end to end (docs/protocol.md: "Channels", delivery guarantees, the server API's publish):
  * live pub/sub with a recovery window, over real sockets against a real server.
  */
 import { expectNoPush, trackedClients } from './support/clients';

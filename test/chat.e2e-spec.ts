@@ -1,5 +1,5 @@
 /**
- * Chat rooms end to end (CONTRACT sections 4, 5 "Chat rooms", 6), over real sockets against a real server.
+ * Chat rooms end to end (docs/protocol.md: frames, "Chat rooms", delivery guarantees), over real sockets against a real server.
  * The whole suite runs once per message store: SQLite (default) and PostgreSQL (behind the postgres gate).
  * PostgreSQL data outlives a run, so every room and user id carries a random suffix.
  */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ClientRegistry } from '../src/core/client-registry.service';
+import { ClientRegistry } from '../src/ws/client-registry.service';
 import { OutboundWriter } from '../src/ws/outbound-writer';
 import { startServer, type TestServer } from './support/server';
 

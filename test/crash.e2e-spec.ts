@@ -1,5 +1,5 @@
 /**
- * Chat durability across a crash (CONTRACT section 6: "an acknowledged message is never lost, across restarts and
+ * Chat durability across a crash (docs/protocol.md, delivery guarantees: "an acknowledged message is never lost, across restarts and
  * crashes (kill -9 after the reply)"). The server runs as a child process; a client fires 500 chat.send at once,
  * the process is killed with SIGKILL once about 100 replies came back, and a fresh process on the same store must
  * hold every acknowledged message with the seq it was acknowledged with, in a gapless 1..n sequence.

@@ -4,7 +4,7 @@ import { IsString, Length } from 'class-validator';
 import type { IncomingMessage } from 'node:http';
 import { HandshakeAuthenticator, HandshakeRejection } from '../src/auth/handshake-authenticator';
 import type { Principal } from '../src/auth/principal';
-import { PushService } from '../src/core/push.service';
+import { PushService } from '../src/fanout/push.service';
 import { HubbubError } from '../src/protocol/errors';
 import type { Connection } from '../src/ws/connection';
 import { Conn, HubbubGateway } from '../src/ws/decorators';

@@ -1,5 +1,5 @@
 /**
- * Presence end to end (CONTRACT section 5 "Presence"): user-level membership of rooms across devices, status,
+ * Presence end to end (docs/protocol.md, "Presence"): user-level membership of rooms across devices, status,
  * online queries and the heartbeat that finds dead peers, over real sockets against a real server.
  */
 import WebSocket from 'ws';

@@ -1,5 +1,5 @@
 /**
- * The server REST API end to end (CONTRACT section 7 "Server API"): every route, its authentication with
+ * The server REST API end to end (docs/protocol.md, "Server API"): every route, its authentication with
  * API_KEY, its effect on connected WebSocket clients, and its 400 answers for bad input.
  */
 import { expectNoPush, trackedClients } from './support/clients';

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { ClientRegistry } from '../src/core/client-registry.service';
+import { ClientRegistry } from '../src/ws/client-registry.service';
 import { startServer, type TestServer } from './support/server';
 import { TestClient } from './support/ws-client';
 

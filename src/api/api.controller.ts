@@ -11,8 +11,8 @@ import {
 } from '@nestjs/common';
 import { ChannelsService } from '../channels/channels.service';
 import { ChatService } from '../chat/chat.service';
-import { DisconnectService } from '../core/disconnect.service';
-import { PushService } from '../core/push.service';
+import { DisconnectService } from '../lifecycle/disconnect.service';
+import { PushService } from '../fanout/push.service';
 import { StatsService, type ServerStats } from '../core/stats.service';
 import { httpValidationPipe } from '../http/http-validation.pipe';
 import { PresenceService } from '../presence/presence.service';

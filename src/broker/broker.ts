@@ -1,7 +1,7 @@
 /**
  * Fan-out between instances. A message names a topic; every instance delivers it to its own connections that
- * are interested in that topic. Topics: `room:<name>`, `chan:<name>`, `user:<id>`, `all`, and `ctl:<command>`
- * for cluster commands (disconnect a user everywhere).
+ * are interested in that topic. Topics are built and parsed in protocol/topics.ts only (rooms, channels, users,
+ * everyone, and cluster commands such as disconnecting a user everywhere).
  */
 export interface BrokerMessage {
   topic: string;

@@ -1,30 +1,18 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { anyGlobMatches } from '../auth/glob';
 import { isAdmin } from '../auth/principal';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ConnectionEvents } from '../core/connection-events';
-import { PushService } from '../core/push.service';
-import { SubscriptionIndex } from '../core/subscription-index';
+import { ConnectionEvents } from '../ws/connection-events';
+import { PushService } from '../fanout/push.service';
+import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
 import { HubbubError } from '../protocol/errors';
-import { assertSubscriptionRoom } from '../rooms/room.service';
+import { channelTopic, TOPIC_PREFIX } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
-import {
-  ChannelHistory,
-  MemoryChannelHistory,
-  type Publication,
-  type Recovery,
-} from './history/channel-history';
+import { ChannelHistory, type Publication, type Recovery } from './history/channel-history';
 
 /** Live pub/sub: at most once delivery, plus a recovery window for clients that reconnect with `since`. */
 @Injectable()
-export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy {
-  private pruneTimer?: NodeJS.Timeout;
-
+export class ChannelsService {
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly history: ChannelHistory,
@@ -38,27 +26,13 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
     });
   }
 
-  onApplicationBootstrap(): void {
-    // Forgets idle channels so memory stays bounded by the recovery window.
-    const history = this.history;
-    if (history instanceof MemoryChannelHistory) {
-      this.pruneTimer = setInterval(() => history.prune(), 10_000);
-      this.pruneTimer.unref();
-    }
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.pruneTimer);
-    await this.history.close();
-  }
-
   async subscribe(
     conn: Connection,
     channel: string,
     since?: number,
   ): Promise<Recovery & { channel: string }> {
     if (!conn.channels.has(channel)) {
-      assertSubscriptionRoom(conn, this.config.maxSubscriptions);
+      assertSubscriptionSlot(conn, this.config.maxSubscriptions);
       conn.channels.add(channel);
       // Live delivery starts before the window is read, so nothing published in between is missed
       // (a publication may then arrive twice; its offset tells).
@@ -83,8 +57,8 @@ export class ChannelsService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   count(): number {
-    return this.index.count('chan:');
+    return this.index.count(TOPIC_PREFIX.channel);
   }
 }
 
-const topic = (channel: string): string => `chan:${channel}`;
+const topic = channelTopic;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { PushService } from '../core/push.service';
+import { EventBus } from '../events/event-bus';
+import { PushService } from '../fanout/push.service';
 import { PresenceService } from '../presence/presence.service';
 import type { Member } from '../presence/store/presence-store';
 import { HubbubError } from '../protocol/errors';
@@ -28,6 +29,7 @@ export class ChatService {
     private readonly rooms: RoomService,
     private readonly presence: PresenceService,
     private readonly push: PushService,
+    private readonly bus: EventBus,
   ) {}
 
   async join(conn: Connection, room: string, since?: number): Promise<JoinResult> {
@@ -77,7 +79,10 @@ export class ChatService {
       text,
       clientMsgId: opts.clientMsgId,
     });
-    if (!duplicate) await this.push.toRoom(room, 'chat.message', message, opts.except);
+    if (!duplicate) {
+      void this.bus.emit('chat.stored', { message });
+      await this.push.toRoom(room, 'chat.message', message, opts.except);
+    }
     return message;
   }
 
@@ -108,6 +113,7 @@ export class ChatService {
       clientMsgId,
     });
     if (!duplicate) {
+      void this.bus.emit('chat.stored', { message });
       const pushes = [this.push.toUser(conn.userId, 'chat.message', message, conn)];
       if (to !== conn.userId) pushes.push(this.push.toUser(to, 'chat.message', message));
       await Promise.all(pushes);

@@ -3,8 +3,6 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/config';
 
 export const REDIS = Symbol('REDIS');
-/** Every key and channel Hubbub writes to Redis starts with this. */
-export const REDIS_PREFIX = 'hubbub:';
 
 const backoff = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
 

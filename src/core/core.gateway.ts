@@ -5,8 +5,8 @@ import { HubbubError } from '../protocol/errors';
 import type { Connection } from '../ws/connection';
 import { Conn, HubbubGateway } from '../ws/decorators';
 import { BroadcastDto, RefreshDto } from './core.dto';
-import { PushService } from './push.service';
-import { SessionExpiryService } from './session-expiry.service';
+import { PushService } from '../fanout/push.service';
+import { SessionExpiryService } from '../lifecycle/session-expiry.service';
 import { StatsService, type ServerStats } from './stats.service';
 
 /** Events every connection has, whatever else it does: liveness, token refresh, stats, admin broadcast. */

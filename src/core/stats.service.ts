@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ConnectionQuota } from '../ws/connection-quota';
+import { ConnectionQuota } from '../quota/connection-quota';
 
 export interface ServerStats {
   /** Cluster-wide in cluster mode. */

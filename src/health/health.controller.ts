@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { Broker } from '../broker/broker';
-import { NodeLiveness } from '../cluster/node-liveness.service';
+import { NodeLiveness } from '../lifecycle/node-liveness.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { DrainState } from '../core/drain-state.service';
+import { DrainState } from '../ws/drain-state.service';
 import { MessageStore } from '../store/message-store';
 
 @Controller('health')

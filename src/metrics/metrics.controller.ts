@@ -1,17 +1,13 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { OutboundWriter } from '../ws/outbound-writer';
 import { MetricsService } from './metrics.service';
 
 @Controller('metrics')
 export class MetricsController {
-  constructor(
-    private readonly metrics: MetricsService,
-    private readonly writer: OutboundWriter,
-  ) {}
+  constructor(private readonly metrics: MetricsService) {}
 
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   scrape(): string {
-    return this.metrics.render(this.writer.framesSent);
+    return this.metrics.render();
   }
 }

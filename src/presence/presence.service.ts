@@ -1,13 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ConnectionEvents } from '../core/connection-events';
-import { PushService } from '../core/push.service';
-import { PresenceWebhooks } from '../webhooks/presence-webhooks';
+import { ConnectionEvents } from '../ws/connection-events';
+import { PushService } from '../fanout/push.service';
+import { EventBus } from '../events/event-bus';
+import { ClientRegistry } from '../ws/client-registry.service';
+import type { HubbubEventMap } from '../events/event-map';
 import type { Connection } from '../ws/connection';
 import {
   PresenceStore,
   UnknownConnectionError,
-  type Conn,
+  type ConnRef,
   type Member,
   type PresenceStatus,
 } from './store/presence-store';
@@ -25,8 +27,14 @@ export class PresenceService {
     private readonly store: PresenceStore,
     private readonly push: PushService,
     events: ConnectionEvents,
-    private readonly webhooks: PresenceWebhooks, // webhooks: presence.joined/left, room.occupied/vacated
+    private readonly bus: EventBus,
+    registry: ClientRegistry,
   ) {
+    // Cluster mode: a dead (or cleanly stopped) instance's users leave; after a Redis outage, write ours again.
+    bus.on('cluster.node-gone', async ({ node }) =>
+      this.announceLeaves(await store.dropNode(node)),
+    );
+    bus.on('cluster.state-lost', () => this.resync(registry.all()));
     events.onOpen((conn) => this.store.connect(this.ref(conn)));
     events.onClose(async (conn) => {
       const vacated = await this.store.disconnect(this.ref(conn));
@@ -38,7 +46,7 @@ export class PresenceService {
   async join(conn: Connection, room: string): Promise<Member | undefined> {
     try {
       const { firstForUser, member } = await this.store.join(room, this.ref(conn));
-      if (firstForUser) await this.webhooks.joined(room, member); // webhooks
+      if (firstForUser) await this.bus.emit('presence.joined', joinedEvent(room, member));
       if (firstForUser) await this.push.toRoom(room, 'presence.join', { room, member }, conn);
       return member;
     } catch (err) {
@@ -55,7 +63,7 @@ export class PresenceService {
   async leave(conn: Connection, room: string): Promise<void> {
     try {
       const { lastForUser } = await this.store.leave(room, this.ref(conn));
-      if (lastForUser) await this.webhooks.left(room, conn.userId); // webhooks
+      if (lastForUser) await this.bus.emit('presence.left', { room, userId: conn.userId });
       if (lastForUser)
         await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
     } catch (err) {
@@ -91,7 +99,7 @@ export class PresenceService {
   /** Pushes `presence.leave` for rooms that users left entirely (closed sockets, a dead instance). */
   async announceLeaves(vacated: { room: string; userId: string }[]): Promise<void> {
     for (const { room, userId } of vacated) {
-      await this.webhooks.left(room, userId); // webhooks (never throws)
+      await this.bus.emit('presence.left', { room, userId });
       try {
         await this.push.toRoom(room, 'presence.leave', { room, userId });
       } catch (err) {
@@ -120,7 +128,7 @@ export class PresenceService {
     await this.announceLeaves(gone);
   }
 
-  private ref(conn: Connection): Conn {
+  private ref(conn: Connection): ConnRef {
     return {
       connId: conn.id,
       userId: conn.userId,
@@ -128,4 +136,9 @@ export class PresenceService {
       node: this.config.nodeId,
     };
   }
+}
+
+function joinedEvent(room: string, member: Member): HubbubEventMap['presence.joined'] {
+  const { userId, name } = member;
+  return name === undefined ? { room, userId } : { room, userId, name };
 }

@@ -35,3 +35,13 @@ export function encodePush(event: string, data: unknown): string {
 export function encodeReply(event: string, id: MessageId | undefined, data: unknown): string {
   return id === undefined ? JSON.stringify({ event, data }) : JSON.stringify({ event, id, data });
 }
+
+/**
+ * The event name of a success reply is the request's own, except where the contract names another: `ping` is
+ * answered by `pong`. This table is the only place such a rename lives.
+ */
+const REPLY_EVENTS: Readonly<Record<string, string>> = { ping: 'pong' };
+
+export function replyEvent(requestEvent: string): string {
+  return REPLY_EVENTS[requestEvent] ?? requestEvent;
+}

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ConnectionEvents } from '../core/connection-events';
-import { SubscriptionIndex } from '../core/subscription-index';
+import { ConnectionEvents } from '../ws/connection-events';
+import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
 import { HubbubError } from '../protocol/errors';
+import { roomTopic } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
 
 /** Which local connections are in which room, and the per-connection subscription limit. */
@@ -22,7 +23,7 @@ export class RoomService {
   /** Returns false when the connection was already joined. Throws limit_exceeded past MAX_SUBSCRIPTIONS. */
   join(conn: Connection, room: string): boolean {
     if (conn.rooms.has(room)) return false;
-    assertSubscriptionRoom(conn, this.config.maxSubscriptions);
+    assertSubscriptionSlot(conn, this.config.maxSubscriptions);
     conn.rooms.add(room);
     this.index.add(topic(room), conn);
     return true;
@@ -38,18 +39,6 @@ export class RoomService {
   assertJoined(conn: Connection, room: string): void {
     if (!conn.rooms.has(room)) throw new HubbubError('not_joined', `Not joined to room "${room}"`);
   }
-
-  /** Rooms with at least one local connection. */
-  count(): number {
-    return this.index.count('room:');
-  }
 }
 
-/** Rooms plus channels one connection may hold. */
-export function assertSubscriptionRoom(conn: Connection, max: number): void {
-  if (conn.subscriptionCount() >= max) {
-    throw new HubbubError('limit_exceeded', `At most ${max} rooms and channels per connection`);
-  }
-}
-
-const topic = (room: string): string => `room:${room}`;
+const topic = roomTopic;

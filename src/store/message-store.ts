@@ -1,7 +1,7 @@
 /**
  * Durable, per-room ordered message log. Two implementations:
  * SqliteMessageStore (single node, file on disk) and PostgresMessageStore
- * (shared by several server processes). Pick one with createMessageStore().
+ * (shared by several server processes). backends/backend.providers.ts picks one from the configuration.
  */
 
 /** A committed message. Optional fields are absent (not null) when unset. */

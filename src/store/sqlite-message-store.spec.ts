@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describeMessageStore } from './message-store.contract';
-import { SQLITE_MIGRATIONS, SqliteMessageStore } from './sqlite-message-store';
+import { SqliteMessageStore } from './sqlite-message-store';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { describeWebhookOutbox } from './webhook-outbox.contract';
 
 /** A fresh directory in os.tmpdir(); the db file sits in a not-yet-existing subdirectory. */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { settle } from '../common/settle';
+import { migrate, transaction } from './sqlite-migrations';
 import {
   type AppendResult,
   type HistoryQuery,
@@ -26,46 +28,6 @@ import {
   type WebhookEvent,
   type WebhookOutbox,
 } from './webhook-outbox';
-
-/** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
-export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
-  {
-    version: 1,
-    name: 'rooms and messages',
-    sql: `
-      CREATE TABLE rooms (
-        room     TEXT PRIMARY KEY,
-        last_seq INTEGER NOT NULL
-      );
-      CREATE TABLE messages (
-        id            TEXT NOT NULL UNIQUE,
-        room          TEXT NOT NULL,
-        seq           INTEGER NOT NULL,
-        user_id       TEXT NOT NULL,
-        name          TEXT,
-        text          TEXT NOT NULL,
-        ts            INTEGER NOT NULL,
-        client_msg_id TEXT,
-        UNIQUE (room, seq),                    -- also serves history() range scans
-        UNIQUE (room, user_id, client_msg_id)  -- idempotency; NULL client ids never collide
-      );`,
-  },
-  {
-    version: 2,
-    name: 'webhook outbox',
-    sql: `
-      CREATE TABLE webhook_outbox (
-        id              TEXT PRIMARY KEY,
-        type            TEXT NOT NULL,
-        payload         TEXT NOT NULL,     -- JSON of the event's data
-        ts              INTEGER NOT NULL,
-        attempts        INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at INTEGER NOT NULL,
-        lease_until     INTEGER            -- a dispatcher holds it until then; delivered rows are deleted
-      );
-      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
-  },
-];
 
 /** A write waiting for the next group commit. */
 interface Pending {
@@ -325,44 +287,4 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     }
     return { message, duplicate: false };
   }
-}
-
-/** Runs fn now; resolves with its result or rejects with what it throws. */
-function settle<T>(fn: () => T): Promise<T> {
-  return new Promise<T>((resolve) => resolve(fn()));
-}
-
-/** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */
-function transaction<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const r = fn();
-    db.exec('COMMIT');
-    return r;
-  } catch (e) {
-    if (db.isTransaction) db.exec('ROLLBACK');
-    throw e;
-  }
-}
-
-/** Applies pending SQLITE_MIGRATIONS in one transaction, recording each in schema_migrations. */
-function migrate(db: DatabaseSync): void {
-  transaction(db, () => {
-    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-    const done = new Set(
-      db
-        .prepare('SELECT version FROM schema_migrations')
-        .all()
-        .map((r) => Number(r.version)),
-    );
-    const record = db.prepare(
-      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
-    );
-    for (const m of SQLITE_MIGRATIONS) {
-      if (done.has(m.version)) continue;
-      db.exec(m.sql);
-      record.run(m.version, m.name, Date.now());
-    }
-  });
 }

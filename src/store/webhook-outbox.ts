@@ -3,8 +3,21 @@
  * same transaction as the message itself. Both SQL stores implement it; the webhook dispatcher only sees this.
  */
 
-export type WebhookEventType =
-  'message.created' | 'room.occupied' | 'room.vacated' | 'presence.joined' | 'presence.left';
+/** Every webhook event type with its `data`: the one definition (the dispatcher and the stores share it). */
+export interface WebhookEventData {
+  /** Written by the store in the message's own transaction. */
+  'message.created': unknown;
+  'room.occupied': { room: string };
+  'room.vacated': { room: string };
+  'presence.joined': { room: string; userId: string; name?: string };
+  'presence.left': { room: string; userId: string };
+}
+export type WebhookEventType = keyof WebhookEventData;
+/** The events services record; `message.created` is not among them: the store writes it with the message. */
+export type LifecycleEventType = Exclude<WebhookEventType, 'message.created'>;
+export type LifecycleEvent = {
+  [K in LifecycleEventType]: { type: K; data: WebhookEventData[K] };
+}[LifecycleEventType];
 
 /** One event as the receiver gets it: the POST body is exactly `JSON.stringify({id, type, ts, data})`. */
 export interface WebhookEvent {

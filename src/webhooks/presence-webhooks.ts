@@ -1,11 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { EventBus } from '../events/event-bus';
+import type { HubbubEventMap } from '../events/event-map';
 import { type Member, PresenceStore } from '../presence/store/presence-store';
-import { type LifecycleEvent, WebhookService } from './webhook.service';
+import type { LifecycleEvent } from '../store/webhook-outbox';
+import { WebhookService } from './webhook.service';
 
 /**
- * Turns presence changes into webhook events: `presence.joined` / `presence.left` for a user's first / last
+ * Turns presence events into webhook events: `presence.joined` / `presence.left` for a user's first / last
  * connection in a room, `room.occupied` / `room.vacated` for the room's first member in / last member out.
- * PresenceService calls it; every method is a no-op without WEBHOOK_URL and never rejects.
+ * Listens on the EventBus (nothing in presence knows about webhooks); without WEBHOOK_URL it does not listen.
  */
 @Injectable()
 export class PresenceWebhooks {
@@ -14,12 +17,15 @@ export class PresenceWebhooks {
   constructor(
     private readonly webhooks: WebhookService,
     private readonly presence: PresenceStore,
-  ) {}
+    bus: EventBus,
+  ) {
+    if (!webhooks.enabled) return;
+    bus.on('presence.joined', (event) => this.joined(event));
+    bus.on('presence.left', ({ room, userId }) => this.left(room, userId));
+  }
 
-  /** The user's first connection joined `room`; `member` is the member as it now is. */
-  async joined(room: string, member: Member): Promise<void> {
-    if (!this.webhooks.enabled) return;
-    const { userId, name } = member;
+  /** The user's first connection joined `room`. */
+  async joined({ room, userId, name }: HubbubEventMap['presence.joined']): Promise<void> {
     const events: LifecycleEvent[] = [];
     // Opened by the room's earliest member (normally: its only one). Two users joining an empty room at
     // the same time both see each other, and exactly one of them is the earliest.
@@ -35,7 +41,6 @@ export class PresenceWebhooks {
 
   /** The user has no connection left in `room` (left, closed, or its instance died). */
   async left(room: string, userId: string): Promise<void> {
-    if (!this.webhooks.enabled) return;
     const events: LifecycleEvent[] = [{ type: 'presence.left', data: { room, userId } }];
     if ((await this.members(room))?.length === 0)
       events.push({ type: 'room.vacated', data: { room } });

@@ -7,18 +7,13 @@ import {
 } from '@nestjs/common';
 import { createHmac, randomUUID } from 'node:crypto';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { type ClaimedWebhook, WebhookOutbox } from '../store/webhook-outbox';
-
-/** The events services emit; `message.created` is not among them: the store writes it with the message. */
-export interface LifecycleEvents {
-  'room.occupied': { room: string };
-  'room.vacated': { room: string };
-  'presence.joined': { room: string; userId: string; name?: string };
-  'presence.left': { room: string; userId: string };
-}
-export type LifecycleEvent = {
-  [K in keyof LifecycleEvents]: { type: K; data: LifecycleEvents[K] };
-}[keyof LifecycleEvents];
+import {
+  type ClaimedWebhook,
+  type LifecycleEvent,
+  type LifecycleEventType,
+  type WebhookEventData,
+  WebhookOutbox,
+} from '../store/webhook-outbox';
 
 export const SIGNATURE_HEADER = 'X-Hubbub-Signature';
 export const DELIVERY_TIMEOUT_MS = 5_000;
@@ -67,7 +62,7 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.enabled) outbox.onEnqueue(() => this.wake()); // emit() and message.created alike
   }
 
-  emit<K extends keyof LifecycleEvents>(type: K, data: LifecycleEvents[K]): Promise<void> {
+  emit<K extends LifecycleEventType>(type: K, data: WebhookEventData[K]): Promise<void> {
     return this.emitAll([{ type, data } as LifecycleEvent]);
   }
 

@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { HandshakeAuthenticator, HandshakeRejection } from '../auth/handshake-authenticator';
 import type { Principal } from '../auth/principal';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { DrainState } from '../core/drain-state.service';
-import { ConnectionQuota } from './connection-quota';
+import { DrainState } from './drain-state.service';
+import { ConnectionQuota } from '../quota/connection-quota';
 
 /**
  * Decides, from the HTTP upgrade request alone, whether a socket may exist: not draining, an allowed browser

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import type { Connection } from './connection';
+import { SlowConsumerPolicy } from './slow-consumer.policy';
 
 /**
  * Coalesces every frame bound for one socket within an event-loop turn into a single corked write (one writev
@@ -9,21 +11,22 @@ import type { Connection } from './connection';
 export class OutboundWriter {
   private dirty: Connection[] = [];
   private scheduled = false;
-  private maxBufferedBytes = Number.POSITIVE_INFINITY;
-  private onOverflow: (conn: Connection) => void = () => undefined;
+  private readonly maxBufferedBytes: number;
   /** Frames handed to sockets, for metrics. */
   framesSent = 0;
 
-  configure(maxBufferedBytes: number, onOverflow: (conn: Connection) => void): void {
-    this.maxBufferedBytes = maxBufferedBytes;
-    this.onOverflow = onOverflow;
+  constructor(
+    @Inject(HUBBUB_CONFIG) config: HubbubConfig,
+    private readonly slowConsumers: SlowConsumerPolicy,
+  ) {
+    this.maxBufferedBytes = config.maxBufferedBytes;
   }
 
   /** Queues a finished frame. The same Buffer may be queued to many connections: it is never copied. */
   write(conn: Connection, frame: Buffer): void {
     if (conn.closed) return;
     if (conn.socket.writableLength + conn.pendingBytes + frame.length > this.maxBufferedBytes) {
-      this.onOverflow(conn);
+      this.slowConsumers.drop(conn, this);
       return;
     }
     if (conn.pending === null) {

@@ -11,8 +11,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** Same value as TEST_SECRET in ./server (not imported: that module loads the whole app into the test process). */
-export const CHILD_SECRET = 'test-secret-that-is-at-least-32-bytes-long!!';
+import { TEST_SECRET } from './secret';
 
 const REPO = resolve(__dirname, '..', '..');
 const DIST_ROOT = join(REPO, '.test-dist');
@@ -111,7 +110,7 @@ export async function launch(env: ChildEnv = {}): Promise<ChildServer> {
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: String(port),
-    JWT_SECRET: CHILD_SECRET,
+    JWT_SECRET: TEST_SECRET,
     SQLITE_PATH: join(cwd, 'hubbub.db'),
     LOG_LEVEL: 'info',
     ...env,

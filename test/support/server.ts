@@ -8,7 +8,9 @@ import { createServer } from '../../src/bootstrap';
 import { loadConfig, type HubbubConfig } from '../../src/config/config';
 import { TokenVerifier } from '../../src/auth/token-verifier';
 
-export const TEST_SECRET = 'test-secret-that-is-at-least-32-bytes-long!!';
+import { TEST_SECRET } from './secret';
+
+export { TEST_SECRET };
 
 export interface TestServer {
   app: INestApplication;
@@ -48,16 +50,8 @@ export async function startServer(
     port,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
-    token: (sub, claims = {}, ttlSec = 3600) => signToken(verifier, sub, claims, ttlSec),
+    // Signed by the server's own verifier, so that servers configured with other keys, issuers or audiences work.
+    token: (sub, claims = {}, ttlSec = 3600) => verifier.sign({ sub, ...claims }, ttlSec),
     close: () => app.close(),
   };
-}
-
-async function signToken(
-  verifier: TokenVerifier,
-  sub: string,
-  claims: Record<string, unknown>,
-  ttlSec: number,
-): Promise<string> {
-  return verifier.sign({ sub, ...claims }, ttlSec);
 }

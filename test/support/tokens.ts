@@ -1,12 +1,12 @@
-import { CHILD_SECRET } from './child-server';
+import { TEST_SECRET } from './secret';
 import { hmacJwt, nowSec } from './jwt';
 
-/** An HS256 token for servers running in child processes (which share CHILD_SECRET). */
+/** An HS256 token signed with TEST_SECRET, which every test server (in process or child) accepts. */
 export function signToken(
   sub: string,
   claims: Record<string, unknown> = {},
   ttlSec = 3600,
 ): string {
   const now = nowSec();
-  return hmacJwt({ sub, iat: now, exp: now + ttlSec, ...claims }, CHILD_SECRET);
+  return hmacJwt({ sub, iat: now, exp: now + ttlSec, ...claims }, TEST_SECRET);
 }

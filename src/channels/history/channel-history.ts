@@ -59,6 +59,8 @@ export interface MemoryChannelHistoryOptions {
   /** Publications are retained while now - ts < ttlMs. */
   ttlMs: number;
   now?: () => number;
+  /** When set, idle channels are forgotten on a timer of this period (the server sets it; tests call prune()). */
+  pruneIntervalMs?: number;
 }
 
 interface ChannelState {
@@ -91,6 +93,7 @@ export class MemoryChannelHistory extends ChannelHistory {
   private readonly size: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private pruneTimer?: NodeJS.Timeout;
 
   constructor(opts: MemoryChannelHistoryOptions) {
     super();
@@ -100,6 +103,11 @@ export class MemoryChannelHistory extends ChannelHistory {
     this.size = opts.size;
     this.ttlMs = opts.ttlMs;
     this.now = opts.now ?? Date.now;
+    if (opts.pruneIntervalMs !== undefined) {
+      // Forgets idle channels so memory stays bounded by the recovery window; one timer per history.
+      this.pruneTimer = setInterval(() => this.prune(), opts.pruneIntervalMs);
+      this.pruneTimer.unref();
+    }
   }
 
   publish(channel: string, data: unknown, userId?: string): Promise<Publication> {
@@ -138,7 +146,7 @@ export class MemoryChannelHistory extends ChannelHistory {
   }
 
   /**
-   * Forgets channels whose newest publication has expired. Call it from an existing timer.
+   * Forgets channels whose newest publication has expired; runs every `pruneIntervalMs` when that is set.
    * Stops at the first channel still within the TTL (map order = last publish), so a call costs
    * O(forgotten + 1); expired publications of still-active channels are trimmed lazily on access
    * (they are bounded by `size` anyway). Returns how many channels were forgotten.
@@ -155,6 +163,7 @@ export class MemoryChannelHistory extends ChannelHistory {
   }
 
   close(): Promise<void> {
+    clearInterval(this.pruneTimer);
     this.channels.clear();
     this.floors.fill(0);
     return Promise.resolve();

@@ -1,4 +1,4 @@
-import { type Conn, type PresenceStore, UnknownConnectionError } from './presence-store';
+import { type ConnRef, type PresenceStore, UnknownConnectionError } from './presence-store';
 
 export interface PresenceStoreFactoryOptions {
   now: () => number;
@@ -17,7 +17,7 @@ export function describePresenceStore(
     let clock: number;
     let store: PresenceStore;
 
-    const conn = (connId: string, userId: string, node = 'n1', name?: string): Conn => ({
+    const conn = (connId: string, userId: string, node = 'n1', name?: string): ConnRef => ({
       connId,
       userId,
       node,

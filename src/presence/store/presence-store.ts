@@ -1,3 +1,5 @@
+import { settle } from '../../common/settle';
+
 export type PresenceStatus = 'online' | 'away' | 'busy';
 
 export interface Member {
@@ -8,7 +10,7 @@ export interface Member {
   since: number;
 }
 
-export interface Conn {
+export interface ConnRef {
   connId: string;
   userId: string;
   name?: string;
@@ -17,13 +19,13 @@ export interface Conn {
 
 export abstract class PresenceStore {
   /** The connection is now connected (counts for isOnline). */
-  abstract connect(conn: Conn): Promise<void>;
+  abstract connect(conn: ConnRef): Promise<void>;
   /** The connection is gone: leaves all its rooms. Returns the rooms the USER left entirely (last connection), with that userId. */
-  abstract disconnect(conn: Conn): Promise<{ room: string; userId: string }[]>;
+  abstract disconnect(conn: ConnRef): Promise<{ room: string; userId: string }[]>;
   /** firstForUser: this is the user's first connection in the room. member: the member as it is now. */
-  abstract join(room: string, conn: Conn): Promise<{ firstForUser: boolean; member: Member }>;
+  abstract join(room: string, conn: ConnRef): Promise<{ firstForUser: boolean; member: Member }>;
   /** lastForUser: the user has no connection left in the room. */
-  abstract leave(room: string, conn: Conn): Promise<{ lastForUser: boolean }>;
+  abstract leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean }>;
   /** Sorted by since then userId. */
   abstract members(room: string): Promise<Member[]>;
   abstract member(room: string, userId: string): Promise<Member | undefined>;
@@ -56,7 +58,7 @@ export function compareMembers(a: Member, b: Member): number {
 }
 
 interface ConnState {
-  conn: Conn;
+  conn: ConnRef;
   rooms: Set<string>;
 }
 
@@ -86,7 +88,7 @@ export class MemoryPresenceStore extends PresenceStore {
     this.now = opts.now ?? Date.now;
   }
 
-  connect(conn: Conn): Promise<void> {
+  connect(conn: ConnRef): Promise<void> {
     return settle(() => {
       if (this.conns.has(conn.connId)) return; // idempotent: a retried connect changes nothing
       this.conns.set(conn.connId, { conn: { ...conn }, rooms: new Set() });
@@ -98,11 +100,11 @@ export class MemoryPresenceStore extends PresenceStore {
     });
   }
 
-  disconnect(conn: Conn): Promise<{ room: string; userId: string }[]> {
+  disconnect(conn: ConnRef): Promise<{ room: string; userId: string }[]> {
     return settle(() => this.disconnectSync(conn.connId));
   }
 
-  join(room: string, conn: Conn): Promise<{ firstForUser: boolean; member: Member }> {
+  join(room: string, conn: ConnRef): Promise<{ firstForUser: boolean; member: Member }> {
     return settle(() => {
       const state = this.conns.get(conn.connId);
       if (!state) throw new UnknownConnectionError(conn.connId);
@@ -118,7 +120,7 @@ export class MemoryPresenceStore extends PresenceStore {
     });
   }
 
-  leave(room: string, conn: Conn): Promise<{ lastForUser: boolean }> {
+  leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean }> {
     // lastForUser is true only when this call removed the last connection, so callers never
     // broadcast a leave for a user that was not there.
     return settle(() => ({ lastForUser: this.leaveSync(room, conn.connId) }));
@@ -214,11 +216,6 @@ export class MemoryPresenceStore extends PresenceStore {
       since: entry.since,
     };
   }
-}
-
-/** Runs synchronous work as a promise; the executor turns throws into rejections like an async backend. */
-function settle<T>(fn: () => T): Promise<T> {
-  return new Promise<T>((resolve) => resolve(fn()));
 }
 
 function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { keysUnder, redisPrefixes } from '../../../test/support/redis-prefixes';
 import { servicesGate } from '../../../test/support/services';
 import { describePresenceStore } from './presence-store.contract';
-import { type Conn, UnknownConnectionError } from './presence-store';
+import { type ConnRef, UnknownConnectionError } from './presence-store';
 import { RedisPresenceStore } from './redis-presence-store';
 
 const redis = servicesGate('redis');
@@ -18,7 +18,11 @@ redis.describe('RedisPresenceStore', () => {
   describe('specifics', () => {
     let prefix: string;
     let store: RedisPresenceStore;
-    const conn = (connId: string, userId: string, node = 'n1'): Conn => ({ connId, userId, node });
+    const conn = (connId: string, userId: string, node = 'n1'): ConnRef => ({
+      connId,
+      userId,
+      node,
+    });
 
     beforeEach(() => {
       prefix = scratch.fresh();
@@ -82,8 +86,8 @@ redis.describe('RedisPresenceStore', () => {
     let prefix: string;
     let n1: RedisPresenceStore;
     let n2: RedisPresenceStore;
-    const onN1: Conn = { connId: 'u-n1', userId: 'u', node: 'n1', name: 'U' };
-    const onN2: Conn = { connId: 'u-n2', userId: 'u', node: 'n2' };
+    const onN1: ConnRef = { connId: 'u-n1', userId: 'u', node: 'n1', name: 'U' };
+    const onN2: ConnRef = { connId: 'u-n2', userId: 'u', node: 'n2' };
 
     beforeAll(() => {
       other = new Redis(redis.url);
@@ -133,7 +137,7 @@ redis.describe('RedisPresenceStore', () => {
     });
 
     it('concurrent joins and leaves on both nodes report exactly one first and one last', async () => {
-      const conns: [RedisPresenceStore, Conn][] = [];
+      const conns: [RedisPresenceStore, ConnRef][] = [];
       for (let i = 0; i < 20; i++) {
         const [store, node] = i % 2 === 0 ? [n1, 'n1'] : [n2, 'n2'];
         conns.push([store, { connId: `c${i}`, userId: 'u', node }]);

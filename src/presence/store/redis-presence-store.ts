@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import {
   compareMembers,
-  type Conn,
+  type ConnRef,
   type Member,
   PRESENCE_STATUSES,
   PresenceStore,
@@ -227,7 +227,7 @@ export class RedisPresenceStore extends PresenceStore {
     }
   }
 
-  async connect(conn: Conn): Promise<void> {
+  async connect(conn: ConnRef): Promise<void> {
     const hasName = conn.name !== undefined;
     await this.run(
       'hubbubPresenceConnect',
@@ -239,18 +239,18 @@ export class RedisPresenceStore extends PresenceStore {
     );
   }
 
-  async disconnect(conn: Conn): Promise<{ room: string; userId: string }[]> {
+  async disconnect(conn: ConnRef): Promise<{ room: string; userId: string }[]> {
     return pairs(asArray(await this.run('hubbubPresenceDisconnect', conn.connId)));
   }
 
-  async join(room: string, conn: Conn): Promise<{ firstForUser: boolean; member: Member }> {
+  async join(room: string, conn: ConnRef): Promise<{ firstForUser: boolean; member: Member }> {
     const reply = await this.run('hubbubPresenceJoin', room, conn.connId, this.now());
     if (reply === null) throw new UnknownConnectionError(conn.connId);
     const [first, ...fields] = asArray(reply);
     return { firstForUser: Number(first) === 1, member: toMember(fields, 0) };
   }
 
-  async leave(room: string, conn: Conn): Promise<{ lastForUser: boolean }> {
+  async leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean }> {
     return { lastForUser: Number(await this.run('hubbubPresenceLeave', room, conn.connId)) === 1 };
   }
 

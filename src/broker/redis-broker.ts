@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { Broker, type BrokerHandler, type BrokerMessage } from '../broker/broker';
-import { REDIS_PREFIX } from './redis.provider';
+import { Broker, type BrokerHandler, type BrokerMessage } from './broker';
+import { RedisKeys } from '../cluster/redis-keys';
+import { isBroadcastTopic } from '../protocol/topics';
 
 /**
  * Fan-out through Redis with ONE subscription per instance, whatever the number of rooms.
@@ -36,10 +37,10 @@ interface FanoutRedis extends Redis {
   ): Promise<number>;
 }
 
-const ALL_CHANNEL = `${REDIS_PREFIX}all`;
-const INBOX_PREFIX = `${REDIS_PREFIX}inbox:`;
-export const routeKey = (topic: string): string => `${REDIS_PREFIX}route:${topic}`;
-export const nodeTopicsKey = (node: string): string => `${REDIS_PREFIX}node-topics:${node}`;
+const ALL_CHANNEL = RedisKeys.allChannel;
+const INBOX_PREFIX = RedisKeys.inboxPrefix;
+const routeKey = RedisKeys.route;
+const nodeTopicsKey = RedisKeys.nodeTopics;
 
 export class RedisBroker extends Broker {
   private readonly logger = new Logger(RedisBroker.name);
@@ -88,7 +89,7 @@ export class RedisBroker extends Broker {
     this.handler(message);
     const raw = encode(message);
     try {
-      if (message.topic === 'all' || message.topic.startsWith('ctl:')) {
+      if (isBroadcastTopic(message.topic)) {
         await this.cmd.publish(ALL_CHANNEL, `${this.node}\n${raw}`);
       } else {
         await this.cmd.hubbubFanout(

@@ -7,16 +7,14 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ClientRegistry } from '../core/client-registry.service';
-import { PresenceService } from '../presence/presence.service';
-import { PresenceStore } from '../presence/store/presence-store';
-import { nodeTopicsKey, routeKey } from './redis-broker';
-import { RedisConnectionQuota } from './redis-connection-quota';
-import { REDIS, REDIS_PREFIX } from './redis.provider';
+import { EventBus } from '../events/event-bus';
+import { RedisConnectionQuota } from '../quota/redis-connection-quota';
+import { RedisKeys } from '../cluster/redis-keys';
+import { REDIS } from '../cluster/redis.provider';
 
-const NODES_KEY = `${REDIS_PREFIX}nodes`;
-const aliveKey = (node: string): string => `${REDIS_PREFIX}node:${node}`;
-const reapLockKey = (node: string): string => `${REDIS_PREFIX}reap:${node}`;
+const NODES_KEY = RedisKeys.nodes;
+const aliveKey = RedisKeys.nodeAlive;
+const reapLockKey = RedisKeys.reapLock;
 
 /**
  * Instance liveness in cluster mode. Each instance refreshes `hubbub:node:<id>` (TTL = one heartbeat interval)
@@ -40,10 +38,8 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     @Inject(REDIS) private readonly redis: Redis,
-    private readonly presenceStore: PresenceStore,
-    private readonly presence: PresenceService,
     private readonly quota: RedisConnectionQuota,
-    private readonly registry: ClientRegistry,
+    private readonly bus: EventBus,
   ) {
     this.ttlMs = config.heartbeatIntervalMs;
   }
@@ -107,13 +103,12 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async reap(node: string): Promise<void> {
-    const vacated = await this.presenceStore.dropNode(node);
-    await this.presence.announceLeaves(vacated);
+    await this.bus.emit('cluster.node-gone', { node });
     await RedisConnectionQuota.dropNode(this.redis, node);
-    const topics = await this.redis.smembers(nodeTopicsKey(node));
+    const topics = await this.redis.smembers(RedisKeys.nodeTopics(node));
     const pipeline = this.redis.pipeline();
-    for (const topic of topics) pipeline.srem(routeKey(topic), node);
-    pipeline.del(nodeTopicsKey(node));
+    for (const topic of topics) pipeline.srem(RedisKeys.route(topic), node);
+    pipeline.del(RedisKeys.nodeTopics(node));
     await pipeline.exec();
   }
 
@@ -123,7 +118,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       await this.tick();
       await this.quota.rewrite();
-      await this.presence.resync(this.registry.all());
+      await this.bus.emitOrThrow('cluster.state-lost', { node: this.config.nodeId });
       this.synced = true;
     } catch (err) {
       this.logger.warn(`resync failed, retrying on the next reconnect: ${String(err)}`);

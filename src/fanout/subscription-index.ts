@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Broker } from '../broker/broker';
+import { HubbubError } from '../protocol/errors';
 import type { Connection } from '../ws/connection';
 
 /**
@@ -39,10 +40,17 @@ export class SubscriptionIndex {
     return this.topics.get(topic);
   }
 
-  /** Number of topics with a prefix that have local subscribers (e.g. `room:`). */
+  /** Number of topics with a prefix that have local subscribers (TOPIC_PREFIX.room, say). */
   count(prefix: string): number {
     let n = 0;
     for (const key of this.topics.keys()) if (key.startsWith(prefix)) n++;
     return n;
+  }
+}
+
+/** Rooms plus channels one connection may hold (MAX_SUBSCRIPTIONS): `limit_exceeded` when it holds that many. */
+export function assertSubscriptionSlot(conn: Connection, max: number): void {
+  if (conn.subscriptionCount() >= max) {
+    throw new HubbubError('limit_exceeded', `At most ${max} rooms and channels per connection`);
   }
 }

@@ -2,13 +2,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode } from '../protocol/errors';
 import { OutboundWriter } from '../ws/outbound-writer';
-import { ClientRegistry } from './client-registry.service';
-import { DrainState } from './drain-state.service';
+import { ClientRegistry } from '../ws/client-registry.service';
+import { DrainState } from '../ws/drain-state.service';
 
 /**
  * The first half of a graceful stop, before Nest's own shutdown hooks run: readiness flips to 503, handshakes are
  * refused, every client is closed with 1001 and given a moment to acknowledge. Stores flush in their own
- * shutdown hooks afterwards (see main.ts for the order).
+ * shutdown hooks afterwards (see installShutdown in bootstrap.ts for the order).
  */
 @Injectable()
 export class ShutdownService {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Broker } from '../broker/broker';
-import type { Connection } from '../ws/connection';
+import { userTopic } from '../protocol/topics';
+import type { Connection } from './connection';
 
 /** The connections of this instance, by id and by user. */
 @Injectable()
@@ -8,7 +9,7 @@ export class ClientRegistry {
   private readonly byId = new Map<string, Connection>();
   private readonly byUser = new Map<string, Set<Connection>>();
 
-  /** The broker routes `user:<id>` pushes to the instances that hold that user's connections. */
+  /** The broker routes user-topic pushes to the instances that hold that user's connections. */
   constructor(private readonly broker: Broker) {}
 
   add(conn: Connection): void {
@@ -16,7 +17,7 @@ export class ClientRegistry {
     let set = this.byUser.get(conn.userId);
     if (!set) {
       this.byUser.set(conn.userId, (set = new Set()));
-      this.broker.interest(`user:${conn.userId}`, true);
+      this.broker.interest(userTopic(conn.userId), true);
     }
     set.add(conn);
   }
@@ -29,7 +30,7 @@ export class ClientRegistry {
       set.delete(conn);
       if (set.size === 0) {
         this.byUser.delete(conn.userId);
-        this.broker.interest(`user:${conn.userId}`, false);
+        this.broker.interest(userTopic(conn.userId), false);
       }
     }
     return true;

@@ -1,9 +1,17 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Broker, type BrokerMessage } from '../broker/broker';
-import { encodePush, encodeReply, frameText, type MessageId } from '../protocol/frames';
+import { encodePush, frameText } from '../protocol/frames';
+import {
+  ALL_TOPIC,
+  channelTopic,
+  commandTopic,
+  parseTopic,
+  roomTopic,
+  userTopic,
+} from '../protocol/topics';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
-import { ClientRegistry } from './client-registry.service';
+import { ClientRegistry } from '../ws/client-registry.service';
 import { SubscriptionIndex } from './subscription-index';
 
 export type CommandHandler = (payload: string) => void;
@@ -37,30 +45,26 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     this.writer.write(conn, frameText(encodePush(event, data)));
   }
 
-  reply(conn: Connection, event: string, id: MessageId | undefined, data: unknown): void {
-    this.writer.write(conn, frameText(encodeReply(event, id, data)));
-  }
-
   toRoom(room: string, event: string, data: unknown, except?: Connection): Promise<void> {
-    return this.publish(`room:${room}`, event, data, except);
+    return this.publish(roomTopic(room), event, data, except);
   }
 
   toChannel(channel: string, event: string, data: unknown, except?: Connection): Promise<void> {
-    return this.publish(`chan:${channel}`, event, data, except);
+    return this.publish(channelTopic(channel), event, data, except);
   }
 
   /** Every connection of a user, on every instance. */
   toUser(userId: string, event: string, data: unknown, except?: Connection): Promise<void> {
-    return this.publish(`user:${userId}`, event, data, except);
+    return this.publish(userTopic(userId), event, data, except);
   }
 
   toAll(event: string, data: unknown): Promise<void> {
-    return this.publish('all', event, data);
+    return this.publish(ALL_TOPIC, event, data);
   }
 
   /** A cluster-wide command; `onCommand` handlers run on every instance, this one included. */
   command(name: string, payload: string): Promise<void> {
-    return this.broker.publish({ topic: `ctl:${name}`, payload });
+    return this.broker.publish({ topic: commandTopic(name), payload });
   }
 
   onCommand(name: string, handler: CommandHandler): void {
@@ -73,17 +77,18 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
 
   private deliver(message: BrokerMessage): void {
     const { topic } = message;
-    if (topic.startsWith('ctl:')) {
-      const handler = this.commands.get(topic.slice(4));
+    const parsed = parseTopic(topic);
+    if (parsed?.kind === 'command') {
+      const handler = this.commands.get(parsed.command);
       if (handler) handler(message.payload);
-      else this.logger.warn(`no handler for cluster command ${topic}`);
+      else this.logger.warn(`no handler for cluster command ${parsed.command}`);
       return;
     }
     const targets =
-      topic === 'all'
+      parsed?.kind === 'all'
         ? this.registry.all()
-        : topic.startsWith('user:')
-          ? this.registry.forUser(topic.slice(5))
+        : parsed?.kind === 'user'
+          ? this.registry.forUser(parsed.userId)
           : this.index.get(topic);
     if (!targets) return;
     let frame: Buffer | undefined;

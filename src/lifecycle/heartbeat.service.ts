@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ClientRegistry } from './client-registry.service';
+import { ClientRegistry } from '../ws/client-registry.service';
 
 /**
  * One sweep timer for every connection, never a timer per socket. Each sweep terminates the connections that

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Connection } from '../ws/connection';
+import type { Connection } from './connection';
 
 type Listener = (conn: Connection) => void | Promise<void>;
 

@@ -2,8 +2,8 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import { CloseCode, HubbubError } from '../protocol/errors';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
-import { ConnectionEvents } from './connection-events';
-import { PushService } from './push.service';
+import { ConnectionEvents } from '../ws/connection-events';
+import { PushService } from '../fanout/push.service';
 
 const TICK_MS = 250;
 

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { ConnectionQuota, MemoryConnectionQuota } from '../ws/connection-quota';
-import { REDIS_PREFIX } from './redis.provider';
+import { ConnectionQuota } from './connection-quota';
+import { MemoryConnectionQuota } from './memory-connection-quota';
+import { RedisKeys } from '../cluster/redis-keys';
 
 /**
  * MAX_CONNECTIONS_PER_USER across the cluster. Each user has a hash node → count, so the connections of an
@@ -44,9 +45,9 @@ interface QuotaRedis extends Redis {
   ): Promise<number>;
 }
 
-export const userConnsKey = (userId: string): string => `${REDIS_PREFIX}conns:user:${userId}`;
-export const TOTAL_CONNS_KEY = `${REDIS_PREFIX}conns:total`;
-export const nodeUsersKey = (node: string): string => `${REDIS_PREFIX}conns:node-users:${node}`;
+const userConnsKey = RedisKeys.userConns;
+const TOTAL_CONNS_KEY = RedisKeys.totalConns;
+const nodeUsersKey = RedisKeys.nodeUsers;
 
 export class RedisConnectionQuota extends ConnectionQuota {
   private readonly logger = new Logger(RedisConnectionQuota.name);

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CloseCode } from '../protocol/errors';
 import { OutboundWriter } from '../ws/outbound-writer';
-import { ClientRegistry } from './client-registry.service';
-import { PushService } from './push.service';
+import { ClientRegistry } from '../ws/client-registry.service';
+import { PushService } from '../fanout/push.service';
 
 /** Closes every connection of a user with 4403, on every instance (a cluster command through the broker). */
 @Injectable()

@@ -1,0 +1,93 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/**
+ * The layout rules of docs/architecture.md, checked on every run: imports run one way (down the layers below),
+ * no source file over 350 lines (the ws adapter under 120), and topic and Redis key spellings only in their
+ * modules.
+ */
+const SRC = __dirname;
+
+/** Lowest first. A file may import from its own layer or any layer below, never from above. */
+const LAYERS: string[][] = [
+  ['common', 'config', 'protocol', 'logging', 'auth'],
+  ['broker', 'quota', 'store', 'cluster', 'presence/store', 'channels/history'],
+  ['events'],
+  ['ws'],
+  ['fanout', 'lifecycle'],
+  ['core', 'rooms', 'access', 'chat', 'channels', 'presence'],
+  ['webhooks', 'metrics', 'tracing'],
+  ['api', 'health', 'dev', 'web', 'http', 'openapi'],
+  ['backends', '.'],
+];
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.ts$/.test(entry.name) && !/\.(spec|contract)\.ts$/.test(entry.name) ? [path] : [];
+  });
+}
+
+/** The layer of a file: its longest matching folder prefix. */
+function layerOf(file: string): { layer: number; folder: string } {
+  const rel = relative(SRC, dirname(file)).replace(/\\/g, '/') || '.';
+  let best = { layer: -1, folder: '' };
+  LAYERS.forEach((folders, layer) => {
+    for (const folder of folders) {
+      const matches = folder === '.' ? rel === '.' : rel === folder || rel.startsWith(`${folder}/`);
+      if (matches && folder.length > best.folder.length) best = { layer, folder };
+    }
+  });
+  return best;
+}
+
+/** Source without comments, so that docs may mention what code may not spell. */
+function code(file: string): string {
+  return readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
+}
+
+const files = sourceFiles(SRC);
+
+describe('architecture', () => {
+  it('places every source file in a layer', () => {
+    expect(files.filter((f) => layerOf(f).layer < 0).map((f) => relative(SRC, f))).toEqual([]);
+  });
+
+  it('runs imports one way: nothing imports from a layer above its own', () => {
+    const upward: string[] = [];
+    for (const file of files) {
+      const from = layerOf(file);
+      for (const [, spec] of code(file).matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+        const target = resolve(dirname(file), spec) + '.ts';
+        const to = layerOf(target);
+        if (to.layer > from.layer) {
+          upward.push(`${relative(SRC, file)} (${from.folder}) -> ${spec} (${to.folder})`);
+        }
+      }
+    }
+    expect(upward).toEqual([]);
+  });
+
+  it('keeps every source file under 350 lines and the ws adapter under 120', () => {
+    const lines = (file: string): number => readFileSync(file, 'utf8').split('\n').length;
+    const long = files.filter((f) => lines(f) > 350).map((f) => `${relative(SRC, f)}: ${lines(f)}`);
+    expect(long).toEqual([]);
+    expect(lines(join(SRC, 'ws', 'hubbub-ws.adapter.ts'))).toBeLessThan(120);
+  });
+
+  it('spells topics only in protocol/topics.ts and Redis keys only in cluster/redis-keys.ts', () => {
+    const found: string[] = [];
+    for (const file of files) {
+      const rel = relative(SRC, file).replace(/\\/g, '/');
+      const text = code(file);
+      if (rel !== 'protocol/topics.ts' && /['`](room|chan|user|ctl):/.test(text)) found.push(rel);
+      if (rel !== 'protocol/topics.ts' && /\btopic === 'all'|'all'\s*[,)]/.test(text))
+        found.push(rel);
+      if (rel !== 'cluster/redis-keys.ts' && /['`]hubbub:/.test(text)) found.push(rel);
+    }
+    expect(found).toEqual([]);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * Every Redis key and pub/sub channel name Hubbub uses, in one place. All start with `hubbub:` so that one
+ * Redis can be shared with other applications (and `SCAN MATCH hubbub:*` finds everything of ours).
+ *
+ * | key                                | type    | written by            | holds                                    |
+ * | ---------------------------------- | ------- | --------------------- | ---------------------------------------- |
+ * | `hubbub:all`                       | channel | RedisBroker           | `all` pushes and cluster commands        |
+ * | `hubbub:inbox:<node>`              | channel | RedisBroker           | pushes routed to one instance            |
+ * | `hubbub:route:<topic>`             | set     | RedisBroker           | instances with local interest in a topic |
+ * | `hubbub:node-topics:<node>`        | set     | RedisBroker           | topics one instance routed (for reaping) |
+ * | `hubbub:conns:user:<userId>`       | hash    | RedisConnectionQuota  | node → connections of the user           |
+ * | `hubbub:conns:total`               | hash    | RedisConnectionQuota  | node → connections                       |
+ * | `hubbub:conns:node-users:<node>`   | set     | RedisConnectionQuota  | users with connections on the node       |
+ * | `hubbub:nodes`                     | set     | NodeLiveness          | instances ever seen alive                |
+ * | `hubbub:node:<node>`               | string  | NodeLiveness          | liveness, TTL one heartbeat              |
+ * | `hubbub:reap:<node>`               | string  | NodeLiveness          | lock while a dead node is reaped         |
+ * | `hubbub:presence:…`                | various | RedisPresenceStore    | members and connections (see the store)  |
+ * | `hubbub:history:…`                 | various | RedisChannelHistory   | channel streams (see the history)        |
+ */
+export const REDIS_PREFIX = 'hubbub:';
+
+export const RedisKeys = {
+  allChannel: `${REDIS_PREFIX}all`,
+  inboxPrefix: `${REDIS_PREFIX}inbox:`,
+  inbox: (node: string): string => `${REDIS_PREFIX}inbox:${node}`,
+  route: (topic: string): string => `${REDIS_PREFIX}route:${topic}`,
+  nodeTopics: (node: string): string => `${REDIS_PREFIX}node-topics:${node}`,
+
+  userConns: (userId: string): string => `${REDIS_PREFIX}conns:user:${userId}`,
+  totalConns: `${REDIS_PREFIX}conns:total`,
+  nodeUsers: (node: string): string => `${REDIS_PREFIX}conns:node-users:${node}`,
+
+  nodes: `${REDIS_PREFIX}nodes`,
+  nodeAlive: (node: string): string => `${REDIS_PREFIX}node:${node}`,
+  reapLock: (node: string): string => `${REDIS_PREFIX}reap:${node}`,
+
+  /** Key prefixes of the stores that lay out their own keys below them. */
+  presencePrefix: `${REDIS_PREFIX}presence:`,
+  historyPrefix: `${REDIS_PREFIX}history:`,
+} as const;

@@ -1,0 +1,52 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { HubbubEventHandler, HubbubEventMap, HubbubEventName } from './event-map';
+
+/**
+ * Typed, in-process domain events (see HubbubEventMap). `emit` runs the listeners one after another and
+ * resolves when all have finished, so a feature can rely on a reaction having recorded its effect (a webhook
+ * in the durable outbox, say) before it answers. A failing listener is logged and never reaches the emitter.
+ */
+@Injectable()
+export class EventBus {
+  private readonly logger = new Logger(EventBus.name);
+  private readonly handlers = new Map<HubbubEventName, HubbubEventHandler<never>[]>();
+
+  on<K extends HubbubEventName>(name: K, handler: HubbubEventHandler<K>): void {
+    const list = this.handlers.get(name) ?? [];
+    list.push(handler);
+    this.handlers.set(name, list);
+  }
+
+  /** True when someone listens: lets an emitter skip building a payload nobody reads. */
+  has(name: HubbubEventName): boolean {
+    return (this.handlers.get(name)?.length ?? 0) > 0;
+  }
+
+  /** Like emit, but rejects with the first listener's error (after running all): for steps that must succeed. */
+  async emitOrThrow<K extends HubbubEventName>(name: K, payload: HubbubEventMap[K]): Promise<void> {
+    let first: Error | undefined;
+    for (const handler of (this.handlers.get(name) as HubbubEventHandler<K>[] | undefined) ?? []) {
+      try {
+        await handler(payload);
+      } catch (err) {
+        first ??=
+          err instanceof Error ? err : new Error(`listener of ${name} failed: ${String(err)}`);
+      }
+    }
+    if (first) throw first;
+  }
+
+  async emit<K extends HubbubEventName>(name: K, payload: HubbubEventMap[K]): Promise<void> {
+    const list = this.handlers.get(name) as HubbubEventHandler<K>[] | undefined;
+    if (!list) return;
+    for (const handler of list) {
+      try {
+        await handler(payload);
+      } catch (err) {
+        this.logger.error(
+          `listener of ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+      }
+    }
+  }
+}

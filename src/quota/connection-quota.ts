@@ -1,0 +1,10 @@
+/**
+ * Counts connections per user against MAX_CONNECTIONS_PER_USER. The in-process twin counts this instance;
+ * the Redis twin counts the cluster. A slot is acquired before the upgrade and released on close.
+ */
+export abstract class ConnectionQuota {
+  abstract acquire(userId: string, max: number): Promise<boolean>;
+  abstract release(userId: string): Promise<void>;
+  /** Connections in the whole cluster (this instance alone without Redis). */
+  abstract totalConnections(): Promise<number>;
+}

@@ -1,0 +1,92 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import type { Principal } from '../auth/principal';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { encodePush, frameText } from '../protocol/frames';
+import { ClientRegistry } from './client-registry.service';
+import { attachConnection, Connection, connectionOf } from './connection';
+import { ConnectionEvents } from './connection-events';
+import { FrameRouter } from './frame-router';
+import { HandshakeService } from './handshake.service';
+import { OutboundWriter } from './outbound-writer';
+
+/**
+ * From an admitted upgrade to a registered Connection, and back: registers it, lets Nest bind every gateway's
+ * handlers, sends `welcome`, tells ConnectionEvents; on close gives the quota slot back and tells them again.
+ * The socket listeners are shared by all sockets (`this` is the socket), so a connection costs no closure.
+ */
+@Injectable()
+export class ConnectionLifecycle {
+  private readonly log = new Logger('Connection');
+  private readonly listeners: {
+    message: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+    error: (this: WebSocket, err: Error) => void;
+    close: (this: WebSocket) => void;
+  };
+
+  constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly registry: ClientRegistry,
+    private readonly router: FrameRouter,
+    private readonly writer: OutboundWriter,
+    private readonly handshake: HandshakeService,
+    private readonly events: ConnectionEvents,
+  ) {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners need both `this`es
+    const lifecycle = this;
+    this.listeners = {
+      message(data, isBinary) {
+        const conn = connectionOf(this);
+        if (conn) router.onMessage(conn, data, isBinary);
+      },
+      error(err) {
+        lifecycle.log.debug(`connection ${connectionOf(this)?.id ?? '?'}: ${err.message}`);
+      },
+      close() {
+        const conn = connectionOf(this);
+        if (conn) void lifecycle.closed(conn);
+      },
+    };
+  }
+
+  open(wss: WebSocketServer, ws: WebSocket, req: IncomingMessage, principal: Principal): void {
+    const conn = new Connection(randomUUID(), ws, principal, this.config.rateLimitBurst);
+    attachConnection(ws, conn);
+    this.registry.add(conn);
+    ws.on('message', this.listeners.message);
+    ws.on('pong', markAlive);
+    ws.on('error', this.listeners.error);
+    ws.once('close', this.listeners.close);
+    // Nest's gateways bind their handlers (bindMessageHandlers) and run handleConnection synchronously here.
+    wss.emit('connection', ws, req);
+    const welcome = {
+      clientId: conn.id,
+      userId: conn.userId,
+      node: this.config.nodeId,
+      heartbeatMs: this.config.heartbeatIntervalMs,
+      serverTime: Date.now(),
+    };
+    this.writer.write(conn, frameText(encodePush('welcome', welcome)));
+    void this.events.opened(conn);
+  }
+
+  /** Nest's app.close() with sockets still open (no drain ran): cut them, or the HTTP server never closes. */
+  terminateAll(): void {
+    for (const conn of [...this.registry.all()]) conn.ws.terminate();
+  }
+
+  private async closed(conn: Connection): Promise<void> {
+    conn.closed = true;
+    conn.pending = null;
+    if (!this.registry.remove(conn)) return;
+    await this.handshake.release(conn.principal);
+    await this.events.closed(conn);
+  }
+}
+
+function markAlive(this: WebSocket): void {
+  const conn = connectionOf(this);
+  if (conn) conn.alive = true;
+}

@@ -1,0 +1,151 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { RawData } from 'ws';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
+import { encodeReply, frameText, replyEvent, type MessageId } from '../protocol/frames';
+import type { Connection } from './connection';
+import { OutboundWriter } from './outbound-writer';
+import { RateLimiter } from './rate-limiter';
+import { toHubbubError } from './ws-error.filter';
+
+type Route = (data: unknown, event: string) => unknown;
+
+/** How long a flooding connection's in-flight requests may take before its 4429 close goes out anyway. */
+const FLOOD_CLOSE_WAIT_MS = 2000;
+
+/**
+ * Every inbound frame, once: parse, rate limit (and the flood policy), route to whichever gateway declared the
+ * event, reply with the request's `id`, and answer every failure as a contract `error` frame. One route index
+ * serves all connections; each Connection keeps an array of its bound handlers, so there is no rxjs pipeline and
+ * no closure per connection.
+ */
+@Injectable()
+export class FrameRouter {
+  private readonly log = new Logger('FrameRouter');
+  private readonly limiter: RateLimiter;
+  /** Event name to its slot in every Connection's `routes` array. */
+  private readonly routeIndex = new Map<string, number>();
+  /** Client messages received, and error frames sent by code: plain numbers, read by metrics at scrape time. */
+  received = 0;
+  readonly errors = new Map<ErrorCode, number>(ERROR_CODES.map((code) => [code, 0]));
+
+  constructor(
+    @Inject(HUBBUB_CONFIG) config: HubbubConfig,
+    private readonly writer: OutboundWriter,
+  ) {
+    this.limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
+  }
+
+  /** Nest binds each gateway's handlers to a new connection through the adapter; they land in route slots. */
+  bind(conn: Connection, handlers: MessageMappingProperties[]): void {
+    for (const handler of handlers) {
+      const event = handler.message as string;
+      let slot = this.routeIndex.get(event);
+      if (slot === undefined) this.routeIndex.set(event, (slot = this.routeIndex.size));
+      conn.routes[slot] = handler.callback as Route;
+    }
+  }
+
+  /** The events some gateway handles. */
+  events(): string[] {
+    return [...this.routeIndex.keys()];
+  }
+
+  onMessage(conn: Connection, raw: RawData, isBinary: boolean): void {
+    conn.alive = true;
+    this.received++;
+    if (conn.closed || conn.closeWhenIdle) return;
+    const now = Date.now();
+    const allowed = this.limiter.take(conn, now);
+
+    let message: unknown;
+    if (!isBinary) {
+      try {
+        // binaryType is 'nodebuffer' (ws joins fragments), so text frames always arrive as one Buffer.
+        message = JSON.parse((raw as Buffer).toString('utf8'));
+      } catch {
+        if (allowed) return this.sendError(conn, undefined, new HubbubError('bad_json'));
+      }
+    }
+    const frame = isPlainObject(message) ? message : undefined;
+    const id = frame && isMessageId(frame.id) ? frame.id : undefined;
+
+    if (!allowed) return this.refuse(conn, id, now);
+    if (isBinary) {
+      const error = new HubbubError('bad_request', 'Binary frames are not accepted');
+      return this.sendError(conn, undefined, error);
+    }
+    if (!frame || typeof frame.event !== 'string') {
+      return this.sendError(conn, id, new HubbubError('bad_request'));
+    }
+    if (frame.id !== undefined && id === undefined) {
+      const error = new HubbubError('bad_request', '"id" must be a string or a number');
+      return this.sendError(conn, undefined, error);
+    }
+    const slot = this.routeIndex.get(frame.event);
+    const route = slot === undefined ? undefined : conn.routes[slot];
+    if (!route) {
+      const error = new HubbubError('unknown_event', `Unknown event "${frame.event}"`);
+      return this.sendError(conn, id, error);
+    }
+    void this.dispatch(conn, route, frame.event, id, frame.data === undefined ? {} : frame.data);
+  }
+
+  sendError(conn: Connection, id: MessageId | undefined, error: HubbubError): void {
+    this.errors.set(error.code, (this.errors.get(error.code) ?? 0) + 1);
+    this.writer.write(conn, frameText(encodeReply('error', id, error.toBody())));
+  }
+
+  /** Over the rate limit: `rate_limited`, or, past RATE_LIMIT_BURST refusals in 10 s, close 4429. */
+  private refuse(conn: Connection, id: MessageId | undefined, now: number): void {
+    if (!this.limiter.refuse(conn, now)) {
+      const retryAfterMs = this.limiter.retryAfterMs(conn);
+      return this.sendError(conn, id, new HubbubError('rate_limited', undefined, { retryAfterMs }));
+    }
+    // Requests accepted before the flood still get their answers, then the close frame.
+    conn.closeWhenIdle = { code: CloseCode.Flooding, reason: 'rate limit exceeded repeatedly' };
+    if (conn.inflight === 0) this.closeIdle(conn);
+    else setTimeout(closeFlooding, FLOOD_CLOSE_WAIT_MS, this.writer, conn).unref();
+  }
+
+  private async dispatch(
+    conn: Connection,
+    route: Route,
+    event: string,
+    id: MessageId | undefined,
+    data: unknown,
+  ): Promise<void> {
+    conn.inflight++;
+    try {
+      let result = await route(data, event);
+      if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
+      if (id !== undefined) {
+        this.writer.write(conn, frameText(encodeReply(replyEvent(event), id, result ?? {})));
+      }
+    } catch (err) {
+      this.sendError(conn, id, toHubbubError(err, this.log));
+    } finally {
+      conn.inflight--;
+      if (conn.closeWhenIdle && conn.inflight === 0) this.closeIdle(conn);
+    }
+  }
+
+  private closeIdle(conn: Connection): void {
+    const { code, reason } = conn.closeWhenIdle!;
+    this.writer.close(conn, code, reason);
+  }
+}
+
+function closeFlooding(writer: OutboundWriter, conn: Connection): void {
+  writer.close(conn, CloseCode.Flooding, 'rate limit exceeded repeatedly');
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isMessageId(value: unknown): value is MessageId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+}

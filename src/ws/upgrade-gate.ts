@@ -1,0 +1,73 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { WebSocketServer } from 'ws';
+import { HandshakeRejection } from '../auth/handshake-authenticator';
+import type { Principal } from '../auth/principal';
+import { ConnectionLifecycle } from './connection-lifecycle';
+import { WS_PATH } from './decorators';
+import { HandshakeService } from './handshake.service';
+
+const STATUS_TEXT: Record<number, string> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/**
+ * The HTTP upgrade, before any socket exists: the path, then HandshakeService (draining, origin, token, quota).
+ * A refused request gets a plain HTTP status. A quota slot taken by `admit` is given back on every path that
+ * does not end in an open connection: refused by ws, or the peer gone (even during the authentication await).
+ */
+@Injectable()
+export class UpgradeGate {
+  private readonly log = new Logger('Upgrade');
+
+  constructor(
+    private readonly handshake: HandshakeService,
+    private readonly lifecycle: ConnectionLifecycle,
+  ) {}
+
+  async handle(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on('error', destroySocket);
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (pathname !== WS_PATH) return this.refuse(socket, 404, 'no WebSocket endpoint here');
+
+    let principal: Principal;
+    try {
+      principal = await this.handshake.admit(req);
+    } catch (err) {
+      if (err instanceof HandshakeRejection) return this.refuse(socket, err.status, err.message);
+      this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      return this.refuse(socket, 500, 'internal error');
+    }
+    // The slot is ours from here. The peer may have reset while we awaited: its 'close' has then already fired.
+    if (socket.destroyed) return this.handshake.release(principal);
+    const giveBack = (): void => void this.handshake.release(principal);
+    socket.once('close', giveBack);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // ws owns the socket now; dropping these listeners also lets this upgrade's request and buffers go.
+      socket.off('close', giveBack);
+      socket.off('error', destroySocket);
+      this.lifecycle.open(wss, ws, req, principal);
+    });
+  }
+
+  private refuse(socket: Duplex, status: number, reason: string): void {
+    if (socket.destroyed) return;
+    const body = JSON.stringify({ statusCode: status, message: reason });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+        'Connection: close\r\nContent-Type: application/json\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+}
+
+/** Module-level, with `this` = the socket, so that no per-upgrade closure keeps the request alive. */
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
