@@ -174,9 +174,10 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
       const values = rows.map(
         (_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}, $${i * 4 + 4})`,
       );
-      // One statement: all events or none.
+      // One statement: all events or none. An id already there is a repeat of that event: dropped.
       await this.pool.query(
-        `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ${values.join(', ')}`,
+        `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ${values.join(', ')}
+         ON CONFLICT (id) DO NOTHING`,
         params,
       );
       this.notifyEnqueued();
