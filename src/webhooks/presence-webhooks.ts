@@ -75,13 +75,13 @@ export class PresenceWebhooks {
 }
 
 /**
- * The webhook id of one event of a transition: a name-based UUID (version 8 layout) of the transition id and the
+ * The webhook id of one event of a transition: a UUID derived from (hashing) the transition id and the
  * event type, so whoever reports the same transition again produces the same id. Random without a transition.
  */
 function idOf(transition: PresenceTransition | undefined, type: string): string | undefined {
   if (!transition) return undefined;
   const b = createHash('sha256').update(`hubbub/${transition.id}/${type}`).digest();
-  b[6] = (b[6] & 0x0f) | 0x80;
+  b[6] = (b[6] & 0x0f) | 0x40; // laid out as version 4, so receivers that check the format accept it
   b[8] = (b[8] & 0x3f) | 0x80;
   const hex = b.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
