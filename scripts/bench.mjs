@@ -16,6 +16,8 @@
  *                 subscribers / elapsed; p50/p99 publish→receive latency from a timestamp carried in `data`, both
  *                 in that saturated run (mostly queueing) and in a short run with one publish in flight.
  *   3. chat     — 50 senders in 10 rooms, each with one `chat.send` in flight (SQLite store); acks/s, ack latency.
+ *   4. chat-stores — scripts/bench-chat.mjs: 50 senders in one room and over 500 rooms, on SQLite and on
+ *                 PostgreSQL (skipped with a line when it does not answer); acks/s, p50/p99, PostgreSQL ÷ SQLite.
  *   (The baseline only implements what scenarios 1 and 2 need.)
  *
  * Build policy: Hubbub is run from dist/. The bench runs `npx nest build` first when dist/main.js is missing or older
@@ -25,7 +27,7 @@
  *   --build / --no-build     always build / never build (use dist/ as it is)
  *   --quick                  quarter-size run, for trying the script itself
  *   --servers=hubbub,baseline  which servers to run (default both)
- *   --phases=memory,fanout,chat  which scenarios to run (default all)
+ *   --phases=memory,fanout,chat,chat-stores  which scenarios to run (default all)
  *   --profile                run each server under `node --cpu-prof` and print its hottest functions afterwards
  */
 import { fork, spawn, spawnSync } from 'node:child_process';
@@ -78,6 +80,12 @@ async function main() {
     });
   }
   console.log(`\n${renderTable(results, sizes)}`);
+  if (flags.phases.includes('chat-stores') && flags.servers.includes('hubbub')) {
+    // 50 senders in one room and over 500 rooms, SQLite against PostgreSQL: scripts/bench-chat.mjs.
+    console.log('\nChat stores: SQLite and PostgreSQL');
+    const { runChatStores } = await import('./bench-chat.mjs');
+    await runChatStores({ quick: flags.quick });
+  }
 }
 
 function parseFlags(argv) {
@@ -92,7 +100,7 @@ function parseFlags(argv) {
     quick: argv.includes('--quick'),
     profile: argv.includes('--profile'),
     servers: value('servers', ['hubbub', 'baseline']),
-    phases: value('phases', ['memory', 'fanout', 'chat']),
+    phases: value('phases', ['memory', 'fanout', 'chat', 'chat-stores']),
   };
   const unknown = argv.filter(
     (a) => !/^--(build|no-build|quick|profile|servers=.*|phases=.*)$/.test(a),

@@ -28,7 +28,9 @@ export async function createServer(
   setupApiDocs(app, config);
   await app.listen(config.port, config.host);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
-  const mode = config.redisUrl ? 'cluster mode (Redis)' : 'single instance';
+  const mode = config.redis
+    ? `cluster mode (Redis${'sentinels' in config.redis ? ' Sentinel' : ''})`
+    : 'single instance';
   new Logger('Hubbub').log(
     `listening on ${config.tls ? 'https' : 'http'}://${config.host}:${config.port} (WebSocket /ws), store ${store}, ${mode}, node ${config.nodeId}`,
   );

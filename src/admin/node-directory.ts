@@ -51,7 +51,7 @@ export class LocalNode {
 
   private async ready(): Promise<boolean> {
     if (this.drain.draining) return false;
-    if (this.config.redisUrl && !this.broker.isHealthy()) return false;
+    if (this.config.redis && !this.broker.isHealthy()) return false;
     if (this.liveness && !this.liveness.synced) return false;
     try {
       await this.store.ping();

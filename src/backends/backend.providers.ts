@@ -61,7 +61,7 @@ class RedisLifecycle implements OnApplicationShutdown {
 /**
  * The one place that chooses every backend from the configuration:
  *
- * | concept           | single instance          | cluster (REDIS_URL)     |
+ * | concept           | single instance          | cluster (REDIS_URL / Sentinel) |
  * | ----------------- | ------------------------ | ----------------------- |
  * | MessageStore      | SQLite, or PostgreSQL with DATABASE_URL | PostgreSQL |
  * | WebhookOutbox     | the message store itself (same transaction as `message.created`) | same |
@@ -142,8 +142,8 @@ export const backendProviders: Provider[] = [
 
 /** A connected (or reconnecting) Redis client in cluster mode, else null. */
 async function redisClient(config: HubbubConfig, name: string): Promise<Redis | null> {
-  if (!config.redisUrl) return null;
-  const redis = createRedis(config.redisUrl, name);
+  if (!config.redis) return null;
+  const redis = createRedis(config.redis, name);
   await connectRedis(redis);
   return redis;
 }

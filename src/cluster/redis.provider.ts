@@ -1,22 +1,42 @@
 import { Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisTarget } from '../config/config';
 
 export const REDIS = Symbol('REDIS');
+
+const backoff = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
 
 /**
  * A Redis client for cluster mode. Commands fail at once while Redis is unreachable (no offline queue): an
  * instance must keep serving its local connections during an outage instead of piling up commands, and
  * reconnects by itself with a capped backoff.
+ *
+ * Through Sentinel (ioredis's sentinel support), the client asks the sentinels for the current master of the
+ * group, checks its ROLE on every connect, and reconnects to the new master after a failover: at once when a
+ * sentinel announces `+switch-master` (failoverDetector), or on the first READONLY reply of a demoted master.
+ * A subscriber connection re-subscribes its channels on the new master by itself (ioredis autoResubscribe).
  */
-export function createRedis(url: string, name: string): Redis {
+export function createRedis(target: RedisTarget | string, name: string): Redis {
   const logger = new Logger(`Redis(${name})`);
-  const redis = new Redis(url, {
+  const common: RedisOptions = {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
-    retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000),
-  });
+    retryStrategy: backoff,
+  };
+  const redis =
+    typeof target === 'string' || 'url' in target
+      ? new Redis(typeof target === 'string' ? target : target.url, common)
+      : new Redis({
+          ...common,
+          sentinels: target.sentinels,
+          name: target.name,
+          failoverDetector: true,
+          sentinelRetryStrategy: backoff,
+          // A master demoted by a failover answers writes with READONLY: reconnect (to the new master).
+          reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+        });
   let down = false;
   redis.on('error', (err: Error) => {
     if (!down) logger.warn(`unreachable: ${err.message}`);

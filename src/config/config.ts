@@ -12,9 +12,18 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { createPrivateKey, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { ConfigError } from './config-error';
+import {
+  assertUsablePublicKey,
+  assertWebhookSecret,
+  loadTls,
+  redisTarget,
+  WEBHOOK_SECRET_MIN_BYTES,
+} from './config-checks';
+
+export { ConfigError, loadTls, WEBHOOK_SECRET_MIN_BYTES };
 import { tracingConfig, type TracingConfig } from '../tracing/tracing-config';
 
 /**
@@ -29,6 +38,9 @@ const blankToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 const OTLP_URL = { protocols: ['http', 'https'], require_tld: false, require_protocol: true };
+/** `host:port[,host:port…]`; an IPv6 host in brackets. */
+const SENTINEL_LIST =
+  /^\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(,\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/;
 
 export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(0) @Max(65535) PORT = 3000;
@@ -51,6 +63,11 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
   REDIS_URL?: string;
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(SENTINEL_LIST, { message: 'REDIS_SENTINELS must be a comma list of host:port' })
+  REDIS_SENTINELS?: string;
+  @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) REDIS_SENTINEL_NAME?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) API_KEY?: string;
   @Transform(toInt) @IsInt() @Min(100) HEARTBEAT_INTERVAL_MS = 25000;
   @Transform(toInt) @IsInt() @Min(64) MAX_PAYLOAD_BYTES = 65536;
@@ -99,6 +116,10 @@ export class EnvironmentVariables {
   OTEL_SDK_DISABLED?: boolean;
 }
 
+/** Where cluster mode finds Redis: one URL, or the current master of a Sentinel-monitored group. */
+export type RedisTarget =
+  { url: string } | { sentinels: { host: string; port: number }[]; name: string };
+
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
 /** TLS_CERT_FILE / TLS_KEY_FILE, as read and checked at start (the paths too: SIGHUP reads them again). */
@@ -132,6 +153,8 @@ export interface HubbubConfig {
   sqlitePath: string;
   databaseUrl?: string;
   redisUrl?: string;
+  /** Set in cluster mode (REDIS_URL, or REDIS_SENTINELS with REDIS_SENTINEL_NAME). */
+  redis?: RedisTarget;
   apiKey?: string;
   heartbeatIntervalMs: number;
   maxPayloadBytes: number;
@@ -157,11 +180,6 @@ export interface HubbubConfig {
 }
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
-
-/** Thrown with one line that names the offending key; main.ts prints it and exits 1. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 const TYPE_CONSTRAINTS = ['isInt', 'isBoolean', 'isUrl', 'isIn', 'isString'];
 const KNOWN_KEYS = Object.keys(new EnvironmentVariables());
@@ -218,9 +236,11 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
       );
     }
   }
-  if (vars.REDIS_URL && !vars.DATABASE_URL) {
+  const redis = redisTarget(vars);
+  if (redis && !vars.DATABASE_URL) {
+    const key = vars.REDIS_URL ? 'REDIS_URL' : 'REDIS_SENTINELS';
     throw new ConfigError(
-      'Invalid configuration: REDIS_URL (cluster mode) requires DATABASE_URL: instances must share one PostgreSQL message store',
+      `Invalid configuration: ${key} (cluster mode) requires DATABASE_URL: instances must share one PostgreSQL message store`,
     );
   }
   if (vars.WEBHOOK_URL && !vars.WEBHOOK_SECRET) {
@@ -258,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     sqlitePath: vars.SQLITE_PATH,
     databaseUrl: vars.DATABASE_URL,
     redisUrl: vars.REDIS_URL,
+    redis,
     apiKey: vars.API_KEY,
     heartbeatIntervalMs: vars.HEARTBEAT_INTERVAL_MS,
     maxPayloadBytes: vars.MAX_PAYLOAD_BYTES,
@@ -278,80 +299,4 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     devTokens,
     tracing: tracingConfig(vars),
   };
-}
-
-/** RS256 needs an RSA key, ES256 a P-256 one; anything else would fail on the first token, so fail at start. */
-function assertUsablePublicKey(pem: string): void {
-  let type: string | undefined;
-  let curve: string | undefined;
-  try {
-    const key = createPublicKey(pem);
-    type = key.asymmetricKeyType;
-    curve = key.asymmetricKeyDetails?.namedCurve;
-  } catch {
-    throw new ConfigError('Invalid configuration: JWT_PUBLIC_KEY must be a PEM public key');
-  }
-  if (type !== 'rsa' && !(type === 'ec' && curve === 'prime256v1')) {
-    throw new ConfigError(
-      'Invalid configuration: JWT_PUBLIC_KEY must be an RSA (RS256) or P-256 (ES256) key',
-    );
-  }
-}
-
-/** Standard Webhooks secret: `whsec_` + base64 (with padding) of at least 24 bytes. Never echoed. */
-const WHSEC = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/;
-export const WEBHOOK_SECRET_MIN_BYTES = 24;
-
-function assertWebhookSecret(secret: string): void {
-  const base64 = WHSEC.exec(secret)?.[1];
-  if (base64 === undefined || Buffer.from(base64, 'base64').length < WEBHOOK_SECRET_MIN_BYTES) {
-    throw new ConfigError(
-      `Invalid configuration: WEBHOOK_SECRET must be "whsec_" followed by the base64 of at least ${WEBHOOK_SECRET_MIN_BYTES} random bytes (npm run -s webhook-secret prints one)`,
-    );
-  }
-}
-
-/** Both files or neither; each a readable PEM, and the key the certificate's. Throws a ConfigError naming the key. */
-export function loadTls(certFile?: string, keyFile?: string): TlsFiles | undefined {
-  if (certFile === undefined && keyFile === undefined) return undefined;
-  if (certFile === undefined || keyFile === undefined) {
-    const [set, missing] =
-      certFile === undefined
-        ? ['TLS_KEY_FILE', 'TLS_CERT_FILE']
-        : ['TLS_CERT_FILE', 'TLS_KEY_FILE'];
-    throw new ConfigError(`Invalid configuration: ${missing} is required when ${set} is set`);
-  }
-  const cert = readPem('TLS_CERT_FILE', certFile);
-  const key = readPem('TLS_KEY_FILE', keyFile);
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(cert);
-  } catch {
-    throw new ConfigError(
-      `Invalid configuration: TLS_CERT_FILE ${certFile} holds no PEM certificate`,
-    );
-  }
-  let privateKey;
-  try {
-    privateKey = createPrivateKey(key);
-  } catch {
-    throw new ConfigError(
-      `Invalid configuration: TLS_KEY_FILE ${keyFile} holds no PEM private key`,
-    );
-  }
-  if (!certificate.checkPrivateKey(privateKey)) {
-    throw new ConfigError(
-      `Invalid configuration: TLS_KEY_FILE ${keyFile} is not the key of the certificate in TLS_CERT_FILE`,
-    );
-  }
-  return { certFile, keyFile, cert, key };
-}
-
-function readPem(name: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError(`Invalid configuration: ${name} ${file} cannot be read (${code})`);
-  }
 }

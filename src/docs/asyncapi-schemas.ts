@@ -194,15 +194,13 @@ export const REQUESTS: Record<string, RequestDoc> = {
       },
       ['since', 'epoch', 'token'],
     ),
-    reply: out(
-      {
-        channel: CHANNEL,
-        offset: int(0),
-        epoch: EPOCH,
-        recovered: bool,
-        publications: { type: 'array', items: ref('Publication') },
-      },
-    ),
+    reply: out({
+      channel: CHANNEL,
+      offset: int(0),
+      epoch: EPOCH,
+      recovered: bool,
+      publications: { type: 'array', items: ref('Publication') },
+    }),
   },
   'channel.unsubscribe': {
     summary: 'Unsubscribe',

@@ -1,3 +1,4 @@
+import type { PresenceTransition } from '../presence/store/presence-store';
 import type { StoredMessage } from '../store/message-store';
 
 /**
@@ -7,9 +8,14 @@ import type { StoredMessage } from '../store/message-store';
  */
 export interface HubbubEventMap {
   /** A user's first connection in a room joined (any instance). `name` is the member's display name. */
-  'presence.joined': { room: string; userId: string; name?: string };
+  'presence.joined': {
+    room: string;
+    userId: string;
+    name?: string;
+    transition?: PresenceTransition;
+  };
   /** A user has no connection left in a room: left, closed, found dead, or its instance died. */
-  'presence.left': { room: string; userId: string };
+  'presence.left': { room: string; userId: string; transition?: PresenceTransition };
   /**
    * Cluster mode: an instance is gone (stopped cleanly, or its liveness key expired and this instance won the
    * reap lock). Listeners remove what the shared stores hold for it, e.g. its users' presence.
@@ -25,3 +31,5 @@ export type HubbubEventName = keyof HubbubEventMap;
 export type HubbubEventHandler<K extends HubbubEventName> = (
   payload: HubbubEventMap[K],
 ) => void | Promise<void>;
+
+export type { PresenceTransition };

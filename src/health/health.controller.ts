@@ -42,7 +42,7 @@ export class HealthController {
           return check.down({ message: err instanceof Error ? err.message : 'unreachable' });
         }
       },
-      ...(this.config.redisUrl
+      ...(this.config.redis
         ? [
             () => {
               const check = this.indicators.check('redis');

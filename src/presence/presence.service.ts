@@ -4,7 +4,7 @@ import { ConnectionEvents } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
 import { EventBus } from '../events/event-bus';
 import { ClientRegistry } from '../ws/client-registry.service';
-import type { HubbubEventMap } from '../events/event-map';
+import type { HubbubEventMap, PresenceTransition } from '../events/event-map';
 import type { Connection } from '../ws/connection';
 import {
   PresenceStore,
@@ -12,6 +12,7 @@ import {
   type ConnRef,
   type Member,
   type PresenceStatus,
+  type Vacated,
 } from './store/presence-store';
 
 /**
@@ -45,8 +46,9 @@ export class PresenceService {
   /** Call after RoomService.join. Returns the member as it now is. */
   async join(conn: Connection, room: string): Promise<Member | undefined> {
     try {
-      const { firstForUser, member } = await this.store.join(room, this.ref(conn));
-      if (firstForUser) await this.bus.emit('presence.joined', joinedEvent(room, member));
+      const { firstForUser, member, transition } = await this.store.join(room, this.ref(conn));
+      if (firstForUser)
+        await this.bus.emit('presence.joined', joinedEvent(room, member, transition));
       if (firstForUser) await this.push.toRoom(room, 'presence.join', { room, member }, conn);
       return member;
     } catch (err) {
@@ -62,8 +64,9 @@ export class PresenceService {
 
   async leave(conn: Connection, room: string): Promise<void> {
     try {
-      const { lastForUser } = await this.store.leave(room, this.ref(conn));
-      if (lastForUser) await this.bus.emit('presence.left', { room, userId: conn.userId });
+      const { lastForUser, transition } = await this.store.leave(room, this.ref(conn));
+      if (lastForUser)
+        await this.bus.emit('presence.left', { room, userId: conn.userId, transition });
       if (lastForUser)
         await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
     } catch (err) {
@@ -97,9 +100,9 @@ export class PresenceService {
   }
 
   /** Pushes `presence.leave` for rooms that users left entirely (closed sockets, a dead instance). */
-  async announceLeaves(vacated: { room: string; userId: string }[]): Promise<void> {
-    for (const { room, userId } of vacated) {
-      await this.bus.emit('presence.left', { room, userId });
+  async announceLeaves(vacated: Vacated[]): Promise<void> {
+    for (const { room, userId, transition } of vacated) {
+      await this.bus.emit('presence.left', { room, userId, transition });
       try {
         await this.push.toRoom(room, 'presence.leave', { room, userId });
       } catch (err) {
@@ -138,7 +141,11 @@ export class PresenceService {
   }
 }
 
-function joinedEvent(room: string, member: Member): HubbubEventMap['presence.joined'] {
+function joinedEvent(
+  room: string,
+  member: Member,
+  transition: PresenceTransition | undefined,
+): HubbubEventMap['presence.joined'] {
   const { userId, name } = member;
-  return name === undefined ? { room, userId } : { room, userId, name };
+  return name === undefined ? { room, userId, transition } : { room, userId, name, transition };
 }

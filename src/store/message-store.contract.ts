@@ -205,6 +205,92 @@ export function describeMessageStore(
       expect((await good).message.seq).toBe(1);
     });
 
+    // Group commit: appends made together share transactions. These hold every backend to the same outcome.
+
+    test('a burst across 20 rooms resolves only once committed: a second instance reads every message at once', async () => {
+      const rooms = Array.from({ length: 20 }, freshRoom);
+      const reader = await openStore();
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          store.append(msg(rooms[i % 20], { userId: `u${i % 3}`, text: `t${i}` })),
+        ),
+      );
+      for (const room of rooms) {
+        const mine = results.filter((r) => r.message.room === room).map((r) => r.message);
+        expect(await reader.history({ room, limit: 100 })).toEqual(
+          [...mine].sort((x, y) => x.seq - y.seq),
+        );
+        expect(seqs(mine).sort((x, y) => x - y)).toEqual(range(1, 5));
+      }
+    });
+
+    test('clientMsgId repeats inside one burst return the first one to every repeat, per (room, user)', async () => {
+      const [a, b] = [freshRoom(), freshRoom()];
+      const sends: NewMessage[] = [
+        msg(a, { clientMsgId: 'k', text: 'first' }),
+        msg(a, { text: 'no key' }),
+        msg(a, { clientMsgId: 'k', text: 'repeat 1' }),
+        msg(a, { userId: 'u2', clientMsgId: 'k', text: 'other user' }),
+        msg(b, { clientMsgId: 'k', text: 'other room' }),
+        msg(a, { clientMsgId: 'k', text: 'repeat 2' }),
+        msg(b, { clientMsgId: 'k', text: 'other room repeat' }),
+      ];
+      const r = await Promise.all(sends.map((m) => store.append(m)));
+      expect(r.map((x) => x.duplicate)).toEqual([false, false, true, false, false, true, true]);
+      expect(r[2].message).toEqual(r[0].message);
+      expect(r[5].message).toEqual(r[0].message);
+      expect(r[6].message).toEqual(r[4].message);
+      expect(r[0].message.text).toBe('first');
+      expect(seqs(await store.history({ room: a, limit: 10 }))).toEqual([1, 2, 3]);
+      expect(seqs(await store.history({ room: b, limit: 10 }))).toEqual([1]);
+    });
+
+    test('clientMsgId repeats in a later burst, even from another instance, return the original', async () => {
+      const room = freshRoom();
+      const other = await openStore();
+      const first = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => store.append(msg(room, { clientMsgId: `c${i}` }))),
+      );
+      const again = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? store : other).append(msg(room, { clientMsgId: `c${i}`, text: 'retry' })),
+        ),
+      );
+      again.slice(0, 10).forEach((r, i) => expect(r).toEqual({ ...first[i], duplicate: true }));
+      expect(again.slice(10).every((r) => !r.duplicate)).toBe(true);
+      expect(seqs(await store.history({ room, limit: 100 }))).toEqual(range(1, 20));
+    });
+
+    test('malformed appends inside a burst fail alone: every neighbour in every room commits, gapless', async () => {
+      const rooms = [freshRoom(), freshRoom(), freshRoom()];
+      const bad = [
+        { room: rooms[0], userId: 'u1' },
+        { room: 42, userId: 'u1', text: 'x' },
+        { room: rooms[1], userId: null, text: 'x' },
+        { room: rooms[2], userId: 'u1', text: 'x', clientMsgId: 7 },
+      ] as unknown as NewMessage[];
+      const calls = Array.from({ length: 60 }, (_, i) =>
+        i % 15 === 7
+          ? store.append(bad[Math.floor(i / 15)])
+          : store.append(msg(rooms[i % 3], { text: `t${i}` })),
+      );
+      const settled = await Promise.allSettled(calls);
+      expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(4);
+      // The bad calls sit at i = 7, 22, 37, 52, all with i % 3 = 1: room 1 gets 16 messages, the others 20.
+      expect(seqs(await store.history({ room: rooms[0], limit: 100 }))).toEqual(range(1, 20));
+      expect(seqs(await store.history({ room: rooms[1], limit: 100 }))).toEqual(range(1, 16));
+      expect(seqs(await store.history({ room: rooms[2], limit: 100 }))).toEqual(range(1, 20));
+    });
+
+    test('a burst of 1000 appends to one room (more than one batch holds) commits every one, gapless', async () => {
+      const room = freshRoom();
+      const results = await Promise.all(
+        Array.from({ length: 1000 }, (_, i) => store.append(msg(room, { text: `t${i}` }))),
+      );
+      expect(results.map((r) => r.message.seq).sort((x, y) => x - y)).toEqual(range(1, 1000));
+      expect(await store.lastSeq(room)).toBe(1000);
+    });
+
     test('ping resolves while the store is open', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { DatabaseError, Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import {
   type AppendResult,
   type HistoryQuery,
@@ -7,13 +6,9 @@ import {
   type NewMessage,
   type StoredMessage,
 } from './message-store';
-import {
-  assertNewMessage,
-  buildHistoryQuery,
-  MESSAGE_COLUMNS,
-  type MessageRow,
-  rowToMessage,
-} from './sql-common';
+import { PostgresAppendBatcher } from './postgres-append-batcher';
+import { APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
+import { buildHistoryQuery, type MessageRow, rowToMessage } from './sql-common';
 import {
   type ClaimedWebhook,
   compareClaimed,
@@ -63,6 +58,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
       );
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
   },
+  { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
 ];
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */
@@ -72,10 +68,11 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Store shared by several server processes through PostgreSQL.
  *
- * Seq allocation: `INSERT INTO rooms ... ON CONFLICT DO UPDATE ... RETURNING`
- * takes the room row lock, so writers of one room (in any process) serialise
- * on it until COMMIT; the message insert happens in the same transaction, so a
- * rolled-back append also rolls back its counter bump: seq stays gapless.
+ * Appends go through PostgresAppendBatcher (group commit): the appends that arrive while a batch is in flight
+ * share the next one, across rooms, with one counter bump per room, in one round trip and one transaction. The
+ * counter bump takes the room's row lock, so writers of one room (in any process) serialise on it until COMMIT;
+ * the messages are inserted in the same transaction, so a rolled-back batch also rolls back its bumps: seq stays
+ * gapless.
  *
  * Webhooks: with `outbox: true` the `message.created` event is inserted into webhook_outbox in the same
  * transaction as its message. Claims lock rows with FOR UPDATE SKIP LOCKED, so instances sharing the
@@ -88,8 +85,17 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   private closing?: Promise<void>;
   private readonly outbox: boolean;
   private readonly enqueueListeners: (() => void)[] = [];
+  private readonly batcher: PostgresAppendBatcher;
 
-  constructor(opts: { url: string; poolSize?: number; schema?: string } & OutboxOptions) {
+  constructor(
+    opts: {
+      url: string;
+      poolSize?: number;
+      schema?: string;
+      maxBatch?: number;
+      maxInFlight?: number;
+    } & OutboxOptions,
+  ) {
     super();
     this.outbox = opts.outbox ?? false;
     if (opts.schema !== undefined && !IDENTIFIER.test(opts.schema)) {
@@ -107,6 +113,12 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     // An idle client dying (server restart, network) must not crash the process;
     // the pool drops it and the next query reconnects or fails visibly.
     this.pool.on('error', () => {});
+    this.batcher = new PostgresAppendBatcher(this.pool, {
+      maxBatch: opts.maxBatch,
+      maxInFlight: opts.maxInFlight,
+      outbox: this.outbox,
+      onOutboxCommitted: () => this.notifyEnqueued(),
+    });
   }
 
   override async init(): Promise<void> {
@@ -151,10 +163,7 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   }
 
   override append(msg: NewMessage): Promise<AppendResult> {
-    return this.write(async () => {
-      assertNewMessage(msg);
-      return this.doAppend(msg);
-    });
+    return this.write(() => this.batcher.append(msg));
   }
 
   enqueue(events: WebhookEvent[]): Promise<void> {
@@ -165,9 +174,10 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
       const values = rows.map(
         (_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}, $${i * 4 + 4})`,
       );
-      // One statement: all events or none.
+      // One statement: all events or none. An id already there is a repeat of that event: dropped.
       await this.pool.query(
-        `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ${values.join(', ')}`,
+        `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ${values.join(', ')}
+         ON CONFLICT (id) DO NOTHING`,
         params,
       );
       this.notifyEnqueued();
@@ -256,91 +266,6 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     })();
     return this.closing;
   }
-
-  private async doAppend(msg: NewMessage): Promise<AppendResult> {
-    const c = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      if (msg.clientMsgId !== undefined) {
-        const original = await findByClient(c, msg);
-        if (original) return { message: original, duplicate: true };
-      }
-      await c.query('BEGIN');
-      try {
-        const bump = await c.query<{ last_seq: string }>(
-          `INSERT INTO rooms (room, last_seq) VALUES ($1, 1)
-           ON CONFLICT (room) DO UPDATE SET last_seq = rooms.last_seq + 1 RETURNING last_seq`,
-          [msg.room],
-        );
-        const message: StoredMessage = {
-          id: randomUUID(),
-          room: msg.room,
-          seq: Number(bump.rows[0].last_seq),
-          userId: msg.userId,
-          text: msg.text,
-          ts: Date.now(),
-        };
-        if (msg.name !== undefined) message.name = msg.name;
-        if (msg.clientMsgId !== undefined) message.clientMsgId = msg.clientMsgId;
-        const ins = await c.query(
-          `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT ON CONSTRAINT messages_idempotency_key DO NOTHING`,
-          [
-            message.id,
-            message.room,
-            message.seq,
-            message.userId,
-            msg.name ?? null,
-            message.text,
-            message.ts,
-            msg.clientMsgId ?? null,
-          ],
-        );
-        if (ins.rowCount === 0) {
-          // Lost a race: a concurrent append with the same clientMsgId committed
-          // after our pre-check. Roll back (undoing our counter bump, so no gap)
-          // and return the winner's row.
-          await c.query('ROLLBACK');
-          const original = await findByClient(c, msg);
-          if (!original)
-            throw new Error('PostgresMessageStore: idempotency conflict but original not found');
-          return { message: original, duplicate: true };
-        }
-        if (this.outbox) {
-          await c.query(
-            'INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ($1, $2, $3, $4, $4)',
-            outboxValues({
-              id: randomUUID(),
-              type: 'message.created',
-              ts: message.ts,
-              data: message,
-            }),
-          );
-        }
-        await c.query('COMMIT');
-        if (this.outbox) this.notifyEnqueued();
-        return { message, duplicate: false };
-      } catch (e) {
-        await c.query('ROLLBACK').catch((re: Error) => (broken = re));
-        throw e;
-      }
-    } catch (e) {
-      // Anything but a server-reported SQL error may leave the connection in an
-      // unknown state: destroy it instead of returning it to the pool.
-      if (!broken && !(e instanceof DatabaseError)) broken = e as Error;
-      throw e;
-    } finally {
-      c.release(broken);
-    }
-  }
-}
-
-async function findByClient(c: PoolClient, msg: NewMessage): Promise<StoredMessage | undefined> {
-  const { rows } = await c.query<MessageRow>(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = $1 AND user_id = $2 AND client_msg_id = $3`,
-    [msg.room, msg.userId, msg.clientMsgId],
-  );
-  return rows.length ? rowToMessage(rows[0]) : undefined;
 }
 
 async function inTransaction(c: PoolClient, fn: () => Promise<void>): Promise<void> {

@@ -109,7 +109,8 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
         ping: db.prepare('SELECT 1'),
         outboxInsert: db.prepare(
-          `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES (?, ?, ?, ?, ?)`,
+          // OR IGNORE: an id already in the outbox is a repeat of that event (see WebhookEvent.id).
+          `INSERT OR IGNORE INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES (?, ?, ?, ?, ?)`,
         ),
         // One statement: atomic even against another process on the same file.
         outboxClaim: db.prepare(

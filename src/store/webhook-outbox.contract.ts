@@ -70,6 +70,18 @@ export function describeWebhookOutbox(
       expect(await s.claimWebhooks(10, 60_000)).toEqual([]); // all leased
     });
 
+    test('enqueueing an id already in the outbox is a no-op: in one call, in a later one, from another instance', async () => {
+      const s = await open();
+      const other = await open();
+      const e = event(1000);
+      await s.enqueue([e, { ...e, data: { repeat: 1 } }, event(2000)]);
+      await other.enqueue([{ ...e, data: { repeat: 2 } }]);
+      await s.enqueue([{ ...e, ts: 5 }]);
+      const claimed = await drain(s, 10);
+      expect(claimed.filter((c) => c.id === e.id)).toEqual([{ ...e, attempts: 1 }]);
+      expect(claimed).toHaveLength(2);
+    });
+
     test('a completed event is gone; an expired lease makes an unfinished one claimable again', async () => {
       const s = await open();
       const [done, crashed] = [event(1000), event(2000)];

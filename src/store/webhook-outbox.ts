@@ -15,13 +15,14 @@ export interface WebhookEventData {
 export type WebhookEventType = keyof WebhookEventData;
 /** The events services record; `message.created` is not among them: the store writes it with the message. */
 export type LifecycleEventType = Exclude<WebhookEventType, 'message.created'>;
+/** `id`: given when the event derives from a transition decided once for the cluster; else a random one. */
 export type LifecycleEvent = {
-  [K in LifecycleEventType]: { type: K; data: WebhookEventData[K] };
+  [K in LifecycleEventType]: { type: K; data: WebhookEventData[K]; id?: string };
 }[LifecycleEventType];
 
 /** One event as the receiver gets it: the POST body is exactly `JSON.stringify({id, type, ts, data})`. */
 export interface WebhookEvent {
-  /** crypto.randomUUID(); stays the same on every delivery attempt. */
+  /** A UUID; stays the same on every delivery attempt. Enqueueing an id already in the outbox is a no-op. */
   id: string;
   type: WebhookEventType;
   /** ms since epoch, when the event happened. */

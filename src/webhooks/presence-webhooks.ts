@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { EventBus } from '../events/event-bus';
-import type { HubbubEventMap } from '../events/event-map';
+import type { HubbubEventMap, PresenceTransition } from '../events/event-map';
 import { type Member, PresenceStore } from '../presence/store/presence-store';
 import type { LifecycleEvent } from '../store/webhook-outbox';
 import { WebhookService } from './webhook.service';
@@ -21,29 +22,43 @@ export class PresenceWebhooks {
   ) {
     if (!webhooks.enabled) return;
     bus.on('presence.joined', (event) => this.joined(event));
-    bus.on('presence.left', ({ room, userId }) => this.left(room, userId));
+    bus.on('presence.left', (event) => this.left(event));
   }
 
-  /** The user's first connection joined `room`. */
-  async joined({ room, userId, name }: HubbubEventMap['presence.joined']): Promise<void> {
+  /**
+   * The user's first connection joined `room`. With a transition (cluster mode), the shared store decided it
+   * atomically, room.occupied included, and the event ids derive from it: reported once, and a repeat carries
+   * the same id, which the outbox drops.
+   */
+  async joined({
+    room,
+    userId,
+    name,
+    transition,
+  }: HubbubEventMap['presence.joined']): Promise<void> {
     const events: LifecycleEvent[] = [];
-    // Opened by the room's earliest member (normally: its only one). Two users joining an empty room at
-    // the same time both see each other, and exactly one of them is the earliest.
-    if ((await this.members(room))?.[0]?.userId === userId) {
-      events.push({ type: 'room.occupied', data: { room } });
-    }
+    // Without a transition: opened by the room's earliest member (normally its only one).
+    const occupied = transition
+      ? transition.room
+      : (await this.members(room))?.[0]?.userId === userId;
+    if (occupied)
+      events.push({ type: 'room.occupied', data: { room }, id: idOf(transition, 'room.occupied') });
     events.push({
       type: 'presence.joined',
       data: name === undefined ? { room, userId } : { room, userId, name },
+      id: idOf(transition, 'presence.joined'),
     });
     await this.webhooks.emitAll(events);
   }
 
   /** The user has no connection left in `room` (left, closed, or its instance died). */
-  async left(room: string, userId: string): Promise<void> {
-    const events: LifecycleEvent[] = [{ type: 'presence.left', data: { room, userId } }];
-    if ((await this.members(room))?.length === 0)
-      events.push({ type: 'room.vacated', data: { room } });
+  async left({ room, userId, transition }: HubbubEventMap['presence.left']): Promise<void> {
+    const events: LifecycleEvent[] = [
+      { type: 'presence.left', data: { room, userId }, id: idOf(transition, 'presence.left') },
+    ];
+    const vacated = transition ? transition.room : (await this.members(room))?.length === 0;
+    if (vacated)
+      events.push({ type: 'room.vacated', data: { room }, id: idOf(transition, 'room.vacated') });
     await this.webhooks.emitAll(events);
   }
 
@@ -57,4 +72,17 @@ export class PresenceWebhooks {
       return undefined;
     }
   }
+}
+
+/**
+ * The webhook id of one event of a transition: a UUID derived from (hashing) the transition id and the
+ * event type, so whoever reports the same transition again produces the same id. Random without a transition.
+ */
+function idOf(transition: PresenceTransition | undefined, type: string): string | undefined {
+  if (!transition) return undefined;
+  const b = createHash('sha256').update(`hubbub/${transition.id}/${type}`).digest();
+  b[6] = (b[6] & 0x0f) | 0x40; // laid out as version 4, so receivers that check the format accept it
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = b.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -103,7 +103,7 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
     const ts = Date.now();
     try {
       await this.outbox.enqueue(
-        events.map((e) => ({ id: randomUUID(), type: e.type, ts, data: e.data })),
+        events.map((e) => ({ id: e.id ?? randomUUID(), type: e.type, ts, data: e.data })),
       );
     } catch (err) {
       this.logger.warn(

@@ -17,15 +17,39 @@ export interface ConnRef {
   node: string;
 }
 
+/**
+ * A member transition as the shared presence store decided it (cluster mode): atomically, so exactly one instance
+ * reports each one. Absent from the in-memory store, where one process sees every change.
+ */
+export interface PresenceTransition {
+  /** Unique to this transition in the cluster's history: ids derived from it are the same for a repeat. */
+  id: string;
+  /** The same transition also changed the room: its first member came in (join) or its last went out (leave). */
+  room: boolean;
+}
+
+/** A user who has no connection left in a room; `transition` from stores that decide it cluster-wide. */
+export interface Vacated {
+  room: string;
+  userId: string;
+  transition?: PresenceTransition;
+}
+
 export abstract class PresenceStore {
   /** The connection is now connected (counts for isOnline). */
   abstract connect(conn: ConnRef): Promise<void>;
   /** The connection is gone: leaves all its rooms. Returns the rooms the USER left entirely (last connection), with that userId. */
-  abstract disconnect(conn: ConnRef): Promise<{ room: string; userId: string }[]>;
+  abstract disconnect(conn: ConnRef): Promise<Vacated[]>;
   /** firstForUser: this is the user's first connection in the room. member: the member as it is now. */
-  abstract join(room: string, conn: ConnRef): Promise<{ firstForUser: boolean; member: Member }>;
+  abstract join(
+    room: string,
+    conn: ConnRef,
+  ): Promise<{ firstForUser: boolean; member: Member; transition?: PresenceTransition }>;
   /** lastForUser: the user has no connection left in the room. */
-  abstract leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean }>;
+  abstract leave(
+    room: string,
+    conn: ConnRef,
+  ): Promise<{ lastForUser: boolean; transition?: PresenceTransition }>;
   /** Sorted by since then userId. */
   abstract members(room: string): Promise<Member[]>;
   abstract member(room: string, userId: string): Promise<Member | undefined>;
@@ -33,7 +57,7 @@ export abstract class PresenceStore {
   abstract setStatus(userId: string, status: PresenceStatus): Promise<string[]>;
   abstract isOnline(userIds: string[]): Promise<Record<string, boolean>>;
   /** All connections of a node are gone (that instance died): like disconnect for each; returns rooms/users that were vacated. */
-  abstract dropNode(node: string): Promise<{ room: string; userId: string }[]>;
+  abstract dropNode(node: string): Promise<Vacated[]>;
   abstract roomCount(): Promise<number>;
   /** Every room with at least one member, in no particular order. */
   abstract roomNames(): Promise<string[]>;

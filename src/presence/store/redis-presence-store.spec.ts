@@ -50,7 +50,8 @@ redis.describe('RedisPresenceStore', () => {
       await store.leave('r2', conn('a1', 'alice'));
       await store.disconnect(conn('a1', 'alice'));
       await store.dropNode('n2');
-      expect(await keysUnder(scratch.client, prefix)).toEqual([]);
+      // Only the transition counter stays (one key per cluster).
+      expect(await keysUnder(scratch.client, prefix)).toEqual([`${prefix}transitions`]);
     });
 
     it('ids containing the key separator do not collide', async () => {
@@ -77,7 +78,8 @@ redis.describe('RedisPresenceStore', () => {
         new Set([...Array(n).keys()].map((i) => `${i % 7}/${i % 150}`)).size,
       );
       expect(await store.roomCount()).toBe(0);
-      expect(await keysUnder(scratch.client, prefix)).toEqual([]);
+      // Only the transition counter stays (one key per cluster).
+      expect(await keysUnder(scratch.client, prefix)).toEqual([`${prefix}transitions`]);
     });
   });
 
@@ -128,12 +130,13 @@ redis.describe('RedisPresenceStore', () => {
       expect(await n1.isOnline(['u'])).toEqual({ u: true });
 
       // then n1 died too: the user is gone everywhere.
-      expect(await n2.dropNode('n1')).toEqual([{ room: 'r', userId: 'u' }]);
+      expect(await n2.dropNode('n1')).toMatchObject([{ room: 'r', userId: 'u' }]);
       expect(await n1.members('r')).toEqual([]);
       expect(await n2.isOnline(['u'])).toEqual({ u: false });
       expect(await n1.roomCount()).toBe(0);
       await expect(n1.join('r', onN1)).rejects.toBeInstanceOf(UnknownConnectionError);
-      expect(await keysUnder(scratch.client, prefix)).toEqual([]);
+      // Only the transition counter stays (one key per cluster).
+      expect(await keysUnder(scratch.client, prefix)).toEqual([`${prefix}transitions`]);
     });
 
     it('concurrent joins and leaves on both nodes report exactly one first and one last', async () => {
@@ -158,8 +161,28 @@ redis.describe('RedisPresenceStore', () => {
         n1.dropNode('n2'),
         n2.dropNode('n1'),
       ]);
-      expect(vacated.flat()).toEqual([{ room: 'r', userId: 'u' }]);
+      expect(vacated.flat()).toMatchObject([{ room: 'r', userId: 'u' }]);
       expect(await n1.isOnline(['u'])).toEqual({ u: false });
+    });
+
+    it('the last two users leaving at once on two nodes, 100 rounds: one vacated, every transition id once', async () => {
+      const ids = new Set<string>();
+      for (let round = 0; round < 100; round++) {
+        const room = `race-${round}`;
+        const a: ConnRef = { connId: `a${round}`, userId: 'alice', node: 'n1' };
+        const b: ConnRef = { connId: `b${round}`, userId: 'bob', node: 'n2' };
+        await Promise.all([n1.connect(a), n2.connect(b)]);
+        const joins = await Promise.all([n1.join(room, a), n2.join(room, b)]);
+        expect(joins.filter((j) => j.transition?.room)).toHaveLength(1); // one room.occupied
+        // Leaving by leave() on one node and by closing on the other, at the same moment.
+        const [left, closed] = await Promise.all([n1.leave(room, a), n2.disconnect(b)]);
+        const transitions = [left.transition, ...closed.map((v) => v.transition)];
+        expect(transitions).toHaveLength(2);
+        expect(transitions.filter((t) => t?.room)).toHaveLength(1); // one room.vacated
+        for (const t of [...joins.map((j) => j.transition), ...transitions]) ids.add(t!.id);
+        await n1.disconnect(a);
+      }
+      expect(ids.size).toBe(400); // 2 joins + 2 leaves per round, never the same id twice
     });
   });
 });

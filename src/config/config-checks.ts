@@ -1,0 +1,111 @@
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { EnvironmentVariables, RedisTarget, TlsFiles } from './config';
+import { ConfigError } from './config-error';
+
+/** Checks of the configuration that go beyond one key's type and range: each throws a ConfigError naming the key. */
+
+/** REDIS_URL, or the Sentinel pair; never both, never half of the pair. */
+export function redisTarget(vars: EnvironmentVariables): RedisTarget | undefined {
+  const { REDIS_URL: url, REDIS_SENTINELS: list, REDIS_SENTINEL_NAME: name } = vars;
+  if (url && (list || name)) {
+    throw new ConfigError(
+      'Invalid configuration: set either REDIS_URL or REDIS_SENTINELS with REDIS_SENTINEL_NAME, not both',
+    );
+  }
+  if (url) return { url };
+  if (!list && !name) return undefined;
+  if (!list || !name) {
+    throw new ConfigError(
+      `Invalid configuration: ${list ? 'REDIS_SENTINEL_NAME' : 'REDIS_SENTINELS'} is required with ${list ? 'REDIS_SENTINELS' : 'REDIS_SENTINEL_NAME'}`,
+    );
+  }
+  const sentinels = list.split(',').map((entry) => {
+    const at = entry.trim().lastIndexOf(':');
+    const host = entry
+      .trim()
+      .slice(0, at)
+      .replace(/^\[|\]$/g, '');
+    const port = Number(entry.trim().slice(at + 1));
+    if (port < 1 || port > 65535)
+      throw new ConfigError(`Invalid configuration: REDIS_SENTINELS port ${port} is out of range`);
+    return { host, port };
+  });
+  return { sentinels, name };
+}
+
+/** RS256 needs an RSA key, ES256 a P-256 one; anything else would fail on the first token, so fail at start. */
+export function assertUsablePublicKey(pem: string): void {
+  let type: string | undefined;
+  let curve: string | undefined;
+  try {
+    const key = createPublicKey(pem);
+    type = key.asymmetricKeyType;
+    curve = key.asymmetricKeyDetails?.namedCurve;
+  } catch {
+    throw new ConfigError('Invalid configuration: JWT_PUBLIC_KEY must be a PEM public key');
+  }
+  if (type !== 'rsa' && !(type === 'ec' && curve === 'prime256v1')) {
+    throw new ConfigError(
+      'Invalid configuration: JWT_PUBLIC_KEY must be an RSA (RS256) or P-256 (ES256) key',
+    );
+  }
+}
+
+/** Standard Webhooks secret: `whsec_` + base64 (with padding) of at least 24 bytes. Never echoed. */
+const WHSEC = /^whsec_((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)$/;
+export const WEBHOOK_SECRET_MIN_BYTES = 24;
+
+export function assertWebhookSecret(secret: string): void {
+  const base64 = WHSEC.exec(secret)?.[1];
+  if (base64 === undefined || Buffer.from(base64, 'base64').length < WEBHOOK_SECRET_MIN_BYTES) {
+    throw new ConfigError(
+      `Invalid configuration: WEBHOOK_SECRET must be "whsec_" followed by the base64 of at least ${WEBHOOK_SECRET_MIN_BYTES} random bytes (npm run -s webhook-secret prints one)`,
+    );
+  }
+}
+
+/** Both files or neither; each a readable PEM, and the key the certificate's. Throws a ConfigError naming the key. */
+export function loadTls(certFile?: string, keyFile?: string): TlsFiles | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    const [set, missing] =
+      certFile === undefined
+        ? ['TLS_KEY_FILE', 'TLS_CERT_FILE']
+        : ['TLS_CERT_FILE', 'TLS_KEY_FILE'];
+    throw new ConfigError(`Invalid configuration: ${missing} is required when ${set} is set`);
+  }
+  const cert = readPem('TLS_CERT_FILE', certFile);
+  const key = readPem('TLS_KEY_FILE', keyFile);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw new ConfigError(
+      `Invalid configuration: TLS_CERT_FILE ${certFile} holds no PEM certificate`,
+    );
+  }
+  let privateKey;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new ConfigError(
+      `Invalid configuration: TLS_KEY_FILE ${keyFile} holds no PEM private key`,
+    );
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new ConfigError(
+      `Invalid configuration: TLS_KEY_FILE ${keyFile} is not the key of the certificate in TLS_CERT_FILE`,
+    );
+  }
+  return { certFile, keyFile, cert, key };
+}
+
+function readPem(name: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(`Invalid configuration: ${name} ${file} cannot be read (${code})`);
+  }
+}
