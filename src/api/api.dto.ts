@@ -1,6 +1,7 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Length } from 'class-validator';
 import { IsName, IsPresent } from '../protocol/names';
+import { IsSafeInt, IsUserId, NoControlChars } from '../protocol/validators';
 
 export class ChannelParams {
   @IsName() channel!: string;
@@ -11,7 +12,7 @@ export class RoomParams {
 }
 
 export class UserParams {
-  @IsString() @Length(1, 128) userId!: string;
+  @IsString() @Length(1, 128) @IsUserId() userId!: string;
 }
 
 export class PublishBody {
@@ -19,14 +20,18 @@ export class PublishBody {
 }
 
 export class PostMessageBody {
-  @IsString() @Length(1, 128) userId!: string;
-  @IsString() @Length(1, 4000) text!: string;
+  @IsString() @Length(1, 128) @IsUserId() userId!: string;
+  @IsString() @Length(1, 4000) @NoControlChars() text!: string;
 }
 
+/** Query strings carry text: only plain digits become a number; anything else (`""`, `1e3`, ` 1`) stays and fails. */
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
+
 export class HistoryQueryParams {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) before?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) after?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(100) limit?: number;
+  @IsOptional() @Transform(toNumber) @IsSafeInt(0) before?: number;
+  @IsOptional() @Transform(toNumber) @IsSafeInt(0) after?: number;
+  @IsOptional() @Transform(toNumber) @IsSafeInt(1, 100) limit?: number;
 }
 
 export class BroadcastBody {

@@ -1,9 +1,10 @@
-import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { IsName, IsPresent } from '../protocol/names';
+import { IsSafeInt } from '../protocol/validators';
 
 export class SubscribeDto {
   @IsName() channel!: string;
-  @IsOptional() @IsInt() @Min(0) since?: number;
+  @IsOptional() @IsSafeInt(0) since?: number;
 }
 
 export class ChannelDto {

@@ -15,6 +15,7 @@ import { PushService } from '../core/push.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CloseCode, HubbubError } from '../protocol/errors';
 import type { MessageId } from '../protocol/frames';
+import { exceedsJsonDepth, TOO_DEEP } from '../protocol/json-depth';
 import { attachConnection, Connection, connectionOf } from './connection';
 import { WS_PATH } from './decorators';
 import { HandshakeService } from './handshake.service';
@@ -258,6 +259,7 @@ export class HubbubWsAdapter extends WsAdapter {
         new HubbubError('bad_request', '"id" must be a string or a number'),
       );
     }
+    if (exceedsJsonDepth(raw as Buffer)) return this.sendError(conn, id, TOO_DEEP);
     const slot = this.routeIndex.get(frame.event);
     const route = slot === undefined ? undefined : conn.routes[slot];
     if (!route) {

@@ -153,11 +153,15 @@ end
 out[1] = redis.call('SCARD', nodeKey)
 return out`,
 
-  /** ARGV: base, userId, status. Returns the distinct rooms of the user ({} when offline: ignored). */
+  /**
+   * ARGV: base, userId, status. Returns the distinct rooms of the user ({} when offline: ignored, and when the
+   * status is already this one: nothing changed).
+   */
   hubbubPresenceSetStatus: `
 local userId, status = ARGV[2], ARGV[3]
 local userKey = key('user', userId)
 if redis.call('EXISTS', userKey) == 0 then return {} end
+if redis.call('HGET', userKey, 'status') == status then return {} end
 redis.call('HSET', userKey, 'status', status)
 local seen, rooms = {}, {}
 for _, connId in ipairs(redis.call('SMEMBERS', key('user-conns', userId))) do
