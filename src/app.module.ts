@@ -32,6 +32,7 @@ import { StatsService } from './core/stats.service';
 import { SubscriptionIndex } from './core/subscription-index';
 import { DevTokenController } from './dev/dev-token.controller';
 import { HealthController } from './health/health.controller';
+import { HttpThrottleModule } from './http/throttle.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { createMessageStore } from './store/create-message-store';
@@ -70,7 +71,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [TerminusModule, ...(extensions.imports ?? [])],
+      imports: [TerminusModule, HttpThrottleModule.forRoot(config), ...(extensions.imports ?? [])],
       controllers: [
         HealthController,
         MetricsController,

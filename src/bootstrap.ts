@@ -2,6 +2,8 @@ import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule, type HubbubExtensions } from './app.module';
 import type { HubbubConfig } from './config/config';
+import { applyHandshakeLimits } from './http/handshake-limits';
+import { applyHttpHardening } from './http/http-hardening';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './core/shutdown.service';
 import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
@@ -18,6 +20,8 @@ export async function createServer(
     logger: options.logger ?? new PinoLogger(config.logLevel, config.nodeId),
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
+  applyHttpHardening(app);
+  applyHandshakeLimits(app, config);
   await app.listen(config.port, config.host);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
   const mode = config.redisUrl ? 'cluster mode (Redis)' : 'single instance';

@@ -62,6 +62,8 @@ export class EnvironmentVariables {
   @Transform(blankToUndefined) @IsOptional() @IsString() WEBHOOK_SECRET?: string;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(blankToUndefined) @Transform(toBool) @IsOptional() @IsBoolean() DEV_TOKENS?: boolean;
+  @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) METRICS_TOKEN?: string;
+  @Transform(toInt) @IsInt() @Min(1) HANDSHAKE_TIMEOUT_MS = 10000;
 }
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
@@ -103,6 +105,10 @@ export interface HubbubConfig {
   webhookSecret?: string;
   logLevel: string;
   devTokens: boolean;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
+  /** A connection that has not completed its HTTP (upgrade) request within this time is closed. */
+  handshakeTimeoutMs: number;
 }
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
@@ -220,6 +226,8 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     webhookSecret: vars.WEBHOOK_SECRET,
     logLevel: vars.LOG_LEVEL,
     devTokens,
+    metricsToken: vars.METRICS_TOKEN,
+    handshakeTimeoutMs: vars.HANDSHAKE_TIMEOUT_MS,
   };
 }
 
