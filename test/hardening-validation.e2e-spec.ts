@@ -13,7 +13,7 @@ import type { Frame, TestClient } from './support/ws-client';
 const pg = servicesGate('postgres');
 
 const backends = [
-  { name: 'SQLite', env: (): Record<string, string> => ({}), describe: describe as jest.Describe },
+  { name: 'SQLite', env: (): Record<string, string> => ({}), describe },
   { name: 'PostgreSQL', env: () => ({ DATABASE_URL: pg.url }), describe: pg.describe },
 ];
 

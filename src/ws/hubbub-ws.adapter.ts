@@ -15,7 +15,7 @@ import { PushService } from '../core/push.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { CloseCode, HubbubError } from '../protocol/errors';
 import type { MessageId } from '../protocol/frames';
-import { exceedsJsonDepth, TOO_DEEP } from '../protocol/json-depth';
+import { parseFrame, TOO_DEEP, TooDeepFrame } from '../protocol/json-depth';
 import { attachConnection, Connection, connectionOf } from './connection';
 import { WS_PATH } from './decorators';
 import { HandshakeService } from './handshake.service';
@@ -218,7 +218,7 @@ export class HubbubWsAdapter extends WsAdapter {
     if (!isBinary) {
       try {
         // binaryType is 'nodebuffer' (ws joins fragments), so text frames always arrive as one Buffer.
-        message = JSON.parse((raw as Buffer).toString('utf8'));
+        message = parseFrame(raw as Buffer);
       } catch {
         if (allowed) return this.sendError(conn, undefined, new HubbubError('bad_json'));
       }
@@ -249,6 +249,7 @@ export class HubbubWsAdapter extends WsAdapter {
         new HubbubError('bad_request', 'Binary frames are not accepted'),
       );
     }
+    if (message instanceof TooDeepFrame) return this.sendError(conn, id, TOO_DEEP);
     if (!frame || typeof frame.event !== 'string') {
       return this.sendError(conn, id, new HubbubError('bad_request'));
     }
@@ -259,7 +260,6 @@ export class HubbubWsAdapter extends WsAdapter {
         new HubbubError('bad_request', '"id" must be a string or a number'),
       );
     }
-    if (exceedsJsonDepth(raw as Buffer)) return this.sendError(conn, id, TOO_DEEP);
     const slot = this.routeIndex.get(frame.event);
     const route = slot === undefined ? undefined : conn.routes[slot];
     if (!route) {
