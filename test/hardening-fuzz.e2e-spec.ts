@@ -162,6 +162,15 @@ describe('property: hostile frames', () => {
   });
 
   it('answers every frame with an id with its reply or a contract error, and never logs a stack', async () => {
+    // The same pings before the run: on a loaded machine they are slow with no fuzzing at all.
+    const baseline: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const start = performance.now();
+      await watcher.request('ping');
+      baseline.push(performance.now() - start);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    baseline.sort((a, b) => a - b);
     let nextId = 1;
     let running = true;
     // Meanwhile, another client pings.
@@ -213,6 +222,7 @@ describe('property: hostile frames', () => {
     }
     expect(logs.stacks()).toEqual([]);
     const sorted = [...pings].sort((a, b) => a - b);
-    expect(sorted[Math.ceil(sorted.length * 0.99) - 1]).toBeLessThan(50);
+    // Under 50 ms on a quiet machine; on a loaded one, at most 50 ms above what the load alone costs.
+    expect(sorted[Math.ceil(sorted.length * 0.99) - 1]).toBeLessThan(50 + baseline[98]);
   });
 });
