@@ -4,6 +4,8 @@ import type { Server as HttpsServer } from 'node:https';
 import { AppModule } from './app.module';
 import { loadTls, type HubbubConfig } from './config/config';
 import type { HubbubExtensions } from './hubbub.module';
+import { applyHandshakeLimits } from './http/handshake-limits';
+import { applyHttpHardening } from './http/http-hardening';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
@@ -25,6 +27,8 @@ export async function createServer(
     httpsOptions: config.tls && { cert: config.tls.cert, key: config.tls.key },
   });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
+  applyHttpHardening(app);
+  applyHandshakeLimits(app, config);
   setupApiDocs(app, config);
   await app.listen(config.port, config.host);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;

@@ -38,6 +38,7 @@ import { ShutdownService } from './lifecycle/shutdown.service';
 import { StatsService } from './core/stats.service';
 import { SubscriptionIndex } from './fanout/subscription-index';
 import { DevTokenController } from './dev/dev-token.controller';
+import { HttpThrottleModule } from './http/throttle.module';
 import { AsyncApiController } from './docs/asyncapi.controller';
 import { Tracing } from './tracing/tracing.service';
 import { EventBus } from './events/event-bus';
@@ -112,7 +113,7 @@ export class HubbubModule {
     return {
       module: HubbubModule,
       global: true,
-      imports: [TerminusModule, ...imports, ...(extensions.imports ?? [])],
+      imports: [TerminusModule, HttpThrottleModule, ...imports, ...(extensions.imports ?? [])],
       controllers: [
         HealthController,
         MetricsController,

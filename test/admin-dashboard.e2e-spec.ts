@@ -97,7 +97,10 @@ browserDescribe('admin dashboard in a browser (GET /admin)', () => {
     const roomRow = page.locator(`#rooms tr[data-name="${room}"]`);
     await roomRow.waitFor();
     expect(await roomRow.locator('td').nth(1).textContent()).toBe('1');
-    await page.locator('#channels td.empty', { hasText: 'not available' }).waitFor();
+    // Channels with their cluster-wide subscriber counts (GET /api/channels).
+    const channelRow = page.locator('#channels tr[data-name="alerts"]');
+    await channelRow.waitFor();
+    expect(await channelRow.locator('td').nth(1).textContent()).toBe('1');
 
     // A room's members and recent messages; user text stays text.
     await roomRow.click();

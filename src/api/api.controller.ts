@@ -9,6 +9,7 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { ChannelsService } from '../channels/channels.service';
 import { ChatService } from '../chat/chat.service';
 import { DisconnectService } from '../lifecycle/disconnect.service';
@@ -31,7 +32,7 @@ import {
 
 /** The server API for back ends: publish, post, read history and presence, broadcast, disconnect users. */
 @Controller('api')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ThrottlerGuard, ApiKeyGuard)
 @UsePipes(httpValidationPipe)
 export class ApiController {
   constructor(

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Length } from 'class-validator';
 import { IsChannelName, IsName, IsPresent } from '../protocol/names';
 
 /** The OpenAPI shape of a room or channel name (the same rule as IsName). */
@@ -16,6 +16,7 @@ const ANY_JSON = {
   ],
   nullable: true,
 };
+import { IsSafeInt, IsUserId, NoControlChars } from '../protocol/validators';
 
 export class ChannelParams {
   @ApiProperty({ ...NAME, description: 'Channel name', example: 'news' })
@@ -33,6 +34,7 @@ export class UserParams {
   @ApiProperty({ minLength: 1, maxLength: 128, description: 'User id (`sub` of the tokens)' })
   @IsString()
   @Length(1, 128)
+  @IsUserId()
   userId!: string;
 }
 
@@ -46,12 +48,18 @@ export class PostMessageBody {
   @ApiProperty({ minLength: 1, maxLength: 128, description: 'Author of the message' })
   @IsString()
   @Length(1, 128)
+  @IsUserId()
   userId!: string;
   @ApiProperty({ minLength: 1, maxLength: 4000 })
   @IsString()
   @Length(1, 4000)
+  @NoControlChars()
   text!: string;
 }
+
+/** Query strings carry text: only plain digits become a number; anything else (`""`, `1e3`, ` 1`) stays and fails. */
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value;
 
 export class HistoryQueryParams {
   @ApiPropertyOptional({
@@ -60,9 +68,8 @@ export class HistoryQueryParams {
     description: 'Newest messages below this seq',
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @Transform(toNumber)
+  @IsSafeInt(0)
   before?: number;
   @ApiPropertyOptional({
     type: 'integer',
@@ -70,16 +77,13 @@ export class HistoryQueryParams {
     description: 'Oldest messages above this seq',
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
+  @Transform(toNumber)
+  @IsSafeInt(0)
   after?: number;
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @Transform(toNumber)
+  @IsSafeInt(1, 100)
   limit?: number;
 }
 

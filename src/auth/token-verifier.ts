@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { HUBBUB_CONFIG, type HubbubConfig, type JwtAlgorithm } from '../config/config';
+import { isValidUserId } from '../protocol/validators';
 import type { Principal } from './principal';
+
+/** `exp` (seconds) must come before 3000-01-01T00:00:00Z. */
+const MAX_EXP = Date.UTC(3000, 0, 1) / 1000;
+const MAX_NAME_LENGTH = 128;
 
 /** Why a token was refused. The message is safe to show; it never contains the token. */
 export class InvalidTokenError extends Error {
@@ -92,14 +97,20 @@ function describeJoseError(err: unknown): string {
 export function toPrincipal(payload: JWTPayload): Principal {
   const { sub, exp, name, roles, rooms, publish, subscribe } = payload as JWTPayload &
     Record<string, unknown>;
-  // Control characters are refused too: user ids end up in topic names and log lines.
-  // eslint-disable-next-line no-control-regex
-  if (typeof sub !== 'string' || sub.length < 1 || sub.length > 128 || /[\x00-\x1f]/.test(sub)) {
-    throw new InvalidTokenError('claim "sub" must be a string of 1..128 characters');
+  // Control, bidi-override and zero-width characters are refused too: user ids end up in topic names, log lines
+  // and on other users' screens.
+  if (!isValidUserId(sub)) {
+    throw new InvalidTokenError(
+      'claim "sub" must be a string of 1..128 characters without control, bidi-override or zero-width characters',
+    );
   }
-  if (typeof exp !== 'number') throw new InvalidTokenError('claim "exp" missing');
-  if (name !== undefined && typeof name !== 'string')
-    throw new InvalidTokenError('claim "name" must be a string');
+  if (typeof exp !== 'number' || !Number.isInteger(exp) || exp < 0 || exp >= MAX_EXP) {
+    throw new InvalidTokenError('claim "exp" must be an integer before the year 3000');
+  }
+  if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME_LENGTH))
+    throw new InvalidTokenError(
+      `claim "name" must be a string of at most ${MAX_NAME_LENGTH} characters`,
+    );
   for (const [claim, value] of Object.entries({ roles, rooms, publish, subscribe })) {
     if (value !== undefined && !isStringArray(value)) {
       throw new InvalidTokenError(`claim "${claim}" must be an array of strings`);

@@ -1,17 +1,10 @@
-import {
-  IsInt,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  MaxLength,
-  Min,
-  ValidateIf,
-} from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { IsChannelName, IsPresent } from '../protocol/names';
+import { IsSafeInt } from '../protocol/validators';
 
 export class SubscribeDto {
   @IsChannelName() channel!: string;
-  @IsOptional() @IsInt() @Min(0) since?: number;
+  @IsOptional() @IsSafeInt(0) since?: number;
   /** Required with `since`: the epoch the client's offset belongs to. */
   @ValidateIf((o: SubscribeDto) => o.since !== undefined || o.epoch !== undefined)
   @IsString({ message: 'epoch must be a string, the epoch that since belongs to' })

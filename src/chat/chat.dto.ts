@@ -1,9 +1,10 @@
-import { IsBoolean, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
 import { IsName } from '../protocol/names';
+import { IsSafeInt, NoControlChars } from '../protocol/validators';
 
 export class JoinDto {
   @IsName() room!: string;
-  @IsOptional() @IsInt() @Min(0) since?: number;
+  @IsOptional() @IsSafeInt(0) since?: number;
 }
 
 export class RoomDto {
@@ -12,15 +13,15 @@ export class RoomDto {
 
 export class SendDto {
   @IsName() room!: string;
-  @IsString() @Length(1, 4000) text!: string;
-  @IsOptional() @IsString() @Length(1, 128) clientMsgId?: string;
+  @IsString() @Length(1, 4000) @NoControlChars() text!: string;
+  @IsOptional() @IsString() @Length(1, 128) @NoControlChars() clientMsgId?: string;
 }
 
 export class HistoryDto {
   @IsName() room!: string;
-  @IsOptional() @IsInt() @Min(0) before?: number;
-  @IsOptional() @IsInt() @Min(0) after?: number;
-  @IsOptional() @IsInt() @Min(1) @Max(100) limit?: number;
+  @IsOptional() @IsSafeInt(0) before?: number;
+  @IsOptional() @IsSafeInt(0) after?: number;
+  @IsOptional() @IsSafeInt(1, 100) limit?: number;
 }
 
 export class TypingDto {
@@ -29,12 +30,12 @@ export class TypingDto {
 }
 
 export class DmDto {
-  @IsString() @Length(1, 128) to!: string;
-  @IsString() @Length(1, 4000) text!: string;
-  @IsOptional() @IsString() @Length(1, 128) clientMsgId?: string;
+  @IsString() @Length(1, 128) @NoControlChars() to!: string;
+  @IsString() @Length(1, 4000) @NoControlChars() text!: string;
+  @IsOptional() @IsString() @Length(1, 128) @NoControlChars() clientMsgId?: string;
 }
 
 export class ReadDto {
   @IsName() room!: string;
-  @IsInt() @Min(0) seq!: number;
+  @IsSafeInt(0) seq!: number;
 }

@@ -42,17 +42,28 @@ export class ChatService {
     bus.on('chat.stored', ({ message }) => hooks.afterStore(message));
   }
 
+  /**
+   * A failed join changes nothing: live delivery starts (locally) before the history is read, so no message falls
+   * between the two, but it is undone when the read fails, and the presence join (seen by others) comes last.
+   */
   async join(conn: Connection, room: string, since?: number): Promise<JoinResult> {
     await this.assertAccess(conn, room);
-    if (this.rooms.join(conn, room)) await this.presence.join(conn, room);
-    const [messages, seq, members] = await Promise.all([
-      since === undefined
-        ? this.store.history({ room, limit: JOIN_RECENT_LIMIT })
-        : this.store.history({ room, after: since, limit: JOIN_SINCE_LIMIT }),
-      this.store.lastSeq(room),
-      this.presence.members(room),
-    ]);
-    return { room, seq, members, messages };
+    const joined = this.rooms.join(conn, room);
+    let messages: StoredMessage[];
+    let seq: number;
+    try {
+      [messages, seq] = await Promise.all([
+        since === undefined
+          ? this.store.history({ room, limit: JOIN_RECENT_LIMIT })
+          : this.store.history({ room, after: since, limit: JOIN_SINCE_LIMIT }),
+        this.store.lastSeq(room),
+      ]);
+    } catch (err) {
+      if (joined) this.rooms.leave(conn, room);
+      throw err;
+    }
+    if (joined) await this.presence.join(conn, room);
+    return { room, seq, members: await this.presence.members(room), messages };
   }
 
   async leave(conn: Connection, room: string): Promise<void> {
@@ -140,6 +151,12 @@ export class ChatService {
 
   async read(conn: Connection, room: string, seq: number): Promise<void> {
     this.rooms.assertJoined(conn, room);
+    const last = await this.store.lastSeq(room);
+    if (seq > last) {
+      throw new HubbubError('validation_failed', 'Validation failed', [
+        { field: 'seq', errors: [`seq must not be above the room's last seq (${last})`] },
+      ]);
+    }
     await this.push.toRoom(room, 'chat.read', { room, userId: conn.userId, seq }, conn);
   }
 

@@ -114,6 +114,8 @@ export class EnvironmentVariables {
   @IsOptional()
   @IsBoolean()
   OTEL_SDK_DISABLED?: boolean;
+  @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) METRICS_TOKEN?: string;
+  @Transform(toInt) @IsInt() @Min(1) HANDSHAKE_TIMEOUT_MS = 10000;
 }
 
 /** Where cluster mode finds Redis: one URL, or the current master of a Sentinel-monitored group. */
@@ -177,6 +179,10 @@ export interface HubbubConfig {
   devTokens: boolean;
   /** OpenTelemetry traces; absent when off (no OTLP endpoint). */
   tracing?: TracingConfig;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
+  /** A connection that has not completed its HTTP (upgrade) request within this time is closed. */
+  handshakeTimeoutMs: number;
 }
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
@@ -298,5 +304,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     logLevel: vars.LOG_LEVEL,
     devTokens,
     tracing: tracingConfig(vars),
+    metricsToken: vars.METRICS_TOKEN,
+    handshakeTimeoutMs: vars.HANDSHAKE_TIMEOUT_MS,
   };
 }

@@ -10,14 +10,16 @@ import {
   UsePipes,
   type CanActivate,
 } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { TokenVerifier } from '../auth/token-verifier';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { httpValidationPipe } from '../http/http-validation.pipe';
+import { IsUserId, NoControlChars } from '../protocol/validators';
 
 export class DevTokenDto {
-  @IsString() @Length(1, 128) userId!: string;
-  @IsOptional() @IsString() @Length(1, 128) name?: string;
+  @IsString() @Length(1, 128) @IsUserId() userId!: string;
+  @IsOptional() @IsString() @Length(1, 128) @NoControlChars() name?: string;
 }
 
 const DEV_TOKEN_TTL_SEC = 24 * 3600;
@@ -39,7 +41,7 @@ class DevTokensEnabled implements CanActivate {
 
 /** Tokens for local trials. Off in production (the configuration refuses DEV_TOKENS there). */
 @Controller('dev')
-@UseGuards(DevTokensEnabled)
+@UseGuards(ThrottlerGuard, DevTokensEnabled)
 @UsePipes(httpValidationPipe)
 export class DevTokenController {
   constructor(private readonly verifier: TokenVerifier) {}

@@ -1,5 +1,6 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Length } from 'class-validator';
 import { IsName } from '../protocol/names';
+import { NoControlChars } from '../protocol/validators';
 import { PRESENCE_STATUSES, type PresenceStatus } from './store/presence-store';
 
 export class PresenceListDto {
@@ -16,5 +17,6 @@ export class PresenceQueryDto {
   @ArrayMaxSize(100)
   @IsString({ each: true })
   @Length(1, 128, { each: true })
+  @NoControlChars()
   userIds!: string[];
 }

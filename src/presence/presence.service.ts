@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ConnectionEvents } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
@@ -6,6 +6,7 @@ import { EventBus } from '../events/event-bus';
 import { ClientRegistry } from '../ws/client-registry.service';
 import type { HubbubEventMap, PresenceTransition } from '../events/event-map';
 import type { Connection } from '../ws/connection';
+import { STATUS_COALESCE_MS, StatusCoalescer } from './status-coalescer';
 import {
   PresenceStore,
   UnknownConnectionError,
@@ -20,8 +21,11 @@ import {
  * Pushes `presence.join` for a user's first connection in a room and `presence.leave` for the last one.
  */
 @Injectable()
-export class PresenceService {
+export class PresenceService implements OnModuleDestroy {
   private readonly logger = new Logger(PresenceService.name);
+  private readonly updates = new StatusCoalescer(STATUS_COALESCE_MS, (changes) =>
+    this.pushUpdates(changes),
+  );
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -41,6 +45,10 @@ export class PresenceService {
       const vacated = await this.store.disconnect(this.ref(conn));
       await this.announceLeaves(vacated);
     });
+  }
+
+  onModuleDestroy(): void {
+    this.updates.stop();
   }
 
   /** Call after RoomService.join. Returns the member as it now is. */
@@ -84,14 +92,29 @@ export class PresenceService {
     }
   }
 
+  /**
+   * Records the status at once (presence.list shows it); the `presence.update` pushes follow through the shared
+   * coalescer: none when the status did not change, at most one per room per user per flush period.
+   */
   async setStatus(conn: Connection, status: PresenceStatus): Promise<void> {
     conn.status = status;
     const rooms = await this.store.setStatus(conn.userId, status);
+    if (rooms.length > 0) this.updates.add(conn.userId, rooms);
+  }
+
+  /** Pushes the current member record of each user whose status changed to each of their rooms. */
+  private async pushUpdates(changes: Map<string, ReadonlySet<string>>): Promise<void> {
     await Promise.all(
-      rooms.map(async (room) => {
-        const member = await this.store.member(room, conn.userId);
-        if (member) await this.push.toRoom(room, 'presence.update', { room, member });
-      }),
+      [...changes].flatMap(([userId, rooms]) =>
+        [...rooms].map(async (room) => {
+          try {
+            const member = await this.store.member(room, userId);
+            if (member) await this.push.toRoom(room, 'presence.update', { room, member });
+          } catch (err) {
+            this.logger.warn(`presence.update for ${userId} in ${room} not pushed: ${String(err)}`);
+          }
+        }),
+      ),
     );
   }
 

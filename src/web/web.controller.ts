@@ -19,6 +19,8 @@ export function findClientDir(): string | undefined {
 interface ClientFiles {
   indexHtml: string;
   sdk: string;
+  /** The page's script, served as a file: the Content-Security-Policy allows no inline script. */
+  pageScript: string;
 }
 
 /** Read once at start: the files are small and never change while the server runs. */
@@ -28,6 +30,7 @@ function loadClientFiles(): ClientFiles | undefined {
   return {
     indexHtml: readFileSync(join(dir, 'index.html'), 'utf8'),
     sdk: readFileSync(join(dir, 'hubbub-client.js'), 'utf8'),
+    pageScript: readFileSync(join(dir, 'chat-page.js'), 'utf8'),
   };
 }
 
@@ -52,6 +55,11 @@ export class WebController {
   @Get('hubbub-client.js')
   sdk(@Res({ passthrough: true }) res: Response): string {
     return this.serve(res, 'sdk', 'application/javascript; charset=utf-8');
+  }
+
+  @Get('chat-page.js')
+  pageScript(@Res({ passthrough: true }) res: Response): string {
+    return this.serve(res, 'pageScript', 'application/javascript; charset=utf-8');
   }
 
   /** Sets the headers only when there is a file, so a 404 keeps Nest's JSON error body and type. */

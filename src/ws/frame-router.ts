@@ -3,6 +3,7 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { RawData } from 'ws';
 import { Observations } from '../common/observations';
+import { parseFrame, TOO_DEEP, TooDeepFrame } from '../protocol/json-depth';
 import { Tracing } from '../tracing/tracing.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
@@ -70,7 +71,7 @@ export class FrameRouter {
     if (!isBinary) {
       try {
         // binaryType is 'nodebuffer' (ws joins fragments), so text frames always arrive as one Buffer.
-        message = JSON.parse((raw as Buffer).toString('utf8'));
+        message = parseFrame(raw as Buffer);
       } catch {
         if (allowed) return this.sendError(conn, undefined, new HubbubError('bad_json'));
       }
@@ -83,6 +84,7 @@ export class FrameRouter {
       const error = new HubbubError('bad_request', 'Binary frames are not accepted');
       return this.sendError(conn, undefined, error);
     }
+    if (message instanceof TooDeepFrame) return this.sendError(conn, id, TOO_DEEP);
     if (!frame || typeof frame.event !== 'string') {
       return this.sendError(conn, id, new HubbubError('bad_request'));
     }

@@ -1,4 +1,10 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import {
+  ValidationPipe,
+  type ArgumentMetadata,
+  type ValidationError,
+  type ValidationPipeOptions,
+} from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import { HubbubError, type FieldError } from '../protocol/errors';
 
 /** Flattens class-validator's tree into `{field: 'a.b', errors: [...]}` entries. */
@@ -12,11 +18,55 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return out;
 }
 
+const declaredKeys = new WeakMap<object, readonly string[]>();
+
+/** The properties a DTO class declares validation rules for, read once per class. */
+function keysOf(metatype: abstract new (...args: never[]) => unknown): readonly string[] {
+  let keys = declaredKeys.get(metatype);
+  if (!keys) {
+    const rules = getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false);
+    keys = [...new Set(rules.map((rule) => rule.propertyName))];
+    declaredKeys.set(metatype, keys);
+  }
+  return keys;
+}
+
+/**
+ * Nest's ValidationPipe, fed only the keys the DTO declares. `whitelist` alone strips unknown keys AFTER
+ * class-transformer has copied them (recursively: a deep value under an unknown key used to overflow the stack),
+ * so they are dropped before it runs: an unknown key costs nothing and is never converted.
+ */
+export class DeclaredKeysValidationPipe extends ValidationPipe {
+  constructor(options: ValidationPipeOptions) {
+    super({ ...options, whitelist: true });
+  }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const { metatype } = metadata;
+    if (
+      typeof metatype === 'function' &&
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      metadata.type !== 'custom'
+    ) {
+      const keys = keysOf(metatype as abstract new (...args: never[]) => unknown);
+      if (keys.length > 0) {
+        const plain: Record<string, unknown> = {};
+        for (const key of keys) {
+          if (Object.hasOwn(value, key)) plain[key] = (value as Record<string, unknown>)[key];
+        }
+        value = plain;
+      }
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 /** class-validator for message DTOs, failing with the contract's `validation_failed` and field details. */
 export function createWsValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new DeclaredKeysValidationPipe({
     transform: true,
-    whitelist: true,
     forbidUnknownValues: false,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) =>

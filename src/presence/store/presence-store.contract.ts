@@ -116,6 +116,14 @@ export function describePresenceStore(
       expect(await store.member('r1', 'bob')).toMatchObject({ status: 'online' });
     });
 
+    it('setStatus to the status the user already has changes nothing and returns no room', async () => {
+      await store.join('r1', alice1);
+      expect(await store.setStatus('alice', 'online')).toEqual([]);
+      expect(await store.setStatus('alice', 'away')).toEqual(['r1']);
+      expect(await store.setStatus('alice', 'away')).toEqual([]);
+      expect(await store.member('r1', 'alice')).toMatchObject({ status: 'away' });
+    });
+
     it('status resets once the user has no connection left', async () => {
       await store.setStatus('alice', 'busy');
       await store.disconnect(alice1);

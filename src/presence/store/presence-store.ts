@@ -53,7 +53,10 @@ export abstract class PresenceStore {
   /** Sorted by since then userId. */
   abstract members(room: string): Promise<Member[]>;
   abstract member(room: string, userId: string): Promise<Member | undefined>;
-  /** Status is per user (all devices); returns the rooms the user is currently in, so the caller can push presence.update. */
+  /**
+   * Status is per user (all devices); returns the rooms the user is currently in, so the caller can push
+   * presence.update, or none when the user already had this status (nothing to tell) or is offline.
+   */
   abstract setStatus(userId: string, status: PresenceStatus): Promise<string[]>;
   abstract isOnline(userIds: string[]): Promise<Record<string, boolean>>;
   /** All connections of a node are gone (that instance died): like disconnect for each; returns rooms/users that were vacated. */
@@ -175,7 +178,7 @@ export class MemoryPresenceStore extends PresenceStore {
         throw new RangeError(`unknown status ${String(status)}`);
       // An offline user has no state to keep it in, and it would be reset on reconnect anyway.
       const user = this.users.get(userId);
-      if (!user) return [];
+      if (!user || user.status === status) return [];
       user.status = status;
       const rooms = new Set<string>();
       for (const id of user.conns) for (const r of this.conns.get(id)?.rooms ?? []) rooms.add(r);

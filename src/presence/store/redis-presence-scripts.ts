@@ -149,6 +149,7 @@ return out`,
 local userId, status = ARGV[2], ARGV[3]
 local userKey = key('user', userId)
 if redis.call('EXISTS', userKey) == 0 then return {} end
+if redis.call('HGET', userKey, 'status') == status then return {} end
 redis.call('HSET', userKey, 'status', status)
 local seen, rooms = {}, {}
 for _, connId in ipairs(redis.call('SMEMBERS', key('user-conns', userId))) do
