@@ -302,24 +302,36 @@ const commands = {
   },
 
   /** `messages` publications, `window` in flight, to the first `subscribers` connections. */
-  async fanout({ subscribers, messages, channel, window, sampleEvery, publishPort = load.port }) {
+  async fanout({
+    subscribers,
+    messages,
+    channel,
+    window,
+    sampleEvery,
+    maxMs = Infinity,
+    publishPort = load.port,
+  }) {
     const pub = await publisher(publishPort);
     const conns = load.conns.slice(0, subscribers);
     const run = countDeliveries(conns, sampleEvery, subscribers * messages);
     const t0 = performance.now();
-    await new Promise((resolve, reject) => {
+    // Bounded in time: past maxMs no new publication goes out, and the run counts what was published.
+    const published = await new Promise((resolve, reject) => {
       let sent = 0;
       let acked = 0;
       const sendOne = () => {
         const i = sent++;
         pub.request('channel.publish', { channel, data: payload(i) }).then(() => {
           acked++;
-          if (sent < messages) sendOne();
-          else if (acked === messages) resolve();
+          const more = sent < messages && performance.now() - t0 < maxMs;
+          if (more) sendOne();
+          else if (acked === sent) resolve(sent);
         }, reject);
       };
       for (let k = 0; k < Math.min(window, messages); k++) sendOne();
     });
+    run.expected = subscribers * published;
+    if (run.received >= run.expected) run.finish();
     await untilDoneOrStalled(run);
     for (const c of conns) c.onText = c.onJson;
     if (run.received === 0) throw new Error('no channel.message frame arrived');

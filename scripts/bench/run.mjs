@@ -52,6 +52,7 @@ const FULL = {
     { window: 32, messages: 600 },
   ],
   sampleEvery: 50,
+  fanoutMaxMs: 6000, // a fan-out run stops publishing after this (a slow server publishes fewer messages)
   rate: { perSec: 5, seconds: 6 },
   requests: { connections: 1000, perSec: 10, seconds: 5 },
   memory: [1000, 10000, 50000],
@@ -101,7 +102,10 @@ function pinned(core, argv, options) {
   const cmd = HAS_TASKSET ? ['taskset', '-c', String(core), ...argv] : argv;
   const quoted = cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const script = `ulimit -n ${want} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${quoted}`;
-  return spawn('sh', ['-c', script], options);
+  const child = spawn('sh', ['-c', script], options);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
 }
 
 async function startServer(kind, extraEnv = {}) {
@@ -159,6 +163,13 @@ async function startServer(kind, extraEnv = {}) {
   }
   throw new Error(`${kind} did not become healthy:\n${server.output.join('\n')}`);
 }
+
+const children = new Set();
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(1);
+  });
 
 async function stopServer(server) {
   if (!server.exited) server.child.kill('SIGTERM');
@@ -278,7 +289,7 @@ async function throughputPhases(kind, results) {
       r.fanout = {};
       for (const { window, messages } of sizes.fanout) {
         const run = await withCpu(server, client, () =>
-          client.call('fanout', { ...base, window, messages }),
+          client.call('fanout', { ...base, window, messages, maxMs: sizes.fanoutMaxMs }),
         );
         r.fanout[window] = run;
         say(
@@ -493,9 +504,16 @@ function report(results) {
     const [lo, hi] = [j, j + 1];
     const slope = (r) => {
       const [a, b] = [r.memory?.[lo], r.memory?.[hi]];
-      return a && b && b.count > a.count ? ((b.rssMb - a.rssMb) * 1024) / (b.count - a.count) : undefined;
+      return a && b && b.count > a.count
+        ? ((b.rssMb - a.rssMb) * 1024) / (b.count - a.count)
+        : undefined;
     };
-    const count = (i) => fmtInt(results.hubbub?.memory?.[i]?.count ?? results.coalesced?.memory?.[i]?.count ?? sizes.memory[i]);
+    const count = (i) =>
+      fmtInt(
+        results.hubbub?.memory?.[i]?.count ??
+          results.coalesced?.memory?.[i]?.count ??
+          sizes.memory[i],
+      );
     row(`  marginal RSS KB per conn, ${count(lo)} → ${count(hi)}`, slope, (v) => v.toFixed(1));
   });
   row(
