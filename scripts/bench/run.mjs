@@ -315,6 +315,9 @@ async function throughputPhases(kind, results) {
         `${event}: ${run.usPerRequest.toFixed(1)} µs server CPU per request, ${run.replies}/${run.sent} replies${lost} ${fmtCpu(run)}`,
       );
     }
+  } catch (err) {
+    console.error(`[${LABEL[kind]}] server output:\n${server.output.slice(-15).join('\n')}`);
+    throw err;
   } finally {
     await client.stop();
     await stopServer(server);
@@ -359,6 +362,9 @@ async function memoryPhase(kind, results) {
         `[${LABEL[kind]}] RSS per connection at ${count}${capped}: ${m.perConnKb.toFixed(1)} KB (${(before / 1024).toFixed(0)} → ${m.rssMb.toFixed(0)} MB)`,
       );
     }
+  } catch (err) {
+    console.error(`[${LABEL[kind]}] server output:\n${server.output.slice(-15).join('\n')}`);
+    throw err;
   } finally {
     await client.stop();
     await stopServer(server);
@@ -641,14 +647,23 @@ async function main() {
   );
   const results = {};
   const t0 = Date.now();
+  // One server failing (its output is printed) does not stop the others.
+  const attempt = (phase, kind) =>
+    phase(kind, results).catch((err) => {
+      console.error(`[${LABEL[kind]}] FAILED: ${err?.message ?? err}`);
+      (results[kind] ??= {}).failed = true;
+    });
   for (const kind of flags.servers) {
     const loads = [loadavg()[0].toFixed(1)];
-    await throughputPhases(kind, results);
-    if (!flags.skip.includes('memory')) await memoryPhase(kind, results);
+    await attempt(throughputPhases, kind);
+    if (!flags.skip.includes('memory')) await attempt(memoryPhase, kind);
     loads.push(loadavg()[0].toFixed(1));
     (results[kind] ??= {}).loads = loads;
   }
-  if (flags.servers.includes('hubbub') && !flags.skip.includes('hop')) await hopPhase(results);
+  if (flags.servers.includes('hubbub') && !flags.skip.includes('hop'))
+    await hopPhase(results).catch((err) =>
+      console.error(`[Hubbub ×2] FAILED: ${err?.message ?? err}`),
+    );
   console.log(
     `\n${report(results)}\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s; cells: value (÷ coalesced ws))`,
   );
