@@ -483,6 +483,12 @@ function report(results) {
       '',
     ]);
   }
+  for (const { window } of sizes.fanout) {
+    // On a shared machine a starved server delivers less per second; per CPU-second it compares the code.
+    const perCpu = (r) =>
+      r.fanout?.[window] && r.fanout[window].deliveriesPerSec / r.fanout[window].cpu.server;
+    row(`deliveries per server CPU-second, ${window} in flight`, perCpu, fmtInt);
+  }
   row(
     `p99 ms at ${sizes.rate.perSec} publishes/s`,
     (r) => r.rate?.p99,
