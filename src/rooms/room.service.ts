@@ -16,7 +16,7 @@ export class RoomService {
   ) {
     events.onClose((conn) => {
       for (const room of conn.rooms) this.index.remove(topic(room), conn);
-      conn.rooms.clear();
+      if (conn.rooms.size > 0) conn.joinedRooms().clear();
     });
   }
 
@@ -24,14 +24,15 @@ export class RoomService {
   join(conn: Connection, room: string): boolean {
     if (conn.rooms.has(room)) return false;
     assertSubscriptionSlot(conn, this.config.maxSubscriptions);
-    conn.rooms.add(room);
+    conn.joinedRooms().add(room);
     this.index.add(topic(room), conn);
     return true;
   }
 
   /** Returns false when the connection was not joined. */
   leave(conn: Connection, room: string): boolean {
-    if (!conn.rooms.delete(room)) return false;
+    if (!conn.rooms.has(room)) return false;
+    conn.joinedRooms().delete(room);
     this.index.remove(topic(room), conn);
     return true;
   }

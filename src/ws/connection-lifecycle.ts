@@ -58,7 +58,7 @@ export class ConnectionLifecycle {
     ws.on('message', this.listeners.message);
     ws.on('pong', markAlive);
     ws.on('error', this.listeners.error);
-    ws.once('close', this.listeners.close);
+    ws.on('close', this.listeners.close); // 'close' fires once; `on` spares once's wrapper
     // Nest's gateways bind their handlers (bindMessageHandlers) and run handleConnection synchronously here.
     wss.emit('connection', ws, req);
     const welcome = {

@@ -8,8 +8,8 @@ import type { Principal } from '../auth/principal';
  * field will do.
  */
 export class Connection {
-  /** Rooms this connection has joined. */
-  readonly rooms = new Set<string>();
+  /** Rooms this connection has joined: a shared empty set until the first join (see {@link joinedRooms}). */
+  rooms: ReadonlySet<string> = NO_ROOMS;
   /** Channels this connection is subscribed to. */
   readonly channels = new Set<string>();
   /** The Nest handlers bound to this connection, in the adapter's route slots, filled once per gateway at connect. */
@@ -52,6 +52,12 @@ export class Connection {
     this.socket = (ws as unknown as { _socket: Socket })._socket;
   }
 
+  /** The set to add a room to, created at the first join (an idle connection costs no Set). */
+  joinedRooms(): Set<string> {
+    if (this.rooms === NO_ROOMS) this.rooms = new Set<string>();
+    return this.rooms as Set<string>;
+  }
+
   get userId(): string {
     return this.principal.userId;
   }
@@ -60,6 +66,8 @@ export class Connection {
     return this.rooms.size + this.channels.size;
   }
 }
+
+const NO_ROOMS: ReadonlySet<string> = new Set<string>();
 
 const CONNECTION = Symbol('hubbub.connection');
 

@@ -49,6 +49,14 @@ export class HubbubWsAdapter extends WsAdapter {
     if (conn) this.transport.router.bind(conn, handlers);
   }
 
+  /**
+   * Nest hands every gateway's disconnect hook to every client. 'close' fires once per socket, so a plain listener
+   * does what `once` would without its per-listener wrapper and state object (one pair per gateway per client).
+   */
+  override bindClientDisconnect(client: WebSocket, callback: (...args: unknown[]) => void): void {
+    client.on('close', callback);
+  }
+
   override async close(server: WebSocketServer): Promise<void> {
     this.transport.lifecycle.terminateAll();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -90,7 +90,8 @@ export function compareMembers(a: Member, b: Member): number {
 
 interface ConnState {
   conn: ConnRef;
-  rooms: Set<string>;
+  /** Created at the first join: most connections of a chat-less app never join a room. */
+  rooms?: Set<string>;
 }
 
 /** Exists only while the user has at least one connection, which is what resets status and name. */
@@ -122,7 +123,7 @@ export class MemoryPresenceStore extends PresenceStore {
   connect(conn: ConnRef): Promise<void> {
     return settle(() => {
       if (this.conns.has(conn.connId)) return; // idempotent: a retried connect changes nothing
-      this.conns.set(conn.connId, { conn: { ...conn }, rooms: new Set() });
+      this.conns.set(conn.connId, { conn: { ...conn } });
       let user = this.users.get(conn.userId);
       if (!user) this.users.set(conn.userId, (user = { status: 'online', conns: new Set() }));
       user.conns.add(conn.connId);
@@ -146,7 +147,7 @@ export class MemoryPresenceStore extends PresenceStore {
       const firstForUser = !entry;
       if (!entry) members.set(userId, (entry = { connIds: new Set(), since: this.now() }));
       entry.connIds.add(conn.connId);
-      state.rooms.add(room);
+      (state.rooms ??= new Set()).add(room);
       return { firstForUser, member: this.toMember(userId, entry) };
     });
   }
@@ -219,7 +220,7 @@ export class MemoryPresenceStore extends PresenceStore {
     if (!state) return []; // already gone (e.g. dropNode ran first): nothing to report twice
     const { userId, node } = state.conn;
     const vacated: { room: string; userId: string }[] = [];
-    for (const room of state.rooms)
+    for (const room of state.rooms ?? [])
       if (this.leaveSync(room, connId)) vacated.push({ room, userId });
     this.conns.delete(connId);
     const user = this.users.get(userId);
@@ -234,7 +235,7 @@ export class MemoryPresenceStore extends PresenceStore {
   /** Returns true when the user has no connection left in the room because of this call. */
   private leaveSync(room: string, connId: string): boolean {
     const state = this.conns.get(connId);
-    if (!state?.rooms.delete(room)) return false;
+    if (!state?.rooms?.delete(room)) return false;
     const members = this.rooms.get(room);
     const entry = members?.get(state.conn.userId);
     if (!members || !entry) return false;

@@ -1,0 +1,682 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench` (first half): Hubbub side by side with what users would otherwise pick, driven by ONE load client
+ * (scripts/bench/load-client.mjs) in one run:
+ *   - naive      plain `ws`, JSON.stringify + send() per recipient        (scripts/bench/ws-server.mjs --mode=naive)
+ *   - coalesced  plain `ws`, framed once, writes coalesced per loop turn  (ws-server.mjs --mode=coalesced): the floor
+ *   - socketio   Socket.IO 4 with rooms                                   (scripts/bench/socketio-server.mjs)
+ *   - hubbub     node dist/main.js, production settings, SQLite
+ * Every figure is also printed as a ratio to the coalesced server, next to the issue-11 target.
+ *
+ * Per server, on one process: connects/s (100 handshakes at a time, JWT checked everywhere), fan-out to 2000
+ * subscribers with 1, 8 and 32 publishes in flight (deliveries/s, p50/p99), p50/p99 at a fixed 5 publishes/s, and
+ * server CPU per inbound `ping` (1000 connections × 10 requests/s; CPU seconds from /proc ÷ replies). Hubbub also:
+ * CPU per `chat.send` (same load, rooms of 10). Then on a fresh process: RSS per idle, authenticated, subscribed
+ * connection at 1 k, 10 k and 50 k (capped by the hard file limit, see below). Then two Hubbub instances over
+ * Redis + PostgreSQL: the cross-instance hop at 5 publishes/s, p50/p99, beside the same-instance figure.
+ *
+ * Pinning: servers run under `taskset -c 0`, the load client under `taskset -c 1` (when taskset exists). Each figure
+ * prints the CPU of the server, of the load client and of everything else, and the 1-minute load average, so a
+ * reader can judge the run. File limit: the servers and the load client are started under `ulimit -n` raised to the
+ * hard limit; more connections than the hard limit allows are capped and the cap is printed.
+ *
+ * Flags: --quick (small sizes, to try it) · --servers=naive,coalesced,socketio,hubbub · --skip=memory,hop,...
+ *        --no-build · --profile (Hubbub under --cpu-prof / --heapsnapshot-signal; files kept in a temp dir)
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, platform, arch, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const DIST_MAIN = join(ROOT, 'dist', 'main.js');
+const ALL = ['naive', 'coalesced', 'socketio', 'hubbub'];
+const LABEL = {
+  naive: 'naive ws',
+  coalesced: 'ws coalesced',
+  socketio: 'Socket.IO',
+  hubbub: 'Hubbub',
+};
+
+const FULL = {
+  connects: 2000,
+  subscribers: 2000,
+  warmup: 100,
+  fanout: [
+    { window: 1, messages: 150 },
+    { window: 8, messages: 300 },
+    { window: 32, messages: 600 },
+  ],
+  sampleEvery: 50,
+  fanoutMaxMs: 6000, // a fan-out run stops publishing after this (a slow server publishes fewer messages)
+  rate: { perSec: 5, seconds: 6 },
+  requests: { connections: 1000, perSec: 10, seconds: 5 },
+  memory: [1000, 10000, 50000],
+  hop: { subscribers: 200, perSec: 5, seconds: 6 },
+};
+const QUICK = {
+  ...FULL,
+  connects: 500,
+  subscribers: 500,
+  warmup: 50,
+  fanout: FULL.fanout.map((f) => ({ ...f, messages: f.messages / 3 })),
+  rate: { perSec: 5, seconds: 2 },
+  requests: { connections: 250, perSec: 10, seconds: 2 },
+  memory: [250, 2500, 5000],
+  hop: { subscribers: 50, perSec: 5, seconds: 2 },
+};
+
+const flags = parseFlags(process.argv.slice(2));
+const sizes = flags.quick ? QUICK : FULL;
+const HAS_TASKSET = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
+const HARD_NOFILE = Number(spawnSync('sh', ['-c', 'ulimit -Hn']).stdout.toString().trim()) || 1024;
+const secret = randomBytes(32).toString('base64url');
+
+function parseFlags(argv) {
+  const list = (name, fallback) =>
+    argv
+      .find((a) => a.startsWith(`--${name}=`))
+      ?.split('=')[1]
+      .split(',') ?? fallback;
+  const unknown = argv.filter((a) => !/^--(quick|no-build|profile|servers=.*|skip=.*)$/.test(a));
+  if (unknown.length)
+    throw new Error(`unknown flag(s): ${unknown.join(' ')} (see scripts/bench/run.mjs)`);
+  return {
+    quick: argv.includes('--quick'),
+    noBuild: argv.includes('--no-build'),
+    profile: argv.includes('--profile'),
+    servers: list('servers', ALL),
+    skip: list('skip', []),
+  };
+}
+
+// ───────────────────────────────────── processes ─────────────────────────────────────
+
+/** `ulimit -n` raised as far as allowed, then the command, pinned to `core`. exec keeps the pid. */
+function pinned(core, argv, options) {
+  const want = Math.max(...sizes.memory) + 2000;
+  const cmd = HAS_TASKSET ? ['taskset', '-c', String(core), ...argv] : argv;
+  const quoted = cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const script = `ulimit -n ${want} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${quoted}`;
+  const child = spawn('sh', ['-c', script], options);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+async function startServer(kind, extraEnv = {}) {
+  const port = await freePort();
+  const cwd = mkdtempSync(join(tmpdir(), 'hubbub-bench-'));
+  const env = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    JWT_SECRET: secret,
+    DEV_TOKENS: 'false',
+    ALLOWED_ORIGINS: 'http://localhost',
+    SQLITE_PATH: join(cwd, 'hubbub.db'),
+    RATE_LIMIT_PER_SEC: '1000000',
+    RATE_LIMIT_BURST: '1000000',
+    LOG_LEVEL: 'warn',
+    NODE_ID: `bench-${port}`,
+    ...extraEnv,
+  };
+  const nodeArgs =
+    kind === 'hubbub' && flags.profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir()}`, '--heapsnapshot-signal=SIGUSR2']
+      : [];
+  const script = {
+    hubbub: [DIST_MAIN],
+    naive: [join(HERE, 'ws-server.mjs'), '--mode=naive'],
+    coalesced: [join(HERE, 'ws-server.mjs'), '--mode=coalesced'],
+    socketio: [join(HERE, 'socketio-server.mjs')],
+  }[kind];
+  const child = pinned(0, [process.execPath, ...nodeArgs, ...script], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const server = { kind, port, pid: child.pid, child, cwd, output: [], exited: false };
+  const keep = (chunk) => {
+    server.output.push(...chunk.toString().split('\n').filter(Boolean));
+    server.output.splice(0, server.output.length - 30);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  server.exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => ((server.exited = true), resolve(code ?? signal))),
+  );
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (server.exited) throw new Error(`${kind} exited during start:\n${server.output.join('\n')}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return server;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${kind} did not become healthy:\n${server.output.join('\n')}`);
+}
+
+const children = new Set();
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(1);
+  });
+
+async function stopServer(server) {
+  if (!server.exited) server.child.kill('SIGTERM');
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
+  await server.exit;
+  clearTimeout(timer);
+  rmSync(server.cwd, { recursive: true, force: true });
+}
+
+function startLoadClient() {
+  const child = pinned(1, [process.execPath, join(HERE, 'load-client.mjs')], {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting = new Map();
+  let nextId = 1;
+  child.on('message', ({ id, result, error }) => {
+    const w = waiting.get(id);
+    waiting.delete(id);
+    if (error) w?.reject(new Error(`load client: ${error}`));
+    else w?.resolve(result);
+  });
+  child.on('exit', (code) => {
+    for (const w of waiting.values()) w.reject(new Error(`load client exited with ${code}`));
+    waiting.clear();
+  });
+  return {
+    pid: child.pid,
+    call(cmd, args = {}) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        child.send({ id, cmd, args });
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// ───────────────────────────────────── measuring ─────────────────────────────────────
+
+/** Runs fn; adds the CPU (1.0 = one core) of the server(s), of the load client and of everything else, and loadavg. */
+async function withCpu(servers, client, fn) {
+  const pids = [servers].flat().map((s) => s.pid);
+  const cpuOf = () => pids.reduce((sum, pid) => sum + readCpuSeconds(pid), 0);
+  const before = [cpuOf(), readCpuSeconds(client.pid), readBusySeconds()];
+  const t0 = performance.now();
+  const result = await fn();
+  const wall = (performance.now() - t0) / 1000;
+  const serverSec = cpuOf() - before[0];
+  const clientSec = readCpuSeconds(client.pid) - before[1];
+  const busy = readBusySeconds() - before[2];
+  return {
+    ...result,
+    serverSec,
+    cpu: {
+      server: serverSec / wall,
+      client: clientSec / wall,
+      others: Math.max(0, (busy - serverSec - clientSec) / wall),
+    },
+    load: loadavg()[0],
+  };
+}
+
+function readCpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+function readBusySeconds() {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+function readRssKb(pid) {
+  return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)[1]);
+}
+
+/** The first process: connects/s, fan-out, fixed rate, CPU per request. */
+async function throughputPhases(kind, results) {
+  const server = await startServer(kind);
+  const client = startLoadClient();
+  const r = (results[kind] ??= {});
+  const say = (text) => console.log(`[${LABEL[kind]}] ${text}`);
+  try {
+    await client.call('init', {
+      dialect: kind === 'socketio' ? 'socketio' : 'hubbub',
+      port: server.port,
+      secret,
+      sources: sources(2),
+    });
+    if (!flags.skip.includes('connects')) {
+      await client.call('connect', { upTo: 100 }); // warm-up
+      await client.call('closeAll');
+      r.connects = await withCpu(server, client, () =>
+        client.call('connect', { upTo: sizes.connects }),
+      );
+      say(`connects/s ${fmtInt(r.connects.connectsPerSec)} ${fmtCpu(r.connects)}`);
+    }
+    if (!flags.skip.includes('fanout')) {
+      await client.call('connect', { upTo: sizes.subscribers });
+      await client.call('subscribe', { upTo: sizes.subscribers, channel: 'bench' });
+      const base = {
+        subscribers: sizes.subscribers,
+        channel: 'bench',
+        sampleEvery: sizes.sampleEvery,
+      };
+      await client.call('fanout', { ...base, window: 8, messages: sizes.warmup });
+      r.fanout = {};
+      for (const { window, messages } of sizes.fanout) {
+        const run = await withCpu(server, client, () =>
+          client.call('fanout', { ...base, window, messages, maxMs: sizes.fanoutMaxMs }),
+        );
+        r.fanout[window] = run;
+        say(
+          `fan-out ${window} in flight: ${fmtInt(run.deliveriesPerSec)} deliveries/s, p50/p99 ${fmtMs(run)} ms, ${run.received}/${run.expected} ${fmtCpu(run)}`,
+        );
+      }
+      r.rate = await withCpu(server, client, () => client.call('rate', { ...base, ...sizes.rate }));
+      say(`${sizes.rate.perSec} publishes/s: p50/p99 ${fmtMs(r.rate)} ms ${fmtCpu(r.rate)}`);
+    }
+    await client.call('closeAll');
+    const events = kind === 'hubbub' ? ['ping', 'chat.send'] : ['ping'];
+    for (const event of flags.skip.includes('requests') ? [] : events) {
+      await client.call('prepareRequests', { ...sizes.requests, event });
+      await sleep(500);
+      const run = await withCpu(server, client, () =>
+        client.call('driveRequests', { ...sizes.requests, event }),
+      );
+      await client.call('closeRequesters');
+      run.usPerRequest = (run.serverSec * 1e6) / run.replies;
+      (r.requests ??= {})[event] = run;
+      const lost = run.errors ? ` (${run.errors} errors: ${run.firstError})` : '';
+      say(
+        `${event}: ${run.usPerRequest.toFixed(1)} µs server CPU per request, ${run.replies}/${run.sent} replies${lost} ${fmtCpu(run)}`,
+      );
+    }
+  } catch (err) {
+    console.error(`[${LABEL[kind]}] server output:\n${server.output.slice(-15).join('\n')}`);
+    throw err;
+  } finally {
+    await client.stop();
+    await stopServer(server);
+  }
+}
+
+/** A fresh process: RSS per idle, authenticated, subscribed connection at each size. */
+async function memoryPhase(kind, results) {
+  const server = await startServer(kind);
+  const client = startLoadClient();
+  const cap = HARD_NOFILE - 1000;
+  const counts = sizes.memory.map((n) => Math.min(n, cap));
+  const r = (results[kind] ??= {});
+  r.memory = [];
+  try {
+    const nSources = Math.ceil(Math.max(...counts) / 20000) + 1;
+    await client.call('init', {
+      dialect: kind === 'socketio' ? 'socketio' : 'hubbub',
+      port: server.port,
+      secret,
+      sources: sources(nSources),
+    });
+    await client.call('connect', { upTo: 200 });
+    await client.call('subscribe', { upTo: 200, channel: 'idle' });
+    await client.call('closeAll');
+    await sleep(1000);
+    const before = readRssKb(server.pid);
+    for (const [i, count] of counts.entries()) {
+      await client.call('connect', { upTo: count, concurrency: 200 });
+      await client.call('subscribe', { upTo: count, channel: 'idle' });
+      await sleep(1000);
+      const rss = readRssKb(server.pid);
+      const m = {
+        asked: sizes.memory[i],
+        count,
+        rssMb: rss / 1024,
+        perConnKb: (rss - before) / count,
+      };
+      r.memory.push(m);
+      const capped = count < m.asked ? ` (capped: hard file limit ${HARD_NOFILE})` : '';
+      console.log(
+        `[${LABEL[kind]}] RSS per connection at ${count}${capped}: ${m.perConnKb.toFixed(1)} KB (${(before / 1024).toFixed(0)} → ${m.rssMb.toFixed(0)} MB)`,
+      );
+    }
+  } catch (err) {
+    console.error(`[${LABEL[kind]}] server output:\n${server.output.slice(-15).join('\n')}`);
+    throw err;
+  } finally {
+    await client.stop();
+    await stopServer(server);
+  }
+}
+
+/** Two Hubbub instances sharing Redis and PostgreSQL: a publication's hop from one to the other, at 5/s. */
+async function hopPhase(results) {
+  const database =
+    process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/hubbub_bench';
+  await ensureDatabase(database);
+  const env = {
+    DATABASE_URL: database,
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  };
+  const a = await startServer('hubbub', env);
+  const b = await startServer('hubbub', env);
+  const client = startLoadClient();
+  const channel = `bench.hop-${randomBytes(4).toString('hex')}`;
+  try {
+    await client.call('init', { dialect: 'hubbub', port: b.port, secret, sources: sources(1) });
+    await client.call('connect', { upTo: sizes.hop.subscribers });
+    await client.call('subscribe', { upTo: sizes.hop.subscribers, channel });
+    const args = { subscribers: sizes.hop.subscribers, channel, ...sizes.hop };
+    await client.call('rate', { ...args, seconds: 1, publishPort: a.port }); // warm-up both paths
+    const same = await withCpu([a, b], client, () =>
+      client.call('rate', { ...args, publishPort: b.port }),
+    );
+    const cross = await withCpu([a, b], client, () =>
+      client.call('rate', { ...args, publishPort: a.port }),
+    );
+    results.hop = { same, cross };
+    console.log(
+      `[Hubbub ×2] ${sizes.hop.perSec}/s to ${sizes.hop.subscribers} subscribers: same instance p50/p99 ${fmtMs(same)} ms, across Redis ${fmtMs(cross)} ms`,
+    );
+  } finally {
+    await client.stop();
+    await stopServer(a);
+    await stopServer(b);
+  }
+}
+
+async function ensureDatabase(url) {
+  const { default: pg } = await import('pg');
+  const target = new URL(url);
+  const name = target.pathname.slice(1);
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  const { rowCount } = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (!rowCount) await c.query(`CREATE DATABASE "${name.replaceAll('"', '')}"`);
+  await c.end();
+}
+
+// ───────────────────────────────────── report ─────────────────────────────────────
+
+const TARGETS = {
+  fanout: (x) => [x >= 1.0, '≥ 1.0×'],
+  rate: (x) => [x <= 1.2, '≤ 1.2×'],
+  memory: (x) => [x <= 1.3, '≤ 1.3×'],
+  connects: (x) => [x >= 0.8, '≥ 0.8×'],
+  ping: (x) => [x <= 1.3, '≤ 1.3×'],
+};
+
+function report(results) {
+  const kinds = flags.servers;
+  const header = ['figure', ...kinds.map((k) => LABEL[k]), 'Hubbub ÷ coalesced', 'target'];
+  const rows = [];
+  const row = (name, get, fmt, target) => {
+    const values = kinds.map((k) => (results[k] ? get(results[k]) : undefined));
+    const floor = results.coalesced ? get(results.coalesced) : undefined;
+    const cells = values.map((v) =>
+      v === undefined || Number.isNaN(v)
+        ? '–'
+        : floor && floor === floor
+          ? `${fmt(v)} (${(v / floor).toFixed(2)})`
+          : fmt(v),
+    );
+    const h = results.hubbub ? get(results.hubbub) : undefined;
+    let verdict = '';
+    if (target && h !== undefined && floor) {
+      const [met, text] = TARGETS[target](h / floor);
+      verdict = `${text} ${met ? 'met' : 'MISSED'}`;
+    }
+    rows.push([
+      name,
+      ...cells,
+      h !== undefined && floor ? `${(h / floor).toFixed(2)}×` : '',
+      verdict,
+    ]);
+  };
+  for (const { window } of sizes.fanout) {
+    row(
+      `fan-out deliveries/s, ${window} in flight`,
+      (r) => r.fanout?.[window]?.deliveriesPerSec,
+      fmtInt,
+      'fanout',
+    );
+    row(
+      `  p50 / p99 ms`,
+      (r) => r.fanout?.[window]?.p99,
+      (v) => v.toFixed(1),
+      undefined,
+    );
+    rows[rows.length - 1] = [
+      '  p50 / p99 ms',
+      ...kinds.map((k) => (results[k]?.fanout ? fmtMs(results[k].fanout[window]) : '–')),
+      '',
+      '',
+    ];
+    rows.push([
+      '  CPU server / client / others',
+      ...kinds.map((k) => fmtCpuCell(results[k]?.fanout?.[window])),
+      '',
+      '',
+    ]);
+  }
+  for (const { window } of sizes.fanout) {
+    // On a shared machine a starved server delivers less per second; per CPU-second it compares the code.
+    const perCpu = (r) =>
+      r.fanout?.[window] && r.fanout[window].deliveriesPerSec / r.fanout[window].cpu.server;
+    row(`deliveries per server CPU-second, ${window} in flight`, perCpu, fmtInt);
+  }
+  row(
+    `p99 ms at ${sizes.rate.perSec} publishes/s`,
+    (r) => r.rate?.p99,
+    (v) => v.toFixed(2),
+    'rate',
+  );
+  row(
+    `  p50 ms at ${sizes.rate.perSec} publishes/s`,
+    (r) => r.rate?.p50,
+    (v) => v.toFixed(2),
+  );
+  sizes.memory.forEach((asked, i) => {
+    const count =
+      results.hubbub?.memory?.[i]?.count ?? results.coalesced?.memory?.[i]?.count ?? asked;
+    const name = `RSS KB per idle subscribed conn, ${fmtInt(count)}${count < asked ? ` (asked ${fmtInt(asked)})` : ''}`;
+    row(
+      name,
+      (r) => r.memory?.[i]?.perConnKb,
+      (v) => v.toFixed(1),
+      i === 1 ? 'memory' : undefined,
+    );
+  });
+  const last = sizes.memory.length - 1;
+  sizes.memory.slice(1).forEach((_, j) => {
+    const [lo, hi] = [j, j + 1];
+    const slope = (r) => {
+      const [a, b] = [r.memory?.[lo], r.memory?.[hi]];
+      return a && b && b.count > a.count
+        ? ((b.rssMb - a.rssMb) * 1024) / (b.count - a.count)
+        : undefined;
+    };
+    const count = (i) =>
+      fmtInt(
+        results.hubbub?.memory?.[i]?.count ??
+          results.coalesced?.memory?.[i]?.count ??
+          sizes.memory[i],
+      );
+    row(`  marginal RSS KB per conn, ${count(lo)} → ${count(hi)}`, slope, (v) => v.toFixed(1));
+  });
+  row(
+    '  RSS/conn at largest ÷ at 2nd size',
+    (r) => (r.memory?.[last] ? r.memory[last].perConnKb / r.memory[1].perConnKb : undefined),
+    (v) => v.toFixed(2),
+  );
+  row(
+    'connects/s, 100 at a time (JWT checked)',
+    (r) => r.connects?.connectsPerSec,
+    fmtInt,
+    'connects',
+  );
+  rows.push([
+    '  CPU server / client / others',
+    ...kinds.map((k) => fmtCpuCell(results[k]?.connects)),
+    '',
+    '',
+  ]);
+  row(
+    'server CPU µs per `ping`',
+    (r) => r.requests?.ping?.usPerRequest,
+    (v) => v.toFixed(1),
+    'ping',
+  );
+  rows.push([
+    '  CPU server / client / others',
+    ...kinds.map((k) => fmtCpuCell(results[k]?.requests?.ping)),
+    '',
+    '',
+  ]);
+  row(
+    'server CPU µs per `chat.send` (SQLite)',
+    (r) => r.requests?.['chat.send']?.usPerRequest,
+    (v) => v.toFixed(1),
+  );
+  if (results.hop) {
+    rows.push([
+      `Hubbub ×2 (Redis), ${sizes.hop.perSec}/s: p50 / p99 ms same instance → across`,
+      ...kinds.map((k) =>
+        k === 'hubbub' ? `${fmtMs(results.hop.same)} → ${fmtMs(results.hop.cross)}` : '–',
+      ),
+      '',
+      '',
+    ]);
+  }
+  const flat =
+    results.hubbub?.memory?.[last] &&
+    results.hubbub.memory[last].perConnKb / results.hubbub.memory[1].perConnKb;
+  if (flat)
+    rows.push([
+      'Hubbub RSS/conn flat (largest within 10% of 2nd size)',
+      ...kinds.map(() => ''),
+      `${flat.toFixed(2)}`,
+      `0.90–1.10 ${Math.abs(flat - 1) <= 0.1 ? 'met' : 'MISSED'}`,
+    ]);
+  rows.push([
+    'load average (1 min) during the runs',
+    ...kinds.map((k) => results[k]?.loads?.join(' – ') ?? ''),
+    '',
+    '',
+  ]);
+  return markdownTable([header, ...rows]);
+}
+
+function markdownTable(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (r) => `| ${r.map((cell, c) => String(cell ?? '').padEnd(widths[c])).join(' | ')} |`;
+  return [
+    line(rows[0]),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
+}
+
+const fmtInt = (n) =>
+  n === undefined || Number.isNaN(n) ? '–' : Math.round(n).toLocaleString('en-US');
+const fmtMs = (r) => (r ? `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}` : '–');
+const pct = (x) => `${Math.round(x * 100)}%`;
+const fmtCpu = (r) =>
+  `(CPU server ${pct(r.cpu.server)}, client ${pct(r.cpu.client)}, others ${pct(r.cpu.others)}, load ${r.load.toFixed(1)})`;
+const fmtCpuCell = (r) =>
+  r ? `${pct(r.cpu.server)} / ${pct(r.cpu.client)} / ${pct(r.cpu.others)}` : '–';
+
+// ───────────────────────────────────── main ─────────────────────────────────────
+
+function sources(n) {
+  return Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
+}
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let profiles;
+function profileDir() {
+  return (profiles ??= mkdtempSync(join(tmpdir(), 'hubbub-prof-')));
+}
+
+function ensureBuilt() {
+  if (flags.noBuild) return;
+  const newest = readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .reduce((m, e) => Math.max(m, statSync(join(e.parentPath, e.name)).mtimeMs), 0);
+  if (existsSync(DIST_MAIN) && statSync(DIST_MAIN).mtimeMs >= newest) return;
+  console.log('Building Hubbub (npx nest build)…');
+  if (spawnSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0)
+    throw new Error('nest build failed');
+}
+
+async function main() {
+  if (flags.servers.includes('hubbub')) ensureBuilt();
+  const cpu = cpus();
+  console.log(
+    `Machine: ${cpu.length} × ${cpu[0]?.model.trim()}, ${platform()} ${arch()}, Node ${process.version}; ` +
+      `taskset ${HAS_TASKSET ? 'yes (servers on core 0, load client on core 1)' : 'absent (not pinned)'}; ` +
+      `hard file limit ${HARD_NOFILE}; load average ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}\n`,
+  );
+  const results = {};
+  const t0 = Date.now();
+  // One server failing (its output is printed) does not stop the others.
+  const attempt = (phase, kind) =>
+    phase(kind, results).catch((err) => {
+      console.error(`[${LABEL[kind]}] FAILED: ${err?.message ?? err}`);
+      (results[kind] ??= {}).failed = true;
+    });
+  for (const kind of flags.servers) {
+    const loads = [loadavg()[0].toFixed(1)];
+    await attempt(throughputPhases, kind);
+    if (!flags.skip.includes('memory')) await attempt(memoryPhase, kind);
+    loads.push(loadavg()[0].toFixed(1));
+    (results[kind] ??= {}).loads = loads;
+  }
+  if (flags.servers.includes('hubbub') && !flags.skip.includes('hop'))
+    await hopPhase(results).catch((err) =>
+      console.error(`[Hubbub ×2] FAILED: ${err?.message ?? err}`),
+    );
+  console.log(
+    `\n${report(results)}\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s; cells: value (÷ coalesced ws))`,
+  );
+  if (profiles) console.log(`Hubbub CPU profiles in ${profiles}`);
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err?.stack ?? err}`);
+  process.exit(1);
+});
