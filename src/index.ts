@@ -36,3 +36,5 @@ export { TokenVerifier } from './auth/token-verifier';
 export { EventBus } from './events/event-bus';
 export type { HubbubEventMap, HubbubEventName } from './events/event-map';
 export { MessageStore, type StoredMessage } from './store/message-store';
+export { applyHttpHardening } from './http/http-hardening';
+export { applyHandshakeLimits } from './http/handshake-limits';
