@@ -333,7 +333,9 @@ async function memoryPhase(kind, results) {
   const r = (results[kind] ??= {});
   r.memory = [];
   try {
-    const nSources = Math.ceil(Math.max(...counts) / 20000) + 1;
+    // Enough source addresses for the ports (about 20 k each) and so that the 200 handshakes in flight stay under
+    // Hubbub's cap of 64 not-yet-upgraded sockets per address (HANDSHAKE hardening): 8 addresses, 25 each.
+    const nSources = Math.max(Math.ceil(Math.max(...counts) / 20000) + 1, 8);
     await client.call('init', {
       dialect: kind === 'socketio' ? 'socketio' : 'hubbub',
       port: server.port,
