@@ -1,30 +1,11 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { browserDescribe, launchChromium, screenshotPath } from './support/chromium';
 import { startServer, type TestServer } from './support/server';
 
 /**
- * The chat page at GET / in a real browser: Debian's Chromium (`apt-get install chromium`), driven by
- * playwright-core. Without it the suite prints one line and is skipped, unless REQUIRE_SERVICES=1.
+ * The chat page at GET / in a real browser: Debian's Chromium, driven by playwright-core (see support/chromium).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = '/tmp/hubbub-chat.png';
-const available = existsSync(CHROMIUM);
-const required = process.env.REQUIRE_SERVICES === '1';
-
-function browserDescribe(name: string, fn: () => void): void {
-  if (available) return describe(name, fn);
-  if (!required) {
-    console.warn(`skipping browser tests: ${CHROMIUM} not found (apt-get install chromium)`);
-    return describe.skip(name, fn);
-  }
-  describe(name, () => {
-    test(`Chromium is installed at ${CHROMIUM} (required by REQUIRE_SERVICES=1)`, () => {
-      throw new Error(
-        `${CHROMIUM} not found and REQUIRE_SERVICES=1: apt-get install chromium, or set CHROMIUM_PATH`,
-      );
-    });
-  });
-}
+const SCREENSHOT = screenshotPath('hubbub-chat.png');
 
 jest.setTimeout(30_000);
 const BROWSER_API_KEY = 'browser-test-api-key';
@@ -35,19 +16,7 @@ browserDescribe('chat page in a browser (GET /)', () => {
 
   beforeAll(async () => {
     server = await startServer({ API_KEY: BROWSER_API_KEY });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
