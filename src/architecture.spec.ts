@@ -11,7 +11,15 @@ const SRC = __dirname;
 /** Lowest first. A file may import from its own layer or any layer below, never from above. */
 const LAYERS: string[][] = [
   ['common', 'config', 'protocol', 'logging', 'auth', 'tracing'],
-  ['broker', 'quota', 'store', 'cluster', 'presence/store', 'channels/history'],
+  [
+    'broker',
+    'quota',
+    'store',
+    'cluster',
+    'presence/store',
+    'channels/history',
+    'channels/subscribers',
+  ],
   ['events'],
   ['ws'],
   ['fanout', 'lifecycle'],

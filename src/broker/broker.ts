@@ -23,5 +23,12 @@ export abstract class Broker {
   abstract publish(message: BrokerMessage): Promise<void>;
   /** False while the broker cannot deliver to other instances (Redis down). */
   abstract isHealthy(): boolean;
+  /**
+   * Writes this instance's routes again, after Redis lost them (a restart, a failover to a replica that had not
+   * caught up) or another instance reaped them while this one was cut off. Called by NodeLiveness; idempotent.
+   */
+  restore(): Promise<void> {
+    return Promise.resolve();
+  }
   abstract close(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Broker, type BrokerHandler, type BrokerMessage } from './broker';
 import { RedisKeys } from '../cluster/redis-keys';
+import { execAll } from '../cluster/redis.provider';
 import { isBroadcastTopic } from '../protocol/topics';
 
 /**
@@ -14,7 +15,8 @@ import { isBroadcastTopic } from '../protocol/topics';
  * the instances that can deliver it, in one round trip, and a join costs one SADD only when it is the first
  * local subscriber of that topic. `all` and cluster commands go to `hubbub:all`.
  *
- * Redis restarted (it may keep nothing): on reconnect every local interest is written again.
+ * Redis lost the routes (a restart, a failover) or another instance reaped them while this one was cut off:
+ * NodeLiveness calls restore(), which writes every local interest again.
  */
 const FANOUT = `
 local nodes = redis.call('SMEMBERS', KEYS[1])
@@ -61,8 +63,7 @@ export class RedisBroker extends Broker {
   async start(handler: BrokerHandler): Promise<void> {
     this.handler = handler;
     this.sub.on('message', (_channel: string, raw: string) => this.receive(raw));
-    // ioredis resubscribes its channels by itself after a reconnect; interests must be rewritten by us.
-    this.cmd.on('ready', () => void this.rewriteInterests());
+    // ioredis resubscribes its channels by itself after a reconnect; routes are rewritten through restore().
     try {
       await this.sub.subscribe(ALL_CHANNEL, INBOX_PREFIX + this.node);
     } catch (err) {
@@ -74,7 +75,7 @@ export class RedisBroker extends Broker {
   interest(topic: string, interested: boolean): void {
     if (interested) this.topics.add(topic);
     else this.topics.delete(topic);
-    if (this.cmd.status !== 'ready') return; // rewritten on reconnect
+    if (this.cmd.status !== 'ready') return; // restore() writes it once Redis is back
     const pipeline = this.cmd.pipeline();
     if (interested) {
       pipeline.sadd(routeKey(topic), this.node).sadd(nodeTopicsKey(this.node), topic);
@@ -125,15 +126,13 @@ export class RedisBroker extends Broker {
     if (message) this.handler(message);
   }
 
-  private async rewriteInterests(): Promise<void> {
+  override async restore(): Promise<void> {
     if (this.topics.size === 0) return;
     const pipeline = this.cmd.pipeline();
     for (const topic of this.topics) {
       pipeline.sadd(routeKey(topic), this.node).sadd(nodeTopicsKey(this.node), topic);
     }
-    await pipeline
-      .exec()
-      .catch((err: unknown) => this.logger.warn(`rewriting interests: ${String(err)}`));
+    await execAll(pipeline);
   }
 }
 

@@ -41,6 +41,10 @@ export class TracedBroker extends Broker {
     return this.inner.isHealthy();
   }
 
+  override restore(): Promise<void> {
+    return this.inner.restore();
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -14,6 +14,7 @@
  * | `hubbub:nodes`                     | set     | NodeLiveness          | instances ever seen alive                |
  * | `hubbub:node:<node>`               | string  | NodeLiveness          | liveness, TTL one heartbeat              |
  * | `hubbub:reap:<node>`               | string  | NodeLiveness          | lock while a dead node is reaped         |
+ * | `hubbub:reaped:<node>`             | string  | NodeLiveness          | the node was reaped (read when it wakes) |
  * | `hubbub:chansubs:<node>`           | hash    | RedisChannelSubscribers | channel → subscribers on the node      |
  * | `hubbub:node-info:<node>`          | string  | RedisNodeDirectory    | the dashboard's record of an instance    |
  * | `hubbub:node-activity:<node>`      | string  | RedisNodeDirectory    | its 15-minute activity series            |
@@ -36,6 +37,7 @@ export const RedisKeys = {
   nodes: `${REDIS_PREFIX}nodes`,
   nodeAlive: (node: string): string => `${REDIS_PREFIX}node:${node}`,
   reapLock: (node: string): string => `${REDIS_PREFIX}reap:${node}`,
+  reaped: (node: string): string => `${REDIS_PREFIX}reaped:${node}`,
   channelSubscribers: (node: string): string => `${REDIS_PREFIX}chansubs:${node}`,
   nodeInfo: (node: string): string => `${REDIS_PREFIX}node-info:${node}`,
   nodeActivity: (node: string): string => `${REDIS_PREFIX}node-activity:${node}`,

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import { type ChainableCommander, Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/config';
 
 export const REDIS = Symbol('REDIS');
@@ -56,4 +56,11 @@ export async function connectRedis(redis: Redis): Promise<void> {
   } catch {
     // retryStrategy keeps trying; readiness reports 503 until it succeeds.
   }
+}
+
+/** Runs a pipeline and throws the first command's error: ioredis only reports them in the replies. */
+export async function execAll(pipeline: ChainableCommander): Promise<unknown[]> {
+  const replies = (await pipeline.exec()) ?? [];
+  for (const [err] of replies) if (err) throw err;
+  return replies.map(([, value]) => value);
 }

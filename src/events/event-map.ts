@@ -21,8 +21,12 @@ export interface HubbubEventMap {
    * reap lock). Listeners remove what the shared stores hold for it, e.g. its users' presence.
    */
   'cluster.node-gone': { node: string };
-  /** Cluster mode: Redis came back, possibly empty; listeners write this instance's state again. */
-  'cluster.state-lost': { node: string };
+  /**
+   * Cluster mode: this instance's state in Redis may be gone (Redis came back, possibly empty, or another instance
+   * reaped this one while it was cut off); listeners write it again. `reaped`: the others were told this instance's
+   * users left, so what is written back is news to them and is announced.
+   */
+  'cluster.state-lost': { node: string; reaped: boolean };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
 }

@@ -6,63 +6,94 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { Broker } from '../broker/broker';
+import { ChannelSubscribers } from '../channels/subscribers/channel-subscribers';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { EventBus } from '../events/event-bus';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { RedisConnectionQuota } from '../quota/redis-connection-quota';
 import { RedisKeys } from '../cluster/redis-keys';
-import { REDIS } from '../cluster/redis.provider';
+import { execAll, REDIS } from '../cluster/redis.provider';
 
 const NODES_KEY = RedisKeys.nodes;
 const aliveKey = RedisKeys.nodeAlive;
 const reapLockKey = RedisKeys.reapLock;
+/** How long a reaped node's tombstone waits for the node to wake up (after that it would be a stranger). */
+const TOMBSTONE_MS = 24 * 3600_000;
+
+/**
+ * Takes the reap lock of a node only while that node's liveness key is missing, in one step: once the node has
+ * refreshed its key, nobody can start reaping it, so the node's own check of the lock (after its refresh) sees
+ * every reap that could still remove its state.
+ */
+const CLAIM_REAP = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then return 1 end
+return 0
+`;
+const RELEASE_REAP = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+interface LivenessRedis extends Redis {
+  hubbubClaimReap(alive: string, lock: string, self: string, ttlMs: number): Promise<number>;
+  hubbubReleaseReap(lock: string, self: string): Promise<number>;
+}
 
 /**
  * Instance liveness in cluster mode. Each instance refreshes `hubbub:node:<id>` (TTL = one heartbeat interval)
  * every third of an interval and, on the same tick, looks for members of `hubbub:nodes` whose key expired.
- * The first instance to take a dead node's reap lock removes its connections from presence (pushing
+ * The first instance to claim a dead node's reap lock removes its connections from presence (pushing
  * `presence.leave`), its connection counts and its routes. Detection takes at most TTL + one tick, inside the
  * contract's 2 × HEARTBEAT_INTERVAL_MS.
  *
- * After Redis comes back from a restart (empty), the instance writes its own state again: liveness, presence
- * of its connections, connection counts (the broker rewrites its routes itself).
+ * This instance's own state in Redis (routes, presence of its connections, connection and subscriber counts) is
+ * written again (resync) when it may be gone:
+ * - Redis dropped the connection: it may have restarted empty, or failed over to a replica that had not caught up;
+ * - this instance's liveness key had expired when it refreshed it (a stall, a failover that took longer than the
+ *   TTL): another instance may have reaped it. The resync then waits until no reap of this instance is under way.
+ * Until the resync is done, `synced` is false and readiness reports 503.
  */
 @Injectable()
 export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(NodeLiveness.name);
   private timer?: NodeJS.Timeout;
   private readonly ttlMs: number;
-  private lostRedis = false;
-  private readonly redis?: Redis;
+  private readonly redis?: LivenessRedis;
   private readonly quota?: RedisConnectionQuota;
-  /** False from a Redis outage until this instance's state is written back; readiness waits for it. */
+  /** Whether this instance's liveness key was written once (a missing key before that is no news). */
+  private registered = false;
+  private ticking = false;
+  /** False from a possible loss of this instance's state until it is written back; readiness waits for it. */
   synced = true;
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     @Inject(REDIS) redis: Redis | null,
     quota: ConnectionQuota,
+    private readonly broker: Broker,
+    private readonly subscribers: ChannelSubscribers,
     private readonly bus: EventBus,
   ) {
     this.ttlMs = config.heartbeatIntervalMs;
     // Inert on a single instance: only cluster mode has other instances to watch.
-    this.redis = redis ?? undefined;
+    if (redis) {
+      this.redis = redis as LivenessRedis;
+      this.redis.defineCommand('hubbubClaimReap', { numberOfKeys: 2, lua: CLAIM_REAP });
+      this.redis.defineCommand('hubbubReleaseReap', { numberOfKeys: 1, lua: RELEASE_REAP });
+    }
     this.quota = quota instanceof RedisConnectionQuota ? quota : undefined;
   }
 
   onApplicationBootstrap(): void {
     if (!this.redis) return;
     const lost = (): void => {
-      this.lostRedis = true;
       this.synced = false;
     };
     this.redis.on('error', lost);
     this.redis.on('close', lost);
-    this.redis.on('ready', () => {
-      if (!this.lostRedis) return;
-      this.lostRedis = false;
-      void this.resync();
-    });
+    this.redis.on('ready', () => void this.tick());
     void this.tick();
     this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
@@ -73,7 +104,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     if (!this.redis) return;
     // A clean stop: leave nothing for the others to reap.
     try {
-      await this.reap(this.config.nodeId);
+      await this.reap(this.config.nodeId, false);
       await this.redis
         .pipeline()
         .del(aliveKey(this.config.nodeId))
@@ -85,32 +116,57 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async tick(): Promise<void> {
-    if (this.redis?.status !== 'ready') return;
+    const redis = this.redis;
+    if (redis?.status !== 'ready' || this.ticking) return;
+    this.ticking = true;
     const self = this.config.nodeId;
     try {
-      await this.redis
-        .pipeline()
-        .set(aliveKey(self), Date.now(), 'PX', this.ttlMs)
-        .sadd(NODES_KEY, self)
-        .exec();
-      const nodes = await this.redis.smembers(NODES_KEY);
-      for (const node of nodes) {
-        if (node === self) continue;
-        if ((await this.redis.exists(aliveKey(node))) === 1) continue;
-        const locked = await this.redis.set(reapLockKey(node), self, 'PX', this.ttlMs * 2, 'NX');
-        if (locked !== 'OK') continue;
-        this.logger.warn(
-          `instance ${node} stopped refreshing its liveness key: removing its connections`,
-        );
-        await this.reap(node);
-        await this.redis.srem(NODES_KEY, node);
+      const [previous, , reaping] = await execAll(
+        redis
+          .pipeline()
+          .set(aliveKey(self), Date.now(), 'PX', this.ttlMs, 'GET')
+          .sadd(NODES_KEY, self)
+          .exists(reapLockKey(self)),
+      );
+      if (previous === null && this.registered && this.synced) {
+        this.logger.warn('this instance was taken for dead (its liveness key had expired)');
+        this.synced = false;
       }
+      this.registered = true;
+      if (!this.synced && reaping === 0) await this.resync();
+      await this.reapDead(redis, self);
     } catch (err) {
       this.logger.warn(`liveness tick failed: ${String(err)}`);
+    } finally {
+      this.ticking = false;
     }
   }
 
-  private async reap(node: string): Promise<void> {
+  private async reapDead(redis: LivenessRedis, self: string): Promise<void> {
+    for (const node of await redis.smembers(NODES_KEY)) {
+      if (node === self) continue;
+      const claimed = await redis.hubbubClaimReap(
+        aliveKey(node),
+        reapLockKey(node),
+        self,
+        this.ttlMs * 2,
+      );
+      if (claimed !== 1) continue;
+      this.logger.warn(
+        `instance ${node} stopped refreshing its liveness key: removing its connections`,
+      );
+      try {
+        await this.reap(node, true);
+        await redis.srem(NODES_KEY, node);
+      } finally {
+        // If the node was only cut off, it writes its state again once this is released.
+        await redis.hubbubReleaseReap(reapLockKey(node), self);
+      }
+    }
+  }
+
+  /** `dead`: taken for dead by this instance (a tombstone tells the node, should it only have been cut off). */
+  private async reap(node: string, dead: boolean): Promise<void> {
     const redis = this.redis;
     if (!redis) return;
     await this.bus.emit('cluster.node-gone', { node });
@@ -119,20 +175,21 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     const pipeline = redis.pipeline();
     for (const topic of topics) pipeline.srem(RedisKeys.route(topic), node);
     pipeline.del(RedisKeys.nodeTopics(node)).del(RedisKeys.channelSubscribers(node));
+    if (dead) pipeline.set(RedisKeys.reaped(node), Date.now(), 'PX', TOMBSTONE_MS);
     await pipeline.exec();
   }
 
-  /** Redis lost what this instance had written: write it again (every step is idempotent). */
+  /** Writes this instance's state again (every step is idempotent); a failure is retried on the next tick. */
   private async resync(): Promise<void> {
-    this.logger.log("Redis is back: rewriting this instance's presence and connection counts");
-    try {
-      await this.tick();
-      await this.quota?.rewrite();
-      await this.bus.emitOrThrow('cluster.state-lost', { node: this.config.nodeId });
-      this.synced = true;
-    } catch (err) {
-      this.logger.warn(`resync failed, retrying on the next reconnect: ${String(err)}`);
-      this.lostRedis = true;
-    }
+    this.logger.log("rewriting this instance's routes, presence and counts in Redis");
+    await this.broker.restore();
+    await this.subscribers.restore();
+    await this.quota?.rewrite();
+    const node = this.config.nodeId;
+    const reaped = (await this.redis!.exists(RedisKeys.reaped(node))) === 1;
+    await this.bus.emitOrThrow('cluster.state-lost', { node, reaped });
+    if (reaped) await this.redis!.del(RedisKeys.reaped(node));
+    this.synced = true;
+    this.logger.log('state rewritten');
   }
 }

@@ -39,7 +39,7 @@ export class PresenceService implements OnModuleDestroy {
     bus.on('cluster.node-gone', async ({ node }) =>
       this.announceLeaves(await store.dropNode(node)),
     );
-    bus.on('cluster.state-lost', () => this.resync(registry.all()));
+    bus.on('cluster.state-lost', ({ reaped }) => this.resync(registry.all(), reaped));
     events.onOpen((conn) => this.store.connect(this.ref(conn)));
     events.onClose(async (conn) => {
       const vacated = await this.store.disconnect(this.ref(conn));
@@ -137,15 +137,23 @@ export class PresenceService implements OnModuleDestroy {
   /**
    * After an outage of the shared store: replaces everything recorded for this instance with its live
    * connections (some may have closed while the store could not hear of it, or the store may have lost all
-   * of it in a restart), then announces the users that are really gone.
+   * of it in a restart), then announces the users that are really gone. `reaped`: another instance took this
+   * one for dead and announced its users' leaves, so their joins are announced again (the store tells which
+   * joins are a user's first connection in the room).
    */
-  async resync(conns: Iterable<Connection>): Promise<void> {
+  async resync(conns: Iterable<Connection>, reaped = false): Promise<void> {
     const stale = await this.store.dropNode(this.config.nodeId);
     for (const conn of conns) {
       if (conn.closed) continue;
       await this.store.connect(this.ref(conn));
-      for (const room of conn.rooms) await this.store.join(room, this.ref(conn));
+      // Before the joins, so that an announced member carries its status.
       if (conn.status !== 'online') await this.store.setStatus(conn.userId, conn.status);
+      for (const room of conn.rooms) {
+        const { firstForUser, member, transition } = await this.store.join(room, this.ref(conn));
+        if (!reaped || !firstForUser) continue;
+        await this.bus.emit('presence.joined', joinedEvent(room, member, transition));
+        await this.push.toRoom(room, 'presence.join', { room, member });
+      }
     }
     const gone = [];
     for (const pair of stale) {

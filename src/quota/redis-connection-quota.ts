@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { ConnectionQuota } from './connection-quota';
 import { MemoryConnectionQuota } from './memory-connection-quota';
 import { RedisKeys } from '../cluster/redis-keys';
+import { execAll } from '../cluster/redis.provider';
 
 /**
  * MAX_CONNECTIONS_PER_USER across the cluster. Each user has a hash node → count, so the connections of an
@@ -129,7 +130,7 @@ export class RedisConnectionQuota extends ConnectionQuota {
     }
     if (total > 0) pipeline.hset(TOTAL_CONNS_KEY, this.node, total);
     else pipeline.hdel(TOTAL_CONNS_KEY, this.node);
-    await pipeline.exec();
+    await execAll(pipeline);
   }
 
   /** Removes every count of a dead instance. */

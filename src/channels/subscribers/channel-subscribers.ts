@@ -21,6 +21,10 @@ export abstract class ChannelSubscribers {
   abstract remove(channel: string): void;
   abstract count(channel: string): Promise<number>;
   abstract list(query: ChannelListQuery): Promise<ChannelPage>;
+  /** Writes this instance's counts again after the shared store lost them (see Broker.restore). */
+  restore(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /** Sorts merged counts by name, filters and cuts one page. Shared by every backend. */

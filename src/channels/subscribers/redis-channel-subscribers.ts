@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisKeys } from '../../cluster/redis-keys';
+import { execAll } from '../../cluster/redis.provider';
 import {
   MemoryChannelSubscribers,
   pageOf,
@@ -10,13 +11,12 @@ import {
 
 /**
  * Cluster-wide counts: each instance keeps its own counts in memory and mirrors them into its hash
- * `hubbub:chansubs:<node>` (RedisKeys.channelSubscribers) (channel → count, absolute values, so a lost write heals with the next one and a
- * Redis restart is answered by writing the whole hash again). Readers merge the hashes of the live instances
+ * `hubbub:chansubs:<node>` (RedisKeys.channelSubscribers) (channel → count, absolute values, so a lost write
+ * heals with the next one, and NodeLiveness has the whole hash written again through restore() when Redis lost it). Readers merge the hashes of the live instances
  * (`nodesKey`, kept by NodeLiveness, which also deletes a dead instance's hash when it reaps it).
  */
 export class RedisChannelSubscribers extends MemoryChannelSubscribers {
   private readonly logger = new Logger(RedisChannelSubscribers.name);
-  private lost = false;
 
   constructor(
     private readonly redis: Redis,
@@ -24,12 +24,6 @@ export class RedisChannelSubscribers extends MemoryChannelSubscribers {
     private readonly nodesKey: string,
   ) {
     super();
-    redis.on('close', () => (this.lost = true));
-    redis.on('ready', () => {
-      if (!this.lost) return;
-      this.lost = false;
-      void this.rewrite();
-    });
   }
 
   override add(channel: string): void {
@@ -77,7 +71,7 @@ export class RedisChannelSubscribers extends MemoryChannelSubscribers {
   }
 
   private mirror(channel: string): void {
-    if (this.redis.status !== 'ready') return; // rewritten on reconnect
+    if (this.redis.status !== 'ready') return; // restore() writes it once Redis is back
     const n = this.local.get(channel);
     const write =
       n === undefined
@@ -88,13 +82,11 @@ export class RedisChannelSubscribers extends MemoryChannelSubscribers {
     );
   }
 
-  private async rewrite(): Promise<void> {
+  override async restore(): Promise<void> {
     const key = this.keyOf(this.node);
     const pipeline = this.redis.pipeline().del(key);
     if (this.local.size > 0) pipeline.hset(key, Object.fromEntries(this.local));
-    await pipeline
-      .exec()
-      .catch((err: unknown) => this.logger.warn(`rewriting subscriber counts: ${String(err)}`));
+    await execAll(pipeline);
   }
 
   private keyOf(node: string): string {
