@@ -12,8 +12,6 @@ export class Connection {
   rooms: ReadonlySet<string> = NO_ROOMS;
   /** Channels this connection is subscribed to. */
   readonly channels = new Set<string>();
-  /** The Nest handlers bound to this connection, in the adapter's route slots, filled once per gateway at connect. */
-  readonly routes: ((data: unknown, event: string) => unknown)[] = [];
 
   /** Set by any inbound traffic or pong; cleared by each heartbeat sweep. */
   alive = true;

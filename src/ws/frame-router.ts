@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { Observations } from '../common/observations';
 import { parseFrame, TOO_DEEP, TooDeepFrame } from '../protocol/json-depth';
 import { Tracing } from '../tracing/tracing.service';
@@ -13,23 +13,32 @@ import { OutboundWriter } from './outbound-writer';
 import { RateLimiter } from './rate-limiter';
 import { toHubbubError } from './ws-error.filter';
 
-type Route = (data: unknown, event: string) => unknown;
+/**
+ * A gateway handler as Nest's WsContextCreator built it (guards, interceptors, pipes, filters), unbound: called
+ * with the client's WebSocket first, as Nest's own per-client binding would (see shared-handlers.ts).
+ */
+interface Route {
+  handler: (this: object, client: WebSocket, data: unknown, event: string) => unknown;
+  gateway: object;
+}
 
 /** How long a flooding connection's in-flight requests may take before its 4429 close goes out anyway. */
 const FLOOD_CLOSE_WAIT_MS = 2000;
 
 /**
  * Every inbound frame, once: parse, rate limit (and the flood policy), route to whichever gateway declared the
- * event, reply with the request's `id`, and answer every failure as a contract `error` frame. One route index
- * serves all connections; each Connection keeps an array of its bound handlers, so there is no rxjs pipeline and
- * no closure per connection.
+ * event, reply with the request's `id`, and answer every failure as a contract `error` frame. One route table
+ * serves all connections: gateway handlers are registered once per gateway, not bound to each connection, so a
+ * connection costs no handler, rxjs pipeline or closure.
  */
 @Injectable()
 export class FrameRouter {
   private readonly log = new Logger('FrameRouter');
   private readonly limiter: RateLimiter;
-  /** Event name to its slot in every Connection's `routes` array. */
-  private readonly routeIndex = new Map<string, number>();
+  /** Event name to the gateway handler that declared it (the last gateway wins, as with Nest's binding). */
+  private readonly routes = new Map<string, Route>();
+  /** The handler lists already registered (Nest hands the same list for every connection). */
+  private readonly registered = new WeakSet<MessageMappingProperties[]>();
   /** Client messages received, and error frames sent by code: plain numbers, read by metrics at scrape time. */
   received = 0;
   /** Connections closed with 4429 for flooding. */
@@ -45,19 +54,18 @@ export class FrameRouter {
     this.limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   }
 
-  /** Nest binds each gateway's handlers to a new connection through the adapter; they land in route slots. */
-  bind(conn: Connection, handlers: MessageMappingProperties[]): void {
-    for (const handler of handlers) {
-      const event = handler.message as string;
-      let slot = this.routeIndex.get(event);
-      if (slot === undefined) this.routeIndex.set(event, (slot = this.routeIndex.size));
-      conn.routes[slot] = handler.callback as Route;
+  /** One gateway's unbound handlers, handed over at each connection: registered the first time. */
+  share(handlers: MessageMappingProperties[], gateway: object): void {
+    if (this.registered.has(handlers)) return;
+    this.registered.add(handlers);
+    for (const { message, callback } of handlers) {
+      this.routes.set(message as string, { handler: callback as Route['handler'], gateway });
     }
   }
 
   /** The events some gateway handles. */
   events(): string[] {
-    return [...this.routeIndex.keys()];
+    return [...this.routes.keys()];
   }
 
   onMessage(conn: Connection, raw: RawData, isBinary: boolean): void {
@@ -92,8 +100,7 @@ export class FrameRouter {
       const error = new HubbubError('bad_request', '"id" must be a string or a number');
       return this.sendError(conn, undefined, error);
     }
-    const slot = this.routeIndex.get(frame.event);
-    const route = slot === undefined ? undefined : conn.routes[slot];
+    const route = this.routes.get(frame.event);
     if (!route) {
       const error = new HubbubError('unknown_event', `Unknown event "${frame.event}"`);
       return this.sendError(conn, id, error);
@@ -129,9 +136,10 @@ export class FrameRouter {
     conn.inflight++;
     const started = performance.now();
     try {
+      const { handler, gateway } = route;
       let result = await (this.tracing.enabled
-        ? this.tracing.request(event, route, data)
-        : route(data, event));
+        ? this.tracing.request(event, (d, e) => handler.call(gateway, conn.ws, d, e), data)
+        : handler.call(gateway, conn.ws, data, event));
       if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
       if (id !== undefined) {
         this.writer.write(conn, frameText(encodeReply(replyEvent(event), id, result ?? {})));

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { connectionOf } from './connection';
+import { shareGatewayHandlers, type SharedHandlerAdapter } from './shared-handlers';
 import { WsTransport } from './ws-transport';
 
 /**
@@ -19,12 +20,13 @@ import { WsTransport } from './ws-transport';
  *
  * Wiring, in an app built on Hubbub: `app.useWebSocketAdapter(new HubbubWsAdapter(app))`.
  */
-export class HubbubWsAdapter extends WsAdapter {
+export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
   private readonly transport: WsTransport;
   private wss?: WebSocketServer;
 
   constructor(app: INestApplicationContext) {
     super(app);
+    shareGatewayHandlers();
     this.transport = app.get(WsTransport, { strict: false });
   }
 
@@ -40,13 +42,24 @@ export class HubbubWsAdapter extends WsAdapter {
     return wss;
   }
 
+  /** Nest's per-client binding, replaced by bindSharedMessageHandlers for every client of ours. */
   override bindMessageHandlers(
-    client: WebSocket,
-    handlers: MessageMappingProperties[],
+    _client: WebSocket,
+    _handlers: MessageMappingProperties[],
     _transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const conn = connectionOf(client);
-    if (conn) this.transport.router.bind(conn, handlers);
+    throw new Error('Hubbub routes gateway handlers itself (see ws/shared-handlers.ts)');
+  }
+
+  /** Each gateway's handlers, unbound, registered once with the FrameRouter (see ws/shared-handlers.ts). */
+  bindSharedMessageHandlers(
+    client: unknown,
+    handlers: MessageMappingProperties[],
+    gateway: object,
+  ): boolean {
+    if (!connectionOf(client)) return false;
+    this.transport.router.share(handlers, gateway);
+    return true;
   }
 
   /**

@@ -1,0 +1,66 @@
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
+
+/**
+ * Gateway handlers bound once per gateway instead of once per connection.
+ *
+ * For every new client, Nest's WebSocketsController.subscribeMessages binds each `@SubscribeMessage` handler of
+ * each gateway to that client (`callback.bind(gateway, client)`) and hands the bound functions to the adapter.
+ * With 17 handlers that is 17 bound functions and their argument arrays per connection, about 1.2 KB of a
+ * connection's retained heap (docs/benchmarks.md), and 17 allocations per handshake, for handlers that are the
+ * same for every client except for their first argument.
+ *
+ * The handler Nest binds is already the full pipeline built by its WsContextCreator (guards, interceptors, pipes,
+ * exception filters, `@ConnectedSocket()` / `@MessageBody()` resolution), taking `(client, data, ...)`. So an
+ * adapter that can dispatch with the client itself (`callback.call(gateway, client, data)`) needs the unbound
+ * handlers once. This patch gives it that: when the application's WebSocket adapter offers
+ * `bindSharedMessageHandlers` and accepts the client, Nest's per-client binding is skipped; otherwise (another
+ * adapter, a client that is not ours) Nest's own method runs unchanged.
+ *
+ * Nest offers no public hook for this, so it replaces one method of an internal class. Nest's version is pinned by
+ * package-lock.json, and test/extensions.e2e-spec.ts (guards, pipes, filters, `@ConnectedSocket`, request-scoped
+ * and team gateways) fails if a Nest upgrade changes what this relies on; `shareGatewayHandlers` also throws at
+ * startup if the method is gone.
+ */
+export interface SharedHandlerAdapter {
+  /** Returns false when this client is not one the adapter dispatches itself (Nest then binds as usual). */
+  bindSharedMessageHandlers(
+    client: unknown,
+    handlers: MessageMappingProperties[],
+    gateway: object,
+  ): boolean;
+}
+
+type SubscribeMessages = (
+  this: WebSocketsController,
+  handlers: MessageMappingProperties[],
+  client: unknown,
+  gateway: object,
+) => void;
+
+const PATCHED = Symbol.for('hubbub.sharedGatewayHandlers');
+
+export function shareGatewayHandlers(): void {
+  const proto = WebSocketsController.prototype as unknown as Record<string | symbol, unknown>;
+  if (proto[PATCHED]) return;
+  const original = proto.subscribeMessages as SubscribeMessages | undefined;
+  if (typeof original !== 'function') {
+    throw new Error('@nestjs/websockets changed: WebSocketsController.subscribeMessages is gone');
+  }
+  const shared: SubscribeMessages = function (handlers, client, gateway) {
+    const adapter = (
+      this as unknown as { config?: { getIoAdapter?(): unknown } }
+    ).config?.getIoAdapter?.();
+    if (isSharing(adapter) && adapter.bindSharedMessageHandlers(client, handlers, gateway)) return;
+    original.call(this, handlers, client, gateway);
+  };
+  proto.subscribeMessages = shared;
+  proto[PATCHED] = true;
+}
+
+function isSharing(adapter: unknown): adapter is SharedHandlerAdapter {
+  return (
+    typeof (adapter as Partial<SharedHandlerAdapter> | undefined)?.bindSharedMessageHandlers ===
+    'function'
+  );
+}
