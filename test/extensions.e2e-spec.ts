@@ -1,12 +1,29 @@
-import { Injectable, Module } from '@nestjs/common';
-import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import {
+  type CallHandler,
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  Module,
+  type NestInterceptor,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  SubscribeMessage,
+} from '@nestjs/websockets';
+import { map, type Observable } from 'rxjs';
+import type { WebSocket } from 'ws';
 import { IsString, Length } from 'class-validator';
 import type { IncomingMessage } from 'node:http';
 import { HandshakeAuthenticator, HandshakeRejection } from '../src/auth/handshake-authenticator';
 import type { Principal } from '../src/auth/principal';
 import { PushService } from '../src/fanout/push.service';
 import { HubbubError } from '../src/protocol/errors';
-import type { Connection } from '../src/ws/connection';
+import { connectionOf, type Connection } from '../src/ws/connection';
 import { Conn, HubbubGateway } from '../src/ws/decorators';
 import { startServer, type TestServer } from './support/server';
 import { handshakeStatus, TestClient } from './support/ws-client';
@@ -16,9 +33,49 @@ class ShoutDto {
   @IsString() @Length(1, 20) text!: string;
 }
 
+/** A team's guard: mallory may not whisper. */
+@Injectable()
+class NoMallory implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    return connectionOf(context.switchToWs().getClient())?.userId !== 'mallory';
+  }
+}
+
+/** A team's interceptor: wraps the handler's result. */
+@Injectable()
+class Envelope implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(map((result: unknown) => ({ wrapped: result })));
+  }
+}
+
+/** Users seen by the gateway's connection hooks, in order, and whoever waits for the next one. */
+const seen: string[] = [];
+let onSeen = (): void => undefined;
+const record = (what: string): void => {
+  seen.push(what);
+  onSeen();
+};
+
 @HubbubGateway()
-class ShoutGateway {
+class ShoutGateway implements OnGatewayConnection, OnGatewayDisconnect {
   constructor(private readonly push: PushService) {}
+
+  handleConnection(client: WebSocket): void {
+    record(`open ${connectionOf(client)?.userId}`);
+  }
+
+  handleDisconnect(client: WebSocket): void {
+    record(`close ${connectionOf(client)?.userId}`);
+  }
+
+  /** Guard, interceptor and the raw socket: each request gets its own client's socket. */
+  @SubscribeMessage('team.whisper')
+  @UseGuards(NoMallory)
+  @UseInterceptors(Envelope)
+  whisper(@ConnectedSocket() socket: WebSocket, @MessageBody() body: { to?: unknown }) {
+    return { from: connectionOf(socket)?.userId, to: body.to };
+  }
 
   @SubscribeMessage('team.shout')
   async shout(
@@ -102,5 +159,29 @@ describe('extending Hubbub with Nest modules', () => {
     expect((await alice.call('chat.join', { room: 'team-room' })).room).toBe('team-room');
     await alice.close();
     await bob.close();
+  });
+
+  it("runs the team's guards, interceptors, @ConnectedSocket and connection hooks for each client", async () => {
+    seen.length = 0;
+    const clients = await Promise.all(['carol', 'dave', 'mallory'].map(connect));
+    const [carol, dave, mallory] = clients;
+    // Handlers are shared by all connections: each request still sees the socket it came from.
+    const replies = await Promise.all([
+      carol.call('team.whisper', { to: 'dave' }),
+      dave.call('team.whisper', { to: 'carol' }),
+    ]);
+    expect(replies).toEqual([
+      { wrapped: { from: 'carol', to: 'dave' } },
+      { wrapped: { from: 'dave', to: 'carol' } },
+    ]);
+    const refused = await mallory.request('team.whisper', { to: 'carol' });
+    expect(refused).toMatchObject({ event: 'error', id: refused.id, data: { code: 'forbidden' } });
+    await Promise.all(clients.map((c) => c.close()));
+    await new Promise<void>((resolve) => {
+      onSeen = () => void (seen.length === 6 && resolve());
+      onSeen();
+    });
+    expect(seen.slice(0, 3).sort()).toEqual(['open carol', 'open dave', 'open mallory']);
+    expect(seen.slice(3).sort()).toEqual(['close carol', 'close dave', 'close mallory']);
   });
 });

@@ -1,6 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import type { MessageMappingProperties } from '@nestjs/websockets';
+import type { MessageMappingProperties, OnGatewayDisconnect } from '@nestjs/websockets';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
@@ -23,6 +23,8 @@ import { WsTransport } from './ws-transport';
 export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
   private readonly transport: WsTransport;
   private wss?: WebSocketServer;
+  /** The gateway whose handlers Nest bound last: its disconnect hook comes next (bindClientDisconnect). */
+  private lastGateway?: object;
 
   constructor(app: INestApplicationContext) {
     super(app);
@@ -59,14 +61,20 @@ export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
   ): boolean {
     if (!connectionOf(client)) return false;
     this.transport.router.share(handlers, gateway);
+    this.lastGateway = gateway;
     return true;
   }
 
   /**
-   * Nest hands every gateway's disconnect hook to every client. 'close' fires once per socket, so a plain listener
-   * does what `once` would without its per-listener wrapper and state object (one pair per gateway per client).
+   * Nest hands every gateway's disconnect hook to every client, right after that gateway's handlers. A gateway
+   * without `handleDisconnect` has nothing listening behind its hook, so it costs the client no listener; the
+   * others get a plain listener ('close' fires once, so `once` would only add a wrapper and a state object).
    */
   override bindClientDisconnect(client: WebSocket, callback: (...args: unknown[]) => void): void {
+    const gateway = this.lastGateway;
+    this.lastGateway = undefined;
+    if (gateway && typeof (gateway as Partial<OnGatewayDisconnect>).handleDisconnect !== 'function')
+      return;
     client.on('close', callback);
   }
 
