@@ -33,6 +33,7 @@ import { CoreGateway } from './core/core.gateway';
 import { DrainState } from './ws/drain-state.service';
 import { HeartbeatService } from './lifecycle/heartbeat.service';
 import { PushService } from './fanout/push.service';
+import { Readiness } from './lifecycle/readiness.service';
 import { SessionExpiryService } from './lifecycle/session-expiry.service';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { StatsService } from './core/stats.service';
@@ -151,6 +152,7 @@ export class HubbubModule {
         HeartbeatService,
         SessionExpiryService,
         ShutdownService,
+        Readiness,
         StatsService,
         DisconnectService,
         RoomService,

@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import {
   buildServerOnce,
   freePort,
@@ -8,6 +7,7 @@ import {
   type ChildServer,
 } from './support/child-server';
 import { rid } from './support/fixtures';
+import { redisBinaryGate, startRedisProcess, stopProcess, until } from './support/redis-processes';
 import { servicesGate } from './support/services';
 import { signToken } from './support/tokens';
 import { TestClient } from './support/ws-client';
@@ -18,63 +18,32 @@ import { TestClient } from './support/ws-client';
  * rewrite their state by themselves. The test runs its own redis-server so it can stop it.
  */
 const postgres = servicesGate('postgres');
-const REDIS_BIN = '/usr/bin/redis-server';
 const run = rid();
 
 function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn(
-    REDIS_BIN,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) resolve(proc);
-    });
-    proc.once('exit', () => reject(new Error(`redis-server exited: ${out}`)));
-  });
-}
-
-function stopRedis(proc: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    proc.once('exit', () => resolve());
-    proc.kill('SIGKILL');
-  });
+  return startRedisProcess([
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
 }
 
 /** Readiness has no event to await: poll it. */
-async function readiness(node: ChildServer, expected: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = (await fetch(`${node.url}/health/ready`)).status;
-    if (status === expected) return;
-    if (Date.now() > deadline) throw new Error(`readiness stayed ${status}, expected ${expected}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function readiness(node: ChildServer, expected: number): Promise<void> {
+  return until(
+    async () => (await fetch(`${node.url}/health/ready`)).status === expected,
+    `${node.url}/health/ready to answer ${expected}`,
+    10_000,
+  );
 }
 
 /** The test needs a redis-server binary of its own to stop and start; a fresh machine may not have one. */
-function redisBinaryGate(): { describe: (name: string, fn: () => void) => void } {
-  if (existsSync(REDIS_BIN)) return postgres;
-  if (process.env.REQUIRE_SERVICES === '1') {
-    return {
-      describe: (name) =>
-        describe(name, () => {
-          test(`${REDIS_BIN} exists (required by REQUIRE_SERVICES=1)`, () => {
-            throw new Error(`${REDIS_BIN} not found: install Debian's redis-server`);
-          });
-        }),
-    };
-  }
-  console.warn(`skipping the Redis restart test: ${REDIS_BIN} not found`);
-  return { describe: describe.skip };
-}
-
-const gate = redisBinaryGate();
+const gate = redisBinaryGate(postgres, 'the Redis restart test');
 
 gate.describe('Redis restarted under a running cluster', () => {
   let redisPort: number;
@@ -103,7 +72,7 @@ gate.describe('Redis restarted under a running cluster', () => {
     await Promise.all(clients.map((c) => c.close()));
     for (const node of nodes) node.kill('SIGTERM');
     await Promise.all(nodes.map((n) => n.waitForExit(15_000).catch(() => n.kill('SIGKILL'))));
-    if (redis.exitCode === null) await stopRedis(redis);
+    await stopProcess(redis);
     removeBuild();
   }, 30_000);
 
@@ -120,7 +89,7 @@ gate.describe('Redis restarted under a running cluster', () => {
     const bob = await connect(nodes[1], 'bob');
     await Promise.all(nodes.map((n) => readiness(n, 200)));
 
-    await stopRedis(redis);
+    await stopProcess(redis);
     await Promise.all(nodes.map((n) => readiness(n, 503)));
 
     // Acknowledged after the PostgreSQL commit, pushed to the same instance, missed by the other one.

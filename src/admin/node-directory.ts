@@ -1,10 +1,7 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Broker } from '../broker/broker';
-import { NodeLiveness } from '../lifecycle/node-liveness.service';
+import { Inject, Injectable } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { Readiness } from '../lifecycle/readiness.service';
 import { ClientRegistry } from '../ws/client-registry.service';
-import { DrainState } from '../ws/drain-state.service';
-import { MessageStore } from '../store/message-store';
 import { ActivitySampler, type ActivitySample } from './activity-sampler';
 import { packageVersion } from './package-version';
 
@@ -20,7 +17,7 @@ export interface NodeInfo {
   ready: boolean;
 }
 
-/** This instance: its live figures, readiness checked the way `GET /health/ready` checks it. */
+/** This instance: its live figures, and its readiness as `GET /health/ready` decides it (Readiness). */
 @Injectable()
 export class LocalNode {
   readonly startedAt = Date.now();
@@ -29,10 +26,7 @@ export class LocalNode {
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly registry: ClientRegistry,
-    private readonly drain: DrainState,
-    private readonly store: MessageStore,
-    private readonly broker: Broker,
-    @Optional() private readonly liveness?: NodeLiveness,
+    private readonly readiness: Readiness,
   ) {}
 
   get node(): string {
@@ -45,20 +39,8 @@ export class LocalNode {
       connections: this.registry.size,
       uptimeSec: Math.floor((Date.now() - this.startedAt) / 1000),
       version: this.version,
-      ready: await this.ready(),
+      ready: await this.readiness.ready(),
     };
-  }
-
-  private async ready(): Promise<boolean> {
-    if (this.drain.draining) return false;
-    if (this.config.redis && !this.broker.isHealthy()) return false;
-    if (this.liveness && !this.liveness.synced) return false;
-    try {
-      await this.store.ping();
-      return true;
-    } catch {
-      return false;
-    }
   }
 }
 

@@ -1,12 +1,16 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { HubbubWsAdapter } from 'hubbub';
+import { applyHandshakeLimits, applyHttpHardening, HUBBUB_CONFIG, HubbubWsAdapter } from 'hubbub';
 import { TeamAppModule } from './app.module';
 
 export async function createTeamApp(port = 0): Promise<INestApplication> {
   const app = await NestFactory.create(TeamAppModule, { logger: ['error', 'warn'] });
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
+  // As Hubbub's own server does, before listen: helmet's headers and 400 for bad JSON bodies, then the handshake
+  // limits (HANDSHAKE_TIMEOUT_MS, pending connections per address) from the configuration Hubbub validated.
+  applyHttpHardening(app);
+  applyHandshakeLimits(app, app.get(HUBBUB_CONFIG));
   await app.listen(port, '127.0.0.1');
   return app;
 }

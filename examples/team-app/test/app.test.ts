@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,6 +31,8 @@ function nextEvent<T>(client: HubbubClient, event: string): Promise<T> {
 
 let app: INestApplication;
 let url: string;
+let httpUrl: string;
+let port: number;
 const clients: HubbubClient[] = [];
 
 async function connect(userId: string): Promise<HubbubClient> {
@@ -42,8 +45,9 @@ async function connect(userId: string): Promise<HubbubClient> {
 before(async () => {
   process.env.TEAM_SQLITE_PATH = join(mkdtempSync(join(tmpdir(), 'team-app-')), 'team.db');
   app = await createTeamApp(0);
-  const { port } = app.getHttpServer().address() as { port: number };
+  ({ port } = app.getHttpServer().address() as { port: number });
   url = `ws://127.0.0.1:${port}/ws`;
+  httpUrl = `http://127.0.0.1:${port}`;
 });
 
 after(async () => {
@@ -105,3 +109,54 @@ test("validates the team event's DTO with Hubbub's validation_failed", async () 
     return true;
   });
 });
+
+test("answers HTTP with Hubbub's hardening: helmet's headers, and 400 for a malformed JSON body", async () => {
+  const health = await fetch(`${httpUrl}/health`);
+  assert.equal(health.status, 200);
+  assert.match(health.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  assert.equal(health.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(health.headers.get('x-powered-by'), null);
+  const malformed = await fetch(`${httpUrl}/health`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"a":',
+  });
+  assert.equal(malformed.status, 400);
+  assert.deepEqual(await malformed.json(), {
+    statusCode: 400,
+    message: 'Malformed JSON body',
+    error: 'Bad Request',
+  });
+});
+
+/** A TCP connection that never sends its request; resolves once connected. */
+function silent(): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+// Last: it holds the address's pending connections until it ends.
+test(
+  "applies Hubbub's handshake limits: one address holds at most 64 connections without a request",
+  { timeout: 10_000 },
+  async (t) => {
+    const held: Socket[] = [];
+    const release = (): void => {
+      for (const socket of held) socket.destroy();
+    };
+    // Released on a timeout too, so that a failure does not keep the app from closing.
+    t.signal.addEventListener('abort', release);
+    try {
+      held.push(...(await Promise.all(Array.from({ length: 64 }, () => silent()))));
+      const extra = await silent();
+      held.push(extra);
+      extra.on('error', () => undefined);
+      // Cut by the server at once; without the limits it would stay open (and the test time out).
+      await new Promise((resolve) => extra.once('close', resolve));
+    } finally {
+      release();
+    }
+  },
+);
