@@ -10,6 +10,7 @@ import { Observations } from '../common/observations';
 export class PrometheusObservations extends Observations {
   readonly registry = new Registry();
   private readonly requestDuration: Histogram<'event'>;
+  private readonly requestChildren = new Map<string, Histogram.Internal<'event'>>();
   private readonly chatAppendDuration: Histogram;
   private readonly fanoutRecipients: Histogram;
 
@@ -38,7 +39,10 @@ export class PrometheusObservations extends Observations {
   }
 
   request(event: string, seconds: number): void {
-    this.requestDuration.observe({ event }, seconds);
+    // One labelled child per routed event (a bounded set), so an observation does not hash its labels again.
+    let child = this.requestChildren.get(event);
+    if (!child) this.requestChildren.set(event, (child = this.requestDuration.labels({ event })));
+    child.observe(seconds);
   }
 
   chatAppend(seconds: number): void {

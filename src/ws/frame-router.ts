@@ -22,6 +22,8 @@ interface Route {
   gateway: object;
 }
 
+const TOKEN_EXPIRED = new HubbubError('token_expired');
+
 /** How long a flooding connection's in-flight requests may take before its 4429 close goes out anyway. */
 const FLOOD_CLOSE_WAIT_MS = 2000;
 
@@ -105,6 +107,10 @@ export class FrameRouter {
       const error = new HubbubError('unknown_event', `Unknown event "${frame.event}"`);
       return this.sendError(conn, id, error);
     }
+    // What the handshake established still holds: the token has not expired since (SessionExpiryService closes
+    // the socket about a second after `exp`; a request in between gets this answer). Checked here for every
+    // gateway, Hubbub's and a team's, instead of a guard on each.
+    if (conn.principal.expiresAt <= now) return this.sendError(conn, id, TOKEN_EXPIRED);
     void this.dispatch(conn, route, frame.event, id, frame.data === undefined ? {} : frame.data);
   }
 

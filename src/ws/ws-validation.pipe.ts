@@ -18,6 +18,9 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   return out;
 }
 
+/** What Nest's ValidationPipe does not validate (its `toValidate`). */
+const PLAIN_TYPES = new Set<unknown>([String, Boolean, Number, Array, Object, Buffer, Date]);
+
 const declaredKeys = new WeakMap<object, readonly string[]>();
 
 /** The properties a DTO class declares validation rules for, read once per class. */
@@ -43,12 +46,17 @@ export class DeclaredKeysValidationPipe extends ValidationPipe {
 
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const { metatype } = metadata;
+    // No DTO class (a handler without a typed body, the client socket, a custom decorator): nothing to validate or
+    // transform, which Nest's pipe would also conclude, after building its validation context.
+    const messageArg = metadata.type === 'body' || metadata.type === 'custom';
+    if (messageArg && (!metatype || metadata.type === 'custom' || PLAIN_TYPES.has(metatype))) {
+      return Promise.resolve(value);
+    }
     if (
       typeof metatype === 'function' &&
       typeof value === 'object' &&
       value !== null &&
-      !Array.isArray(value) &&
-      metadata.type !== 'custom'
+      !Array.isArray(value)
     ) {
       const keys = keysOf(metatype as abstract new (...args: never[]) => unknown);
       if (keys.length > 0) {
