@@ -34,6 +34,15 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 const DIST_MAIN = join(ROOT, 'dist', 'main.js');
+/**
+ * Hubbub runs as production runs it: with the Node flags of `npm run start:prod` (`node <flags> dist/main.js`,
+ * the command docs/deployment.md gives). HUBBUB_NODE_FLAGS overrides them, to measure another setting.
+ */
+const PROD_NODE_FLAGS =
+  process.env.HUBBUB_NODE_FLAGS?.split(/\s+/).filter(Boolean) ??
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+    ['scripts']['start:prod'].split(/\s+/)
+    .filter((word) => word.startsWith('--'));
 const ALL = ['naive', 'coalesced', 'socketio', 'hubbub'];
 const LABEL = {
   naive: 'naive ws',
@@ -131,7 +140,7 @@ async function startServer(kind, extraEnv = {}) {
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir()}`, '--heapsnapshot-signal=SIGUSR2']
       : [];
   const script = {
-    hubbub: [DIST_MAIN],
+    hubbub: [...PROD_NODE_FLAGS, DIST_MAIN],
     naive: [join(HERE, 'ws-server.mjs'), '--mode=naive'],
     coalesced: [join(HERE, 'ws-server.mjs'), '--mode=coalesced'],
     socketio: [join(HERE, 'socketio-server.mjs')],
@@ -651,7 +660,8 @@ async function main() {
       `taskset ${HAS_TASKSET ? 'yes (servers on core 0, load client on core 1)' : 'absent (not pinned)'}; ` +
       `hard file limit ${HARD_NOFILE}; load average ${loadavg()
         .map((x) => x.toFixed(1))
-        .join(' ')}\n`,
+        .join(' ')}\n` +
+      `Hubbub: node ${[...PROD_NODE_FLAGS, 'dist/main.js'].join(' ')}\n`,
   );
   const results = {};
   const t0 = Date.now();
