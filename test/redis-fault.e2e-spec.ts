@@ -8,8 +8,8 @@ import {
 } from './support/child-server';
 import { rid } from './support/fixtures';
 import { redisBinaryGate, startRedisProcess, stopProcess, until } from './support/redis-processes';
+import { connectAndJoin } from './support/clients';
 import { servicesGate } from './support/services';
-import { signToken } from './support/tokens';
 import { TestClient } from './support/ws-client';
 
 /**
@@ -78,12 +78,8 @@ gate.describe('Redis restarted under a running cluster', () => {
 
   it('serves local connections during the outage, flips readiness, and recovers', async () => {
     const room = `outage-${run}`;
-    const connect = async (node: ChildServer, sub: string) => {
-      const client = await TestClient.connect(node.wsUrl, signToken(sub));
-      clients.push(client);
-      await client.call('chat.join', { room });
-      return client;
-    };
+    const connect = (node: ChildServer, sub: string) =>
+      connectAndJoin(node.wsUrl, sub, room, clients);
     const alice = await connect(nodes[0], 'alice');
     const carol = await connect(nodes[0], 'carol');
     const bob = await connect(nodes[1], 'bob');

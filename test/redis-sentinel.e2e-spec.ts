@@ -12,8 +12,8 @@ import {
 } from './support/child-server';
 import { type Message, rid } from './support/fixtures';
 import { redisBinaryGate, startRedisProcess, stopProcess, until } from './support/redis-processes';
+import { connectAndJoin, fullHistory } from './support/clients';
 import { servicesGate } from './support/services';
-import { signToken } from './support/tokens';
 import { TestClient } from './support/ws-client';
 
 /**
@@ -122,12 +122,8 @@ gate.describe('cluster mode through Redis Sentinel', () => {
   // any reap of itself and writes its state again (test/cluster-stall.e2e-spec.ts forces both cases).
   it('a forced failover during traffic loses nothing acknowledged and pushes keep arriving', async () => {
     const room = `failover-${run}`;
-    const connect = async (node: ChildServer, sub: string) => {
-      const client = await TestClient.connect(node.wsUrl, signToken(sub));
-      clients.push(client);
-      await client.call('chat.join', { room });
-      return client;
-    };
+    const connect = (node: ChildServer, sub: string) =>
+      connectAndJoin(node.wsUrl, sub, room, clients);
     const alice = await connect(nodes[0], 'alice');
     const bob = await connect(nodes[1], 'bob');
     expect(await masterPort()).toBe(ports.master);
@@ -173,13 +169,7 @@ gate.describe('cluster mode through Redis Sentinel', () => {
     expect(acked.length).toBeGreaterThan(25);
 
     // Nothing acknowledged is lost: every acked message is in the history with its seq, and seq is gapless.
-    const history: Message[] = [];
-    for (let after = 0; ;) {
-      const page = await bob.call('chat.history', { room, after, limit: 100 });
-      if (page.messages.length === 0) break;
-      history.push(...page.messages);
-      after = page.messages.at(-1).seq;
-    }
+    const history = await fullHistory(bob, room);
     expect(history.map((m) => m.seq)).toEqual(history.map((_, i) => i + 1));
     const byId = new Map(history.map((m) => [m.id, m]));
     expect(acked.map((m) => byId.get(m.id))).toEqual(acked);

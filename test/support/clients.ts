@@ -1,5 +1,6 @@
 import type { Message } from './fixtures';
 import type { TestServer } from './server';
+import { signToken } from './tokens';
 import { TestClient, type Frame } from './ws-client';
 
 export interface TrackedClients {
@@ -59,4 +60,17 @@ export async function fullHistory(client: TestClient, room: string): Promise<Mes
     all.push(...page);
     after = page[page.length - 1].seq;
   }
+}
+
+/** Connects as `sub` (a token signed with the test secret) to `wsUrl`, joins `room`; `into` collects it for closing. */
+export async function connectAndJoin(
+  wsUrl: string,
+  sub: string,
+  room: string,
+  into: TestClient[],
+): Promise<TestClient> {
+  const client = await TestClient.connect(wsUrl, signToken(sub));
+  into.push(client);
+  await client.call('chat.join', { room });
+  return client;
 }
