@@ -15,6 +15,7 @@ import {
   type OnGatewayDisconnect,
   SubscribeMessage,
 } from '@nestjs/websockets';
+import { APP_GUARD } from '@nestjs/core';
 import { map, type Observable } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { IsString, Length } from 'class-validator';
@@ -67,6 +68,13 @@ class ShoutGateway implements OnGatewayConnection, OnGatewayDisconnect {
 
   handleDisconnect(client: WebSocket): void {
     record(`close ${connectionOf(client)?.userId}`);
+  }
+
+  /** No argument, but a guard: Nest's pipeline still runs for it. */
+  @SubscribeMessage('team.time')
+  @UseGuards(NoMallory)
+  time(): { t: number } {
+    return { t: 1 };
   }
 
   /** Guard, interceptor and the raw socket: each request gets its own client's socket. */
@@ -176,6 +184,9 @@ describe('extending Hubbub with Nest modules', () => {
     ]);
     const refused = await mallory.request('team.whisper', { to: 'carol' });
     expect(refused).toMatchObject({ event: 'error', id: refused.id, data: { code: 'forbidden' } });
+    // A handler without arguments keeps its guard too.
+    expect(await carol.call('team.time')).toEqual({ t: 1 });
+    expect((await mallory.request('team.time')).data).toMatchObject({ code: 'forbidden' });
     await Promise.all(clients.map((c) => c.close()));
     await new Promise<void>((resolve) => {
       onSeen = () => void (seen.length === 6 && resolve());
@@ -183,5 +194,37 @@ describe('extending Hubbub with Nest modules', () => {
     });
     expect(seen.slice(0, 3).sort()).toEqual(['open carol', 'open dave', 'open mallory']);
     expect(seen.slice(3).sort()).toEqual(['close carol', 'close dave', 'close mallory']);
+  });
+});
+
+/** A team's global guard (APP_GUARD): it sees every event, Hubbub's own included. */
+@Injectable()
+class NoPingForBlocked implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const ws = context.switchToWs();
+    return !(ws.getPattern() === 'ping' && connectionOf(ws.getClient())?.userId === 'blocked');
+  }
+}
+
+describe('a global guard of the team', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startServer(
+      {},
+      { providers: [{ provide: APP_GUARD, useClass: NoPingForBlocked }] },
+    );
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it("guards Hubbub's own events, even those that take no argument", async () => {
+    const blocked = await TestClient.connect(server.wsUrl, await server.token('blocked'));
+    const other = await TestClient.connect(server.wsUrl, await server.token('other'));
+    expect((await blocked.request('ping')).data).toMatchObject({ code: 'forbidden' });
+    expect((await other.call('ping')).ts).toEqual(expect.any(Number));
+    await blocked.close();
+    await other.close();
   });
 });

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { MessageMappingProperties } from '@nestjs/websockets';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import { Observations } from '../common/observations';
@@ -9,6 +8,8 @@ import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 import { encodeReply, frameText, replyEvent, type MessageId } from '../protocol/frames';
 import type { Connection } from './connection';
+import type { DirectHandler } from './direct-handlers';
+import type { SharedHandler } from './shared-handlers';
 import { OutboundWriter } from './outbound-writer';
 import { RateLimiter } from './rate-limiter';
 import { toHubbubError } from './ws-error.filter';
@@ -20,6 +21,8 @@ import { toHubbubError } from './ws-error.filter';
 interface Route {
   handler: (this: object, client: WebSocket, data: unknown, event: string) => unknown;
   gateway: object;
+  /** The gateway method itself, when Nest's pipeline has nothing to add to it (see direct-handlers.ts). */
+  direct?: DirectHandler;
 }
 
 const TOKEN_EXPIRED = new HubbubError('token_expired');
@@ -40,7 +43,7 @@ export class FrameRouter {
   /** Event name to the gateway handler that declared it (the last gateway wins, as with Nest's binding). */
   private readonly routes = new Map<string, Route>();
   /** The handler lists already registered (Nest hands the same list for every connection). */
-  private readonly registered = new WeakSet<MessageMappingProperties[]>();
+  private readonly registered = new WeakSet<SharedHandler[]>();
   /** Client messages received, and error frames sent by code: plain numbers, read by metrics at scrape time. */
   received = 0;
   /** Connections closed with 4429 for flooding. */
@@ -57,11 +60,15 @@ export class FrameRouter {
   }
 
   /** One gateway's unbound handlers, handed over at each connection: registered the first time. */
-  share(handlers: MessageMappingProperties[], gateway: object): void {
+  share(handlers: SharedHandler[], gateway: object): void {
     if (this.registered.has(handlers)) return;
     this.registered.add(handlers);
-    for (const { message, callback } of handlers) {
-      this.routes.set(message as string, { handler: callback as Route['handler'], gateway });
+    for (const { message, callback, direct } of handlers) {
+      this.routes.set(message as string, {
+        handler: callback as Route['handler'],
+        gateway,
+        direct,
+      });
     }
   }
 
@@ -142,10 +149,12 @@ export class FrameRouter {
     conn.inflight++;
     const started = performance.now();
     try {
-      const { handler, gateway } = route;
+      const { handler, gateway, direct } = route;
       let result = await (this.tracing.enabled
         ? this.tracing.request(event, (d, e) => handler.call(gateway, conn.ws, d, e), data)
-        : handler.call(gateway, conn.ws, data, event));
+        : direct
+          ? direct.call(gateway)
+          : handler.call(gateway, conn.ws, data, event));
       if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
       if (id !== undefined) {
         this.writer.write(conn, frameText(encodeReply(replyEvent(event), id, result ?? {})));

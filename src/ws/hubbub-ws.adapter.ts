@@ -6,7 +6,11 @@ import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { connectionOf } from './connection';
-import { shareGatewayHandlers, type SharedHandlerAdapter } from './shared-handlers';
+import {
+  shareGatewayHandlers,
+  type SharedHandler,
+  type SharedHandlerAdapter,
+} from './shared-handlers';
 import { WsTransport } from './ws-transport';
 
 /**
@@ -54,11 +58,7 @@ export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
   }
 
   /** Each gateway's handlers, unbound, registered once with the FrameRouter (see ws/shared-handlers.ts). */
-  bindSharedMessageHandlers(
-    client: unknown,
-    handlers: MessageMappingProperties[],
-    gateway: object,
-  ): boolean {
+  bindSharedMessageHandlers(client: unknown, handlers: SharedHandler[], gateway: object): boolean {
     if (!connectionOf(client)) return false;
     this.transport.router.share(handlers, gateway);
     this.lastGateway = gateway;

@@ -1,5 +1,7 @@
+import type { ApplicationConfig, NestContainer } from '@nestjs/core';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.js';
+import { directHandler, type DirectHandler } from './direct-handlers';
 
 /**
  * Gateway handlers bound once per gateway instead of once per connection.
@@ -21,14 +23,17 @@ import { WebSocketsController } from '@nestjs/websockets/web-sockets-controller.
  * package-lock.json, and test/extensions.e2e-spec.ts (guards, pipes, filters, `@ConnectedSocket`, request-scoped
  * and team gateways) fails if a Nest upgrade changes what this relies on; `shareGatewayHandlers` also throws at
  * startup if the method is gone.
+ *
+ * Each handler also comes with `direct` when Nest's pipeline would add nothing to it (see direct-handlers.ts),
+ * decided once per gateway from Nest's container and application config.
  */
+export interface SharedHandler extends MessageMappingProperties {
+  direct?: DirectHandler;
+}
+
 export interface SharedHandlerAdapter {
   /** Returns false when this client is not one the adapter dispatches itself (Nest then binds as usual). */
-  bindSharedMessageHandlers(
-    client: unknown,
-    handlers: MessageMappingProperties[],
-    gateway: object,
-  ): boolean;
+  bindSharedMessageHandlers(client: unknown, handlers: SharedHandler[], gateway: object): boolean;
 }
 
 type SubscribeMessages = (
@@ -47,15 +52,32 @@ export function shareGatewayHandlers(): void {
   if (typeof original !== 'function') {
     throw new Error('@nestjs/websockets changed: WebSocketsController.subscribeMessages is gone');
   }
+  // Nest hands the same list for every client of a gateway: it is looked at once.
+  const prepared = new WeakMap<MessageMappingProperties[], SharedHandler[]>();
   const shared: SubscribeMessages = function (handlers, client, gateway) {
-    const adapter = (
-      this as unknown as { config?: { getIoAdapter?(): unknown } }
-    ).config?.getIoAdapter?.();
-    if (isSharing(adapter) && adapter.bindSharedMessageHandlers(client, handlers, gateway)) return;
+    const { config, container } = this as unknown as NestInternals;
+    const adapter = config?.getIoAdapter?.();
+    if (isSharing(adapter)) {
+      let list = prepared.get(handlers);
+      if (!list) {
+        list = handlers.map((h) => ({
+          ...h,
+          direct: directHandler(gateway, h.methodName, config, container),
+        }));
+        prepared.set(handlers, list);
+      }
+      if (adapter.bindSharedMessageHandlers(client, list, gateway)) return;
+    }
     original.call(this, handlers, client, gateway);
   };
   proto.subscribeMessages = shared;
   proto[PATCHED] = true;
+}
+
+/** The two private fields of WebSocketsController this reads. */
+interface NestInternals {
+  config?: ApplicationConfig & { getIoAdapter?(): unknown };
+  container?: NestContainer;
 }
 
 function isSharing(adapter: unknown): adapter is SharedHandlerAdapter {
