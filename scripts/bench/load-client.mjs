@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * The load client of `npm run bench` (scripts/bench/run.mjs): one process, driven over IPC (harness.mjs
- * startLoadClient), that holds every WebSocket and speaks to all four servers with the same code: the raw-TCP client
- * of ws-client.mjs, in its `hubbub` or `socketio` dialect. A received push costs a header read and a prefix
- * comparison; one in `sampleEvery` is parsed, checked and timed against the publish timestamp it carries.
+ * The load client of `npm run bench` (scripts/bench/run.mjs, and the `chat` phase of scripts/bench.mjs): one
+ * process, driven over IPC (harness.mjs startLoadClient), that holds every WebSocket and speaks to all four servers
+ * with the same code: the raw-TCP client of ws-client.mjs, in its `hubbub` or `socketio` dialect. A received push
+ * costs a header read and a prefix comparison; one in `sampleEvery` is parsed, checked and timed against the publish
+ * timestamp it carries.
  */
 import { serveCommands } from './harness.mjs';
 import { BenchSocket, DIALECTS, signToken } from './ws-client.mjs';
@@ -234,6 +235,36 @@ const commands = {
   closeRequesters() {
     for (const c of load.requesters ?? []) c.close();
     load.requesters = [];
+  },
+
+  /** `senders` users (own connections) in `rooms` rooms, each keeping one `chat.send` in flight for `seconds`. */
+  async chat({ senders, rooms, seconds }) {
+    const conns = await connectMany(senders, (i) => ({
+      sub: `chatter-${i}`,
+      name: `Chatter ${i}`,
+    }));
+    const roomOf = (i) => `bench.room-${i % rooms}`;
+    await Promise.all(conns.map((c, i) => c.request('chat.join', { room: roomOf(i) })));
+    const latencies = [];
+    const t0 = performance.now();
+    const deadline = t0 + seconds * 1000;
+    await Promise.all(
+      conns.map(async (c, i) => {
+        for (let n = 0; performance.now() < deadline; n++) {
+          const start = performance.now();
+          await c.request('chat.send', { room: roomOf(i), text: `message ${n} from chatter ${i}` });
+          latencies.push(performance.now() - start);
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - t0;
+    for (const c of conns) c.close();
+    return {
+      acked: latencies.length,
+      elapsedMs,
+      perSec: latencies.length / (elapsedMs / 1000),
+      ...stats(latencies.sort((a, b) => a - b)),
+    };
   },
 };
 
