@@ -59,9 +59,10 @@ async function main() {
 function parseFlags(argv) {
   const unknown = argv.filter((a) => !/^--(build|no-build|quick|help|phases=.*)$/.test(a));
   if (unknown.length > 0) throw new Error(`unknown flag(s): ${unknown.join(' ')} (see --help)`);
+  // The last --phases wins: `npm run bench -- --phases=chat` comes after the script's own --phases=chat,chat-stores.
   const phases =
     argv
-      .find((a) => a.startsWith('--phases='))
+      .findLast((a) => a.startsWith('--phases='))
       ?.slice(9)
       .split(',') ?? PHASES;
   const gone = phases.filter((p) => !PHASES.includes(p));
