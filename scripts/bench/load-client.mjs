@@ -1,54 +1,13 @@
 #!/usr/bin/env node
 /**
- * The load client of `npm run bench` (scripts/bench/run.mjs): one process, driven over IPC, that holds every
- * WebSocket and speaks to all four servers with the same code. A minimal client on raw TCP (not the `ws` client)
- * so that it is not the bottleneck: a received frame costs a header read and a prefix comparison; one in
- * `sampleEvery` is parsed, checked and timed against the publish timestamp it carries.
- *
- * Two wire dialects over the same frames: `hubbub` (Hubbub and both plain-ws servers: `{event, id, data}` JSON
- * on /ws, JWT in the Authorization header, replies by `id`) and `socketio` (Engine.IO 4 over a WebSocket on
- * /socket.io/: `40{"token"}` to connect with the JWT, `42<id>[event, data]` requests, `43<id>[reply]` acks, `2`→`3`
- * heartbeats, pushes as `42["channel.message", …]`).
+ * The load client of `npm run bench` (scripts/bench/run.mjs, and the `chat` phase of scripts/bench.mjs): one
+ * process, driven over IPC (harness.mjs startLoadClient), that holds every WebSocket and speaks to all four servers
+ * with the same code: the raw-TCP client of ws-client.mjs, in its `hubbub` or `socketio` dialect. A received push
+ * costs a header read and a prefix comparison; one in `sampleEvery` is parsed, checked and timed against the publish
+ * timestamp it carries.
  */
-import { createHash, createHmac, randomBytes, randomFillSync } from 'node:crypto';
-import { connect } from 'node:net';
-
-const DIALECTS = {
-  hubbub: {
-    path: '/ws',
-    header: (token) => `Authorization: Bearer ${token}\r\n`,
-    hello: () => undefined,
-    pushPrefix: Buffer.from('{"event":"channel.message"'),
-    encode: (event, id, data) => JSON.stringify({ event, id, data }),
-    /** → ['welcome'] | ['reply', id, data] | ['error', id, message] | ['push'] | ['pong'] */
-    decode(text) {
-      const m = JSON.parse(text);
-      if (m.event === 'welcome') return ['welcome'];
-      if (m.id === undefined) return ['push'];
-      if (m.event === 'error') return ['error', m.id, `${m.data.code}: ${m.data.message}`];
-      return ['reply', m.id, m.data];
-    },
-    publication: (text) => JSON.parse(text).data,
-  },
-  socketio: {
-    path: '/socket.io/?EIO=4&transport=websocket',
-    header: () => '',
-    hello: (token) => `40${JSON.stringify({ token })}`,
-    pushPrefix: Buffer.from('42["channel.message"'),
-    encode: (event, id, data) => `42${id}${JSON.stringify([event, data])}`,
-    decode(text) {
-      if (text === '2') return ['pong'];
-      if (text.startsWith('40')) return ['welcome'];
-      if (text.startsWith('44')) return ['error', undefined, text];
-      if (text.startsWith('43')) {
-        const at = text.indexOf('[');
-        return ['reply', Number(text.slice(2, at)), JSON.parse(text.slice(at))[0]];
-      }
-      return ['push'];
-    },
-    publication: (text) => JSON.parse(text.slice(2))[1],
-  },
-};
+import { serveCommands } from './harness.mjs';
+import { BenchSocket, DIALECTS, signToken } from './ws-client.mjs';
 
 const load = {
   dialect: DIALECTS.hubbub,
@@ -60,141 +19,12 @@ const load = {
 };
 let opened = 0;
 
-class BenchSocket {
-  static open(port, token) {
-    const d = load.dialect;
-    const localAddress = load.sources[opened++ % load.sources.length];
-    return new Promise((resolve, reject) => {
-      const socket = connect({ port, host: '127.0.0.1', localAddress });
-      const key = randomBytes(16).toString('base64');
-      let head = Buffer.alloc(0);
-      const fail = (err) => (socket.destroy(), reject(err));
-      socket.once('error', fail);
-      socket.once('connect', () => {
-        socket.setNoDelay(true);
-        socket.write(
-          `GET ${d.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-            `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${d.header(token)}\r\n`,
-        );
-      });
-      const onHead = (chunk) => {
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        socket.off('data', onHead);
-        socket.off('error', fail);
-        const response = head.toString('latin1', 0, end);
-        const accept = createHash('sha1')
-          .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
-          .digest('base64');
-        if (!/^HTTP\/1\.1 101 /.test(response) || !response.includes(accept))
-          return fail(new Error(`handshake refused: ${response.split('\r\n')[0]}`));
-        const ws = new BenchSocket(socket, d);
-        ws.welcome.then(() => resolve(ws), reject);
-        ws.feed(head.subarray(end + 4));
-        const hello = d.hello(token);
-        if (hello) ws.sendText(hello);
-      };
-      socket.on('data', onHead);
-    });
-  }
-
-  constructor(socket, dialect) {
-    this.socket = socket;
-    this.dialect = dialect;
-    this.rest = null;
-    this.pending = new Map();
-    this.nextId = 1;
-    this.onText = this.onJson;
-    this.welcome = new Promise((resolve, reject) => {
-      this.onWelcome = resolve;
-      this.onRefused = reject;
-      socket.once('close', () => reject(new Error('closed before welcome')));
-    });
-    socket.on('data', (chunk) => this.feed(chunk));
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      for (const w of this.pending.values()) w.reject(new Error('connection closed'));
-      this.pending.clear();
-    });
-  }
-
-  feed(chunk) {
-    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
-    this.rest = null;
-    let pos = 0;
-    while (buf.length - pos >= 2) {
-      let length = buf[pos + 1] & 0x7f;
-      let header = 2;
-      if (length === 126) {
-        if (buf.length - pos < 4) break;
-        length = buf.readUInt16BE(pos + 2);
-        header = 4;
-      } else if (length === 127) {
-        if (buf.length - pos < 10) break;
-        length = Number(buf.readBigUInt64BE(pos + 2));
-        header = 10;
-      }
-      const end = pos + header + length;
-      if (end > buf.length) break;
-      const op = buf[pos] & 0x0f;
-      if (op === 0x1) this.onText(buf, pos + header, end);
-      else if (op === 0x9) this.sendFrame(0x8a, buf.subarray(pos + header, end));
-      else if (op === 0x8) this.socket.end();
-      pos = end;
-    }
-    if (pos < buf.length) this.rest = buf.subarray(pos);
-  }
-
-  /** Setup mode: every text frame parsed; replies settle their request. */
-  onJson(buf, start, end) {
-    const [kind, id, data] = this.dialect.decode(buf.toString('utf8', start, end));
-    if (kind === 'welcome') return this.onWelcome();
-    if (kind === 'pong') return this.sendText('3');
-    if (kind === 'error' && id === undefined) return this.onRefused(new Error(data));
-    const waiter = id === undefined ? undefined : this.pending.get(id);
-    if (!waiter) return;
-    this.pending.delete(id);
-    if (kind === 'error') waiter.reject(new Error(data));
-    else waiter.resolve(data);
-  }
-
-  request(event, data) {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.sendText(this.dialect.encode(event, id, data));
-    });
-  }
-
-  sendText(text) {
-    this.sendFrame(0x81, Buffer.from(text));
-  }
-
-  sendFrame(first, payload) {
-    const n = payload.length;
-    const header = n < 126 ? 2 : n < 65536 ? 4 : 10;
-    const frame = Buffer.allocUnsafe(header + 4 + n);
-    frame[0] = first;
-    if (n < 126) frame[1] = 0x80 | n;
-    else if (n < 65536) ((frame[1] = 0x80 | 126), frame.writeUInt16BE(n, 2));
-    else ((frame[1] = 0x80 | 127), frame.writeBigUInt64BE(BigInt(n), 2));
-    randomFillSync(frame, header, 4);
-    for (let i = 0; i < n; i++) frame[header + 4 + i] = payload[i] ^ frame[header + (i & 3)];
-    this.socket.write(frame);
-  }
-
-  close() {
-    this.socket.destroy();
-  }
-}
-
-function signToken(secret, claims) {
-  const now = Math.floor(Date.now() / 1000);
-  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ ...claims, iat: now, exp: now + 3600 })}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
-}
+/** A connection from the next of `load.sources` (round robin), in the dialect of `init`. */
+const open = (port, token) =>
+  BenchSocket.open(port, token, {
+    dialect: load.dialect,
+    localAddress: load.sources[opened++ % load.sources.length],
+  });
 
 /** Opens `count` connections, `concurrency` handshakes at a time; user names from `claimsFor(i)`. */
 async function connectMany(count, claimsFor, concurrency = 100, port = load.port) {
@@ -203,7 +33,7 @@ async function connectMany(count, claimsFor, concurrency = 100, port = load.port
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      conns[i] = await BenchSocket.open(port, signToken(load.secret, claimsFor(i)));
+      conns[i] = await open(port, signToken(load.secret, claimsFor(i)));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
@@ -264,7 +94,7 @@ function publisher(port) {
   load.publishers ??= new Map();
   if (!load.publishers.has(port)) {
     const token = signToken(load.secret, { sub: `publisher-${port}`, roles: ['admin'] });
-    load.publishers.set(port, BenchSocket.open(port, token));
+    load.publishers.set(port, open(port, token));
   }
   return load.publishers.get(port);
 }
@@ -406,13 +236,36 @@ const commands = {
     for (const c of load.requesters ?? []) c.close();
     load.requesters = [];
   },
+
+  /** `senders` users (own connections) in `rooms` rooms, each keeping one `chat.send` in flight for `seconds`. */
+  async chat({ senders, rooms, seconds }) {
+    const conns = await connectMany(senders, (i) => ({
+      sub: `chatter-${i}`,
+      name: `Chatter ${i}`,
+    }));
+    const roomOf = (i) => `bench.room-${i % rooms}`;
+    await Promise.all(conns.map((c, i) => c.request('chat.join', { room: roomOf(i) })));
+    const latencies = [];
+    const t0 = performance.now();
+    const deadline = t0 + seconds * 1000;
+    await Promise.all(
+      conns.map(async (c, i) => {
+        for (let n = 0; performance.now() < deadline; n++) {
+          const start = performance.now();
+          await c.request('chat.send', { room: roomOf(i), text: `message ${n} from chatter ${i}` });
+          latencies.push(performance.now() - start);
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - t0;
+    for (const c of conns) c.close();
+    return {
+      acked: latencies.length,
+      elapsedMs,
+      perSec: latencies.length / (elapsedMs / 1000),
+      ...stats(latencies.sort((a, b) => a - b)),
+    };
+  },
 };
 
-process.on('message', async ({ id, cmd, args }) => {
-  try {
-    process.send({ id, result: await commands[cmd](args) });
-  } catch (err) {
-    process.send({ id, error: err?.stack ?? String(err) });
-  }
-});
-process.on('SIGTERM', () => process.exit(0));
+serveCommands(commands);

@@ -23,26 +23,27 @@
  * Flags: --quick (small sizes, to try it) · --servers=naive,coalesced,socketio,hubbub · --skip=memory,hop,...
  *        --no-build · --profile (Hubbub under --cpu-prof / --heapsnapshot-signal; files kept in a temp dir)
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
 import { cpus, loadavg, platform, arch, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  PROD_NODE_FLAGS,
+  ensureBuilt,
+  hardFileLimit,
+  hasTaskset,
+  hubbubArgv,
+  markdownTable,
+  readRssKb,
+  sleep,
+  startLoadClient as launchLoadClient,
+  startServer as launchServer,
+  stopServer,
+  withCpu,
+} from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const DIST_MAIN = join(ROOT, 'dist', 'main.js');
-/**
- * Hubbub runs as production runs it: with the Node flags of `npm run start:prod` (`node <flags> dist/main.js`,
- * the command docs/deployment.md gives). HUBBUB_NODE_FLAGS overrides them, to measure another setting.
- */
-const PROD_NODE_FLAGS =
-  process.env.HUBBUB_NODE_FLAGS?.split(/\s+/).filter(Boolean) ??
-  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-    ['scripts']['start:prod'].split(/\s+/)
-    .filter((word) => word.startsWith('--'));
 const ALL = ['naive', 'coalesced', 'socketio', 'hubbub'];
 const LABEL = {
   naive: 'naive ws',
@@ -81,8 +82,7 @@ const QUICK = {
 
 const flags = parseFlags(process.argv.slice(2));
 const sizes = flags.quick ? QUICK : FULL;
-const HAS_TASKSET = spawnSync('sh', ['-c', 'command -v taskset']).status === 0;
-const HARD_NOFILE = Number(spawnSync('sh', ['-c', 'ulimit -Hn']).stdout.toString().trim()) || 1024;
+const HARD_NOFILE = hardFileLimit();
 const secret = randomBytes(32).toString('base64url');
 
 function parseFlags(argv) {
@@ -105,165 +105,29 @@ function parseFlags(argv) {
 
 // ───────────────────────────────────── processes ─────────────────────────────────────
 
-/** `ulimit -n` raised as far as allowed, then the command, pinned to `core`. exec keeps the pid. */
-function pinned(core, argv, options) {
-  const want = Math.max(...sizes.memory) + 2000;
-  const cmd = HAS_TASKSET ? ['taskset', '-c', String(core), ...argv] : argv;
-  const quoted = cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const script = `ulimit -n ${want} 2>/dev/null || ulimit -n $(ulimit -Hn); exec ${quoted}`;
-  const child = spawn('sh', ['-c', script], options);
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
+/** Servers run on core 0, the load client on core 1, both under a file limit for the largest memory size. */
+const nofile = () => Math.max(...sizes.memory) + 2000;
 
-async function startServer(kind, extraEnv = {}) {
-  const port = await freePort();
-  const cwd = mkdtempSync(join(tmpdir(), 'hubbub-bench-'));
-  const env = {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    JWT_SECRET: secret,
-    DEV_TOKENS: 'false',
-    ALLOWED_ORIGINS: 'http://localhost',
-    SQLITE_PATH: join(cwd, 'hubbub.db'),
-    RATE_LIMIT_PER_SEC: '1000000',
-    RATE_LIMIT_BURST: '1000000',
-    LOG_LEVEL: 'warn',
-    NODE_ID: `bench-${port}`,
-    ...extraEnv,
-  };
-  const nodeArgs =
+/** Hubbub exactly as production starts it (harness.mjs: start:prod's Node flags), or a comparison server. */
+function startServer(kind, env = {}) {
+  const profiling =
     kind === 'hubbub' && flags.profile
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir()}`, '--heapsnapshot-signal=SIGUSR2']
       : [];
-  const script = {
-    hubbub: [...PROD_NODE_FLAGS, DIST_MAIN],
+  const argv = {
+    hubbub: hubbubArgv(profiling),
     naive: [join(HERE, 'ws-server.mjs'), '--mode=naive'],
     coalesced: [join(HERE, 'ws-server.mjs'), '--mode=coalesced'],
     socketio: [join(HERE, 'socketio-server.mjs')],
   }[kind];
-  const child = pinned(0, [process.execPath, ...nodeArgs, ...script], {
-    cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const server = { kind, port, pid: child.pid, child, cwd, output: [], exited: false };
-  const keep = (chunk) => {
-    server.output.push(...chunk.toString().split('\n').filter(Boolean));
-    server.output.splice(0, server.output.length - 30);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  server.exit = new Promise((resolve) =>
-    child.once('exit', (code, signal) => ((server.exited = true), resolve(code ?? signal))),
-  );
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (server.exited) throw new Error(`${kind} exited during start:\n${server.output.join('\n')}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return server;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`${kind} did not become healthy:\n${server.output.join('\n')}`);
-}
-
-const children = new Set();
-for (const signal of ['SIGINT', 'SIGTERM'])
-  process.once(signal, () => {
-    for (const child of children) child.kill('SIGKILL');
-    process.exit(1);
-  });
-
-async function stopServer(server) {
-  if (!server.exited) server.child.kill('SIGTERM');
-  const timer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-  await server.exit;
-  clearTimeout(timer);
-  rmSync(server.cwd, { recursive: true, force: true });
+  return launchServer({ name: LABEL[kind], argv, secret, env, core: 0, nofile: nofile() });
 }
 
 function startLoadClient() {
-  const child = pinned(1, [process.execPath, join(HERE, 'load-client.mjs')], {
-    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-  });
-  const waiting = new Map();
-  let nextId = 1;
-  child.on('message', ({ id, result, error }) => {
-    const w = waiting.get(id);
-    waiting.delete(id);
-    if (error) w?.reject(new Error(`load client: ${error}`));
-    else w?.resolve(result);
-  });
-  child.on('exit', (code) => {
-    for (const w of waiting.values()) w.reject(new Error(`load client exited with ${code}`));
-    waiting.clear();
-  });
-  return {
-    pid: child.pid,
-    call(cmd, args = {}) {
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        child.send({ id, cmd, args });
-      });
-    },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return launchLoadClient(join(HERE, 'load-client.mjs'), [], { core: 1, nofile: nofile() });
 }
 
 // ───────────────────────────────────── measuring ─────────────────────────────────────
-
-/** Runs fn; adds the CPU (1.0 = one core) of the server(s), of the load client and of everything else, and loadavg. */
-async function withCpu(servers, client, fn) {
-  const pids = [servers].flat().map((s) => s.pid);
-  const cpuOf = () => pids.reduce((sum, pid) => sum + readCpuSeconds(pid), 0);
-  const before = [cpuOf(), readCpuSeconds(client.pid), readBusySeconds()];
-  const t0 = performance.now();
-  const result = await fn();
-  const wall = (performance.now() - t0) / 1000;
-  const serverSec = cpuOf() - before[0];
-  const clientSec = readCpuSeconds(client.pid) - before[1];
-  const busy = readBusySeconds() - before[2];
-  return {
-    ...result,
-    serverSec,
-    cpu: {
-      server: serverSec / wall,
-      client: clientSec / wall,
-      others: Math.max(0, (busy - serverSec - clientSec) / wall),
-    },
-    load: loadavg()[0],
-  };
-}
-
-function readCpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-function readBusySeconds() {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  return (user + nice + system + irq + softirq + steal) / 100;
-}
-function readRssKb(pid) {
-  return Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)[1]);
-}
 
 /** The first process: connects/s, fan-out, fixed rate, CPU per request. */
 async function throughputPhases(kind, results) {
@@ -602,16 +466,6 @@ function report(results) {
   return markdownTable([header, ...rows]);
 }
 
-function markdownTable(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? '').length)));
-  const line = (r) => `| ${r.map((cell, c) => String(cell ?? '').padEnd(widths[c])).join(' | ')} |`;
-  return [
-    line(rows[0]),
-    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
-    ...rows.slice(1).map(line),
-  ].join('\n');
-}
-
 const fmtInt = (n) =>
   n === undefined || Number.isNaN(n) ? '–' : Math.round(n).toLocaleString('en-US');
 const fmtMs = (r) => (r ? `${r.p50.toFixed(1)} / ${r.p99.toFixed(1)}` : '–');
@@ -626,38 +480,17 @@ const fmtCpuCell = (r) =>
 function sources(n) {
   return Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
 }
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let profiles;
 function profileDir() {
   return (profiles ??= mkdtempSync(join(tmpdir(), 'hubbub-prof-')));
 }
 
-function ensureBuilt() {
-  if (flags.noBuild) return;
-  const newest = readdirSync(join(ROOT, 'src'), { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .reduce((m, e) => Math.max(m, statSync(join(e.parentPath, e.name)).mtimeMs), 0);
-  if (existsSync(DIST_MAIN) && statSync(DIST_MAIN).mtimeMs >= newest) return;
-  console.log('Building Hubbub (npx nest build)…');
-  if (spawnSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0)
-    throw new Error('nest build failed');
-}
-
 async function main() {
-  if (flags.servers.includes('hubbub')) ensureBuilt();
+  if (flags.servers.includes('hubbub')) ensureBuilt({ noBuild: flags.noBuild });
   const cpu = cpus();
   console.log(
     `Machine: ${cpu.length} × ${cpu[0]?.model.trim()}, ${platform()} ${arch()}, Node ${process.version}; ` +
-      `taskset ${HAS_TASKSET ? 'yes (servers on core 0, load client on core 1)' : 'absent (not pinned)'}; ` +
+      `taskset ${hasTaskset() ? 'yes (servers on core 0, load client on core 1)' : 'absent (not pinned)'}; ` +
       `hard file limit ${HARD_NOFILE}; load average ${loadavg()
         .map((x) => x.toFixed(1))
         .join(' ')}\n` +
