@@ -118,7 +118,7 @@ export class FrameRouter {
     // the socket about a second after `exp`; a request in between gets this answer). Checked here for every
     // gateway, Hubbub's and a team's, instead of a guard on each.
     if (conn.principal.expiresAt <= now) return this.sendError(conn, id, TOKEN_EXPIRED);
-    void this.dispatch(conn, route, frame.event, id, frame.data === undefined ? {} : frame.data);
+    this.dispatch(conn, route, frame.event, id, frame.data === undefined ? {} : frame.data);
   }
 
   sendError(conn: Connection, id: MessageId | undefined, error: HubbubError): void {
@@ -139,33 +139,76 @@ export class FrameRouter {
     else setTimeout(closeFlooding, FLOOD_CLOSE_WAIT_MS, this.writer, conn).unref();
   }
 
-  private async dispatch(
+  /**
+   * Runs the handler and answers. A handler that answers synchronously (a direct one, see direct-handlers.ts) is
+   * answered in the same call, without a promise; anything else when its promise (or Observable) settles.
+   */
+  private dispatch(
     conn: Connection,
     route: Route,
     event: string,
     id: MessageId | undefined,
     data: unknown,
-  ): Promise<void> {
+  ): void {
     conn.inflight++;
     const started = performance.now();
+    let result: unknown;
     try {
       const { handler, gateway, direct } = route;
-      let result = await (this.tracing.enabled
+      result = this.tracing.enabled
         ? this.tracing.request(event, (d, e) => handler.call(gateway, conn.ws, d, e), data)
         : direct
           ? direct.call(gateway)
-          : handler.call(gateway, conn.ws, data, event));
-      if (isObservable(result)) result = await lastValueFrom(result, { defaultValue: undefined });
-      if (id !== undefined) {
-        this.writer.write(conn, frameText(encodeReply(replyEvent(event), id, result ?? {})));
-      }
+          : handler.call(gateway, conn.ws, data, event);
     } catch (err) {
-      this.sendError(conn, id, toHubbubError(err, this.log));
-    } finally {
-      this.observe.request(event, (performance.now() - started) / 1000);
-      conn.inflight--;
-      if (conn.closeWhenIdle && conn.inflight === 0) this.closeIdle(conn);
+      return this.answer(conn, event, id, started, err, true);
     }
+    if (isObservable(result)) result = lastValueFrom(result, { defaultValue: undefined });
+    if (!isThenable(result)) return this.answer(conn, event, id, started, result, false);
+    result.then(
+      (value: unknown) => this.settled(conn, event, id, started, value),
+      (err: unknown) => this.answer(conn, event, id, started, err, true),
+    );
+  }
+
+  /** A handler's promise resolved: with a value, or with an Observable still to run. */
+  private settled(
+    conn: Connection,
+    event: string,
+    id: MessageId | undefined,
+    started: number,
+    value: unknown,
+  ): void {
+    if (!isObservable(value)) return this.answer(conn, event, id, started, value, false);
+    lastValueFrom(value, { defaultValue: undefined }).then(
+      (last: unknown) => this.answer(conn, event, id, started, last, false),
+      (err: unknown) => this.answer(conn, event, id, started, err, true),
+    );
+  }
+
+  /** The reply (or the error frame), the request's duration, and a close that waited for it. */
+  private answer(
+    conn: Connection,
+    event: string,
+    id: MessageId | undefined,
+    started: number,
+    outcome: unknown,
+    failed: boolean,
+  ): void {
+    if (!failed && id !== undefined) {
+      let reply: Buffer | undefined;
+      try {
+        reply = frameText(encodeReply(replyEvent(event), id, outcome ?? {}));
+      } catch (err) {
+        // A result that cannot be serialized (a cycle, a BigInt) is the handler's fault: `internal`, logged.
+        [failed, outcome] = [true, err];
+      }
+      if (reply) this.writer.write(conn, reply);
+    }
+    if (failed) this.sendError(conn, id, toHubbubError(outcome, this.log));
+    this.observe.request(event, (performance.now() - started) / 1000);
+    conn.inflight--;
+    if (conn.closeWhenIdle && conn.inflight === 0) this.closeIdle(conn);
   }
 
   private closeIdle(conn: Connection): void {
@@ -176,6 +219,10 @@ export class FrameRouter {
 
 function closeFlooding(writer: OutboundWriter, conn: Connection): void {
   writer.close(conn, CloseCode.Flooding, 'rate limit exceeded repeatedly');
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
