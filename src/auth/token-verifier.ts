@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createPublicKey, KeyObject } from 'node:crypto';
+import { createPublicKey, KeyObject, webcrypto } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import { HUBBUB_CONFIG, type HubbubConfig, type JwtAlgorithm } from '../config/config';
 import { isValidUserId } from '../protocol/validators';
@@ -24,7 +24,12 @@ const isStringArray = (v: unknown): v is string[] =>
 @Injectable()
 export class TokenVerifier {
   readonly algorithm: JwtAlgorithm;
-  private readonly key: Uint8Array | KeyObject;
+  /**
+   * The key in the form jose uses as it is. jose imports a raw HS256 secret (a Uint8Array) into a CryptoKey on every
+   * verification (≈ 8% of a handshake's CPU in the connects profile, docs/benchmarks.md), so the secret is imported
+   * once here. A public KeyObject is converted once by jose itself and cached.
+   */
+  private readonly key: Promise<webcrypto.CryptoKey> | KeyObject;
 
   constructor(@Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig) {
     if (config.jwt.publicKey) {
@@ -32,7 +37,15 @@ export class TokenVerifier {
       this.key = key;
       this.algorithm = key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
     } else {
-      this.key = config.jwt.secret!;
+      this.key = webcrypto.subtle.importKey(
+        'raw',
+        config.jwt.secret!,
+        { name: 'HMAC', hash: 'SHA-256' },
+        false,
+        ['sign', 'verify'],
+      );
+      // Seen as handled now; a failed import still fails every verification that awaits it.
+      this.key.catch(() => undefined);
       this.algorithm = 'HS256';
     }
   }
@@ -40,7 +53,7 @@ export class TokenVerifier {
   async verify(token: string): Promise<Principal> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.key, {
+      ({ payload } = await jwtVerify(token, await this.key, {
         algorithms: [this.algorithm],
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
@@ -58,7 +71,7 @@ export class TokenVerifier {
    */
   async verifyClaims(token: string): Promise<JWTPayload> {
     try {
-      const { payload } = await jwtVerify(token, this.key, {
+      const { payload } = await jwtVerify(token, await this.key, {
         algorithms: [this.algorithm],
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
@@ -82,7 +95,7 @@ export class TokenVerifier {
       .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec);
     if (this.config.jwt.issuer) jwt = jwt.setIssuer(this.config.jwt.issuer);
     if (this.config.jwt.audience) jwt = jwt.setAudience(this.config.jwt.audience);
-    return jwt.sign(this.key);
+    return jwt.sign(await this.key);
   }
 }
 
