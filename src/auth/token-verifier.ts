@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createPublicKey, KeyObject, webcrypto } from 'node:crypto';
-import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { createSigner, createVerifier, TokenError } from 'fast-jwt';
+import { createPublicKey } from 'node:crypto';
 import { HUBBUB_CONFIG, type HubbubConfig, type JwtAlgorithm } from '../config/config';
 import { isValidUserId } from '../protocol/validators';
 import type { Principal } from './principal';
@@ -8,6 +8,9 @@ import type { Principal } from './principal';
 /** `exp` (seconds) must come before 3000-01-01T00:00:00Z. */
 const MAX_EXP = Date.UTC(3000, 0, 1) / 1000;
 const MAX_NAME_LENGTH = 128;
+
+/** A verified token's claims. */
+export type JwtClaims = Record<string, unknown>;
 
 /** Why a token was refused. The message is safe to show; it never contains the token. */
 export class InvalidTokenError extends Error {
@@ -20,96 +23,108 @@ const isStringArray = (v: unknown): v is string[] =>
 /**
  * Verifies client JWTs. The algorithm is pinned by configuration (HS256 with JWT_SECRET, or the public key's own
  * RS256/ES256), so `alg: none` and algorithm-confusion tokens (HS256 signed with the public key) are refused.
+ *
+ * Through fast-jwt, which verifies synchronously with node:crypto. jose, used before, verifies through WebCrypto:
+ * an async job per token through libuv's pool, and an HS256 secret imported again for every token. That was 31%
+ * of a handshake's CPU (connects profile, docs/benchmarks.md). fast-jwt checks the same rules: signature with the
+ * pinned algorithm, `exp` and `nbf` without tolerance, `iss` and `aud` when configured, the required claims, and
+ * refuses unknown `crit` headers.
  */
 @Injectable()
 export class TokenVerifier {
   readonly algorithm: JwtAlgorithm;
-  /**
-   * The key in the form jose uses as it is. jose imports a raw HS256 secret (a Uint8Array) into a CryptoKey on every
-   * verification (≈ 8% of a handshake's CPU in the connects profile, docs/benchmarks.md), so the secret is imported
-   * once here. A public KeyObject is converted once by jose itself and cached.
-   */
-  private readonly key: Promise<webcrypto.CryptoKey> | KeyObject;
+  private readonly verifyConnection: (token: string) => JwtClaims;
+  private readonly verifyOther: (token: string) => JwtClaims;
+  private readonly signer?: (payload: JwtClaims) => string;
 
   constructor(@Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig) {
+    let key: string | Buffer;
     if (config.jwt.publicKey) {
-      const key = createPublicKey(config.jwt.publicKey);
-      this.key = key;
-      this.algorithm = key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+      const publicKey = createPublicKey(config.jwt.publicKey);
+      this.algorithm = publicKey.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256';
+      key = publicKey.export({ type: 'spki', format: 'pem' }).toString();
     } else {
-      this.key = webcrypto.subtle.importKey(
-        'raw',
-        config.jwt.secret!,
-        { name: 'HMAC', hash: 'SHA-256' },
-        false,
-        ['sign', 'verify'],
-      );
-      // Seen as handled now; a failed import still fails every verification that awaits it.
-      this.key.catch(() => undefined);
       this.algorithm = 'HS256';
+      key = Buffer.from(config.jwt.secret!);
+      this.signer = createSigner({ key, algorithm: 'HS256' });
     }
+    const rules = {
+      key,
+      algorithms: [this.algorithm],
+      clockTolerance: 0,
+      ...(config.jwt.issuer === undefined ? {} : { allowedIss: config.jwt.issuer }),
+      ...(config.jwt.audience === undefined ? {} : { allowedAud: config.jwt.audience }),
+    };
+    // fast-jwt checks iss/aud only when the token has them: configured, they are required too (as jose did).
+    const configured = [
+      ...(config.jwt.issuer === undefined ? [] : ['iss']),
+      ...(config.jwt.audience === undefined ? [] : ['aud']),
+    ];
+    this.verifyConnection = createVerifier({
+      ...rules,
+      requiredClaims: ['exp', 'sub', ...configured],
+    });
+    this.verifyOther = createVerifier({ ...rules, requiredClaims: ['exp', ...configured] });
   }
 
-  async verify(token: string): Promise<Principal> {
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, await this.key, {
-        algorithms: [this.algorithm],
-        issuer: this.config.jwt.issuer,
-        audience: this.config.jwt.audience,
-        requiredClaims: ['exp', 'sub'],
-      }));
-    } catch (err) {
-      throw new InvalidTokenError(describeJoseError(err));
-    }
-    return toPrincipal(payload);
+  verify(token: string): Promise<Principal> {
+    return Promise.resolve().then(() => toPrincipal(check(this.verifyConnection, token)));
   }
 
   /**
    * Verifies a token signed like connection tokens (same key, algorithm, issuer and audience) and returns its
    * claims, `exp` required; used for subscription tokens, whose claims are not a connection's.
    */
-  async verifyClaims(token: string): Promise<JWTPayload> {
-    try {
-      const { payload } = await jwtVerify(token, await this.key, {
-        algorithms: [this.algorithm],
-        issuer: this.config.jwt.issuer,
-        audience: this.config.jwt.audience,
-        requiredClaims: ['exp'],
-      });
-      return payload;
-    } catch (err) {
-      throw new InvalidTokenError(describeJoseError(err));
-    }
+  verifyClaims(token: string): Promise<JwtClaims> {
+    return Promise.resolve().then(() => check(this.verifyOther, token));
   }
 
   /** Signs a development token; only possible with an HS256 secret. */
-  async sign(
-    claims: { sub: string; name?: string; roles?: string[] },
-    ttlSec: number,
-  ): Promise<string> {
-    if (this.algorithm !== 'HS256') throw new Error('Tokens can only be signed with JWT_SECRET');
-    let jwt = new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSec);
-    if (this.config.jwt.issuer) jwt = jwt.setIssuer(this.config.jwt.issuer);
-    if (this.config.jwt.audience) jwt = jwt.setAudience(this.config.jwt.audience);
-    return jwt.sign(await this.key);
+  sign(claims: { sub: string; name?: string; roles?: string[] }, ttlSec: number): Promise<string> {
+    if (!this.signer) return Promise.reject(new Error('Tokens can only be signed with JWT_SECRET'));
+    const now = Math.floor(Date.now() / 1000);
+    const payload: JwtClaims = { ...claims, iat: now, exp: now + ttlSec };
+    if (this.config.jwt.issuer) payload.iss = this.config.jwt.issuer;
+    if (this.config.jwt.audience) payload.aud = this.config.jwt.audience;
+    return Promise.resolve(this.signer(payload));
   }
 }
 
-function describeJoseError(err: unknown): string {
-  if (err instanceof errors.JWTExpired) return 'token expired';
-  if (err instanceof errors.JWTClaimValidationFailed) return `claim "${err.claim}" ${err.reason}`;
-  if (err instanceof errors.JOSEAlgNotAllowed) return 'algorithm not allowed';
-  if (err instanceof errors.JWSSignatureVerificationFailed) return 'bad signature';
-  return 'malformed token';
+function check(verify: (token: string) => JwtClaims, token: string): JwtClaims {
+  try {
+    const claims = verify(token);
+    if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+      throw new InvalidTokenError('malformed token');
+    }
+    return claims;
+  } catch (err) {
+    if (err instanceof InvalidTokenError) throw err;
+    throw new InvalidTokenError(describe(err));
+  }
 }
 
-export function toPrincipal(payload: JWTPayload): Principal {
-  const { sub, exp, name, roles, rooms, publish, subscribe } = payload as JWTPayload &
-    Record<string, unknown>;
+/** What a refused token is told, by fast-jwt's error code; the others are "malformed token". */
+const REASONS: Partial<Record<string, string>> = {
+  [TokenError.codes.expired]: 'token expired',
+  [TokenError.codes.inactive]: 'claim "nbf" check failed',
+  [TokenError.codes.invalidAlgorithm]: 'algorithm not allowed',
+  [TokenError.codes.invalidSignature]: 'bad signature',
+};
+/** Claim errors: fast-jwt's message names the claim ("The iss claim value is not allowed."), never the token. */
+const CLAIM_ERRORS = new Set<string>([
+  TokenError.codes.missingRequiredClaim,
+  TokenError.codes.invalidClaimValue,
+  TokenError.codes.invalidClaimType,
+]);
+
+function describe(err: unknown): string {
+  if (!(err instanceof TokenError)) return 'malformed token';
+  if (CLAIM_ERRORS.has(err.code)) return err.message;
+  return REASONS[err.code] ?? 'malformed token';
+}
+
+export function toPrincipal(payload: JwtClaims): Principal {
+  const { sub, exp, name, roles, rooms, publish, subscribe } = payload;
   // Control, bidi-override and zero-width characters are refused too: user ids end up in topic names, log lines
   // and on other users' screens.
   if (!isValidUserId(sub)) {
