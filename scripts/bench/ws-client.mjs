@@ -60,7 +60,11 @@ export class BenchSocket {
       const key = randomBytes(16).toString('base64');
       let head = Buffer.alloc(0);
       const fail = (err) => (socket.destroy(), reject(err));
+      // A server that cuts the socket before answering (a cap on pending handshakes, say) must fail the open, not
+      // leave it waiting forever.
+      const cut = () => fail(new Error('connection closed before the handshake answer'));
       socket.once('error', fail);
+      socket.once('close', cut);
       socket.once('connect', () => {
         socket.setNoDelay(true);
         socket.write(
@@ -74,6 +78,7 @@ export class BenchSocket {
         if (end < 0) return;
         socket.off('data', onHead);
         socket.off('error', fail);
+        socket.off('close', cut);
         const response = head.toString('latin1', 0, end);
         const accept = createHash('sha1')
           .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
