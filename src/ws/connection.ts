@@ -32,6 +32,7 @@ export class Connection {
 
   /** Frames queued in this event-loop turn, written together by the OutboundWriter. */
   pending: Buffer[] | null = null;
+  /** While frames are queued: the socket's buffered bytes when the first was queued, plus the queued frames. */
   pendingBytes = 0;
 
   /** The raw TCP socket under the WebSocket; pre-framed pushes are written here directly. */

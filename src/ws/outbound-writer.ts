@@ -22,14 +22,23 @@ export class OutboundWriter {
     this.maxBufferedBytes = config.maxBufferedBytes;
   }
 
-  /** Queues a finished frame. The same Buffer may be queued to many connections: it is never copied. */
+  /**
+   * Queues a finished frame. The same Buffer may be queued to many connections: it is never copied. The socket is
+   * read once per connection per turn (its buffered bytes, when the first frame of the turn is queued); later
+   * frames of the turn touch only the Connection, which matters when one turn fans 32 publications out to the
+   * same 2000 sockets.
+   */
   write(conn: Connection, frame: Buffer): void {
     if (conn.closed) return;
-    if (conn.socket.writableLength + conn.pendingBytes + frame.length > this.maxBufferedBytes) {
+    const first = conn.pending === null;
+    // Until the flush, `pendingBytes` counts what the socket held at the turn's first frame plus what is queued.
+    const buffered = first ? conn.socket.writableLength : conn.pendingBytes;
+    if (buffered + frame.length > this.maxBufferedBytes) {
       this.slowConsumers.drop(conn, this);
       return;
     }
-    if (conn.pending === null) {
+    conn.pendingBytes = buffered + frame.length;
+    if (first) {
       conn.pending = [frame];
       this.dirty.push(conn);
       if (!this.scheduled) {
@@ -37,9 +46,8 @@ export class OutboundWriter {
         setImmediate(this.flushAll);
       }
     } else {
-      conn.pending.push(frame);
+      conn.pending!.push(frame);
     }
-    conn.pendingBytes += frame.length;
   }
 
   /** Writes what is queued for one connection now (before a close frame, say). */
