@@ -20,9 +20,9 @@ import { directHandler, type DirectHandler } from './direct-handlers';
  * adapter, a client that is not ours) Nest's own method runs unchanged.
  *
  * Nest offers no public hook for this, so it replaces one method of an internal class. Nest's version is pinned by
- * package-lock.json, and test/extensions.e2e-spec.ts (guards, pipes, filters, `@ConnectedSocket`, request-scoped
- * and team gateways) fails if a Nest upgrade changes what this relies on; `shareGatewayHandlers` also throws at
- * startup if the method is gone.
+ * package-lock.json, and test/extensions.e2e-spec.ts (a team's gateway with its guard, interceptor, pipe,
+ * `@ConnectedSocket`, connection hooks, and a global `APP_GUARD`) fails if a Nest upgrade changes what this relies
+ * on; `shareGatewayHandlers` also throws at startup if the method is gone.
  *
  * Each handler also comes with `direct` when Nest's pipeline would add nothing to it (see direct-handlers.ts),
  * decided once per gateway from Nest's container and application config.
