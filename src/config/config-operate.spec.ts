@@ -3,21 +3,8 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithOpenssl, makeCertificate } from '../../test/support/certificates';
-import { ConfigError, loadConfig } from './config';
-
-/** Runs loadConfig expecting a refusal; returns the message after checking it is a single line. */
-function refusal(env: Record<string, string | undefined>): string {
-  let error: unknown;
-  try {
-    loadConfig(env);
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(ConfigError);
-  const message = (error as ConfigError).message;
-  expect(message).not.toContain('\n');
-  return message;
-}
+import { refusal } from '../../test/support/config-refusal';
+import { loadConfig } from './config';
 
 describeWithOpenssl('loadConfig: TLS_CERT_FILE / TLS_KEY_FILE', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hubbub-tls-config-'));

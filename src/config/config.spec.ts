@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ConfigError, loadConfig } from './config';
+import { refusal } from '../../test/support/config-refusal';
+import { loadConfig } from './config';
 
 const pemOf = (type: 'rsa' | 'ec', namedCurve?: string): string =>
   (type === 'rsa'
@@ -16,21 +17,6 @@ const PRODUCTION = {
   JWT_SECRET: SECRET,
   ALLOWED_ORIGINS: 'https://app.example',
 };
-
-/** Runs loadConfig expecting a refusal; returns the message after checking it is a single line. */
-function refusal(env: Record<string, string | undefined>): string {
-  let error: unknown;
-  try {
-    loadConfig(env);
-  } catch (err) {
-    error = err;
-  }
-  expect(error).toBeInstanceOf(ConfigError);
-  const message = (error as ConfigError).message;
-  expect(message).not.toContain('\n');
-  expect(message.length).toBeGreaterThan(0);
-  return message;
-}
 
 describe('loadConfig', () => {
   it('reads the access proxy keys: unset / 2000 ms by default', () => {
