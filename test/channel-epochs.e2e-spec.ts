@@ -22,6 +22,23 @@ async function publishN(p: TestClient, channel: string, n: number): Promise<numb
   return offsets;
 }
 
+/**
+ * Subscribes with a position from the stream `oldEpoch` (offset 1, which looks recoverable) to a channel whose
+ * stream restarted and holds offsets 1..3: the answer is the new stream, nothing recovered. Returns the reply.
+ */
+async function expectNewStream(client: TestClient, channel: string, oldEpoch: string) {
+  const reply = await client.call('channel.subscribe', { channel, since: 1, epoch: oldEpoch });
+  expect(reply).toEqual({
+    channel,
+    offset: 3,
+    epoch: expect.any(String),
+    recovered: false,
+    publications: [],
+  });
+  expect(reply.epoch).not.toBe(oldEpoch);
+  return reply as { epoch: string };
+}
+
 describe('channel epochs in memory mode', () => {
   const servers: TestServer[] = [];
   let current: TestServer;
@@ -69,15 +86,7 @@ describe('channel epochs in memory mode', () => {
     const p2 = await connect(`p-${rid()}`, { publish: ['*'] });
     expect(await publishN(p2, channel, 3)).toEqual([1, 2, 3]);
     const back = await connect(`u-${rid()}`);
-    const reply = await back.call('channel.subscribe', { channel, since: 1, epoch: oldEpoch });
-    expect(reply).toEqual({
-      channel,
-      offset: 3,
-      epoch: expect.any(String),
-      recovered: false,
-      publications: [],
-    });
-    expect(reply.epoch).not.toBe(oldEpoch);
+    const reply = await expectNewStream(back, channel, oldEpoch);
     const info = await api(current, 'GET', `/api/channels/${channel}`);
     expect(info.body).toMatchObject({ offset: 3, epoch: reply.epoch });
   });
@@ -157,15 +166,7 @@ gate.describe('channel epochs in cluster mode', () => {
     expect(await publishN(p, channel, 3)).toEqual([1, 2, 3]);
 
     const back = await connect(`u-${rid()}`, {}, servers[1]);
-    const reply = await back.call('channel.subscribe', { channel, since: 1, epoch: oldEpoch });
-    expect(reply).toEqual({
-      channel,
-      offset: 3,
-      epoch: expect.any(String),
-      recovered: false,
-      publications: [],
-    });
-    expect(reply.epoch).not.toBe(oldEpoch);
+    const reply = await expectNewStream(back, channel, oldEpoch);
     // Both instances see the new stream.
     const info = await api(servers[0], 'GET', `/api/channels/${channel}`);
     expect(info.body).toMatchObject({ channel, offset: 3, epoch: reply.epoch });
