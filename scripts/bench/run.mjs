@@ -129,13 +129,29 @@ function startLoadClient() {
 
 // ───────────────────────────────────── measuring ─────────────────────────────────────
 
-/** The first process: connects/s, fan-out, fixed rate, CPU per request. */
-async function throughputPhases(kind, results) {
+/**
+ * A fresh server of this kind and a load client for one phase; the server's last output is printed when the phase
+ * fails, and both are stopped whatever happens.
+ */
+async function withServer(kind, phase) {
   const server = await startServer(kind);
   const client = startLoadClient();
+  try {
+    return await phase(server, client);
+  } catch (err) {
+    console.error(`[${LABEL[kind]}] server output:\n${server.output.slice(-15).join('\n')}`);
+    throw err;
+  } finally {
+    await client.stop();
+    await stopServer(server);
+  }
+}
+
+/** The first process: connects/s, fan-out, fixed rate, CPU per request. */
+function throughputPhases(kind, results) {
   const r = (results[kind] ??= {});
   const say = (text) => console.log(`[${LABEL[kind]}] ${text}`);
-  try {
+  return withServer(kind, async (server, client) => {
     await client.call('init', {
       dialect: kind === 'socketio' ? 'socketio' : 'hubbub',
       port: server.port,
@@ -188,24 +204,16 @@ async function throughputPhases(kind, results) {
         `${event}: ${run.usPerRequest.toFixed(1)} µs server CPU per request, ${run.replies}/${run.sent} replies${lost} ${fmtCpu(run)}`,
       );
     }
-  } catch (err) {
-    console.error(`[${LABEL[kind]}] server output:\n${server.output.slice(-15).join('\n')}`);
-    throw err;
-  } finally {
-    await client.stop();
-    await stopServer(server);
-  }
+  });
 }
 
 /** A fresh process: RSS per idle, authenticated, subscribed connection at each size. */
-async function memoryPhase(kind, results) {
-  const server = await startServer(kind);
-  const client = startLoadClient();
+function memoryPhase(kind, results) {
   const cap = HARD_NOFILE - 1000;
   const counts = sizes.memory.map((n) => Math.min(n, cap));
   const r = (results[kind] ??= {});
   r.memory = [];
-  try {
+  return withServer(kind, async (server, client) => {
     // Enough source addresses for the ports (about 20 k each) and so that the 200 handshakes in flight stay under
     // Hubbub's cap of 64 not-yet-upgraded sockets per address (HANDSHAKE hardening): 8 addresses, 25 each.
     const nSources = Math.max(Math.ceil(Math.max(...counts) / 20000) + 1, 8);
@@ -237,13 +245,7 @@ async function memoryPhase(kind, results) {
         `[${LABEL[kind]}] RSS per connection at ${count}${capped}: ${m.perConnKb.toFixed(1)} KB (${(before / 1024).toFixed(0)} → ${m.rssMb.toFixed(0)} MB)`,
       );
     }
-  } catch (err) {
-    console.error(`[${LABEL[kind]}] server output:\n${server.output.slice(-15).join('\n')}`);
-    throw err;
-  } finally {
-    await client.stop();
-    await stopServer(server);
-  }
+  });
 }
 
 /** Two Hubbub instances sharing Redis and PostgreSQL: a publication's hop from one to the other, at 5/s. */
