@@ -133,7 +133,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
         this.synced = false;
       }
       this.registered = true;
-      if (!this.synced && reaping === 0) await this.resync();
+      if (!this.synced && reaping === 0) await this.resync(redis);
       await this.reapDead(redis, self);
     } catch (err) {
       this.logger.warn(`liveness tick failed: ${String(err)}`);
@@ -180,15 +180,15 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Writes this instance's state again (every step is idempotent); a failure is retried on the next tick. */
-  private async resync(): Promise<void> {
+  private async resync(redis: Redis): Promise<void> {
     this.logger.log("rewriting this instance's routes, presence and counts in Redis");
     await this.broker.restore();
     await this.subscribers.restore();
     await this.quota?.rewrite();
     const node = this.config.nodeId;
-    const reaped = (await this.redis!.exists(RedisKeys.reaped(node))) === 1;
+    const reaped = (await redis.exists(RedisKeys.reaped(node))) === 1;
     await this.bus.emitOrThrow('cluster.state-lost', { node, reaped });
-    if (reaped) await this.redis!.del(RedisKeys.reaped(node));
+    if (reaped) await redis.del(RedisKeys.reaped(node));
     this.synced = true;
     this.logger.log('state rewritten');
   }
