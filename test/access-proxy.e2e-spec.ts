@@ -16,7 +16,8 @@ import { startServer, type TestServer } from './support/server';
 import { TestClient } from './support/ws-client';
 
 const SECRET = `whsec_${Buffer.from('access-proxy-test-secret-32-bytes!!').toString('base64')}`;
-const TIMEOUT_MS = 300;
+// Long enough that the other requests of the timeout test are answered well inside it even on a loaded machine.
+const TIMEOUT_MS = 1500;
 
 type Answer = (res: ServerResponse) => void;
 interface Asked {
@@ -192,11 +193,13 @@ describe('access proxy', () => {
       const other = await connect(`o-${rid()}`);
       const channel = `private:c-${rid()}`;
       const started = Date.now();
+      let refusedYet = false;
       const reply = waiting.request('channel.subscribe', { channel });
+      void reply.then(() => (refusedYet = true));
       // While the backend keeps it waiting, the server keeps answering everyone, that connection included.
       await other.call('chat.join', { room: `lobby-${rid()}` });
       expect(await waiting.call('ping')).toEqual({ ts: expect.any(Number) });
-      expect(Date.now() - started).toBeLessThan(TIMEOUT_MS);
+      expect(refusedYet).toBe(false);
       const answer = await reply;
       expect(answer.data.code).toBe('forbidden');
       expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
