@@ -501,9 +501,11 @@ async function main() {
   );
   const results = {};
   const t0 = Date.now();
-  // One server failing (its output is printed) does not stop the others.
+  // One server failing (its output is printed) does not stop the others; the run then exits 1 after the report.
+  let failed = 0;
   const attempt = (phase, kind) =>
     phase(kind, results).catch((err) => {
+      failed++;
       console.error(`[${LABEL[kind]}] FAILED: ${err?.message ?? err}`);
       (results[kind] ??= {}).failed = true;
     });
@@ -515,13 +517,18 @@ async function main() {
     (results[kind] ??= {}).loads = loads;
   }
   if (flags.servers.includes('hubbub') && !flags.skip.includes('hop'))
-    await hopPhase(results).catch((err) =>
-      console.error(`[Hubbub ×2] FAILED: ${err?.message ?? err}`),
-    );
+    await hopPhase(results).catch((err) => {
+      failed++;
+      console.error(`[Hubbub ×2] FAILED: ${err?.message ?? err}`);
+    });
   console.log(
     `\n${report(results)}\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s; cells: value (÷ coalesced ws))`,
   );
   if (profiles) console.log(`Hubbub CPU profiles in ${profiles}`);
+  if (failed > 0) {
+    console.error(`bench: ${failed} phase(s) failed, see above`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err) => {
