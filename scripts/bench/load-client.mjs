@@ -268,4 +268,9 @@ const commands = {
   },
 };
 
+// On stop, every connection still open is reset too (see BenchSocket.close): the kernel's close at exit would leave
+// them in TIME_WAIT. Registered before serveCommands' own SIGTERM handler, which exits.
+process.on('SIGTERM', () => {
+  for (const conn of [...load.conns, ...(load.requesters ?? [])]) conn.close();
+});
 serveCommands(commands);
