@@ -20,8 +20,13 @@
  * reader can judge the run. File limit: the servers and the load client are started under `ulimit -n` raised to the
  * hard limit; more connections than the hard limit allows are capped and the cap is printed.
  *
+ * Rounds: the throughput figures (connects, fan-out, fixed rate, CPU per request) vary by ±15% from one run to the
+ * next on a shared VM, more than some of the differences measured. So they are taken in 3 rounds (1 with --quick),
+ * each server once per round, each round starting with another server; the table shows the median of each figure,
+ * and a second table Hubbub ÷ the floor in each round, with the median and the range.
+ *
  * Flags: --quick (small sizes, to try it) · --servers=naive,coalesced,socketio,hubbub · --skip=memory,hop,...
- *        --no-build · --profile (Hubbub under --cpu-prof / --heapsnapshot-signal; files kept in a temp dir)
+ *        --rounds=N · --no-build · --profile (Hubbub under --cpu-prof / --heapsnapshot-signal; files in a temp dir)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -67,6 +72,7 @@ const FULL = {
   requests: { connections: 1000, perSec: 10, seconds: 5 },
   memory: [1000, 10000, 50000],
   hop: { subscribers: 200, perSec: 5, seconds: 6 },
+  rounds: 3,
 };
 const QUICK = {
   ...FULL,
@@ -78,10 +84,14 @@ const QUICK = {
   requests: { connections: 250, perSec: 10, seconds: 2 },
   memory: [250, 2500, 5000],
   hop: { subscribers: 50, perSec: 5, seconds: 2 },
+  rounds: 1,
 };
 
 const flags = parseFlags(process.argv.slice(2));
-const sizes = flags.quick ? QUICK : FULL;
+const sizes = {
+  ...(flags.quick ? QUICK : FULL),
+  ...(flags.rounds ? { rounds: flags.rounds } : {}),
+};
 const HARD_NOFILE = hardFileLimit();
 const secret = randomBytes(32).toString('base64url');
 
@@ -91,7 +101,9 @@ function parseFlags(argv) {
       .find((a) => a.startsWith(`--${name}=`))
       ?.split('=')[1]
       .split(',') ?? fallback;
-  const unknown = argv.filter((a) => !/^--(quick|no-build|profile|servers=.*|skip=.*)$/.test(a));
+  const unknown = argv.filter(
+    (a) => !/^--(quick|no-build|profile|servers=.*|skip=.*|rounds=[1-9]\d*)$/.test(a),
+  );
   if (unknown.length)
     throw new Error(`unknown flag(s): ${unknown.join(' ')} (see scripts/bench/run.mjs)`);
   return {
@@ -100,6 +112,7 @@ function parseFlags(argv) {
     profile: argv.includes('--profile'),
     servers: list('servers', ALL),
     skip: list('skip', []),
+    rounds: Number(list('rounds', [0])[0]),
   };
 }
 
@@ -148,8 +161,7 @@ async function withServer(kind, phase) {
 }
 
 /** The first process: connects/s, fan-out, fixed rate, CPU per request. */
-function throughputPhases(kind, results) {
-  const r = (results[kind] ??= {});
+function throughputRound(kind, r) {
   const say = (text) => console.log(`[${LABEL[kind]}] ${text}`);
   return withServer(kind, async (server, client) => {
     await client.call('init', {
@@ -478,6 +490,58 @@ const fmtCpu = (r) =>
 const fmtCpuCell = (r) =>
   r ? `${pct(r.cpu.server)} / ${pct(r.cpu.client)} / ${pct(r.cpu.others)}` : '–';
 
+/** The median of each number found at the same place in `values` (objects walked key by key). */
+function medianOf(values) {
+  const present = values.filter((v) => v !== undefined && v !== null);
+  if (present.length === 0) return undefined;
+  if (present.every((v) => typeof v === 'number')) {
+    const sorted = [...present].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  }
+  if (present.every((v) => typeof v === 'object' && !Array.isArray(v))) {
+    const keys = new Set(present.flatMap((v) => Object.keys(v)));
+    return Object.fromEntries([...keys].map((k) => [k, medianOf(present.map((v) => v[k]))]));
+  }
+  return present[0];
+}
+
+/** Hubbub ÷ the floor in each round, for the figures with a target: how far one round is from another. */
+function spread(rounds) {
+  const figures = [
+    ...sizes.fanout.map(({ window }) => [
+      `fan-out deliveries/s, ${window} in flight`,
+      (r) => r.fanout?.[window]?.deliveriesPerSec,
+    ]),
+    ...sizes.fanout.map(({ window }) => [
+      `deliveries per server CPU-second, ${window} in flight`,
+      (r) => r.fanout?.[window] && r.fanout[window].deliveriesPerSec / r.fanout[window].cpu.server,
+    ]),
+    [`p99 at ${sizes.rate.perSec} publishes/s`, (r) => r.rate?.p99],
+    ['connects/s', (r) => r.connects?.connectsPerSec],
+    ['server CPU per `ping`', (r) => r.requests?.ping?.usPerRequest],
+  ];
+  const rows = figures.map(([name, get]) => {
+    const ratios = rounds.map((round) =>
+      round.hubbub && round.coalesced ? get(round.hubbub) / get(round.coalesced) : NaN,
+    );
+    const ok = ratios.filter((x) => Number.isFinite(x));
+    return [
+      name,
+      ...ratios.map((x) => (Number.isFinite(x) ? x.toFixed(2) : '–')),
+      ok.length ? medianOf(ok).toFixed(2) : '–',
+      ok.length ? `${Math.min(...ok).toFixed(2)} – ${Math.max(...ok).toFixed(2)}` : '–',
+    ];
+  });
+  const header = [
+    'Hubbub ÷ coalesced ws',
+    ...rounds.map((_, i) => `round ${i + 1}`),
+    'median',
+    'range',
+  ];
+  return markdownTable([header, ...rows]);
+}
+
 // ───────────────────────────────────── main ─────────────────────────────────────
 
 function sources(n) {
@@ -503,26 +567,48 @@ async function main() {
   const t0 = Date.now();
   // One server failing (its output is printed) does not stop the others; the run then exits 1 after the report.
   let failed = 0;
-  const attempt = (phase, kind) =>
-    phase(kind, results).catch((err) => {
+  const attempt = (phase, kind, into) =>
+    phase(kind, into).catch((err) => {
       failed++;
       console.error(`[${LABEL[kind]}] FAILED: ${err?.message ?? err}`);
-      (results[kind] ??= {}).failed = true;
+      (into[kind] ??= {}).failed = true;
     });
+  const loads = Object.fromEntries(flags.servers.map((kind) => [kind, []]));
+  const noteLoad = (kind) => loads[kind].push(loadavg()[0].toFixed(1));
+  // Throughput: `rounds` rounds, each server once per round, each round starting with another server, so that a
+  // machine that drifts (a neighbour on the host) does not always favour the same one. Figures are the medians.
+  const rounds = [];
+  for (let i = 0; i < sizes.rounds; i++) {
+    const round = {};
+    const order = flags.servers.map((_, j) => flags.servers[(i + j) % flags.servers.length]);
+    for (const kind of order) {
+      noteLoad(kind);
+      await attempt((k) => throughputRound(k, (round[k] = {})), kind, round);
+      noteLoad(kind);
+    }
+    rounds.push(round);
+  }
   for (const kind of flags.servers) {
-    const loads = [loadavg()[0].toFixed(1)];
-    await attempt(throughputPhases, kind);
-    if (!flags.skip.includes('memory')) await attempt(memoryPhase, kind);
-    loads.push(loadavg()[0].toFixed(1));
-    (results[kind] ??= {}).loads = loads;
+    const ok = rounds.map((round) => round[kind]).filter((r) => r && !r.failed);
+    results[kind] = ok.length ? medianOf(ok) : { failed: true };
+  }
+  for (const kind of flags.servers) {
+    if (!flags.skip.includes('memory')) {
+      noteLoad(kind);
+      await attempt(memoryPhase, kind, results);
+      noteLoad(kind);
+    }
+    results[kind].loads = [Math.min(...loads[kind]), Math.max(...loads[kind])];
   }
   if (flags.servers.includes('hubbub') && !flags.skip.includes('hop'))
     await hopPhase(results).catch((err) => {
       failed++;
       console.error(`[Hubbub ×2] FAILED: ${err?.message ?? err}`);
     });
+  if (rounds.length > 1) console.log(`\n${spread(rounds)}`);
   console.log(
-    `\n${report(results)}\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s; cells: value (÷ coalesced ws))`,
+    `\n${report(results)}\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s; cells: value (÷ coalesced ws)` +
+      `${rounds.length > 1 ? `; throughput figures: medians of ${rounds.length} rounds` : ''})`,
   );
   if (profiles) console.log(`Hubbub CPU profiles in ${profiles}`);
   if (failed > 0) {
