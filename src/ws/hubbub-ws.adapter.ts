@@ -1,6 +1,10 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import type { MessageMappingProperties, OnGatewayDisconnect } from '@nestjs/websockets';
+import type {
+  MessageMappingProperties,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+} from '@nestjs/websockets';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
@@ -29,6 +33,8 @@ export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
   private wss?: WebSocketServer;
   /** The gateway whose handlers Nest bound last: its disconnect hook comes next (bindClientDisconnect). */
   private lastGateway?: object;
+  /** The gateway whose connection handler runs now (bindClientConnect). */
+  private connecting?: object;
 
   constructor(app: INestApplicationContext) {
     super(app);
@@ -48,6 +54,25 @@ export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
     return wss;
   }
 
+  /**
+   * Nest registers one connection handler per gateway. After the first connection has registered a gateway's
+   * handlers (bindSharedMessageHandlers), the handler of a gateway without connection hooks has nothing left to do,
+   * so it is no longer called: one RxJS emission, an arguments array and a closure less per gateway per handshake.
+   */
+  override bindClientConnect(
+    server: WebSocketServer,
+    callback: (...args: unknown[]) => void,
+  ): void {
+    let hooks: boolean | undefined;
+    server.on('connection', (...args: unknown[]) => {
+      if (hooks === false) return;
+      this.connecting = undefined;
+      callback(...args);
+      // Decided at the first client of ours; for any other client Nest bound the handlers itself.
+      if (hooks === undefined && this.connecting) hooks = hasConnectionHooks(this.connecting);
+    });
+  }
+
   /** Nest's per-client binding, replaced by bindSharedMessageHandlers for every client of ours. */
   override bindMessageHandlers(
     _client: WebSocket,
@@ -61,7 +86,7 @@ export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
   bindSharedMessageHandlers(client: unknown, handlers: SharedHandler[], gateway: object): boolean {
     if (!connectionOf(client)) return false;
     this.transport.router.share(handlers, gateway);
-    this.lastGateway = gateway;
+    this.lastGateway = this.connecting = gateway;
     return true;
   }
 
@@ -82,4 +107,9 @@ export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
     this.transport.lifecycle.terminateAll();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+function hasConnectionHooks(gateway: object): boolean {
+  const g = gateway as Partial<OnGatewayConnection & OnGatewayDisconnect>;
+  return typeof g.handleConnection === 'function' || typeof g.handleDisconnect === 'function';
 }
