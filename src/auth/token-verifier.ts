@@ -139,11 +139,10 @@ export function toPrincipal(payload: JwtClaims): Principal {
     throw new InvalidTokenError(
       `claim "name" must be a string of at most ${MAX_NAME_LENGTH} characters`,
     );
-  for (const [claim, value] of Object.entries({ roles, rooms, publish, subscribe })) {
-    if (value !== undefined && !isStringArray(value)) {
-      throw new InvalidTokenError(`claim "${claim}" must be an array of strings`);
-    }
-  }
+  checkStringArray('roles', roles);
+  checkStringArray('rooms', rooms);
+  checkStringArray('publish', publish);
+  checkStringArray('subscribe', subscribe);
   return {
     userId: sub,
     name: name,
@@ -153,4 +152,10 @@ export function toPrincipal(payload: JwtClaims): Principal {
     subscribe: (subscribe as string[] | undefined) ?? [],
     expiresAt: exp * 1000,
   };
+}
+
+function checkStringArray(claim: string, value: unknown): void {
+  if (value !== undefined && !isStringArray(value)) {
+    throw new InvalidTokenError(`claim "${claim}" must be an array of strings`);
+  }
 }

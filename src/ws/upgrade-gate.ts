@@ -51,8 +51,7 @@ export class UpgradeGate {
 
   async handle(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', destroySocket);
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (pathname !== WS_PATH) return this.refuse(socket, 404, 'no WebSocket endpoint here');
+    if (pathOf(req.url) !== WS_PATH) return this.refuse(socket, 404, 'no WebSocket endpoint here');
 
     let principal: Principal;
     try {
@@ -90,6 +89,13 @@ export class UpgradeGate {
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }
+}
+
+/** The request target's path: `/ws` and `/ws?…` without parsing a URL (every handshake), the rest through URL. */
+function pathOf(url = '/'): string {
+  if (url === WS_PATH || (url.startsWith(WS_PATH) && url.charCodeAt(WS_PATH.length) === 63) /* ? */)
+    return WS_PATH;
+  return new URL(url, 'http://localhost').pathname;
 }
 
 /** Module-level, with `this` = the socket, so that no per-upgrade closure keeps the request alive. */
