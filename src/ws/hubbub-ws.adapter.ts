@@ -31,9 +31,10 @@ import { WsTransport } from './ws-transport';
 export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
   private readonly transport: WsTransport;
   private wss?: WebSocketServer;
-  /** The gateway whose handlers Nest bound last: its disconnect hook comes next (bindClientDisconnect). */
-  private lastGateway?: object;
-  /** The gateway whose connection handler runs now (bindClientConnect). */
+  /**
+   * The gateway whose connection handler runs now (bindClientConnect), once Nest has handed over its handlers
+   * (bindSharedMessageHandlers): its disconnect hook comes next (bindClientDisconnect).
+   */
   private connecting?: object;
 
   constructor(app: INestApplicationContext) {
@@ -86,7 +87,7 @@ export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
   bindSharedMessageHandlers(client: unknown, handlers: SharedHandler[], gateway: object): boolean {
     if (!connectionOf(client)) return false;
     this.transport.router.share(handlers, gateway);
-    this.lastGateway = this.connecting = gateway;
+    this.connecting = gateway;
     return true;
   }
 
@@ -96,8 +97,7 @@ export class HubbubWsAdapter extends WsAdapter implements SharedHandlerAdapter {
    * others get a plain listener ('close' fires once, so `once` would only add a wrapper and a state object).
    */
   override bindClientDisconnect(client: WebSocket, callback: (...args: unknown[]) => void): void {
-    const gateway = this.lastGateway;
-    this.lastGateway = undefined;
+    const gateway = this.connecting;
     if (gateway && typeof (gateway as Partial<OnGatewayDisconnect>).handleDisconnect !== 'function')
       return;
     client.on('close', callback);
