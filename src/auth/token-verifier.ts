@@ -18,7 +18,7 @@ export class InvalidTokenError extends Error {
 }
 
 const isStringArray = (v: unknown): v is string[] =>
-  Array.isArray(v) && v.every((x) => typeof x === 'string');
+  Array.isArray(v) && v.every((x) => typeof x === 'string' && x.isWellFormed());
 
 /**
  * Verifies client JWTs. The algorithm is pinned by configuration (HS256 with JWT_SECRET, or the public key's own
@@ -129,15 +129,18 @@ export function toPrincipal(payload: JwtClaims): Principal {
   // and on other users' screens.
   if (!isValidUserId(sub)) {
     throw new InvalidTokenError(
-      'claim "sub" must be a string of 1..128 characters without control, bidi-override or zero-width characters',
+      'claim "sub" must be a well-formed string of 1..128 characters without control, bidi-override or zero-width characters',
     );
   }
   if (typeof exp !== 'number' || !Number.isInteger(exp) || exp < 0 || exp >= MAX_EXP) {
     throw new InvalidTokenError('claim "exp" must be an integer before the year 3000');
   }
-  if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME_LENGTH))
+  if (
+    name !== undefined &&
+    (typeof name !== 'string' || name.length > MAX_NAME_LENGTH || !name.isWellFormed())
+  )
     throw new InvalidTokenError(
-      `claim "name" must be a string of at most ${MAX_NAME_LENGTH} characters`,
+      `claim "name" must be a well-formed string of at most ${MAX_NAME_LENGTH} characters`,
     );
   checkStringArray('roles', roles);
   checkStringArray('rooms', rooms);
@@ -156,6 +159,6 @@ export function toPrincipal(payload: JwtClaims): Principal {
 
 function checkStringArray(claim: string, value: unknown): void {
   if (value !== undefined && !isStringArray(value)) {
-    throw new InvalidTokenError(`claim "${claim}" must be an array of strings`);
+    throw new InvalidTokenError(`claim "${claim}" must be an array of well-formed strings`);
   }
 }
