@@ -1,11 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AccessPolicy } from '../access/access-policy';
-import { excludedByUserLimit } from '../access/claim-rules';
+import { AccessCheck } from '../access/access-check';
 import { SubscriptionTokens } from '../access/subscription-tokens';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { PushService } from '../fanout/push.service';
 import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
-import { HubbubError } from '../protocol/errors';
 import { channelTopic, TOPIC_PREFIX } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
 import { ConnectionEvents } from '../ws/connection-events';
@@ -27,7 +25,7 @@ export class ChannelsService {
     private readonly history: ChannelHistory,
     private readonly index: SubscriptionIndex,
     private readonly push: PushService,
-    private readonly policy: AccessPolicy,
+    private readonly access: AccessCheck,
     private readonly tokens: SubscriptionTokens,
     private readonly subscribers: ChannelSubscribers,
     events: ConnectionEvents,
@@ -48,16 +46,11 @@ export class ChannelsService {
     since?: StreamPosition,
     token?: string,
   ): Promise<SubscribeResult> {
-    if (excludedByUserLimit(conn.userId, channel)) {
-      throw new HubbubError('forbidden', `Channel "${channel}" is limited to other users`);
-    }
     if (token !== undefined) {
+      this.access.assertNotExcluded(conn.principal, channel);
       await this.tokens.assertGrants(token, conn.userId, channel);
     } else {
-      const answer = this.policy.canSubscribe(conn.principal, channel);
-      if (!(typeof answer === 'boolean' ? answer : await answer)) {
-        throw new HubbubError('forbidden', `No subscribe right on channel "${channel}"`);
-      }
+      await this.access.assertSubscribe(conn.principal, channel);
     }
     const added = this.add(conn, channel);
     try {
@@ -85,12 +78,7 @@ export class ChannelsService {
 
   /** `from` is the publishing connection, or undefined for the server API. */
   async publish(channel: string, data: unknown, from?: Connection): Promise<Publication> {
-    if (from) {
-      const answer = this.policy.canPublish(from.principal, channel, data);
-      if (!(typeof answer === 'boolean' ? answer : await answer)) {
-        throw new HubbubError('forbidden', `No publish right on channel "${channel}"`);
-      }
-    }
+    if (from) await this.access.assertPublish(from.principal, channel, data);
     const publication = await this.history.publish(channel, data, from?.userId);
     await this.push.toChannel(channel, 'channel.message', publication, from);
     return publication;

@@ -10,6 +10,8 @@ import type { Principal } from '../auth/principal';
 export class Connection {
   /** Rooms this connection has joined: a shared empty set until the first join (see {@link joinedRooms}). */
   rooms: ReadonlySet<string> = NO_ROOMS;
+  /** The tail of this connection's queued room operations (RoomService.serialize); null when none is queued. */
+  roomOps: Promise<void> | null = null;
   /** Channels this connection is subscribed to. */
   readonly channels = new Set<string>();
 
