@@ -124,7 +124,10 @@ function describe(err: unknown): string {
 }
 
 export function toPrincipal(payload: JwtClaims): Principal {
-  const { sub, exp, name, roles, rooms, publish, subscribe } = payload;
+  const { sub, exp, name, roles, rooms, publish, subscribe, channel } = payload;
+  // A subscription token grants one channel (channel.subscribe {token}); it never opens a connection.
+  if (channel !== undefined)
+    throw new InvalidTokenError('a subscription token (claim "channel") is not a connection token');
   // Control, bidi-override and zero-width characters are refused too: user ids end up in topic names, log lines
   // and on other users' screens.
   if (!isValidUserId(sub)) {
