@@ -11,10 +11,11 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { AccessPolicy } from '../src/access/access-policy';
+import { subscribeClaimDecision } from '../src/access/claim-rules';
 import { roomClaimDecision } from '../src/rooms/room-access';
 import type { Principal } from '../src/auth/principal';
 import { ConnectionEvents } from '../src/ws/connection-events';
-import { trackedClients } from './support/clients';
+import { expectNoPush, trackedClients } from './support/clients';
 import { rid } from './support/fixtures';
 import { serverApi } from './support/http';
 import { until } from './support/redis-processes';
@@ -90,17 +91,20 @@ class GatedClaimPolicy extends AccessPolicy {
     if (this.asked === 0) await new Promise<void>((r) => this.askedWaiters.push(r));
   }
 
-  async canJoin(principal: Principal, room: string): Promise<boolean> {
+  canJoin(principal: Principal, room: string): Promise<boolean> {
     // Decided on the claims the connection had when it asked; answered when the gate opens.
-    const granted = roomClaimDecision(principal, room) === 'granted';
+    return this.held(roomClaimDecision(principal, room) === 'granted');
+  }
+
+  canSubscribe(principal: Principal, channel: string): Promise<boolean> {
+    return this.held(subscribeClaimDecision(principal, channel) === 'granted');
+  }
+
+  private async held(granted: boolean): Promise<boolean> {
     this.asked++;
     for (const w of this.askedWaiters.splice(0)) w();
     await this.gate;
     return granted;
-  }
-
-  canSubscribe(): boolean {
-    return true;
   }
 
   canPublish(): boolean {
@@ -329,6 +333,27 @@ function raceSuites(mode: string, backendEnv: Env): void {
       expect(reply.data.code).toBe('forbidden');
       expect(await isPresent(observer, room, user)).toBe(false);
       expect((await c.request('chat.send', { room, text: 'x' })).data.code).toBe('not_joined');
+    });
+
+    it('a subscribe decided on the old claims is asked again too: refused, no subscription left', async () => {
+      const policy = server.app.get<AccessPolicy, GatedClaimPolicy>(AccessPolicy);
+      const user = `u-${rid()}`;
+      const channel = `private:gated-${rid()}`;
+      const c = await connect(user, { subscribe: ['private:*'] });
+      policy.close();
+      policy.asked = 0;
+      const subscribe = c.request('channel.subscribe', { channel });
+      await policy.askedOnce();
+      await c.call('auth.refresh', { token: await server.token(user) });
+      policy.open();
+      const reply = await subscribe;
+      expect(reply.event).toBe('error');
+      expect(reply.data.code).toBe('forbidden');
+      // Not subscribed: unsubscribing finds nothing to push about, and a publication does not arrive.
+      const mark = c.frames.length;
+      const p = await connect(`p-${rid()}`, { roles: ['admin'] });
+      await p.call('channel.publish', { channel, data: 'secret' });
+      await expectNoPush(c, mark, 'channel.message');
     });
   });
 }
