@@ -9,6 +9,8 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Client } from 'pg';
 import { AccessPolicy } from '../src/access/access-policy';
 import { subscribeClaimDecision } from '../src/access/claim-rules';
@@ -128,6 +130,16 @@ class VipRoomsPolicy extends AccessPolicy {
   }
 }
 
+/** A full, synchronous garbage collection (V8's gc(), made available at run time). */
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // Twice, with a turn between, so that what the first pass finalizes is gone before the second.
+  gc();
+  await new Promise((r) => setImmediate(r));
+  gc();
+}
+
 type Env = () => Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>;
 
 const memory: Env = () => Promise.resolve({ env: {}, cleanup: () => Promise.resolve() });
@@ -198,8 +210,11 @@ function raceSuites(mode: string, backendEnv: Env): void {
       const cleaned = new Set<string>();
       let allCleaned!: () => void;
       const done = new Promise<void>((resolve) => (allCleaned = resolve));
+      const refs: WeakRef<object>[] = [];
       server.app.get(ConnectionEvents).onClose((conn) => {
-        if (users.includes(conn.userId)) cleaned.add(conn.userId);
+        if (!users.includes(conn.userId)) return;
+        refs.push(new WeakRef(conn));
+        cleaned.add(conn.userId);
         if (cleaned.size === SOCKETS) allCleaned();
       });
       await Promise.all(clients.map((c) => c.close()));
@@ -217,6 +232,9 @@ function raceSuites(mode: string, backendEnv: Env): void {
       const observer = await connect(`o-${rid()}`, { rooms: ['private:*'] });
       expect((await observer.call('presence.list', { room })).members).toEqual([]);
       expect((await observer.call('server.stats')).connections).toBe(1);
+      // Nothing holds the closed connections any more: a full collection frees every one.
+      await collectGarbage();
+      expect(refs.filter((r) => r.deref() !== undefined)).toHaveLength(0);
     });
   });
 
