@@ -225,7 +225,7 @@ describe('client SDK (client/hubbub-client.js)', () => {
     const channel = `private:doc-${Date.now()}`;
     const token = (exp: number) => hmacJwt({ sub: 'ivan', channel, exp }, TEST_SECRET);
     await ivan.subscribe(channel, undefined, { token: token(nowSec() + 60) });
-    const exp = nowSec() + 2;
+    const exp = nowSec() + 4;
     expect(await ivan.refreshChannel(channel, token(exp))).toEqual({ channel, exp });
 
     // After a reconnect the channel is resubscribed with the refreshed token (without one: forbidden).
@@ -237,7 +237,7 @@ describe('client SDK (client/hubbub-client.js)', () => {
     await frank.publish(channel, 'after');
     await live;
     // The refreshed token's exp ends the subscription.
-    expect(await nextEvent(ivan, 'channel.unsubscribed', () => true, 6000)).toEqual({
+    expect(await nextEvent(ivan, 'channel.unsubscribed', () => true, 10_000)).toEqual({
       channel,
       reason: 'token_expired',
     });

@@ -44,10 +44,10 @@ describe('subscription tokens', () => {
     const user = `u-${rid()}`;
     const channel = `private:doc-${rid()}`;
     const c = await connect(user);
-    const exp = nowSec() + 2;
+    const exp = nowSec() + 3;
     await c.call('channel.subscribe', { channel, token: subToken({ sub: user, channel, exp }) });
     await receives(c, channel);
-    const push = await c.next('channel.unsubscribed', 6000);
+    const push = await c.next('channel.unsubscribed', 8000);
     expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
     expect(push.data).toEqual({ channel, reason: 'token_expired' });
     // Unsubscribed for real: publications no longer arrive; the connection stays open.
@@ -61,7 +61,7 @@ describe('subscription tokens', () => {
     const user = `u-${rid()}`;
     const channel = `private:doc-${rid()}`;
     const c = await connect(user);
-    const first = nowSec() + 2;
+    const first = nowSec() + 3;
     await c.call('channel.subscribe', {
       channel,
       token: subToken({ sub: user, channel, exp: first }),
@@ -74,7 +74,7 @@ describe('subscription tokens', () => {
       }),
     ).toEqual({ channel, exp: later });
     // The only end comes at the later exp: had the first one ended it, this push would come 2 s sooner.
-    const push = await c.next('channel.unsubscribed', 8000);
+    const push = await c.next('channel.unsubscribed', 10_000);
     expect(Date.now()).toBeGreaterThanOrEqual(later * 1000);
     expect(push.data).toEqual({ channel, reason: 'token_expired' });
     expect(c.frames.filter((f) => f.event === 'channel.unsubscribed')).toHaveLength(1);
@@ -108,16 +108,17 @@ describe('subscription tokens', () => {
     const user = `u-${rid()}`;
     const channel = `private:doc-${rid()}`;
     const c = await connect(user, { subscribe: ['private:*'] });
-    const short = subToken({ sub: user, channel, exp: nowSec() + 1 });
+    const shortExp = nowSec() + 2;
+    const short = subToken({ sub: user, channel, exp: shortExp });
     await c.call('channel.subscribe', { channel });
     expect(await c.call('channel.refresh', { channel, token: short })).toMatchObject({ channel });
     // A token subscription that ends proves the sweep ran past the short exp; the claims' one is still there.
     const tokenChannel = `private:t-${rid()}`;
     await c.call('channel.subscribe', {
       channel: tokenChannel,
-      token: subToken({ sub: user, channel: tokenChannel, exp: nowSec() + 2 }),
+      token: subToken({ sub: user, channel: tokenChannel, exp: shortExp + 1 }),
     });
-    expect((await c.next('channel.unsubscribed', 6000)).data).toEqual({
+    expect((await c.next('channel.unsubscribed', 8000)).data).toEqual({
       channel: tokenChannel,
       reason: 'token_expired',
     });
