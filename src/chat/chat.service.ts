@@ -77,11 +77,11 @@ export class ChatService {
     // holds only for the claims it saw), and checked in the same turn as the join below: nothing runs between.
     let principal;
     do {
+      // Closed (while queued, or while the policy decided): its cleanup ran, nothing may be added after it.
+      if (conn.closed) throw new HubbubError('not_joined', 'The connection closed');
       principal = conn.principal;
       await this.access.assertRoom(principal, room);
-    } while (principal !== conn.principal);
-    // The socket may have closed while the policy decided: its cleanup ran, nothing may be added after it.
-    if (conn.closed) throw new HubbubError('not_joined', 'The connection closed');
+    } while (principal !== conn.principal || conn.closed);
     const joined = this.rooms.join(conn, room);
     let messages: StoredMessage[];
     let seq: number;
