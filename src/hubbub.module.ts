@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AccessPolicy } from './access/access-policy';
+import { AccessCheck } from './access/access-check';
 import { accessProviders } from './access/access.providers';
 import { adminProviders } from './admin/admin.providers';
 import { ChannelsApiController } from './api/channels-api.controller';
@@ -173,6 +174,7 @@ export class HubbubModule {
       exports: [
         HUBBUB_CONFIG,
         AccessPolicy,
+        AccessCheck,
         EventBus,
         PushService,
         ClientRegistry,
