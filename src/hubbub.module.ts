@@ -5,6 +5,7 @@ import {
   type ModuleMetadata,
   type Provider,
 } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AccessPolicy } from './access/access-policy';
 import { accessProviders } from './access/access.providers';
@@ -52,6 +53,7 @@ import { MessageStore } from './store/message-store';
 import { HandshakeService } from './ws/handshake.service';
 import { ConnectionLifecycle } from './ws/connection-lifecycle';
 import { FrameRouter } from './ws/frame-router';
+import { GatewayHandlers } from './ws/gateway-handlers';
 import { OutboundWriter } from './ws/outbound-writer';
 import { SlowConsumerPolicy } from './ws/slow-consumer.policy';
 import { UpgradeGate } from './ws/upgrade-gate';
@@ -114,7 +116,13 @@ export class HubbubModule {
     return {
       module: HubbubModule,
       global: true,
-      imports: [TerminusModule, HttpThrottleModule, ...imports, ...(extensions.imports ?? [])],
+      imports: [
+        DiscoveryModule,
+        TerminusModule,
+        HttpThrottleModule,
+        ...imports,
+        ...(extensions.imports ?? []),
+      ],
       controllers: [
         HealthController,
         MetricsController,
@@ -142,6 +150,7 @@ export class HubbubModule {
         SlowConsumerPolicy,
         OutboundWriter,
         FrameRouter,
+        GatewayHandlers,
         ConnectionLifecycle,
         UpgradeGate,
         WsTransport,

@@ -8,7 +8,6 @@ import {
   ChatService,
   HubbubError,
   HubbubModule,
-  HubbubWsAdapter,
   MessageHooks,
   TokenVerifier,
   type MessageContext,
@@ -82,7 +81,6 @@ describe('HubbubModule in a team app', () => {
 
   beforeAll(async () => {
     app = await NestFactory.create(TeamAppModule, { logger: false });
-    app.useWebSocketAdapter(new HubbubWsAdapter(app));
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
     wsUrl = `ws://127.0.0.1:${port}/ws`;

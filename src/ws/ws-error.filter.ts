@@ -1,10 +1,4 @@
-import {
-  ArgumentsHost,
-  Catch,
-  HttpException,
-  Logger,
-  type WsExceptionFilter,
-} from '@nestjs/common';
+import { HttpException, type Logger } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 
@@ -12,19 +6,11 @@ const isErrorCode = (v: unknown): v is ErrorCode =>
   typeof v === 'string' && (ERROR_CODES as readonly string[]).includes(v);
 
 /**
- * Normalizes whatever a guard, pipe or handler threw into a HubbubError and rethrows it. Nest's WsProxy lets a
- * filter's throw reject the handler's promise, which is how the error reaches the adapter: the adapter alone knows
- * the request's `id`, so it alone writes the `error` frame.
+ * Whatever a guard, pipe, interceptor or handler threw, when no exception filter handled it, as a HubbubError: the
+ * FrameRouter alone knows the request's `id`, so it alone writes the `error` frame. Nest's own exceptions map to
+ * the closest contract code (a guard's refusal is `forbidden`, a ValidationPipe's 400 is `validation_failed`);
+ * anything unknown is `internal`, logged with its stack on the server only.
  */
-@Catch()
-export class WsErrorFilter implements WsExceptionFilter {
-  private readonly logger = new Logger('WsErrorFilter');
-
-  catch(exception: unknown, _host: ArgumentsHost): never {
-    throw toHubbubError(exception, this.logger);
-  }
-}
-
 export function toHubbubError(exception: unknown, logger?: Logger): HubbubError {
   if (exception instanceof HubbubError) return exception;
   if (exception instanceof WsException) {
