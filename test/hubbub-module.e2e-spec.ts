@@ -72,6 +72,7 @@ describe('HubbubModule in a team app', () => {
             nodeEnv: 'test',
             apiKey: 'team-key',
           }),
+          http: { api: true },
         },
         { providers: [{ provide: MessageHooks, useClass: Moderation }] },
       ),
@@ -143,7 +144,12 @@ describe('HubbubModule in a team app', () => {
     });
   });
 
-  it('refuses invalid options with the one-line configuration error naming the key', () => {
-    expect(() => HubbubModule.forRoot({ maxPayloadBytes: 1 })).toThrow(/MAX_PAYLOAD_BYTES/);
+  it('refuses invalid options with the one-line configuration error naming the key', async () => {
+    // Validated while Nest creates the providers (test/embedding.e2e-spec.ts checks the line has no stack).
+    @Module({ imports: [HubbubModule.forRoot({ maxPayloadBytes: 1 })] })
+    class Invalid {}
+    await expect(
+      NestFactory.create(Invalid, { logger: false, abortOnError: false }),
+    ).rejects.toThrow(/MAX_PAYLOAD_BYTES/);
   });
 });
