@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HubbubModule, TokenVerifier, type HubbubOptions } from '../src/index';
+import { HubbubModule, HubbubWsAdapter, TokenVerifier, type HubbubOptions } from '../src/index';
 import type { HubbubAsyncOptions } from '../src/hubbub.module';
 import { TEST_SECRET } from './support/secret';
 import { TestClient } from './support/ws-client';
@@ -34,12 +34,16 @@ interface TeamApp {
   logger: Recorder;
 }
 
-async function teamApp(imports: Parameters<typeof Module>[0]['imports']): Promise<TeamApp> {
+async function teamApp(
+  imports: Parameters<typeof Module>[0]['imports'],
+  oldWiring = false,
+): Promise<TeamApp> {
   @Module({ imports })
   class TeamAppModule {}
   const logger = new Recorder();
   const app = await NestFactory.create(TeamAppModule, { logger, abortOnError: false });
-  // No useWebSocketAdapter: Hubbub attaches /ws itself.
+  // No useWebSocketAdapter needed: Hubbub attaches /ws itself. Apps wired for earlier versions still call it.
+  if (oldWiring) app.useWebSocketAdapter(new HubbubWsAdapter(app));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, logger };
@@ -89,6 +93,21 @@ describe('HubbubModule embedded in a team app', () => {
       const token = await team.app.get(TokenVerifier).sign({ sub: 'alice' }, 60);
       const client = await TestClient.connect(team.wsUrl, token);
       expect((await client.call('ping')).ts).toEqual(expect.any(Number));
+      await client.close();
+    } finally {
+      await team.app.close();
+    }
+  });
+
+  it('keeps serving the socket for an app that still installs HubbubWsAdapter', async () => {
+    const team = await teamApp(
+      [HubbubModule.forRoot({ jwtSecret: TEST_SECRET, sqlitePath: sqlite() })],
+      true,
+    );
+    try {
+      const token = await team.app.get(TokenVerifier).sign({ sub: 'bob' }, 60);
+      const client = await TestClient.connect(team.wsUrl, token);
+      expect((await client.call('server.stats')).connections).toBe(1);
       await client.close();
     } finally {
       await team.app.close();
