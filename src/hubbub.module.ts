@@ -26,12 +26,7 @@ import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handsh
 import { TokenVerifier } from './auth/token-verifier';
 import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
 import { ConfigError } from './config/config-error';
-import {
-  checkHttpOptions,
-  configFromOptions,
-  type HubbubHttpOptions,
-  type HubbubOptions,
-} from './config/options';
+import { configFromOptions, type HubbubHttpOptions, type HubbubOptions } from './config/options';
 import { controllersFor } from './http-routes';
 import { ClientRegistry } from './ws/client-registry.service';
 import { ConnectionEvents } from './ws/connection-events';
@@ -116,7 +111,6 @@ export class HubbubModule {
       provide: HUBBUB_CONFIG,
       inject: async.inject ?? [],
       useFactory: async (...args: unknown[]) => {
-        checkHttpOptions(http);
         const options = (await async.useFactory(...args)) as Record<string, unknown>;
         for (const key of STATIC_OPTIONS) {
           if (options[key] !== undefined) {
