@@ -25,7 +25,7 @@ import {
   NestFactory,
   REQUEST,
 } from '@nestjs/core';
-import { ConnectedSocket, MessageBody, SubscribeMessage } from '@nestjs/websockets';
+import { ConnectedSocket, MessageBody, SubscribeMessage, WsException } from '@nestjs/websockets';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -140,6 +140,11 @@ class MatrixGateway {
     throw new (errors[body.kind ?? ''] ?? Error)();
   }
 
+  @SubscribeMessage('matrix.refuse')
+  refuse(): never {
+    throw new WsException('Not today');
+  }
+
   @SubscribeMessage('matrix.stream')
   stream(): Observable<{ n: number }> {
     return of(1, 2, 3).pipe(map((n) => ({ n })));
@@ -184,6 +189,8 @@ class TeamModule {}
 describe('a team gateway gets every Nest enhancer, as a stock Nest gateway would', () => {
   let app: INestApplication;
   let connect: (user: string) => Promise<TestClient>;
+  /** What Nest logged as errors. */
+  const logged: string[] = [];
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hubbub-enhancers-'));
@@ -196,7 +203,9 @@ describe('a team gateway gets every Nest enhancer, as a stock Nest gateway would
       ],
     })
     class TeamAppModule {}
-    app = await NestFactory.create(TeamAppModule, { logger: false });
+    app = await NestFactory.create(TeamAppModule, {
+      logger: { log() {}, warn() {}, error: (message: unknown) => logged.push(String(message)) },
+    });
     // useGlobal* after create, before listen: they apply as well.
     app.useGlobalGuards(guard('global'));
     app.useGlobalPipes(pipe('global'));
@@ -269,10 +278,28 @@ describe('a team gateway gets every Nest enhancer, as a stock Nest gateway would
     },
   );
 
-  it('answers internal when no filter catches the error', async () => {
+  it('answers internal when no filter catches the error, and the server logs it', async () => {
     const client = await connect('dave');
+    const before = logged.length;
     const reply = await client.request('matrix.fail', { kind: 'none' });
     expect(reply).toMatchObject({ event: 'error', data: { code: 'internal' } });
+    expect(logged.length).toBeGreaterThan(before);
+    await client.close();
+  });
+
+  it('answers a WsException as bad_request with its message, without logging it', async () => {
+    const client = await connect('dave');
+    const before = logged.length;
+    const reply = await client.request('matrix.refuse');
+    expect(reply).toMatchObject({
+      event: 'error',
+      id: reply.id,
+      data: { code: 'bad_request', message: 'Not today' },
+    });
+    // A later request that logs proves the WsException had its chance to be logged first.
+    await client.request('matrix.fail', { kind: 'none' });
+    expect(logged.slice(before)).toHaveLength(1);
+    expect(logged.slice(before).join()).not.toContain('Not today');
     await client.close();
   });
 

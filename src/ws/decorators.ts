@@ -7,6 +7,7 @@ import {
 import { HubbubError } from '../protocol/errors';
 import { connectionOf, type Connection } from './connection';
 import { GatewayMarker } from './gateway-metadata';
+import { addWsExceptionFilter } from './ws-error.filter';
 import { createWsValidationPipe } from './ws-validation.pipe';
 
 export const WS_PATH = '/ws';
@@ -19,7 +20,11 @@ export const WS_PATH = '/ws';
  * FrameRouter answers `token_expired` to a request after the token's `exp` (no guard per handler needed).
  */
 export function HubbubGateway(): ClassDecorator {
-  return applyDecorators(GatewayMarker(), UsePipes(createWsValidationPipe()));
+  const decorate = applyDecorators(GatewayMarker(), UsePipes(createWsValidationPipe()));
+  return (target) => {
+    decorate(target);
+    addWsExceptionFilter(target);
+  };
 }
 
 /** The current {@link Connection} in a message handler. */

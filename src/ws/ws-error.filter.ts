@@ -1,4 +1,10 @@
-import { HttpException, type Logger } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  UseFilters,
+  type ExceptionFilter,
+  type Logger,
+} from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 
@@ -43,4 +49,30 @@ export function toHubbubError(exception: unknown, logger?: Logger): HubbubError 
     exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
   );
   return new HubbubError('internal');
+}
+
+/**
+ * Nest's own WebSocket gateways answer a `WsException` without logging it (it is the client's error), whereas the
+ * handler wrapping Hubbub uses (ExternalContextCreator) logs every non-intrinsic error it is left with. So every
+ * Hubbub gateway carries this one filter: a `WsException` that none of the gateway's own method or class filters
+ * handled becomes the contract error it stands for, unlogged.
+ */
+@Catch(WsException)
+export class WsExceptionFilter implements ExceptionFilter {
+  catch(exception: WsException): never {
+    throw toHubbubError(exception);
+  }
+}
+
+/** The metadata key `@UseFilters` writes on a class, read back from the public decorator. */
+const FILTERS_KEY = ((): string => {
+  class Probe {}
+  UseFilters(new WsExceptionFilter())(Probe);
+  return (Reflect.getOwnMetadataKeys(Probe) as string[])[0];
+})();
+
+/** Puts the filter first in the class's list, so that Nest consults it after the class's own filters. */
+export function addWsExceptionFilter(target: object): void {
+  const filters = (Reflect.getOwnMetadata(FILTERS_KEY, target) as unknown[] | undefined) ?? [];
+  Reflect.defineMetadata(FILTERS_KEY, [new WsExceptionFilter(), ...filters], target);
 }
