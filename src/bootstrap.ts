@@ -1,7 +1,9 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Server as HttpsServer } from 'node:https';
+import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { ClientAddresses } from './common/client-address';
 import { loadTls, type HubbubConfig } from './config/config';
 import type { HubbubExtensions } from './hubbub.module';
 import { applyHandshakeLimits } from './http/handshake-limits';
@@ -24,8 +26,16 @@ export async function createServer(
       options.logger ??
       new PinoLogger(config.logLevel, config.nodeId, { pretty: config.env === 'development' }),
     // TLS: the HTTPS server also carries the WebSocket upgrades (wss://) on the same port.
-    httpsOptions: config.tls && { cert: config.tls.cert, key: config.tls.key },
+    // The TLS handshake has the bound a request has (HANDSHAKE_TIMEOUT_MS); see http/handshake-limits.ts.
+    // (Nest hands these options to https.createServer as they are; its type does not list every key.)
+    httpsOptions: config.tls && {
+      cert: config.tls.cert,
+      key: config.tls.key,
+      ...({ handshakeTimeout: config.handshakeTimeoutMs } satisfies HttpsServerOptions),
+    },
   });
+  // `req.ip` is the client's address as ClientAddresses resolves it (TRUSTED_PROXIES).
+  (app as NestExpressApplication).set('trust proxy', app.get(ClientAddresses).isTrusted);
   app.useWebSocketAdapter(new HubbubWsAdapter(app));
   applyHttpHardening(app);
   applyHandshakeLimits(app, config);
@@ -72,7 +82,7 @@ export function reloadTls(app: INestApplication, config: HubbubConfig): boolean 
 
 /**
  * SIGTERM/SIGINT: drain the sockets first, then let Nest close the HTTP server and flush the stores.
- * SIGHUP (with TLS): reload the certificate and key.
+ * SIGHUP never ends the process: with TLS it reloads the certificate and key, without it logs one line.
  */
 export function installShutdown(app: INestApplication, config: HubbubConfig): void {
   const logger = new Logger('Shutdown');
@@ -99,5 +109,8 @@ export function installShutdown(app: INestApplication, config: HubbubConfig): vo
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  if (config.tls) process.on('SIGHUP', () => reloadTls(app, config));
+  process.on('SIGHUP', () => {
+    if (config.tls) reloadTls(app, config);
+    else logger.log('SIGHUP: no TLS files to reload (TLS is off), nothing to do');
+  });
 }

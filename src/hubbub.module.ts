@@ -26,6 +26,7 @@ import { RoomService } from './rooms/room.service';
 import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handshake-authenticator';
 import { TokenVerifier } from './auth/token-verifier';
 import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
+import { ClientAddresses } from './common/client-address';
 import { configFromOptions, type HubbubOptions } from './config/options';
 import { ClientRegistry } from './ws/client-registry.service';
 import { ConnectionEvents } from './ws/connection-events';
@@ -144,6 +145,11 @@ export class HubbubModule {
         FrameRouter,
         ConnectionLifecycle,
         UpgradeGate,
+        {
+          provide: ClientAddresses,
+          inject: [HUBBUB_CONFIG],
+          useFactory: (c: HubbubConfig) => new ClientAddresses(c.trustedProxies),
+        },
         WsTransport,
         PushService,
         MetricsService,
