@@ -232,6 +232,75 @@ const commands = {
     return { sent, replies, errors, firstError, elapsed: (performance.now() - t0) / 1000 };
   },
 
+  /** Reconnect storm, before the restart: `count` users subscribe to `channel`, each keeping its offset and epoch. */
+  async stormSubscribe({ count, channel }) {
+    const conns = await connectMany(count, (i) => ({ sub: `storm-${i}` }), 200);
+    load.storm = [];
+    for (let i = 0; i < conns.length; i += 500)
+      load.storm.push(
+        ...(await Promise.all(
+          conns.slice(i, i + 500).map((c) => c.request('channel.subscribe', { channel })),
+        )),
+      );
+    load.stormConns = conns;
+  },
+
+  /** `messages` publications on `channel` (the ones the storm's clients missed), one at a time. */
+  async stormPublish({ channel, messages }) {
+    const token = signToken(load.secret, { sub: 'storm-publisher', roles: ['admin'] });
+    const pub = await open(load.port, token);
+    for (let i = 0; i < messages; i++) await pub.request('channel.publish', { channel, data: { i } });
+    pub.close();
+  },
+
+  /**
+   * Every client of stormSubscribe reconnects at once (no concurrency limit) and subscribes with its `since` and
+   * `epoch`; resolves with the time until the last one has its `missed` publications.
+   */
+  async stormReconnect({ channel, missed }) {
+    for (const c of load.stormConns ?? []) c.close();
+    const conns = [];
+    let incomplete = 0;
+    let errors = 0;
+    let firstError;
+    const t0 = performance.now();
+    await Promise.all(
+      load.storm.map(async (before, i) => {
+        try {
+          const c = await open(load.port, signToken(load.secret, { sub: `storm-${i}` }));
+          conns.push(c);
+          const reply = await c.request('channel.subscribe', {
+            channel,
+            since: before.offset,
+            epoch: before.epoch,
+          });
+          if (!reply.recovered || reply.publications.length < missed) incomplete++;
+        } catch (err) {
+          errors++;
+          firstError ??= err.message;
+        }
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    for (const c of conns) c.close();
+    load.stormConns = [];
+    return { count: load.storm.length, seconds, incomplete, errors, firstError };
+  },
+
+  /** `count` plain connects at once (no subscription): the time until the last one is welcomed. */
+  async connectAtOnce({ count }) {
+    const t0 = performance.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        open(load.port, signToken(load.secret, { sub: `plain-${i}` })),
+      ),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const failed = results.filter((r) => r.status === 'rejected');
+    for (const r of results) if (r.status === 'fulfilled') r.value.close();
+    return { count, seconds, errors: failed.length, firstError: failed[0]?.reason?.message };
+  },
+
   closeRequesters() {
     for (const c of load.requesters ?? []) c.close();
     load.requesters = [];
