@@ -335,8 +335,8 @@ async function stormPhase(results) {
       const plain = await client.call('connectAtOnce', { count });
       results.storm[from] = { storm, plain };
       const problems = (r) =>
-        r.errors || r.incomplete
-          ? ` (${r.errors} errors${r.incomplete ? `, ${r.incomplete} incomplete` : ''}${r.firstError ? `: ${r.firstError}` : ''})`
+        r.errors || r.incomplete || r.retries
+          ? ` (${r.retries} retries, ${r.errors} failed${r.incomplete ? `, ${r.incomplete} incomplete` : ''}${r.firstError ? `; first error: ${r.firstError}` : ''})`
           : '';
       console.log(
         `[Hubbub] reconnect storm from ${from}: ${count} clients with since, the last has its ${missed} missed ` +
@@ -359,6 +359,7 @@ function stormTable(storm) {
     fmtSec(s.seconds),
     fmtSec(p.seconds),
     (s.seconds / p.seconds).toFixed(2),
+    `${fmtInt(s.retries)} / ${fmtInt(p.retries)}`,
   ]);
   return markdownTable([
     [
@@ -367,6 +368,7 @@ function stormTable(storm) {
       'with since: until the last has its missed messages',
       'plain connects: until the last is welcomed',
       'ratio',
+      'retries (since / plain)',
     ],
     ...rows,
   ]);

@@ -27,12 +27,13 @@ export class PubSubProbe {
   /** The payload sent and not yet back, if any. */
   private outstanding: string | undefined;
   private lost = false;
+  private lastRound = Date.now();
   /** Probes that did not come back in time (each followed by a rebuild). */
   failures = 0;
 
   constructor(
     private readonly target: ProbedSubscription,
-    intervalMs: number,
+    private readonly intervalMs: number,
     name: string,
   ) {
     this.log = new Logger(`PubSubProbe(${name})`);
@@ -63,6 +64,11 @@ export class PubSubProbe {
   }
 
   private round(): void {
+    const now = Date.now();
+    // A round that comes late (this process was stalled: a long GC, SIGSTOP) judges nothing: the probe's answer may
+    // be waiting unread in the socket. It sends a new probe, which the next round judges.
+    if (now - this.lastRound > 1.5 * this.intervalMs) this.outstanding = undefined;
+    this.lastRound = now;
     if (!this.target.connected()) {
       // Its client is reconnecting (and resubscribes by itself): nothing to probe until it is back.
       this.outstanding = undefined;
