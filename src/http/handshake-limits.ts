@@ -1,6 +1,7 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import type { HubbubConfig } from '../config/config';
 
 interface Pending {
@@ -120,7 +121,8 @@ export function applyHandshakeLimits(
   // With TLS, requests are served on the TLS socket, which exists once the TLS handshake is done ('secureConnection';
   // the raw TCP socket of 'connection' is never the one a request names). Until then, the TLS server's own
   // `handshakeTimeout` (set from the same key in bootstrap) bounds it.
-  server.on(config.tls ? 'secureConnection' : 'connection', (socket: Socket) =>
+  // (Whatever made the server: an app that embeds HubbubModule may bring its own HTTPS server.)
+  server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) =>
     tracker.opened(socket),
   );
   server.on('request', (req: IncomingMessage) => tracker.requested(req));
