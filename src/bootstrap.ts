@@ -1,7 +1,9 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Server as HttpsServer } from 'node:https';
+import type { Server as HttpsServer, ServerOptions as HttpsServerOptions } from 'node:https';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { ClientAddresses } from './common/client-address';
 import { loadTls, type HubbubConfig } from './config/config';
 import type { HubbubExtensions } from './hubbub.module';
 import { applyHandshakeLimits } from './http/handshake-limits';
@@ -9,6 +11,9 @@ import { applyHttpHardening } from './http/http-hardening';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { setupApiDocs } from './openapi/openapi';
+
+/** Connections the kernel may queue before the server accepts them. */
+export const LISTEN_BACKLOG = 8192;
 
 /** Creates and starts a Hubbub server; main.ts and the end-to-end tests both boot through here. */
 export async function createServer(
@@ -23,12 +28,26 @@ export async function createServer(
       options.logger ??
       new PinoLogger(config.logLevel, config.nodeId, { pretty: config.env === 'development' }),
     // TLS: the HTTPS server also carries the WebSocket upgrades (wss://) on the same port.
-    httpsOptions: config.tls && { cert: config.tls.cert, key: config.tls.key },
+    // The TLS handshake has the bound a request has (HANDSHAKE_TIMEOUT_MS); see http/handshake-limits.ts.
+    // (Nest hands these options to https.createServer as they are; its type does not list every key.)
+    httpsOptions: config.tls && {
+      cert: config.tls.cert,
+      key: config.tls.key,
+      ...({ handshakeTimeout: config.handshakeTimeoutMs } satisfies HttpsServerOptions),
+    },
   });
+  // `req.ip` is the client's address as ClientAddresses resolves it (TRUSTED_PROXIES).
+  (app as NestExpressApplication).set('trust proxy', app.get(ClientAddresses).isTrusted);
   applyHttpHardening(app);
   applyHandshakeLimits(app, config);
   setupApiDocs(app, config);
-  await app.listen(config.port, config.host);
+  // A deep accept queue (the kernel caps it at net.core.somaxconn): a reconnect storm after a restart, all of it from
+  // one proxy, waits in the kernel while the event loop is busy instead of having its SYNs dropped (Node: 511).
+  // (Nest passes extra arguments on to server.listen; its type does not list the backlog.)
+  const withBacklog = app as unknown as {
+    listen(port: number, host: string, backlog: number): Promise<unknown>;
+  };
+  await withBacklog.listen(config.port, config.host, LISTEN_BACKLOG);
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
   const mode = config.redis
     ? `cluster mode (Redis${'sentinels' in config.redis ? ' Sentinel' : ''})`
@@ -70,7 +89,7 @@ export function reloadTls(app: INestApplication, config: HubbubConfig): boolean 
 
 /**
  * SIGTERM/SIGINT: drain the sockets first, then let Nest close the HTTP server and flush the stores.
- * SIGHUP (with TLS): reload the certificate and key.
+ * SIGHUP never ends the process: with TLS it reloads the certificate and key, without it logs one line.
  */
 export function installShutdown(app: INestApplication, config: HubbubConfig): void {
   const logger = new Logger('Shutdown');
@@ -97,5 +116,8 @@ export function installShutdown(app: INestApplication, config: HubbubConfig): vo
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  if (config.tls) process.on('SIGHUP', () => reloadTls(app, config));
+  process.on('SIGHUP', () => {
+    if (config.tls) reloadTls(app, config);
+    else logger.log('SIGHUP: no TLS files to reload (TLS is off), nothing to do');
+  });
 }

@@ -29,6 +29,7 @@ import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
 import { ConfigError } from './config/config-error';
 import { configFromOptions, type HubbubHttpOptions, type HubbubOptions } from './config/options';
 import { controllersFor } from './http-routes';
+import { ClientAddresses } from './common/client-address';
 import { ClientRegistry } from './ws/client-registry.service';
 import { ConnectionEvents } from './ws/connection-events';
 import { CoreGateway } from './core/core.gateway';
@@ -181,6 +182,11 @@ export class HubbubModule {
         GatewayHandlers,
         ConnectionLifecycle,
         UpgradeGate,
+        {
+          provide: ClientAddresses,
+          inject: [HUBBUB_CONFIG],
+          useFactory: (c: HubbubConfig) => new ClientAddresses(c.trustedProxies),
+        },
         WsTransport,
         PushService,
         MetricsService,

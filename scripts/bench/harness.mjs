@@ -97,9 +97,11 @@ export async function startServer({
   secret,
   env: extraEnv = {},
   health = '/health',
+  port: fixedPort,
   ...launchOptions
 }) {
-  const port = await freePort();
+  // `port`: the same one again, to restart an instance where its clients reconnect (run.mjs: the reconnect storm).
+  const port = fixedPort ?? (await freePort());
   const cwd = mkdtempSync(join(tmpdir(), 'hubbub-bench-'));
   const env = {
     PATH: process.env.PATH,

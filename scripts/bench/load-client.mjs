@@ -19,11 +19,17 @@ const load = {
 };
 let opened = 0;
 
-/** A connection from the next of `load.sources` (round robin), in the dialect of `init`. */
+/**
+ * A connection from the next of `load.sources` (round robin), in the dialect of `init`. With one source, no
+ * `localAddress`: an explicit one makes Node bind() before connect(), and the kernel then picks the port among every
+ * port of that address in use (slow with thousands of them: a storm of 5,000 spent seconds in bind() before its
+ * requests went out), where connect() alone picks one free for this destination.
+ */
 const open = (port, token) =>
   BenchSocket.open(port, token, {
     dialect: load.dialect,
-    localAddress: load.sources[opened++ % load.sources.length],
+    localAddress:
+      load.sources.length > 1 ? load.sources[opened++ % load.sources.length] : undefined,
   });
 
 /** Opens `count` connections, `concurrency` handshakes at a time; user names from `claimsFor(i)`. */
@@ -97,6 +103,20 @@ function publisher(port) {
     load.publishers.set(port, open(port, token));
   }
   return load.publishers.get(port);
+}
+
+/** Runs `attempt` up to 5 times with the SDK's backoff (0.5–1 s, doubling); counts retries and final failures. */
+async function withRetries(tally, attempt) {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      tally.firstError ??= err.message;
+      if (n === 4) return void tally.errors++;
+      tally.retries++;
+      await new Promise((r) => setTimeout(r, 500 * 2 ** n * (1 + Math.random())));
+    }
+  }
 }
 
 const commands = {
@@ -230,6 +250,74 @@ const commands = {
     while (replies + errors < sent && performance.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
     return { sent, replies, errors, firstError, elapsed: (performance.now() - t0) / 1000 };
+  },
+
+  /** Reconnect storm, before the restart: `count` users subscribe to `channel`, each keeping its offset and epoch. */
+  async stormSubscribe({ count, channel }) {
+    const conns = await connectMany(count, (i) => ({ sub: `storm-${i}` }), 200);
+    load.storm = [];
+    for (let i = 0; i < conns.length; i += 500)
+      load.storm.push(
+        ...(await Promise.all(
+          conns.slice(i, i + 500).map((c) => c.request('channel.subscribe', { channel })),
+        )),
+      );
+    load.stormConns = conns;
+  },
+
+  /** `messages` publications on `channel` (the ones the storm's clients missed), one at a time. */
+  async stormPublish({ channel, messages }) {
+    const token = signToken(load.secret, { sub: 'storm-publisher', roles: ['admin'] });
+    const pub = await open(load.port, token);
+    for (let i = 0; i < messages; i++) await pub.request('channel.publish', { channel, data: { i } });
+    pub.close();
+  },
+
+  /**
+   * Every client of stormSubscribe reconnects at once (no concurrency limit) and subscribes with its `since` and
+   * `epoch`; resolves with the time until the last one has its `missed` publications. A client whose attempt fails
+   * tries again as the SDK does (backoff 0.5–1 s, then doubling, up to 5 attempts); `retries` counts them.
+   */
+  async stormReconnect({ channel, missed }) {
+    for (const c of load.stormConns ?? []) c.close();
+    const conns = [];
+    const tally = { incomplete: 0, errors: 0, retries: 0, firstError: undefined };
+    const t0 = performance.now();
+    await Promise.all(
+      load.storm.map((before, i) =>
+        withRetries(tally, async () => {
+          const c = await open(load.port, signToken(load.secret, { sub: `storm-${i}` }));
+          conns.push(c);
+          const reply = await c.request('channel.subscribe', {
+            channel,
+            since: before.offset,
+            epoch: before.epoch,
+          });
+          if (!reply.recovered || reply.publications.length < missed) tally.incomplete++;
+        }),
+      ),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    for (const c of conns) c.close();
+    load.stormConns = [];
+    return { count: load.storm.length, seconds, ...tally };
+  },
+
+  /** `count` plain connects at once (no subscription), retried like the storm's: until the last one is welcomed. */
+  async connectAtOnce({ count }) {
+    const conns = [];
+    const tally = { errors: 0, retries: 0, firstError: undefined };
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        withRetries(tally, async () =>
+          conns.push(await open(load.port, signToken(load.secret, { sub: `plain-${i}` }))),
+        ),
+      ),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    for (const c of conns) c.close();
+    return { count, seconds, ...tally };
   },
 
   closeRequesters() {

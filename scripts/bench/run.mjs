@@ -13,7 +13,10 @@
  * server CPU per inbound `ping` (1000 connections × 10 requests/s; CPU seconds from /proc ÷ replies). Hubbub also:
  * CPU per `chat.send` (same load, rooms of 10). Then on a fresh process: RSS per idle, authenticated, subscribed
  * connection at 1 k, 10 k and 50 k (capped by the hard file limit, see below). Then two Hubbub instances over
- * Redis + PostgreSQL: the cross-instance hop at 5 publishes/s, p50/p99, beside the same-instance figure.
+ * Redis + PostgreSQL: the cross-instance hop at 5 publishes/s, p50/p99, beside the same-instance figure. Then the
+ * reconnect storm (stormPhase): 5,000 clients with `since` reconnecting at once to a restarted instance and catching
+ * up, beside as many plain connects, from one source address and from 8. Every phase connects from one address
+ * unless it says otherwise: Hubbub has no per-address cap on pending connections (MAX_PENDING_CONNECTIONS).
  *
  * Pinning: servers run under `taskset -c 0`, the load client under `taskset -c 1` (when taskset exists). Each figure
  * prints the CPU of the server, of the load client and of everything else, and the 1-minute load average, so a
@@ -25,7 +28,7 @@
  * each server once per round, each round starting with another server; the table shows the median of each figure,
  * and a second table Hubbub ÷ the floor in each round, with the median and the range.
  *
- * Flags: --quick (small sizes, to try it) · --servers=naive,coalesced,socketio,hubbub · --skip=memory,hop,...
+ * Flags: --quick (small sizes, to try it) · --servers=naive,coalesced,socketio,hubbub · --skip=memory,hop,storm,...
  *        --rounds=N · --no-build · --profile (Hubbub under --cpu-prof / --heapsnapshot-signal; files in a temp dir)
  */
 import { randomBytes } from 'node:crypto';
@@ -36,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import {
   PROD_NODE_FLAGS,
   ensureBuilt,
+  freePort,
   hardFileLimit,
   hasTaskset,
   hubbubArgv,
@@ -72,6 +76,7 @@ const FULL = {
   requests: { connections: 1000, perSec: 10, seconds: 5 },
   memory: [1000, 10000, 50000],
   hop: { subscribers: 200, perSec: 5, seconds: 6 },
+  storm: { clients: 5000, missed: 10 },
   rounds: 3,
 };
 const QUICK = {
@@ -84,6 +89,7 @@ const QUICK = {
   requests: { connections: 250, perSec: 10, seconds: 2 },
   memory: [250, 2500, 5000],
   hop: { subscribers: 50, perSec: 5, seconds: 2 },
+  storm: { clients: 200, missed: 5 },
   rounds: 1,
 };
 
@@ -122,7 +128,7 @@ function parseFlags(argv) {
 const nofile = () => Math.max(...sizes.memory) + 2000;
 
 /** Hubbub exactly as production starts it (harness.mjs: start:prod's Node flags), or a comparison server. */
-function startServer(kind, env = {}) {
+function startServer(kind, env = {}, port = undefined) {
   const profiling =
     kind === 'hubbub' && flags.profile
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir()}`, '--heapsnapshot-signal=SIGUSR2']
@@ -133,7 +139,7 @@ function startServer(kind, env = {}) {
     coalesced: [join(HERE, 'ws-server.mjs'), '--mode=coalesced'],
     socketio: [join(HERE, 'socketio-server.mjs')],
   }[kind];
-  return launchServer({ name: LABEL[kind], argv, secret, env, core: 0, nofile: nofile() });
+  return launchServer({ name: LABEL[kind], argv, secret, env, port, core: 0, nofile: nofile() });
 }
 
 function startLoadClient() {
@@ -168,7 +174,7 @@ function throughputRound(kind, r) {
       dialect: kind === 'socketio' ? 'socketio' : 'hubbub',
       port: server.port,
       secret,
-      sources: sources(2),
+      sources: sources(1),
     });
     if (!flags.skip.includes('connects')) {
       await client.call('connect', { upTo: 100 }); // warm-up
@@ -226,9 +232,8 @@ function memoryPhase(kind, results) {
   const r = (results[kind] ??= {});
   r.memory = [];
   return withServer(kind, async (server, client) => {
-    // Enough source addresses for the ports (about 20 k each) and so that the 200 handshakes in flight stay under
-    // Hubbub's cap of 64 not-yet-upgraded sockets per address (HANDSHAKE hardening): 8 addresses, 25 each.
-    const nSources = Math.max(Math.ceil(Math.max(...counts) / 20000) + 1, 8);
+    // Enough source addresses for the client's ports (about 20 k each): one up to 20 k connections.
+    const nSources = Math.ceil(Math.max(...counts) / 20000);
     await client.call('init', {
       dialect: kind === 'socketio' ? 'socketio' : 'hubbub',
       port: server.port,
@@ -274,8 +279,7 @@ async function hopPhase(results) {
   const client = startLoadClient();
   const channel = `bench.hop-${randomBytes(4).toString('hex')}`;
   try {
-    // Two source addresses: 100 handshakes in flight from one would pass Hubbub's cap of 64 pending per address.
-    await client.call('init', { dialect: 'hubbub', port: b.port, secret, sources: sources(2) });
+    await client.call('init', { dialect: 'hubbub', port: b.port, secret, sources: sources(1) });
     await client.call('connect', { upTo: sizes.hop.subscribers });
     await client.call('subscribe', { upTo: sizes.hop.subscribers, channel });
     const args = { subscribers: sizes.hop.subscribers, channel, ...sizes.hop };
@@ -296,6 +300,81 @@ async function hopPhase(results) {
     await stopServer(b);
   }
 }
+
+/**
+ * Reconnect storm: `storm.clients` clients subscribed to a channel (Redis keeps its window) lose their instance to a
+ * restart; while they are away `storm.missed` messages are published on the new process; then all of them reconnect
+ * at once, each subscribing with its `since` and `epoch`. Figure: the time until the last one has its missed
+ * messages, beside the time for as many plain connects at once, from one source address (a proxy, a NAT) and from 8.
+ */
+async function stormPhase(results) {
+  const database =
+    process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/hubbub_bench';
+  await ensureDatabase(database);
+  const env = {
+    DATABASE_URL: database,
+    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  };
+  const { clients: count, missed } = sizes.storm;
+  results.storm = {};
+  for (const [from, n] of [
+    ['one address', 1],
+    ['8 addresses', 8],
+  ]) {
+    const port = await freePort();
+    const channel = `bench.storm-${randomBytes(4).toString('hex')}`;
+    let server = await startServer('hubbub', env, port);
+    const client = startLoadClient();
+    try {
+      await client.call('init', { dialect: 'hubbub', port, secret, sources: sources(n) });
+      await client.call('stormSubscribe', { count, channel });
+      await stopServer(server); // its clients are closed (1001)
+      server = await startServer('hubbub', env, port);
+      await client.call('stormPublish', { channel, messages: missed });
+      const storm = await client.call('stormReconnect', { channel, missed });
+      const plain = await client.call('connectAtOnce', { count });
+      results.storm[from] = { storm, plain };
+      const problems = (r) =>
+        r.errors || r.incomplete || r.retries
+          ? ` (${r.retries} retries, ${r.errors} failed${r.incomplete ? `, ${r.incomplete} incomplete` : ''}${r.firstError ? `; first error: ${r.firstError}` : ''})`
+          : '';
+      console.log(
+        `[Hubbub] reconnect storm from ${from}: ${count} clients with since, the last has its ${missed} missed ` +
+          `messages after ${fmtSec(storm.seconds)}${problems(storm)}; ${count} plain connects at once: ` +
+          `${fmtSec(plain.seconds)}${problems(plain)}`,
+      );
+      if (storm.errors || storm.incomplete || plain.errors)
+        throw new Error(`reconnect storm from ${from}: clients lost or not caught up`);
+    } finally {
+      await client.stop();
+      await stopServer(server);
+    }
+  }
+}
+
+function stormTable(storm) {
+  const rows = Object.entries(storm).map(([from, { storm: s, plain: p }]) => [
+    from,
+    fmtInt(s.count),
+    fmtSec(s.seconds),
+    fmtSec(p.seconds),
+    (s.seconds / p.seconds).toFixed(2),
+    `${fmtInt(s.retries)} / ${fmtInt(p.retries)}`,
+  ]);
+  return markdownTable([
+    [
+      'restarted instance, clients at once from',
+      'clients',
+      'with since: until the last has its missed messages',
+      'plain connects: until the last is welcomed',
+      'ratio',
+      'retries (since / plain)',
+    ],
+    ...rows,
+  ]);
+}
+
+const fmtSec = (s) => `${s.toFixed(2)} s`;
 
 async function ensureDatabase(url) {
   const { default: pg } = await import('pg');
@@ -605,11 +684,18 @@ async function main() {
       failed++;
       console.error(`[Hubbub ×2] FAILED: ${err?.message ?? err}`);
     });
+  if (flags.servers.includes('hubbub') && !flags.skip.includes('storm'))
+    await stormPhase(results).catch((err) => {
+      failed++;
+      console.error(`[Hubbub storm] FAILED: ${err?.message ?? err}`);
+    });
   if (rounds.length > 1) console.log(`\n${spread(rounds)}`);
   console.log(
     `\n${report(results)}\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s; cells: value (÷ coalesced ws)` +
       `${rounds.length > 1 ? `; throughput figures: medians of ${rounds.length} rounds` : ''})`,
   );
+  if (results.storm && Object.keys(results.storm).length)
+    console.log(`\nReconnect storm\n${stormTable(results.storm)}`);
   if (profiles) console.log(`Hubbub CPU profiles in ${profiles}`);
   if (failed > 0) {
     console.error(`bench: ${failed} phase(s) failed, see above`);

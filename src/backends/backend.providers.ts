@@ -104,7 +104,9 @@ export const backendProviders: Provider[] = [
     inject: [HUBBUB_CONFIG, REDIS, REDIS_SUBSCRIBER, Tracing],
     useFactory: (config: HubbubConfig, redis: Redis | null, sub: Redis | null, tracing: Tracing) =>
       tracedBroker(
-        redis && sub ? new RedisBroker(redis, sub, config.nodeId) : new MemoryBroker(),
+        redis && sub
+          ? new RedisBroker(redis, sub, config.nodeId, config.heartbeatIntervalMs)
+          : new MemoryBroker(),
         tracing,
       ),
   },

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Broker, type BrokerHandler, type BrokerMessage } from './broker';
 import { RedisKeys } from '../cluster/redis-keys';
+import { dropConnection, PubSubProbe } from '../cluster/pubsub-probe';
 import { execAll } from '../cluster/redis.provider';
 import { isBroadcastTopic } from '../protocol/topics';
 
@@ -49,26 +50,46 @@ export class RedisBroker extends Broker {
   private readonly topics = new Set<string>();
   private handler: BrokerHandler = () => undefined;
   private readonly cmd: FanoutRedis;
+  private readonly probeChannel: string;
+  private probe: PubSubProbe | undefined;
 
+  /** `probeIntervalMs`: how often the subscriber connection is proven to deliver (HEARTBEAT_INTERVAL_MS). */
   constructor(
     command: Redis,
     private readonly sub: Redis,
     private readonly node: string,
+    private readonly probeIntervalMs = 25_000,
   ) {
     super();
     this.cmd = command as FanoutRedis;
     this.cmd.defineCommand('hubbubFanout', { numberOfKeys: 1, lua: FANOUT });
+    this.probeChannel = RedisKeys.probe(node);
   }
 
   async start(handler: BrokerHandler): Promise<void> {
     this.handler = handler;
-    this.sub.on('message', (_channel: string, raw: string) => this.receive(raw));
+    this.sub.on('message', (channel: string, raw: string) => {
+      if (channel === this.probeChannel) this.probe?.received(raw);
+      else this.receive(raw);
+    });
+    const channels = [ALL_CHANNEL, INBOX_PREFIX + this.node, this.probeChannel];
+    this.probe = new PubSubProbe(
+      {
+        channel: this.probeChannel,
+        connected: () => this.sub.status === 'ready',
+        publish: (payload) => this.cmd.publish(this.probeChannel, payload),
+        rebuild: () => dropConnection(this.sub),
+      },
+      this.probeIntervalMs,
+      this.node,
+    );
+    this.sub.on('close', () => this.probe?.forget());
     // ioredis resubscribes its channels by itself after a reconnect; routes are rewritten through restore().
     try {
-      await this.sub.subscribe(ALL_CHANNEL, INBOX_PREFIX + this.node);
+      await this.sub.subscribe(...channels);
     } catch (err) {
       this.logger.warn(`subscribe deferred until Redis answers: ${String(err)}`);
-      this.sub.once('ready', () => void this.sub.subscribe(ALL_CHANNEL, INBOX_PREFIX + this.node));
+      this.sub.once('ready', () => void this.sub.subscribe(...channels));
     }
   }
 
@@ -106,8 +127,11 @@ export class RedisBroker extends Broker {
     }
   }
 
+  /** Both connections up, and the subscriber proven to deliver (its last probe came back). */
   isHealthy(): boolean {
-    return this.cmd.status === 'ready' && this.sub.status === 'ready';
+    return (
+      this.cmd.status === 'ready' && this.sub.status === 'ready' && (this.probe?.healthy ?? true)
+    );
   }
 
   async close(): Promise<void> {
@@ -115,6 +139,7 @@ export class RedisBroker extends Broker {
     for (const topic of this.topics) pipeline.srem(routeKey(topic), this.node);
     pipeline.del(nodeTopicsKey(this.node));
     await pipeline.exec().catch(() => undefined);
+    this.probe?.stop();
     this.sub.disconnect();
   }
 

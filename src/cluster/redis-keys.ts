@@ -6,6 +6,7 @@
  * | ---------------------------------- | ------- | --------------------- | ---------------------------------------- |
  * | `hubbub:all`                       | channel | RedisBroker           | `all` pushes and cluster commands        |
  * | `hubbub:inbox:<node>`              | channel | RedisBroker           | pushes routed to one instance            |
+ * | `hubbub:probe:<node>`              | channel | PubSubProbe           | an instance's probes of its subscriber   |
  * | `hubbub:route:<topic>`             | set     | RedisBroker           | instances with local interest in a topic |
  * | `hubbub:node-topics:<node>`        | set     | RedisBroker           | topics one instance routed (for reaping) |
  * | `hubbub:conns:user:<userId>`       | hash    | RedisConnectionQuota  | node → connections of the user           |
@@ -27,6 +28,7 @@ export const RedisKeys = {
   allChannel: `${REDIS_PREFIX}all`,
   inboxPrefix: `${REDIS_PREFIX}inbox:`,
   inbox: (node: string): string => `${REDIS_PREFIX}inbox:${node}`,
+  probe: (node: string): string => `${REDIS_PREFIX}probe:${node}`,
   route: (topic: string): string => `${REDIS_PREFIX}route:${topic}`,
   nodeTopics: (node: string): string => `${REDIS_PREFIX}node-topics:${node}`,
 

@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { EnvironmentVariables, RedisTarget, TlsFiles } from './config';
 import { ConfigError } from './config-error';
 
@@ -108,4 +109,25 @@ function readPem(name: string, file: string): Buffer {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new ConfigError(`Invalid configuration: ${name} ${file} cannot be read (${code})`);
   }
+}
+
+/** TRUSTED_PROXIES: a comma list of addresses (`10.0.0.5`, `::1`) or CIDRs (`10.0.0.0/8`, `fd00::/8`). */
+export function trustedProxies(list: string | undefined): string[] | undefined {
+  const entries = list
+    ?.split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
+  if (!entries || entries.length === 0) return undefined;
+  for (const entry of entries) {
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(
+        `Invalid configuration: TRUSTED_PROXIES must be a comma list of addresses or CIDRs, got "${entry}"`,
+      );
+    }
+  }
+  return entries;
 }

@@ -20,6 +20,7 @@ import {
   assertWebhookSecret,
   loadTls,
   redisTarget,
+  trustedProxies,
   WEBHOOK_SECRET_MIN_BYTES,
 } from './config-checks';
 
@@ -116,6 +117,8 @@ export class EnvironmentVariables {
   OTEL_SDK_DISABLED?: boolean;
   @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) METRICS_TOKEN?: string;
   @Transform(toInt) @IsInt() @Min(1) HANDSHAKE_TIMEOUT_MS = 10000;
+  @Transform(toInt) @IsInt() @Min(1) MAX_PENDING_CONNECTIONS = 10000;
+  @Transform(blankToUndefined) @IsOptional() @IsString() TRUSTED_PROXIES?: string;
 }
 
 /** Where cluster mode finds Redis: one URL, or the current master of a Sentinel-monitored group. */
@@ -183,6 +186,10 @@ export interface HubbubConfig {
   metricsToken?: string;
   /** A connection that has not completed its HTTP (upgrade) request within this time is closed. */
   handshakeTimeoutMs: number;
+  /** Connections of all addresses that have not completed a request; past it the oldest are cut. */
+  maxPendingConnections: number;
+  /** TRUSTED_PROXIES: peers whose `X-Forwarded-For` names the client's address (see common/client-address.ts). */
+  trustedProxies?: string[];
 }
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
@@ -309,6 +316,8 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     tracing: tracingConfig(vars),
     metricsToken: vars.METRICS_TOKEN,
     handshakeTimeoutMs: vars.HANDSHAKE_TIMEOUT_MS,
+    maxPendingConnections: vars.MAX_PENDING_CONNECTIONS,
+    trustedProxies: trustedProxies(vars.TRUSTED_PROXIES),
   };
 }
 

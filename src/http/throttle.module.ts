@@ -3,6 +3,7 @@ import { ThrottlerModule, type ThrottlerModuleOptions } from '@nestjs/throttler'
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { ClientAddresses } from '../common/client-address';
 
 /** Requests per minute and remote address to `/dev/*`. */
 export const DEV_TOKEN_LIMIT_PER_MIN = 30;
@@ -24,7 +25,8 @@ function areaOf(req: Request): Area {
  * Per remote address rate limits (`@nestjs/throttler`, 429 past them) on what anyone can call without a key:
  * `POST /dev/token`, and `/api` requests that do not carry the right API key (guessing keys, scraping docs).
  * Calls with the right key are never throttled: back ends publish through them at high rates. The address is the
- * TCP peer's (`req.ip` without a trusted proxy), so a forged `X-Forwarded-For` changes nothing.
+ * client's ({@link ClientAddresses}): the TCP peer's, or from one of TRUSTED_PROXIES the one its `X-Forwarded-For`
+ * names; from any other peer a forged `X-Forwarded-For` changes nothing.
  *
  * The guard is `ThrottlerGuard` on those controllers, not an APP_GUARD: a global guard would also run on every
  * WebSocket frame.
@@ -38,7 +40,9 @@ function throttlerOptions(config: HubbubConfig): ThrottlerModuleOptions {
   };
   const request = (context: ExecutionContext): Request =>
     context.switchToHttp().getRequest<Request>();
+  const addresses = new ClientAddresses(config.trustedProxies);
   return {
+    getTracker: (req) => Promise.resolve(addresses.of(req as Request)),
     throttlers: [
       {
         name: 'anonymous',

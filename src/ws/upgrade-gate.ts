@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { HandshakeRejection } from '../auth/handshake-authenticator';
 import type { Principal } from '../auth/principal';
+import { ClientAddresses } from '../common/client-address';
 import { Tracing } from '../tracing/tracing.service';
 import { ConnectionLifecycle } from './connection-lifecycle';
 import { WS_PATH } from './decorators';
@@ -47,19 +48,22 @@ export class UpgradeGate {
     private readonly handshake: HandshakeService,
     private readonly lifecycle: ConnectionLifecycle,
     private readonly tracing: Tracing,
+    private readonly addresses: ClientAddresses,
   ) {}
 
   async handle(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', destroySocket);
-    if (pathOf(req.url) !== WS_PATH) return this.refuse(socket, 404, 'no WebSocket endpoint here');
+    if (pathOf(req.url) !== WS_PATH)
+      return this.refuse(req, socket, 404, 'no WebSocket endpoint here');
 
     let principal: Principal;
     try {
       principal = await this.tracing.handshake(req, () => this.handshake.admit(req));
     } catch (err) {
-      if (err instanceof HandshakeRejection) return this.refuse(socket, err.status, err.message);
+      if (err instanceof HandshakeRejection)
+        return this.refuse(req, socket, err.status, err.message);
       this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-      return this.refuse(socket, 500, 'internal error');
+      return this.refuse(req, socket, 500, 'internal error');
     }
     // The slot is ours from here. The peer may have reset while we awaited: its 'close' has then already fired.
     if (socket.destroyed) return this.handshake.release(principal);
@@ -79,8 +83,9 @@ export class UpgradeGate {
     this.results.set(result, (this.results.get(result) ?? 0) + 1);
   }
 
-  private refuse(socket: Duplex, status: number, reason: string): void {
+  private refuse(req: IncomingMessage, socket: Duplex, status: number, reason: string): void {
     this.count(status);
+    this.log.debug(`handshake from ${this.addresses.of(req)} refused (${status}): ${reason}`);
     if (socket.destroyed) return;
     const body = JSON.stringify({ statusCode: status, message: reason });
     socket.end(
