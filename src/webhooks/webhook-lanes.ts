@@ -1,0 +1,31 @@
+import type { LifecycleEvent, OutboxEvent } from '../store/webhook-outbox';
+
+/**
+ * A user's join/leave flapping inside this window is coalesced: a `presence.left` (and a `room.vacated`) waits this
+ * long before its first attempt, and a `presence.joined` (a `room.occupied`) of the same lane that comes within it
+ * drops out of the outbox together with it, unless it has gone out already. So what is sent still alternates, each
+ * event once; a quick leave-and-come-back sends nothing.
+ */
+export const FLAP_WINDOW_MS = 1_000;
+
+/**
+ * How a lifecycle event queues in the outbox (see OutboxEvent): the presence events of one (room, user) share a
+ * lane, and so do the occupancy events of one room, so that each goes out in order and one at a time;
+ * `message.created` queues per room (the stores see to it).
+ */
+export function queuedEvent(e: LifecycleEvent, id: string, ts: number): OutboxEvent {
+  const event: OutboxEvent = { id, type: e.type, ts, data: e.data };
+  switch (e.type) {
+    case 'presence.joined':
+    case 'presence.left':
+      event.lane = `presence ${JSON.stringify([e.data.room, e.data.userId])}`;
+      break;
+    case 'room.occupied':
+    case 'room.vacated':
+      event.lane = `occupancy ${JSON.stringify(e.data.room)}`;
+      break;
+  }
+  if (e.type === 'presence.joined' || e.type === 'room.occupied') event.coalesceMs = FLAP_WINDOW_MS;
+  if (e.type === 'presence.left' || e.type === 'room.vacated') event.holdMs = FLAP_WINDOW_MS;
+  return event;
+}
