@@ -193,6 +193,7 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
               ts + (e.holdMs ?? 0),
               e.lane ?? null,
               e.lane === undefined ? null : (e.coalesceMs ?? null),
+              e.owner ?? null,
             ]);
             dropped += out[0].gone > 0 ? 2 : 0;
           }

@@ -144,14 +144,18 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         for (const e of events) {
           const [id, type, payload, ts] = outboxValues(e);
           if (this.coalesces(e)) dropped += 2;
-          else
-            this.stmt.outboxInsert.run(id, type, payload, ts, ts + (e.holdMs ?? 0), e.lane ?? null);
+          else this.insertEvent(e, [id, type, payload, ts]);
         }
         this.batchEnqueued = true;
         return dropped;
       },
       () => events.forEach(outboxValues), // unserialisable data rejects this call, not the batch
     );
+  }
+
+  private insertEvent(e: OutboxEvent, [id, type, payload, ts]: [string, string, string, number]) {
+    const due = ts + (e.holdMs ?? 0);
+    this.stmt.outboxInsert.run(id, type, payload, ts, due, e.lane ?? null, e.owner ?? null);
   }
 
   /** Drops the lane's latest event when `e` coalesces with it (see OutboxEvent.coalesceMs). */
@@ -307,7 +311,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         ts: message.ts,
         data: message,
       });
-      this.stmt.outboxInsert.run(id, type, payload, ts, ts, null);
+      this.stmt.outboxInsert.run(id, type, payload, ts, ts, null, null);
       this.batchEnqueued = true;
     }
     return { message, duplicate: false };

@@ -202,6 +202,21 @@ export function describeWebhookOutbox(
         expect(((await s.claimWebhooks(10, 60_000))[0].data as { text: string }).text).toBe('m1');
       });
 
+      test("an owner has one event out at a time: its burst over many lanes does not hold back another owner's", async () => {
+        const s = await open();
+        const burst = Array.from({ length: 40 }, (_, i) => ({
+          ...inLane(`l${i}`, 1000 + i, 'room.occupied'),
+          owner: 'flapper',
+        }));
+        const other = { ...inLane('x', 9000, 'room.occupied'), owner: 'bystander' };
+        const own = inLane('y', 9500, 'room.occupied'); // its own owner: its lane
+        await s.enqueue([...burst, other, own]);
+        expect(ids(await s.claimWebhooks(8, 60_000))).toEqual([burst[0].id, other.id, own.id]);
+        expect(await s.claimWebhooks(8, 60_000)).toEqual([]); // the flapper has one out
+        await s.completeWebhook(burst[0].id);
+        expect(ids(await s.claimWebhooks(8, 60_000))).toEqual([burst[1].id]);
+      });
+
       test('holdMs delays the first attempt', async () => {
         const s = await open();
         const held = { ...inLane('h', Date.now(), 'presence.left'), holdMs: 60_000 };

@@ -41,6 +41,11 @@ export interface WebhookEvent {
  */
 export interface OutboxEvent extends WebhookEvent {
   lane?: string;
+  /**
+   * Who the event is charged to (default: its lane): an owner has at most one event out at a time and a claim
+   * takes at most one of its events, so one owner's burst over many lanes still takes one slot per round.
+   */
+  owner?: string;
   /** Its first attempt is not due before `ts + holdMs` (default 0). */
   holdMs?: number;
   /**

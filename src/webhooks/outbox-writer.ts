@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CLOSING_EVENTS } from './webhook-lanes';
 import {
   type LifecycleEventType,
   type OutboxEvent,
@@ -24,9 +25,10 @@ const SHED_LOG_EVERY_MS = 10_000;
  * did commit before its error collapses with its repeat.
  *
  * Bounds: past `maxEvents` in the outbox, or MAX_UNWRITTEN in memory, new lifecycle events are shed, counted by
- * type and logged. A shed event's lane sheds its next event too, so a pair drops out together and what is sent
- * still alternates (joined/left, occupied/vacated). `message.created` is never here: the store writes it with
- * its message.
+ * type and logged; an opening event's lane then sheds its closing partner too, so the pair drops out together
+ * and what is sent still alternates (joined/left, occupied/vacated). A closing event whose opening was written is
+ * never shed (it is bounded by those openings), nor is `message.created` (the store writes it with its message,
+ * not through here).
  */
 export class OutboxWriter {
   private readonly logger = new Logger('WebhookService');
@@ -128,8 +130,8 @@ export class OutboxWriter {
 
   /** Shed `e`? Also true for the partner of an event shed before (see the class comment). */
   private shedding(e: OutboxEvent): boolean {
-    const lane = e.lane ?? e.id;
-    if (this.shedLanes.delete(lane)) return true;
+    if (e.lane !== undefined && this.shedLanes.delete(e.lane)) return true;
+    if (CLOSING_EVENTS.has(e.type)) return false;
     const full = this.size >= this.maxEvents || this.unwritten.length >= MAX_UNWRITTEN;
     if (!full || this.shedLanes.size >= MAX_SHED_LANES) return false;
     if (e.lane !== undefined) this.shedLanes.add(e.lane);

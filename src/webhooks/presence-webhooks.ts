@@ -50,7 +50,7 @@ export class PresenceWebhooks {
       data: name === undefined ? { room, userId } : { room, userId, name },
       id: idOf(transition, 'presence.joined'),
     });
-    await this.webhooks.emitAll(events, at);
+    await this.webhooks.emitAll(events, at, userId);
   }
 
   /** The user has no connection left in `room` (left, closed, or its instance died). */
@@ -66,7 +66,7 @@ export class PresenceWebhooks {
     const vacated = transition ? transition.room : (await this.members(room))?.length === 0;
     if (vacated)
       events.push({ type: 'room.vacated', data: { room }, id: idOf(transition, 'room.vacated') });
-    await this.webhooks.emitAll(events, at);
+    await this.webhooks.emitAll(events, at, userId);
   }
 
   private async members(room: string): Promise<Member[] | undefined> {

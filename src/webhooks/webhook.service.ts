@@ -124,12 +124,15 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Records the events (in this order); `at`: when they happened (ms), their `ts`, unless an event has its own.
+   * Records the events (in this order); `at`: when they happened (ms), their `ts`, unless an event has its own;
+   * `by`: the user whose action caused them (the owner they are charged to, see webhook-lanes.ts).
    * Resolves once the write was tried; never rejects: an outbox that cannot take them now gets them later.
    */
-  async emitAll(events: LifecycleEvent[], at = Date.now()): Promise<void> {
+  async emitAll(events: LifecycleEvent[], at = Date.now(), by?: string): Promise<void> {
     if (!this.enabled || events.length === 0) return;
-    await this.writer.write(events.map((e) => queuedEvent(e, e.id ?? randomUUID(), e.ts ?? at)));
+    await this.writer.write(
+      events.map((e) => queuedEvent(e, e.id ?? randomUUID(), e.ts ?? at, by)),
+    );
   }
 
   onApplicationBootstrap(): void {
