@@ -75,7 +75,8 @@ export class OutboxWriter {
       if (this.shedding(e)) this.count(e);
       else this.unwritten.push(e);
     }
-    if (this.retryTimer) return Promise.resolve(); // in an outage: kept, written when the store is back
+    // Nothing to write (all shed), or an outage: kept, written when the store is back.
+    if (this.unwritten.length === 0 || this.retryTimer) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.waiters.push(resolve));
     void this.flush();
     return done;
@@ -126,6 +127,7 @@ export class OutboxWriter {
       }
       for (const wake of waiters) wake();
     }
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   /** Shed `e`? Also true for the partner of an event shed before (see the class comment). */
