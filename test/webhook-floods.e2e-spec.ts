@@ -68,6 +68,34 @@ describe('webhook floods', () => {
     await receiver.stop();
   });
 
+  test('WEBHOOK_CONCURRENCY requests are in flight, never more', async () => {
+    server = await startServer({
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_CONCURRENCY: '3',
+    });
+    const room = `busy-${rid()}`;
+    await (await connect('first')).call('chat.join', { room });
+    await receiver.until(
+      (all) => all.length === 2,
+      'room.occupied and presence.joined of the first',
+    );
+    receiver.holding = true;
+    for (let i = 0; i < 12; i++) {
+      const c = await connect(`user-${i}`); // twelve presence.joined, each of its own user (owner)
+      await c.call('chat.join', { room });
+    }
+    // Answer one held request at a time; each answer frees a slot that the next request takes.
+    for (let answered = 0; answered < 12; answered++) {
+      const arrived = 2 + Math.min(12, answered + 3);
+      await receiver.until((all) => all.length >= arrived, `${arrived} requests`);
+      expect(receiver.heldCount).toBe(arrived - 2 - answered);
+      receiver.releaseOne();
+    }
+    expect(receiver.maxHeld).toBe(3);
+    expect(new Set(receiver.deliveries.map((d) => d.body.id)).size).toBe(14);
+  }, 30_000);
+
   test("a user flapping over 30 rooms delays another user's message.created by one round at most", async () => {
     server = await startServer({
       WEBHOOK_URL: receiver.url,

@@ -21,6 +21,8 @@ export class Receiver {
   readonly deliveries: Delivery[] = [];
   status: (d: Delivery) => number = () => 200;
   holding = false;
+  /** The most requests held unanswered at once. */
+  maxHeld = 0;
   private readonly held: (() => void)[] = [];
   private waiters: (() => void)[] = [];
   private server?: Server;
@@ -52,14 +54,26 @@ export class Receiver {
         };
         this.deliveries.push(delivery);
         const answer = (r: ServerResponse) => r.writeHead(this.status(delivery)).end();
-        if (this.holding) this.held.push(() => answer(res));
-        else answer(res);
+        if (this.holding) {
+          this.held.push(() => answer(res));
+          this.maxHeld = Math.max(this.maxHeld, this.held.length);
+        } else answer(res);
         for (const wake of this.waiters.splice(0)) wake();
       });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
+  }
+
+  /** Requests held unanswered now. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Answers the oldest request held (and keeps holding). */
+  releaseOne(): void {
+    this.held.shift()?.();
   }
 
   /** Answers the requests held so far and stops holding. */
