@@ -95,7 +95,11 @@ export class OutboxWriter {
   }
 
   private flush(): Promise<void> {
-    this.writing ??= this.writeAll().finally(() => (this.writing = undefined));
+    this.writing ??= this.writeAll().finally(() => {
+      this.writing = undefined;
+      // Queued after the loop looked for the last time (its waiters woke first): write them now.
+      if (this.unwritten.length > 0 && !this.retryTimer) void this.flush();
+    });
     return this.writing;
   }
 
