@@ -4,15 +4,15 @@ import {
   type FactoryProvider,
   type ModuleMetadata,
   type Provider,
+  type Type,
 } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AccessPolicy } from './access/access-policy';
+import { AccessCheck } from './access/access-check';
 import { accessProviders } from './access/access.providers';
 import { adminProviders } from './admin/admin.providers';
-import { ChannelsApiController } from './api/channels-api.controller';
 import { channelProviders } from './channels/channel.providers';
-import { ApiController } from './api/api.controller';
-import { DashboardApiController } from './api/dashboard-api.controller';
 import { ChannelsGateway } from './channels/channels.gateway';
 import { ChannelsService } from './channels/channels.service';
 import { backendProviders } from './backends/backend.providers';
@@ -26,7 +26,9 @@ import { RoomService } from './rooms/room.service';
 import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handshake-authenticator';
 import { TokenVerifier } from './auth/token-verifier';
 import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
-import { configFromOptions, type HubbubOptions } from './config/options';
+import { ConfigError } from './config/config-error';
+import { configFromOptions, type HubbubHttpOptions, type HubbubOptions } from './config/options';
+import { controllersFor } from './http-routes';
 import { ClientRegistry } from './ws/client-registry.service';
 import { ConnectionEvents } from './ws/connection-events';
 import { CoreGateway } from './core/core.gateway';
@@ -38,13 +40,9 @@ import { SessionExpiryService } from './lifecycle/session-expiry.service';
 import { ShutdownService } from './lifecycle/shutdown.service';
 import { StatsService } from './core/stats.service';
 import { SubscriptionIndex } from './fanout/subscription-index';
-import { DevTokenController } from './dev/dev-token.controller';
 import { HttpThrottleModule } from './http/throttle.module';
-import { AsyncApiController } from './docs/asyncapi.controller';
 import { Tracing } from './tracing/tracing.service';
 import { EventBus } from './events/event-bus';
-import { HealthController } from './health/health.controller';
-import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { PrometheusObservations } from './metrics/prometheus-observations';
 import { Observations } from './common/observations';
@@ -52,13 +50,12 @@ import { MessageStore } from './store/message-store';
 import { HandshakeService } from './ws/handshake.service';
 import { ConnectionLifecycle } from './ws/connection-lifecycle';
 import { FrameRouter } from './ws/frame-router';
+import { GatewayHandlers } from './ws/gateway-handlers';
 import { OutboundWriter } from './ws/outbound-writer';
 import { SlowConsumerPolicy } from './ws/slow-consumer.policy';
 import { UpgradeGate } from './ws/upgrade-gate';
 import { WsTransport } from './ws/ws-transport';
 import { webhookProviders } from './webhooks/webhook.providers';
-import { AdminPageController } from './web/admin-page.controller';
-import { WebController } from './web/web.controller';
 
 /** What a team adds to Hubbub without forking it: its modules, and providers that replace Hubbub's own. */
 export interface HubbubExtensions {
@@ -76,56 +73,95 @@ export interface HubbubAsyncOptions {
   imports?: ModuleMetadata['imports'];
   inject?: FactoryProvider['inject'];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Nest's own factory signature: injected values
-  useFactory: (...args: any[]) => HubbubOptions | Promise<HubbubOptions>;
+  useFactory: (...args: any[]) => AsyncOptions | Promise<AsyncOptions>;
+  /** The HTTP routes to mount: given here, not by the factory, because they are chosen when the module is built. */
+  http?: HubbubHttpOptions;
+  /** `POST /dev/token`: here too, for the same reason. */
+  devTokens?: boolean;
 }
 
+/** What the factory of forRootAsync returns: every option but the two that decide which routes exist. */
+type AsyncOptions = Omit<HubbubOptions, 'http' | 'devTokens'>;
+
+/** Options that shape the module itself, so forRootAsync takes them beside its factory. */
+const STATIC_OPTIONS = ['http', 'devTokens'];
+
 /**
- * The whole Hubbub server as one Nest module: the gateways on `/ws`, the stores, health, the server API,
- * metrics and the chat page. Global, so that the modules of the app that imports it can inject Hubbub's services
- * (PushService, ChatService, PresenceService, …). Wiring in the app: `app.useWebSocketAdapter(new
- * HubbubWsAdapter(app))`; the app calls `app.listen` itself (port and host are not Hubbub's options).
+ * The whole Hubbub server as one Nest module: the gateways on `/ws` (attached to the app's HTTP server when it
+ * starts: no WebSocket adapter to install), the stores, and the HTTP routes the options enable (`http`, each off
+ * unless enabled; `devTokens` likewise). Global, so that the modules of the app that imports it can inject Hubbub's
+ * services (PushService, ChatService, PresenceService, …). The app calls `app.listen` itself (port and host are not
+ * Hubbub's options). Options are validated while Nest creates the providers: a bad one stops
+ * `NestFactory.create` with Nest's one error line.
  */
 @Module({})
 export class HubbubModule {
   /** Options as the typed configuration (the contract's keys, camelCased), validated like the environment. */
   static forRoot(options: HubbubOptions = {}, extensions: HubbubExtensions = {}): DynamicModule {
-    return HubbubModule.withConfig(configFromOptions(options), extensions);
+    const config: FactoryProvider = {
+      provide: HUBBUB_CONFIG,
+      useFactory: () => configFromOptions(options),
+    };
+    const controllers = controllersFor(options.http, options.devTokens === true);
+    return HubbubModule.build(config, extensions, [], controllers);
   }
 
   static forRootAsync(async: HubbubAsyncOptions, extensions: HubbubExtensions = {}): DynamicModule {
+    const { http, devTokens } = async;
     const config: FactoryProvider = {
       provide: HUBBUB_CONFIG,
       inject: async.inject ?? [],
-      useFactory: async (...args: unknown[]) => configFromOptions(await async.useFactory(...args)),
+      useFactory: async (...args: unknown[]) => {
+        const options = (await async.useFactory(...args)) as Record<string, unknown>;
+        for (const key of STATIC_OPTIONS) {
+          if (options[key] !== undefined) {
+            throw new ConfigError(
+              `Invalid configuration: option ${key} goes beside useFactory in forRootAsync, not in what it returns`,
+            );
+          }
+        }
+        return configFromOptions({ ...options, http, devTokens });
+      },
     };
-    return HubbubModule.build(config, extensions, async.imports ?? []);
+    const controllers = controllersFor(http, devTokens === true);
+    return HubbubModule.build(config, extensions, async.imports ?? [], controllers);
   }
 
-  /** With a configuration already validated (the standalone server reads it from the environment). */
-  static withConfig(config: HubbubConfig, extensions: HubbubExtensions = {}): DynamicModule {
-    return HubbubModule.build({ provide: HUBBUB_CONFIG, useValue: config }, extensions, []);
+  /**
+   * With a configuration already validated (the standalone server reads it from the environment and mounts every
+   * route, `ALL_ROUTES`); `POST /dev/token` is mounted while `config.devTokens`.
+   */
+  static withConfig(
+    config: HubbubConfig,
+    extensions: HubbubExtensions = {},
+    http: HubbubHttpOptions = {},
+  ): DynamicModule {
+    const controllers = controllersFor(http, config.devTokens);
+    return HubbubModule.build(
+      { provide: HUBBUB_CONFIG, useValue: config },
+      extensions,
+      [],
+      controllers,
+    );
   }
 
   private static build(
     config: Provider,
     extensions: HubbubExtensions,
     imports: NonNullable<ModuleMetadata['imports']>,
+    controllers: Type[],
   ): DynamicModule {
     return {
       module: HubbubModule,
       global: true,
-      imports: [TerminusModule, HttpThrottleModule, ...imports, ...(extensions.imports ?? [])],
-      controllers: [
-        HealthController,
-        MetricsController,
-        DevTokenController,
-        ApiController,
-        DashboardApiController,
-        ChannelsApiController,
-        WebController,
-        AdminPageController,
-        AsyncApiController,
+      imports: [
+        DiscoveryModule,
+        TerminusModule,
+        HttpThrottleModule,
+        ...imports,
+        ...(extensions.imports ?? []),
       ],
+      controllers,
       providers: [
         config,
         ...backendProviders,
@@ -142,6 +178,7 @@ export class HubbubModule {
         SlowConsumerPolicy,
         OutboundWriter,
         FrameRouter,
+        GatewayHandlers,
         ConnectionLifecycle,
         UpgradeGate,
         WsTransport,
@@ -173,6 +210,7 @@ export class HubbubModule {
       exports: [
         HUBBUB_CONFIG,
         AccessPolicy,
+        AccessCheck,
         EventBus,
         PushService,
         ClientRegistry,

@@ -1,5 +1,5 @@
 /**
- * Hubbub as a library: `import { HubbubModule, HubbubWsAdapter, … } from 'hubbub'`. Everything a team's Nest app
+ * Hubbub as a library: `import { HubbubModule, HubbubGateway, … } from 'hubbub'`. Everything a team's Nest app
  * needs to embed the server and extend it; docs/extending.md shows each extension point.
  */
 export { HubbubModule, type HubbubAsyncOptions, type HubbubExtensions } from './hubbub.module';
@@ -21,6 +21,7 @@ export {
 } from './chat/message-hooks';
 export { ChannelsService } from './channels/channels.service';
 export { AccessPolicy } from './access/access-policy';
+export { AccessCheck } from './access/access-check';
 export { PresenceService } from './presence/presence.service';
 export type { Member, PresenceStatus } from './presence/store/presence-store';
 export { RoomService } from './rooms/room.service';
@@ -38,3 +39,5 @@ export type { HubbubEventMap, HubbubEventName } from './events/event-map';
 export { MessageStore, type StoredMessage } from './store/message-store';
 export { applyHttpHardening } from './http/http-hardening';
 export { applyHandshakeLimits } from './http/handshake-limits';
+export { setupApiDocs } from './openapi/openapi';
+export type { HubbubHttpOptions } from './config/options';

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { AccessCheck } from './access-check';
 import { AccessPolicy } from './access-policy';
 import { AccessRecheck } from './access-recheck';
 import { ClaimAccessPolicy } from './claim-access-policy';
@@ -17,6 +18,7 @@ export const accessProviders: Provider[] = [
     useFactory: (config: HubbubConfig) =>
       config.accessProxyUrl ? new ProxyAccessPolicy(config) : new ClaimAccessPolicy(),
   },
+  AccessCheck,
   SubscriptionTokens,
   AccessRecheck,
 ];

@@ -9,12 +9,14 @@ import { ClientRegistry } from './client-registry.service';
 import { attachConnection, Connection, connectionOf } from './connection';
 import { ConnectionEvents } from './connection-events';
 import { FrameRouter } from './frame-router';
+import { GatewayHandlers } from './gateway-handlers';
 import { HandshakeService } from './handshake.service';
 import { OutboundWriter } from './outbound-writer';
 
 /**
- * From an admitted upgrade to a registered Connection, and back: registers it, lets Nest bind every gateway's
- * handlers, sends `welcome`, tells ConnectionEvents; on close gives the quota slot back and tells them again.
+ * From an admitted upgrade to a registered Connection, and back: registers it, runs the gateways'
+ * `handleConnection`, sends `welcome`, tells ConnectionEvents; on close runs `handleDisconnect`, gives the quota
+ * slot back and tells them again.
  * The socket listeners are shared by all sockets (`this` is the socket), so a connection costs no closure.
  */
 @Injectable()
@@ -33,6 +35,7 @@ export class ConnectionLifecycle {
     private readonly writer: OutboundWriter,
     private readonly handshake: HandshakeService,
     private readonly events: ConnectionEvents,
+    private readonly gateways: GatewayHandlers,
   ) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners need both `this`es
     const lifecycle = this;
@@ -51,7 +54,7 @@ export class ConnectionLifecycle {
     };
   }
 
-  open(wss: WebSocketServer, ws: WebSocket, req: IncomingMessage, principal: Principal): void {
+  open(_wss: WebSocketServer, ws: WebSocket, req: IncomingMessage, principal: Principal): void {
     const conn = new Connection(randomUUID(), ws, principal, this.config.rateLimitBurst);
     attachConnection(ws, conn);
     this.registry.add(conn);
@@ -59,8 +62,7 @@ export class ConnectionLifecycle {
     ws.on('pong', markAlive);
     ws.on('error', this.listeners.error);
     ws.on('close', this.listeners.close); // 'close' fires once; `on` spares once's wrapper
-    // Nest's gateways bind their handlers (bindMessageHandlers) and run handleConnection synchronously here.
-    wss.emit('connection', ws, req);
+    this.gateways.opened(ws, req);
     const welcome = {
       clientId: conn.id,
       userId: conn.userId,
@@ -81,6 +83,7 @@ export class ConnectionLifecycle {
     conn.closed = true;
     conn.pending = null;
     if (!this.registry.remove(conn)) return;
+    this.gateways.closed(conn.ws);
     await this.handshake.release(conn.principal);
     await this.events.closed(conn);
   }
