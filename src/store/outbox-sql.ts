@@ -46,10 +46,10 @@ export const SQLITE_OUTBOX_SQL = {
                      row_number() OVER (PARTITION BY owner_key ORDER BY next_attempt_at, ts, r) AS nth
                 FROM (SELECT o.id, o.owner_key, o.next_attempt_at, o.ts, o.rowid AS r FROM webhook_outbox o
                        WHERE o.next_attempt_at <= :now AND (o.lease_until IS NULL OR o.lease_until < :now)
-                         AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
-                                         WHERE p.queue = o.queue AND (p.ts, p.rowid) < (o.ts, o.rowid))
                          AND NOT EXISTS (SELECT 1 FROM webhook_outbox g
                                          WHERE g.owner_key = o.owner_key AND g.lease_until >= :now)
+                         AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
+                                         WHERE p.queue = o.queue AND (p.ts, p.rowid) < (o.ts, o.rowid))
                        ORDER BY o.next_attempt_at, o.ts, o.rowid LIMIT ${CLAIM_WINDOW}))
              WHERE nth = 1 ORDER BY next_attempt_at, ts, r LIMIT :limit)
           RETURNING id, type, payload, ts, attempts`,
@@ -88,10 +88,10 @@ export const POSTGRES_OUTBOX_SQL = {
     WITH window_ AS (
       SELECT o.id, o.owner_key, o.next_attempt_at, o.ts, o.seq FROM webhook_outbox o
        WHERE o.next_attempt_at <= $1 AND (o.lease_until IS NULL OR o.lease_until < $1)
-         AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
-                          WHERE p.queue = o.queue AND (p.ts, p.seq) < (o.ts, o.seq))
          AND NOT EXISTS (SELECT 1 FROM webhook_outbox g
                           WHERE g.owner_key = o.owner_key AND g.lease_until >= $1)
+         AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
+                          WHERE p.queue = o.queue AND (p.ts, p.seq) < (o.ts, o.seq))
        ORDER BY o.next_attempt_at, o.ts, o.seq LIMIT ${CLAIM_WINDOW}
        FOR UPDATE SKIP LOCKED
     ), firsts AS (
