@@ -13,7 +13,7 @@ import { Webhook } from 'standardwebhooks';
 import { expectNoPush, trackedClients } from './support/clients';
 import { rid } from './support/fixtures';
 import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { type Frame, TestClient } from './support/ws-client';
 
 const SECRET = `whsec_${Buffer.from('access-proxy-test-secret-32-bytes!!').toString('base64')}`;
 // Long enough that the other requests of the timeout test are answered well inside it even on a loaded machine.
@@ -31,7 +31,13 @@ class Backend {
   readonly asked: Asked[] = [];
   answer: Answer = json(200, { allow: true });
   url = '';
+  /** TCP connections opened to it so far. */
+  sockets = 0;
+  /** Requests asked and not answered yet: now, and the most at any time. */
+  unanswered = 0;
+  maxUnanswered = 0;
   private readonly held = new Set<ServerResponse>();
+  private waiters: (() => void)[] = [];
   private readonly server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -44,10 +50,20 @@ class Backend {
       }
       this.asked.push({ body: JSON.parse(raw), headers: req.headers, verified });
       this.held.add(res);
-      res.on('close', () => this.held.delete(res));
+      this.maxUnanswered = Math.max(this.maxUnanswered, ++this.unanswered);
+      res.on('close', () => {
+        this.held.delete(res);
+        this.unanswered--;
+      });
       this.answer(res);
+      for (const wake of this.waiters.splice(0)) wake();
     });
-  });
+  }).on('connection', () => this.sockets++);
+
+  /** Resolves once `n` requests were asked. */
+  async askedAtLeast(n: number): Promise<void> {
+    while (this.asked.length < n) await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
 
   static async start(): Promise<Backend> {
     const backend = new Backend();
@@ -129,14 +145,16 @@ describe('access proxy', () => {
       ]);
     });
 
-    it('publish: {action: "publish", userId, channel, data}', async () => {
+    it('publish: {action: "publish", userId, channel}, never the data', async () => {
       const user = `u-${rid()}`;
       const channel = `news.${rid()}`;
       const c = await connect(user);
-      expect(await c.call('channel.publish', { channel, data: { n: 1 } })).toEqual({ offset: 1 });
+      const data = { n: 1, blob: 'x'.repeat(30_000) };
+      expect(await c.call('channel.publish', { channel, data })).toEqual({ offset: 1 });
       expect(backend.asked.map((a) => a.body)).toEqual([
-        { action: 'publish', userId: user, channel, data: { n: 1 } },
+        { action: 'publish', userId: user, channel },
       ]);
+      expect(Number(backend.asked[0].headers['content-length'])).toBeLessThan(200);
     });
 
     it('chat.history of a private: room asks as a join', async () => {
@@ -220,6 +238,60 @@ describe('access proxy', () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+describe('access proxy bounds (ACCESS_PROXY_MAX_PENDING)', () => {
+  let backend: Backend;
+  let server: TestServer;
+  const released: ServerResponse[] = [];
+  const hold: Answer = (res) => void released.push(res);
+
+  beforeAll(async () => {
+    backend = await Backend.start();
+    // 8 checks in flight on the instance, 4 per connection; a pool of ceil(8 / 4) = 2 sockets to the backend.
+    server = await startServer({
+      ACCESS_PROXY_URL: backend.url,
+      ACCESS_PROXY_TIMEOUT_MS: '60000',
+      ACCESS_PROXY_MAX_PENDING: '8',
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    await backend.stop();
+  });
+  const { connect } = trackedClients(() => server);
+  const subscribe = (c: TestClient) =>
+    c.request('channel.subscribe', { channel: `private:c-${rid()}` }, 60_000);
+  const expectOverloaded = (reply: Frame) => {
+    expect(reply.event).toBe('error');
+    expect(reply.data).toMatchObject({
+      code: 'overloaded',
+      details: { retryAfterMs: expect.any(Number) },
+    });
+  };
+
+  it('past 4 checks of a connection, or 8 of the instance, answers overloaded; the backend sees at most 2 sockets', async () => {
+    backend.answer = hold;
+    const [a, b, c] = await Promise.all([connect('a'), connect('b'), connect('c')]);
+    const fromA = [0, 1, 2, 3].map(() => subscribe(a));
+    expectOverloaded(await subscribe(a)); // a's fifth: its four are still waiting for the backend
+    const fromB = [0, 1, 2, 3].map(() => subscribe(b));
+    expectOverloaded(await subscribe(b)); // so b has four in flight too: eight on the instance
+    expectOverloaded(await subscribe(c)); // c has none, but the instance is full
+    expect(await c.call('ping')).toEqual({ ts: expect.any(Number) }); // everything else is served
+
+    await backend.askedAtLeast(2);
+    backend.answer = json(200, { allow: true });
+    for (const res of released.splice(0)) json(200, { allow: true })(res);
+    for (const reply of await Promise.all([...fromA, ...fromB])) {
+      expect(reply.event).toBe('channel.subscribe');
+    }
+    expect(backend.asked).toHaveLength(8);
+    expect(backend.sockets).toBeLessThanOrEqual(2);
+    expect(backend.maxUnanswered).toBeLessThanOrEqual(2);
+    // Freed: c is asked about again, and granted.
+    expect((await subscribe(c)).event).toBe('channel.subscribe');
   });
 });
 

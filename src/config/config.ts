@@ -91,6 +91,9 @@ export class EnvironmentVariables {
   @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
   ACCESS_PROXY_URL?: string;
   @Transform(toInt) @IsInt() @Min(1) ACCESS_PROXY_TIMEOUT_MS = 2000;
+  @Transform(toInt) @IsInt() @Min(1) ACCESS_PROXY_MAX_PENDING = 256;
+  @Transform(toInt) @IsInt() @Min(1) WEBHOOK_CONCURRENCY = 8;
+  @Transform(toInt) @IsInt() @Min(1) WEBHOOK_OUTBOX_MAX_EVENTS = 10000;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(blankToUndefined) @Transform(toBool) @IsOptional() @IsBoolean() DEV_TOKENS?: boolean;
   // OpenTelemetry traces: the standard OTEL_* variables (see src/tracing/tracing-config.ts).
@@ -178,6 +181,12 @@ export interface HubbubConfig {
   /** Asked about joins, subscribes and publishes the claims do not grant (unset: refused). */
   accessProxyUrl?: string;
   accessProxyTimeoutMs: number;
+  /** Access-proxy checks in flight on this instance (and 4 per connection); past it: `overloaded`. */
+  accessProxyMaxPending: number;
+  /** Webhook requests in flight on this instance. */
+  webhookConcurrency: number;
+  /** Past this many events in the outbox, lifecycle events are shed (never `message.created`). */
+  webhookOutboxMaxEvents: number;
   logLevel: string;
   devTokens: boolean;
   /** OpenTelemetry traces; absent when off (no OTLP endpoint). */
@@ -311,6 +320,9 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     webhookSecret: vars.WEBHOOK_SECRET,
     accessProxyUrl: vars.ACCESS_PROXY_URL,
     accessProxyTimeoutMs: vars.ACCESS_PROXY_TIMEOUT_MS,
+    accessProxyMaxPending: vars.ACCESS_PROXY_MAX_PENDING,
+    webhookConcurrency: vars.WEBHOOK_CONCURRENCY,
+    webhookOutboxMaxEvents: vars.WEBHOOK_OUTBOX_MAX_EVENTS,
     logLevel: vars.LOG_LEVEL,
     devTokens,
     tracing: tracingConfig(vars),

@@ -13,9 +13,11 @@ export interface HubbubEventMap {
     userId: string;
     name?: string;
     transition?: PresenceTransition;
+    /** When it happened (ms since epoch); absent: when it is emitted. */
+    at?: number;
   };
   /** A user has no connection left in a room: left, closed, found dead, or its instance died. */
-  'presence.left': { room: string; userId: string; transition?: PresenceTransition };
+  'presence.left': { room: string; userId: string; transition?: PresenceTransition; at?: number };
   /**
    * Cluster mode: an instance is gone (stopped cleanly, or its liveness key expired and this instance won the
    * reap lock). Listeners remove what the shared stores hold for it, e.g. its users' presence.

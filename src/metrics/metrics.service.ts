@@ -137,6 +137,32 @@ export class MetricsService {
         for (const outcome of WEBHOOK_OUTCOMES) this.inc({ outcome }, webhooks.attempts[outcome]);
       },
     });
+    new Counter({
+      name: 'hubbub_webhook_shed_total',
+      help: 'Lifecycle webhook events dropped because the outbox was full (WEBHOOK_OUTBOX_MAX_EVENTS), by type; message.created is never shed.',
+      labelNames: ['type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [type, n] of Object.entries(webhooks.shed)) this.inc({ type }, n);
+      },
+    });
+    new Counter({
+      name: 'hubbub_webhook_coalesced_total',
+      help: 'Webhook events dropped in pairs by coalescing a join/leave flap (never sent, so what is sent still alternates).',
+      registers,
+      collect() {
+        setCounter(this, webhooks.coalesced);
+      },
+    });
+    new Gauge({
+      name: 'hubbub_webhook_unwritten',
+      help: 'Lifecycle webhook events kept in memory because the outbox write failed (retried with backoff).',
+      registers,
+      collect() {
+        this.set(webhooks.unwritten);
+      },
+    });
   }
 
   /** The Prometheus text: this process's default metrics, then this app's series. */

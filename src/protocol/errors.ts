@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'limit_exceeded',
   'token_expired',
   'internal',
+  'overloaded',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -46,6 +47,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   limit_exceeded: 'Limit exceeded',
   token_expired: 'Token expired',
   internal: 'Internal server error',
+  overloaded: 'Overloaded, try again later',
 };
 
 export interface FieldError {

@@ -15,10 +15,11 @@ import {
   type OutboxOptions,
   type OutboxRow,
   outboxValues,
+  type OutboxEvent,
   rowToClaimed,
-  type WebhookEvent,
   type WebhookOutbox,
 } from './webhook-outbox';
+import { POSTGRES_OUTBOX_LANES_MIGRATION, POSTGRES_OUTBOX_SQL } from './outbox-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -59,6 +60,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
   },
   { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
+  { version: 4, name: 'webhook outbox lanes', sql: POSTGRES_OUTBOX_LANES_MIGRATION },
 ];
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */
@@ -166,40 +168,62 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     return this.write(() => this.batcher.append(msg));
   }
 
-  enqueue(events: WebhookEvent[]): Promise<void> {
+  enqueue(events: OutboxEvent[]): Promise<number> {
     return this.write(async () => {
-      const rows = events.map(outboxValues);
-      if (rows.length === 0) return;
-      const params = rows.flat();
-      const values = rows.map(
-        (_, i) => `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}, $${i * 4 + 4})`,
-      );
-      // One statement: all events or none. An id already there is a repeat of that event: dropped.
-      await this.pool.query(
-        `INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES ${values.join(', ')}
-         ON CONFLICT (id) DO NOTHING`,
-        params,
-      );
+      const rows = events.map((e) => [...outboxValues(e), e]);
+      if (rows.length === 0) return 0;
+      let dropped = 0;
+      // One transaction: all events or none. An id already there is a repeat of that event: dropped.
+      const c = await this.pool.connect();
+      let broken: unknown;
+      try {
+        await inTransaction(c, async () => {
+          for (const [id, type, payload, ts, e] of rows as [
+            string,
+            string,
+            string,
+            number,
+            OutboxEvent,
+          ][]) {
+            const { rows: out } = await c.query<{ gone: number }>(POSTGRES_OUTBOX_SQL.insert, [
+              id,
+              type,
+              payload,
+              ts,
+              ts + (e.holdMs ?? 0),
+              e.lane ?? null,
+              e.lane === undefined ? null : (e.coalesceMs ?? null),
+              e.owner ?? null,
+            ]);
+            dropped += out[0].gone > 0 ? 2 : 0;
+          }
+        });
+      } catch (err) {
+        broken = err;
+        throw err;
+      } finally {
+        c.release(broken instanceof Error ? broken : undefined);
+      }
       this.notifyEnqueued();
+      return dropped;
     });
   }
 
   claimWebhooks(limit: number, leaseMs: number): Promise<ClaimedWebhook[]> {
     return this.write(async () => {
       const now = Date.now();
-      // SKIP LOCKED: a concurrent claim passes over rows another transaction is leasing right now, and
-      // once that commits their lease_until excludes them; so no event is handed out twice at once.
-      const { rows } = await this.pool.query<OutboxRow>(
-        `UPDATE webhook_outbox SET attempts = attempts + 1, lease_until = $2
-         WHERE id IN (SELECT id FROM webhook_outbox
-                      WHERE next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1)
-                      ORDER BY next_attempt_at, ts, id LIMIT $3
-                      FOR UPDATE SKIP LOCKED)
-         RETURNING id, type, payload, ts, attempts`,
-        [now, now + leaseMs, limit],
-      );
+      const { rows } = await this.pool.query<OutboxRow>(POSTGRES_OUTBOX_SQL.claim, [
+        now,
+        now + leaseMs,
+        limit,
+      ]);
       return rows.map(rowToClaimed).sort(compareClaimed);
     });
+  }
+
+  async countWebhooks(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(POSTGRES_OUTBOX_SQL.count);
+    return rows[0].n;
   }
 
   completeWebhook(id: string): Promise<void> {

@@ -24,10 +24,11 @@ import {
   type OutboxOptions,
   type OutboxRow,
   outboxValues,
+  type OutboxEvent,
   rowToClaimed,
-  type WebhookEvent,
   type WebhookOutbox,
 } from './webhook-outbox';
+import { SQLITE_OUTBOX_SQL } from './outbox-sql';
 
 /** A write waiting for the next group commit. */
 interface Pending {
@@ -63,6 +64,9 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     outboxClaim: StatementSync;
     outboxDelete: StatementSync;
     outboxRetry: StatementSync;
+    outboxExists: StatementSync;
+    outboxLatest: StatementSync;
+    outboxCount: StatementSync;
   };
   /** history() has four SQL shapes; prepare each once. */
   private readonly historyStmts = new Map<string, StatementSync>();
@@ -108,18 +112,12 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         ),
         lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
         ping: db.prepare('SELECT 1'),
-        outboxInsert: db.prepare(
-          // OR IGNORE: an id already in the outbox is a repeat of that event (see WebhookEvent.id).
-          `INSERT OR IGNORE INTO webhook_outbox (id, type, payload, ts, next_attempt_at) VALUES (?, ?, ?, ?, ?)`,
-        ),
-        // One statement: atomic even against another process on the same file.
-        outboxClaim: db.prepare(
-          `UPDATE webhook_outbox SET attempts = attempts + 1, lease_until = :lease
-           WHERE id IN (SELECT id FROM webhook_outbox
-                        WHERE next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)
-                        ORDER BY next_attempt_at, ts, id LIMIT :limit)
-           RETURNING id, type, payload, ts, attempts`,
-        ),
+        // OR IGNORE: an id already in the outbox is a repeat of that event (see WebhookEvent.id).
+        outboxInsert: db.prepare(SQLITE_OUTBOX_SQL.insert),
+        outboxClaim: db.prepare(SQLITE_OUTBOX_SQL.claim),
+        outboxExists: db.prepare(SQLITE_OUTBOX_SQL.exists),
+        outboxLatest: db.prepare(SQLITE_OUTBOX_SQL.latest),
+        outboxCount: db.prepare(SQLITE_OUTBOX_SQL.count),
         outboxDelete: db.prepare('DELETE FROM webhook_outbox WHERE id = ?'),
         outboxRetry: db.prepare(
           'UPDATE webhook_outbox SET next_attempt_at = ?, lease_until = NULL WHERE id = ?',
@@ -139,16 +137,46 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     );
   }
 
-  enqueue(events: WebhookEvent[]): Promise<void> {
+  enqueue(events: OutboxEvent[]): Promise<number> {
     return this.queued(
       () => {
-        for (const [id, type, payload, ts] of events.map(outboxValues)) {
-          this.stmt.outboxInsert.run(id, type, payload, ts, ts);
+        let dropped = 0;
+        for (const e of events) {
+          const [id, type, payload, ts] = outboxValues(e);
+          if (this.coalesces(e)) dropped += 2;
+          else this.insertEvent(e, [id, type, payload, ts]);
         }
         this.batchEnqueued = true;
+        return dropped;
       },
       () => events.forEach(outboxValues), // unserialisable data rejects this call, not the batch
     );
+  }
+
+  private insertEvent(e: OutboxEvent, [id, type, payload, ts]: [string, string, string, number]) {
+    const due = ts + (e.holdMs ?? 0);
+    this.stmt.outboxInsert.run(id, type, payload, ts, due, e.lane ?? null, e.owner ?? null);
+  }
+
+  /** Drops the lane's latest event when `e` coalesces with it (see OutboxEvent.coalesceMs). */
+  private coalesces(e: OutboxEvent): boolean {
+    if (e.coalesceMs === undefined || e.lane === undefined) return false;
+    if (this.stmt.outboxExists.get(e.id)) return false; // a repeat: a no-op, never a partner
+    const last = this.stmt.outboxLatest.get(e.lane) as
+      | { id: string; type: string; ts: number; attempts: number; lease_until: number | null }
+      | undefined;
+    const age = last ? e.ts - Number(last.ts) : -1;
+    if (!last || last.type === e.type || Number(last.attempts) !== 0) return false;
+    if (last.lease_until !== null || age < 0 || age > e.coalesceMs) return false;
+    this.stmt.outboxDelete.run(last.id);
+    return true;
+  }
+
+  countWebhooks(): Promise<number> {
+    return settle(() => {
+      this.open();
+      return Number((this.stmt.outboxCount.get() as { n: number }).n);
+    });
   }
 
   claimWebhooks(limit: number, leaseMs: number): Promise<ClaimedWebhook[]> {
@@ -283,7 +311,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         ts: message.ts,
         data: message,
       });
-      this.stmt.outboxInsert.run(id, type, payload, ts, ts);
+      this.stmt.outboxInsert.run(id, type, payload, ts, ts, null, null);
       this.batchEnqueued = true;
     }
     return { message, duplicate: false };

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { MessageStore } from './message-store';
-import type { ClaimedWebhook, WebhookEvent, WebhookOutbox } from './webhook-outbox';
+import type { ClaimedWebhook, OutboxEvent, WebhookEvent, WebhookOutbox } from './webhook-outbox';
 
 type Store = MessageStore & WebhookOutbox;
 
@@ -164,6 +164,112 @@ export function describeWebhookOutbox(
       expect(ids).toHaveLength(200);
       expect(new Set(ids)).toEqual(new Set(events.map((e) => e.id)));
       expect([...fromA, ...fromB].every((e) => e.attempts === 1)).toBe(true);
+    });
+
+    describe('lanes', () => {
+      const inLane = (lane: string, ts: number, type: WebhookEvent['type']): OutboxEvent => ({
+        ...event(ts),
+        type,
+        lane,
+      });
+      const ids = (events: { id: string }[]) => events.map((e) => e.id);
+
+      test('a lane gives one event at a time, in ts order; a claim serves every lane', async () => {
+        const s = await open();
+        const burst = Array.from({ length: 30 }, (_, i) => inLane('a', 1000 + i, 'room.occupied'));
+        const other = inLane('b', 5000, 'room.occupied');
+        await s.enqueue([...burst.slice(10), other, ...burst.slice(0, 10)]); // written out of ts order
+        expect(ids(await s.claimWebhooks(5, 60_000))).toEqual([burst[0].id, other.id]);
+        expect(await s.claimWebhooks(5, 60_000)).toEqual([]); // lane a waits for its event out
+        await s.completeWebhook(burst[0].id);
+        expect(ids(await s.claimWebhooks(5, 60_000))).toEqual([burst[1].id]);
+        // A retry keeps the lane's order: nothing of lane a goes out before burst[1].
+        await s.retryWebhook(burst[1].id, Date.now() + 60_000);
+        expect(await s.claimWebhooks(5, 60_000)).toEqual([]);
+        await s.retryWebhook(burst[1].id, Date.now() - 1);
+        expect(ids(await s.claimWebhooks(5, 60_000))).toEqual([burst[1].id]);
+        expect(await s.countWebhooks()).toBe(30);
+      });
+
+      test("message.created queues in its room's lane: one room's burst does not hold back another room", async () => {
+        const s = await open(true);
+        for (let i = 0; i < 5; i++) await s.append({ room: 'busy', userId: 'u', text: `m${i}` });
+        const { message } = await s.append({ room: 'quiet', userId: 'v', text: 'hello' });
+        const first = await s.claimWebhooks(10, 60_000);
+        expect(first.map((e) => (e.data as { room: string }).room)).toEqual(['busy', 'quiet']);
+        expect(first[1].data).toEqual(message);
+        await s.completeWebhook(first[0].id);
+        expect(((await s.claimWebhooks(10, 60_000))[0].data as { text: string }).text).toBe('m1');
+      });
+
+      test("an owner has one event out at a time: its burst over many lanes does not hold back another owner's", async () => {
+        const s = await open();
+        const burst = Array.from({ length: 40 }, (_, i) => ({
+          ...inLane(`l${i}`, 1000 + i, 'room.occupied'),
+          owner: 'flapper',
+        }));
+        const other = { ...inLane('x', 9000, 'room.occupied'), owner: 'bystander' };
+        const own = inLane('y', 9500, 'room.occupied'); // its own owner: its lane
+        await s.enqueue([...burst, other, own]);
+        expect(ids(await s.claimWebhooks(8, 60_000))).toEqual([burst[0].id, other.id, own.id]);
+        expect(await s.claimWebhooks(8, 60_000)).toEqual([]); // the flapper has one out
+        await s.completeWebhook(burst[0].id);
+        expect(ids(await s.claimWebhooks(8, 60_000))).toEqual([burst[1].id]);
+      });
+
+      test('holdMs delays the first attempt', async () => {
+        const s = await open();
+        const held = { ...inLane('h', Date.now(), 'presence.left'), holdMs: 60_000 };
+        const now = inLane('n', Date.now(), 'presence.left');
+        await s.enqueue([held, now]);
+        expect(ids(await s.claimWebhooks(10, 60_000))).toEqual([now.id]);
+        expect(await s.countWebhooks()).toBe(2);
+      });
+
+      test('coalescing drops a pair that is not out yet, within the window, and nothing else', async () => {
+        const s = await open();
+        const t = 10_000;
+        const flap = (ts: number, type: WebhookEvent['type'], lane = 'p') => ({
+          ...inLane(lane, ts, type),
+          coalesceMs: 1000,
+        });
+        const joined = flap(t, 'presence.joined');
+        expect(await s.enqueue([joined])).toBe(0);
+        expect(await s.enqueue([flap(t + 10, 'presence.left')])).toBe(2); // the pair drops out
+        expect(await s.countWebhooks()).toBe(0);
+        // join, leave, join in one call: the last join stays.
+        const batch = [t + 20, t + 30, t + 40].map((ts, i) =>
+          flap(ts, i % 2 ? 'presence.left' : 'presence.joined'),
+        );
+        expect(await s.enqueue(batch)).toBe(2);
+        expect(ids(await s.claimWebhooks(10, 60_000))).toEqual([batch[2].id]);
+        // Out (leased): its partner is written.
+        const left = flap(t + 50, 'presence.left');
+        expect(await s.enqueue([left])).toBe(0);
+        await s.completeWebhook(batch[2].id);
+        // Attempted once (and failed): it may have reached the receiver, so it stays.
+        expect(ids(await s.claimWebhooks(10, 60_000))).toEqual([left.id]);
+        await s.retryWebhook(left.id, 0);
+        expect(await s.enqueue([flap(t + 60, 'presence.joined')])).toBe(0);
+        // Beyond the window, of the same type, or a repeat: written, nothing dropped.
+        const far = [flap(t, 'room.occupied', 'r'), flap(t + 5000, 'room.vacated', 'r')];
+        expect(await s.enqueue(far)).toBe(0);
+        const same = [flap(t, 'room.occupied', 'q'), flap(t + 1, 'room.occupied', 'q')];
+        expect(await s.enqueue(same)).toBe(0);
+        expect(await s.countWebhooks()).toBe(2 + 2 + 2);
+      });
+
+      test('a repeat of an event already written is a no-op, never a partner', async () => {
+        const s = await open();
+        const occupied = { ...inLane('z', 1000, 'room.occupied'), coalesceMs: 1000 };
+        const vacated = { ...inLane('z', 1001, 'room.vacated'), coalesceMs: 1000 };
+        await s.enqueue([occupied]);
+        await s.claimWebhooks(10, 60_000); // out: the vacated has no partner to drop
+        expect(await s.enqueue([vacated])).toBe(0);
+        expect(await s.enqueue([occupied])).toBe(0);
+        expect(await s.enqueue([vacated])).toBe(0);
+        expect(await s.countWebhooks()).toBe(2);
+      });
     });
   });
 }

@@ -15,9 +15,12 @@ export interface WebhookEventData {
 export type WebhookEventType = keyof WebhookEventData;
 /** The events services record; `message.created` is not among them: the store writes it with the message. */
 export type LifecycleEventType = Exclude<WebhookEventType, 'message.created'>;
-/** `id`: given when the event derives from a transition decided once for the cluster; else a random one. */
+/**
+ * `id`: given when the event derives from a transition decided once for the cluster; else a random one. `ts`: when
+ * it happened (ms since epoch), when the emitter knows better than the time of the emit.
+ */
 export type LifecycleEvent = {
-  [K in LifecycleEventType]: { type: K; data: WebhookEventData[K]; id?: string };
+  [K in LifecycleEventType]: { type: K; data: WebhookEventData[K]; id?: string; ts?: number };
 }[LifecycleEventType];
 
 /** One event as the receiver gets it: the POST body is exactly `JSON.stringify({id, type, ts, data})`. */
@@ -30,6 +33,28 @@ export interface WebhookEvent {
   data: unknown;
 }
 
+/**
+ * An event as it is recorded, with how it is queued. Events of one `lane` are handed out one at a time, in order
+ * of `ts` (then of writing), and a claim takes at most one event per lane: one lane's burst never holds back
+ * another lane's events by more than one round. Without `lane`: `message.created` queues in the lane of its
+ * room, any other event in a lane of its own.
+ */
+export interface OutboxEvent extends WebhookEvent {
+  lane?: string;
+  /**
+   * Who the event is charged to (default: its lane): an owner has at most one event out at a time and a claim
+   * takes at most one of its events, so one owner's burst over many lanes still takes one slot per round.
+   */
+  owner?: string;
+  /** Its first attempt is not due before `ts + holdMs` (default 0). */
+  holdMs?: number;
+  /**
+   * Coalescing: when the lane's latest event is of another type, not attempted nor leased yet, and at most this
+   * many ms older than this one, both are dropped (the lane's events alternate, so a pair drops out together).
+   */
+  coalesceMs?: number;
+}
+
 /** An event handed to one dispatcher; nobody else can claim it until the lease ends. */
 export interface ClaimedWebhook extends WebhookEvent {
   /** Delivery attempts so far, this one included (1 on the first claim). */
@@ -37,18 +62,25 @@ export interface ClaimedWebhook extends WebhookEvent {
 }
 
 export abstract class WebhookOutbox {
-  /** Durably records events (one transaction) with their first attempt due at once. */
-  abstract enqueue(events: WebhookEvent[]): Promise<void>;
+  /**
+   * Durably records events (one transaction, in this order), each first due at `ts + holdMs`. Resolves with the
+   * number of events that coalescing dropped (those of the call and those already recorded).
+   */
+  abstract enqueue(events: OutboxEvent[]): Promise<number>;
   /**
    * Takes up to `limit` due events (next attempt reached, no live lease), oldest first, leasing them for
-   * `leaseMs` and counting the attempt. Atomic across instances: two concurrent claims never return the same
-   * event. An event that is neither completed nor retried becomes claimable again when its lease ends.
+   * `leaseMs` and counting the attempt; only the first event of each lane (see {@link OutboxEvent}) is a
+   * candidate, so a lane with an event leased or waiting for its retry gives none. Atomic across instances: two
+   * concurrent claims never return the same event. An event that is neither completed nor retried becomes
+   * claimable again when its lease ends.
    */
   abstract claimWebhooks(limit: number, leaseMs: number): Promise<ClaimedWebhook[]>;
   /** Delivered: removes the event. */
   abstract completeWebhook(id: string): Promise<void>;
   /** Not delivered: releases the lease; the event is due again at `nextAttemptAt` (ms since epoch). */
   abstract retryWebhook(id: string, nextAttemptAt: number): Promise<void>;
+  /** How many events the outbox holds (delivered ones are gone). */
+  abstract countWebhooks(): Promise<number>;
   /** Calls `listener` after every commit that added events through this instance (other instances poll). */
   abstract onEnqueue(listener: () => void): void;
 }

@@ -28,13 +28,15 @@ export class PresenceWebhooks {
   /**
    * The user's first connection joined `room`. With a transition (cluster mode), the shared store decided it
    * atomically, room.occupied included, and the event ids derive from it: reported once, and a repeat carries
-   * the same id, which the outbox drops.
+   * the same id, which the outbox drops. `ts` is when it happened: the event's `at`, else now, before anything
+   * here waits.
    */
   async joined({
     room,
     userId,
     name,
     transition,
+    at = Date.now(),
   }: HubbubEventMap['presence.joined']): Promise<void> {
     const events: LifecycleEvent[] = [];
     // Without a transition: opened by the room's earliest member (normally its only one).
@@ -48,18 +50,23 @@ export class PresenceWebhooks {
       data: name === undefined ? { room, userId } : { room, userId, name },
       id: idOf(transition, 'presence.joined'),
     });
-    await this.webhooks.emitAll(events);
+    await this.webhooks.emitAll(events, at, userId);
   }
 
   /** The user has no connection left in `room` (left, closed, or its instance died). */
-  async left({ room, userId, transition }: HubbubEventMap['presence.left']): Promise<void> {
+  async left({
+    room,
+    userId,
+    transition,
+    at = Date.now(),
+  }: HubbubEventMap['presence.left']): Promise<void> {
     const events: LifecycleEvent[] = [
       { type: 'presence.left', data: { room, userId }, id: idOf(transition, 'presence.left') },
     ];
     const vacated = transition ? transition.room : (await this.members(room))?.length === 0;
     if (vacated)
       events.push({ type: 'room.vacated', data: { room }, id: idOf(transition, 'room.vacated') });
-    await this.webhooks.emitAll(events);
+    await this.webhooks.emitAll(events, at, userId);
   }
 
   private async members(room: string): Promise<Member[] | undefined> {

@@ -17,10 +17,18 @@ class FakeOutbox implements WebhookOutbox {
   onEnqueue(listener: () => void): void {
     this.listener = listener;
   }
-  enqueue(events: WebhookEvent[]): Promise<void> {
-    this.events.push(...events.map((e) => ({ ...e, attempts: 0, due: 0, leased: false })));
+  enqueue(events: WebhookEvent[]): Promise<number> {
+    this.events.push(
+      ...events.map(({ id, type, ts, data }) => ({
+        ...{ id, type, ts, data },
+        ...{ attempts: 0, due: 0, leased: false },
+      })),
+    );
     this.listener();
-    return Promise.resolve();
+    return Promise.resolve(0);
+  }
+  countWebhooks(): Promise<number> {
+    return Promise.resolve(this.events.length);
   }
   claimWebhooks(limit: number): Promise<ClaimedWebhook[]> {
     const due = this.events.filter((e) => !e.leased && e.due <= Date.now()).slice(0, limit);

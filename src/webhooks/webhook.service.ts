@@ -18,6 +18,8 @@ import {
   WebhookOutbox,
 } from '../store/webhook-outbox';
 import { Tracing } from '../tracing/tracing.service';
+import { OutboxWriter } from './outbox-writer';
+import { queuedEvent } from './webhook-lanes';
 
 /** One webhook delivery attempt: a 2xx, another status, or no answer (network error, timeout). */
 export const WEBHOOK_OUTCOMES = ['delivered', 'rejected', 'failed'] as const;
@@ -26,7 +28,6 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 export const DELIVERY_TIMEOUT_MS = 5_000;
 /** Three times the request timeout, so a lease only runs out when its dispatcher died (or hung). */
 const LEASE_MS = 15_000;
-const BATCH = 20;
 /** Poll period while events keep coming; when idle it doubles up to MAX_IDLE_MS. */
 const POLL_MS = 200;
 const MAX_IDLE_MS = 1_000;
@@ -56,10 +57,13 @@ export function retryDelayMs(attempts: number): number {
 }
 
 /**
- * Webhooks (WEBHOOK_URL). `emit()` records lifecycle events in the durable outbox of the message store; a
- * dispatcher loop claims due events and POSTs each one, signed as Standard Webhooks, to the receiver. 2xx completes
- * an event; anything else (error, timeout, other status) schedules another attempt with exponential backoff,
- * forever: at least once.
+ * Webhooks (WEBHOOK_URL). `emit()` records lifecycle events in the durable outbox of the message store (through
+ * the OutboxWriter: in order, kept and retried while the store is unreachable); the dispatcher keeps up to
+ * WEBHOOK_CONCURRENCY requests in flight, claiming due events as requests finish, and POSTs each one, signed as
+ * Standard Webhooks, to the receiver. 2xx completes an event; anything else (error, timeout, other status)
+ * schedules another attempt with exponential backoff, forever: at least once.
+ * The outbox hands out one event per lane at a time (see webhook-lanes.ts), so one room's or user's burst never
+ * holds back another's by more than one round, and a lane's events arrive in order.
  * Claims are leased in the shared store, so in cluster mode each event is sent by one instance only.
  * Without WEBHOOK_URL everything here is a no-op.
  */
@@ -73,8 +77,13 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   readonly attempts: Record<WebhookOutcome, number> = { delivered: 0, rejected: 0, failed: 0 };
   private readonly signer?: Webhook;
+  private readonly writer: OutboxWriter;
+  private readonly concurrency: number;
   private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  /** The claim under way, if any (one at a time). */
+  private claiming?: Promise<void>;
+  /** Deliveries in flight. */
+  private readonly inFlight = new Set<Promise<void>>();
   private woken = false;
   private stopped = false;
   private idleMs = POLL_MS;
@@ -88,32 +97,46 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly outbox: WebhookOutbox,
   ) {
     this.enabled = config.webhookUrl !== undefined;
+    this.concurrency = config.webhookConcurrency ?? 8;
+    this.writer = new OutboxWriter(outbox, config.webhookOutboxMaxEvents ?? 10_000);
     // loadConfig refuses a URL without a well-formed `whsec_` secret.
     if (this.enabled) this.signer = new Webhook(config.webhookSecret!);
-    if (this.enabled) outbox.onEnqueue(() => this.wake()); // emit() and message.created alike
+    if (this.enabled) outbox.onEnqueue(() => this.pump()); // emit() and message.created alike
   }
 
-  emit<K extends LifecycleEventType>(type: K, data: WebhookEventData[K]): Promise<void> {
-    return this.emitAll([{ type, data } as LifecycleEvent]);
+  /** Lifecycle events shed by type, events dropped by coalescing, events waiting in memory: for metrics. */
+  get shed(): Readonly<Partial<Record<LifecycleEventType, number>>> {
+    return this.writer.shed;
+  }
+  get coalesced(): number {
+    return this.writer.coalesced;
+  }
+  get unwritten(): number {
+    return this.writer.pending;
   }
 
-  /** Records the events in one write (in this order). Never rejects: a failure is logged. */
-  async emitAll(events: LifecycleEvent[]): Promise<void> {
+  emit<K extends LifecycleEventType>(
+    type: K,
+    data: WebhookEventData[K],
+    at = Date.now(),
+  ): Promise<void> {
+    return this.emitAll([{ type, data } as LifecycleEvent], at);
+  }
+
+  /**
+   * Records the events (in this order); `at`: when they happened (ms), their `ts`, unless an event has its own;
+   * `by`: the user whose action caused them (the owner they are charged to, see webhook-lanes.ts).
+   * Resolves once the write was tried; never rejects: an outbox that cannot take them now gets them later.
+   */
+  async emitAll(events: LifecycleEvent[], at = Date.now(), by?: string): Promise<void> {
     if (!this.enabled || events.length === 0) return;
-    const ts = Date.now();
-    try {
-      await this.outbox.enqueue(
-        events.map((e) => ({ id: e.id ?? randomUUID(), type: e.type, ts, data: e.data })),
-      );
-    } catch (err) {
-      this.logger.warn(
-        `webhook ${events.map((e) => e.type).join(', ')} not recorded: ${String(err)}`,
-      );
-    }
+    await this.writer.write(
+      events.map((e) => queuedEvent(e, e.id ?? randomUUID(), e.ts ?? at, by)),
+    );
   }
 
   onApplicationBootstrap(): void {
-    if (this.enabled) this.schedule(0); // also sends what a previous run left in the outbox
+    if (this.enabled) this.pump(); // also sends what a previous run left in the outbox
   }
 
   /** Runs before the stores close: stops polling and hands in-flight events back to the outbox. */
@@ -121,55 +144,68 @@ export class WebhookService implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     clearTimeout(this.timer);
     this.abort.abort();
-    await this.running;
+    await this.claiming;
+    await Promise.all([...this.inFlight]);
+    await this.writer.stop();
   }
 
-  /** New local work: poll now instead of waiting for the idle timer. */
-  private wake(): void {
-    if (this.running) this.woken = true;
-    else this.schedule(0);
+  /**
+   * Fills the free delivery slots: claims up to that many due events (one claim at a time; work that arrives
+   * meanwhile claims again after it) and starts their deliveries; each one that ends pumps again. With nothing
+   * claimed, polls after an idle period that doubles up to MAX_IDLE_MS (other instances' events, retries due).
+   */
+  private pump(): void {
+    if (this.stopped) return;
+    if (this.claiming) {
+      this.woken = true;
+      return;
+    }
+    const free = this.concurrency - this.inFlight.size;
+    if (free <= 0) return; // a delivery that ends pumps again
+    clearTimeout(this.timer);
+    this.woken = false;
+    this.claiming = this.claim(free).then((claimed) => {
+      this.claiming = undefined;
+      for (const event of claimed) this.start(event);
+      this.idleMs = claimed.length > 0 ? POLL_MS : Math.min(this.idleMs * 2, MAX_IDLE_MS);
+      if (this.woken || claimed.length === free) this.pump();
+      else this.schedule(this.idleMs);
+    });
   }
 
   private schedule(ms: number): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.tick()
-        .catch((err: unknown) => {
-          this.logger.error(`webhook dispatcher: ${String(err)}`);
-          return MAX_IDLE_MS;
-        })
-        .then((next) => {
-          this.running = undefined;
-          this.schedule(this.woken ? 0 : next);
-        });
-    }, ms);
+    this.timer = setTimeout(() => this.pump(), ms);
     this.timer.unref();
   }
 
-  /** One round: claim a batch, deliver it; resolves with the wait before the next round. */
-  private async tick(): Promise<number> {
-    this.woken = false;
-    let claimed: ClaimedWebhook[] = [];
+  private async claim(limit: number): Promise<ClaimedWebhook[]> {
     try {
-      claimed = await this.outbox.claimWebhooks(BATCH, LEASE_MS);
+      return await this.outbox.claimWebhooks(limit, LEASE_MS);
     } catch (err) {
       this.logger.warn(`webhook outbox unavailable: ${String(err)}`);
+      return [];
     }
-    await Promise.all(
-      claimed.map((event) =>
-        this.tracing
-          ? this.tracing.span(
-              'webhook deliver',
-              { 'hubbub.webhook.type': event.type, 'hubbub.webhook.attempt': event.attempts },
-              () => this.deliver(event),
-              SpanKind.CLIENT,
-            )
-          : this.deliver(event),
-      ),
-    );
-    this.idleMs = claimed.length > 0 ? POLL_MS : Math.min(this.idleMs * 2, MAX_IDLE_MS);
-    return claimed.length === BATCH ? 0 : this.idleMs; // a full batch: more is probably waiting
+  }
+
+  private start(event: ClaimedWebhook): void {
+    const delivery = (
+      this.tracing
+        ? this.tracing.span(
+            'webhook deliver',
+            { 'hubbub.webhook.type': event.type, 'hubbub.webhook.attempt': event.attempts },
+            () => this.deliver(event),
+            SpanKind.CLIENT,
+          )
+        : this.deliver(event)
+    )
+      .catch((err: unknown) => this.logger.error(`webhook dispatcher: ${String(err)}`))
+      .finally(() => {
+        this.inFlight.delete(delivery);
+        this.pump();
+      });
+    this.inFlight.add(delivery);
   }
 
   private async deliver(event: ClaimedWebhook): Promise<void> {
