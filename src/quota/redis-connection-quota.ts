@@ -8,7 +8,8 @@ import { execAll } from '../cluster/redis.provider';
 /**
  * MAX_CONNECTIONS_PER_USER across the cluster. Each user has a hash node → count, so the connections of an
  * instance that died can be removed by node (see NodeLiveness); `hubbub:conns:total` holds node → count.
- * While Redis is unreachable the instance falls back to its own counts (fail open, bounded per instance).
+ * While Redis is unreachable the instance falls back to its own counts (fail open, bounded per instance). A
+ * release with nothing held on this node (a repeated release) leaves the total alone, as the memory twin does.
  */
 const ACQUIRE = `
 local total = 0
@@ -20,10 +21,12 @@ redis.call('SADD', KEYS[3], ARGV[3])
 return 1
 `;
 const RELEASE = `
-if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then
+local held = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if held <= 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('SREM', KEYS[3], ARGV[2])
 end
+if held < 0 then return 0 end
 if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
 return 1
 `;
