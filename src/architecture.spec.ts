@@ -59,6 +59,57 @@ function code(file: string): string {
 
 const files = sourceFiles(SRC);
 
+/** The folder of a file, relative to src/ (`.` for src/ itself). */
+const folderOf = (file: string): string => relative(SRC, dirname(file)).replace(/\\/g, '/') || '.';
+
+/** Folder → the other folders its files import from (type-only imports too: they are dependencies of meaning). */
+function folderGraph(): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const file of files) {
+    const from = folderOf(file);
+    const edges = graph.get(from) ?? new Set<string>();
+    graph.set(from, edges);
+    for (const [, spec] of code(file).matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+      const to = folderOf(resolve(dirname(file), spec) + '.ts');
+      if (to !== from && !to.startsWith('..')) edges.add(to);
+    }
+  }
+  return graph;
+}
+
+/** Every strongly connected group of two or more folders (Tarjan), each as `a -> b -> … -> a` sorted. */
+function folderCycles(graph: Map<string, Set<string>>): string[] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const groups: string[] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const group: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      group.push(w);
+    } while (w !== v);
+    if (group.length > 1) groups.push(group.sort().join(' <-> '));
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return groups.sort();
+}
+
 describe('architecture', () => {
   it('places every source file in a layer', () => {
     expect(files.filter((f) => layerOf(f).layer < 0).map((f) => relative(SRC, f))).toEqual([]);
@@ -77,6 +128,10 @@ describe('architecture', () => {
       }
     }
     expect(upward).toEqual([]);
+  });
+
+  it('has no import cycle between folders', () => {
+    expect(folderCycles(folderGraph())).toEqual([]);
   });
 
   it('keeps every source file under 350 lines and the ws adapter under 120', () => {

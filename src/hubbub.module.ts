@@ -29,6 +29,7 @@ import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
 import { configFromOptions, type HubbubOptions } from './config/options';
 import { ClientRegistry } from './ws/client-registry.service';
 import { ConnectionEvents } from './ws/connection-events';
+import { AccessRecheck } from './core/access-recheck';
 import { CoreGateway } from './core/core.gateway';
 import { DrainState } from './ws/drain-state.service';
 import { HeartbeatService } from './lifecycle/heartbeat.service';
@@ -159,6 +160,7 @@ export class HubbubModule {
         PresenceService,
         ChatService,
         ChannelsService,
+        AccessRecheck,
         CoreGateway,
         ChatGateway,
         ChannelsGateway,

@@ -1,7 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { AccessPolicy } from './access-policy';
-import { AccessRecheck } from './access-recheck';
 import { ClaimAccessPolicy } from './claim-access-policy';
 import { ProxyAccessPolicy } from './proxy-access-policy';
 import { SubscriptionTokens } from './subscription-tokens';
@@ -18,5 +17,4 @@ export const accessProviders: Provider[] = [
       config.accessProxyUrl ? new ProxyAccessPolicy(config) : new ClaimAccessPolicy(),
   },
   SubscriptionTokens,
-  AccessRecheck,
 ];

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../config/config';
+import { ConfigError, loadConfig } from './config';
 import { decode, encode } from '../broker/redis-broker';
 
 const base = { NODE_ENV: 'test' };

@@ -5,7 +5,7 @@ import { ChatService } from '../chat/chat.service';
 import { PushService } from '../fanout/push.service';
 import { roomClaimDecision } from '../rooms/room-access';
 import type { Connection } from '../ws/connection';
-import { subscribeClaimDecision } from './claim-rules';
+import { subscribeClaimDecision } from '../access/claim-rules';
 
 /**
  * After `auth.refresh`: every `private:` room and channel the old claims granted and the new claims no longer
