@@ -134,6 +134,14 @@ describe('architecture', () => {
     expect(folderCycles(folderGraph())).toEqual([]);
   });
 
+  it('leaves the concrete backends to backends/: no instanceof of one elsewhere', () => {
+    const downcasts = files
+      .filter((f) => !relative(SRC, f).startsWith('backends'))
+      .filter((f) => /\binstanceof\s+(Memory|Redis|Postgres|Sqlite)[A-Z]\w*/.test(code(f)))
+      .map((f) => relative(SRC, f));
+    expect(downcasts).toEqual([]);
+  });
+
   it('keeps every source file under 350 lines and the ws adapter under 120', () => {
     const lines = (file: string): number => readFileSync(file, 'utf8').split('\n').length;
     const long = files.filter((f) => lines(f) > 350).map((f) => `${relative(SRC, f)}: ${lines(f)}`);

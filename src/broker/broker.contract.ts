@@ -122,6 +122,17 @@ export function describeBroker(
         expect((await nth(b, 1)).map((m) => m.payload)).toEqual(['y']);
       });
 
+      it('stops sending to an instance once another one dropped it', async () => {
+        const [a, b] = [await start('a'), await start('b')];
+        b.interest(topic('x'), true);
+        await h.settle(b);
+        await a.dropNode(`${run}-b`);
+        await a.publish({ topic: topic('x'), payload: 'x' });
+        await a.publish({ topic: 'all', payload: 'all' });
+        // Proof that `x` never reaches b: the broadcast published after it arrived alone.
+        expect((await nth(b, 1)).map((m) => m.payload)).toEqual(['all']);
+      });
+
       it('restore() writes the routes again after the shared state was lost', async () => {
         const [a, b] = [await start('a'), await start('b')];
         b.interest(topic('x'), true);

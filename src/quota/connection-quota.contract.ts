@@ -59,6 +59,17 @@ export function describeConnectionQuota(
       expect(await q.acquire(u('bob'), 1)).toBe(false);
     });
 
+    it('restore() writes its counts again after the shared state was lost', async () => {
+      const q = h.open('a');
+      await acquireN(q, u('ann'), 2, 2);
+      await h.loseState();
+      await q.restore();
+      await q.restore();
+      expect(await q.userConnections(u('ann'))).toBe(2);
+      expect(await q.totalConnections()).toBe(2);
+      expect(await q.acquire(u('ann'), 2)).toBe(false);
+    });
+
     (spansInstances ? describe : describe.skip)('between instances', () => {
       it('holds one maximum per user across instances and sums the counts', async () => {
         const [a, b] = [h.open('a'), h.open('b')];
@@ -72,6 +83,18 @@ export function describeConnectionQuota(
         await a.release(u('ann'));
         expect(await b.acquire(u('ann'), 2)).toBe(true);
         expect(await b.totalConnections()).toBe(3);
+      });
+
+      it('dropNode removes every count of that instance, and only of it', async () => {
+        const [a, b] = [h.open('a'), h.open('b')];
+        await a.acquire(u('ann'), 5);
+        await b.acquire(u('ann'), 5);
+        await b.acquire(u('bob'), 5);
+        await a.dropNode('b');
+        expect(await a.userConnections(u('ann'))).toBe(1);
+        expect(await a.userConnections(u('bob'))).toBe(0);
+        expect(await a.totalConnections()).toBe(1);
+        expect(await a.acquire(u('bob'), 1)).toBe(true);
       });
     });
   });

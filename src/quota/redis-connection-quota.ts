@@ -122,9 +122,9 @@ export class RedisConnectionQuota extends ConnectionQuota {
   }
 
   /** After Redis lost its data (restart), writes this instance's counts again; idempotent. */
-  async rewrite(): Promise<void> {
+  override async restore(): Promise<void> {
     // Counts released during the outage never reached Redis: start this node's share from nothing.
-    await RedisConnectionQuota.dropNode(this.redis, this.node);
+    await this.dropNode(this.node);
     const pipeline = this.redis.pipeline();
     let total = 0;
     for (const [userId, n] of this.local.counts()) {
@@ -136,12 +136,12 @@ export class RedisConnectionQuota extends ConnectionQuota {
     await execAll(pipeline);
   }
 
-  /** Removes every count of a dead instance. */
-  static async dropNode(redis: Redis, node: string): Promise<void> {
-    const users = await redis.smembers(nodeUsersKey(node));
-    const pipeline = redis.pipeline();
+  /** Removes every count of an instance. */
+  async dropNode(node: string): Promise<void> {
+    const users = await this.redis.smembers(nodeUsersKey(node));
+    const pipeline = this.redis.pipeline();
     for (const userId of users) pipeline.hdel(userConnsKey(userId), node);
     pipeline.hdel(TOTAL_CONNS_KEY, node).del(nodeUsersKey(node));
-    await pipeline.exec();
+    await execAll(pipeline);
   }
 }

@@ -21,6 +21,8 @@ export abstract class ChannelSubscribers {
   abstract remove(channel: string): void;
   abstract count(channel: string): Promise<number>;
   abstract list(query: ChannelListQuery): Promise<ChannelPage>;
+  /** Removes a dead instance's counts from the shared store (NodeLiveness, on the instance that reaps it). */
+  abstract dropNode(node: string): Promise<void>;
   /** Writes this instance's counts again after the shared store lost them (see Broker.restore). */
   restore(): Promise<void> {
     return Promise.resolve();
@@ -65,5 +67,9 @@ export class MemoryChannelSubscribers extends ChannelSubscribers {
 
   list(query: ChannelListQuery): Promise<ChannelPage> {
     return Promise.resolve(pageOf(this.local, query));
+  }
+
+  dropNode(_node: string): Promise<void> {
+    return Promise.resolve(); // counts only this instance
   }
 }
