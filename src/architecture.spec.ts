@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 /**
  * The layout rules of docs/architecture.md, checked on every run: imports run one way (down the layers below),
@@ -58,6 +58,12 @@ function code(file: string): string {
 }
 
 const files = sourceFiles(SRC);
+
+/** A twin: an exported class Memory…, Redis…, Postgres… or Sqlite… that extends its concept's abstract class. */
+const TWIN_CLASS = /^export class (Memory|Redis|Postgres|Sqlite)([A-Z]\w*)\s+extends\b/gm;
+const TWIN_FILE = /^(memory|redis|postgres|sqlite)-[a-z-]+\.ts$/;
+const kebab = (name: string): string =>
+  name.replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase());
 
 /** The folder of a file, relative to src/ (`.` for src/ itself). */
 const folderOf = (file: string): string => relative(SRC, dirname(file)).replace(/\\/g, '/') || '.';
@@ -140,6 +146,30 @@ describe('architecture', () => {
       .filter((f) => /\binstanceof\s+(Memory|Redis|Postgres|Sqlite)[A-Z]\w*/.test(code(f)))
       .map((f) => relative(SRC, f));
     expect(downcasts).toEqual([]);
+  });
+
+  it('keeps each twin in its own file beside its interface: <concept>.ts, then memory-, redis-, postgres-, sqlite-<concept>.ts', () => {
+    const misplaced: string[] = [];
+    for (const file of files) {
+      const rel = relative(SRC, file).replace(/\\/g, '/');
+      for (const [, kind, concept] of code(file).matchAll(TWIN_CLASS)) {
+        const expected = `${kind.toLowerCase()}-${kebab(concept)}.ts`;
+        const iface = join(dirname(file), `${kebab(concept)}.ts`);
+        if (basename(file) !== expected)
+          misplaced.push(`${rel}: ${kind}${concept} belongs in ${expected}`);
+        else if (!existsSync(iface)) misplaced.push(`${rel}: no ${kebab(concept)}.ts beside it`);
+      }
+    }
+    expect(misplaced).toEqual([]);
+  });
+
+  it('chooses backends only in backends/: no other file constructs a twin (a twin may wrap its own kind)', () => {
+    const choosers = files
+      .filter((f) => !relative(SRC, f).startsWith('backends'))
+      .filter((f) => !TWIN_FILE.test(basename(f)))
+      .filter((f) => /\bnew\s+(Memory|Redis|Postgres|Sqlite)[A-Z]\w*\s*\(/.test(code(f)))
+      .map((f) => relative(SRC, f));
+    expect(choosers).toEqual([]);
   });
 
   it('keeps every source file under 350 lines and the ws adapter under 120', () => {

@@ -1,4 +1,5 @@
-import { MemoryChannelHistory, type StreamPosition } from './channel-history';
+import type { StreamPosition } from './channel-history';
+import { MemoryChannelHistory } from './memory-channel-history';
 import { describeChannelHistory } from './channel-history.contract';
 
 describeChannelHistory(

@@ -2,12 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisKeys } from '../../cluster/redis-keys';
 import { execAll } from '../../cluster/redis.provider';
-import {
-  MemoryChannelSubscribers,
-  pageOf,
-  type ChannelListQuery,
-  type ChannelPage,
-} from './channel-subscribers';
+import { pageOf, type ChannelListQuery, type ChannelPage } from './channel-subscribers';
+import { MemoryChannelSubscribers } from './memory-channel-subscribers';
 
 /**
  * Cluster-wide counts: each instance keeps its own counts in memory and mirrors them into its hash

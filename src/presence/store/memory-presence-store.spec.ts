@@ -1,4 +1,4 @@
-import { MemoryPresenceStore } from './presence-store';
+import { MemoryPresenceStore } from './memory-presence-store';
 import { describePresenceStore } from './presence-store.contract';
 
 describePresenceStore('memory', (opts) => Promise.resolve(new MemoryPresenceStore(opts)));
