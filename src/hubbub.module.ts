@@ -5,61 +5,32 @@ import {
   type ModuleMetadata,
   type Provider,
 } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
+import { AccessModule } from './access/access.module';
+import { accessPolicyProvider } from './access/access.providers';
 import { AccessPolicy } from './access/access-policy';
-import { accessProviders } from './access/access.providers';
-import { adminProviders } from './admin/admin.providers';
-import { ChannelsApiController } from './api/channels-api.controller';
-import { channelProviders } from './channels/channel.providers';
-import { ApiController } from './api/api.controller';
-import { DashboardApiController } from './api/dashboard-api.controller';
-import { ChannelsGateway } from './channels/channels.gateway';
-import { ChannelsService } from './channels/channels.service';
-import { backendProviders } from './backends/backend.providers';
-import { ChatGateway } from './chat/chat.gateway';
-import { ChatService } from './chat/chat.service';
-import { MessageHooks, PassThroughMessageHooks } from './chat/message-hooks';
-import { DisconnectService } from './lifecycle/disconnect.service';
-import { PresenceGateway } from './presence/presence.gateway';
-import { PresenceService } from './presence/presence.service';
-import { RoomService } from './rooms/room.service';
+import { AdminModule } from './admin/admin.module';
 import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handshake-authenticator';
 import { TokenVerifier } from './auth/token-verifier';
+import { BackendsModule } from './backends/backends.module';
+import { ChannelsModule } from './channels/channels.module';
+import { ChatModule } from './chat/chat.module';
+import { MessageHooks, PassThroughMessageHooks } from './chat/message-hooks';
+import { Observations } from './common/observations';
 import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
 import { configFromOptions, type HubbubOptions } from './config/options';
-import { ClientRegistry } from './ws/client-registry.service';
-import { ConnectionEvents } from './ws/connection-events';
-import { AccessRecheck } from './core/access-recheck';
-import { CoreGateway } from './core/core.gateway';
-import { DrainState } from './ws/drain-state.service';
-import { HeartbeatService } from './lifecycle/heartbeat.service';
-import { PushService } from './fanout/push.service';
-import { Readiness } from './lifecycle/readiness.service';
-import { SessionExpiryService } from './lifecycle/session-expiry.service';
-import { ShutdownService } from './lifecycle/shutdown.service';
-import { StatsService } from './core/stats.service';
-import { SubscriptionIndex } from './fanout/subscription-index';
-import { DevTokenController } from './dev/dev-token.controller';
-import { HttpThrottleModule } from './http/throttle.module';
-import { AsyncApiController } from './docs/asyncapi.controller';
-import { Tracing } from './tracing/tracing.service';
+import { CoreModule } from './core/core.module';
 import { EventBus } from './events/event-bus';
-import { HealthController } from './health/health.controller';
-import { MetricsController } from './metrics/metrics.controller';
-import { MetricsService } from './metrics/metrics.service';
+import { FanoutModule } from './fanout/fanout.module';
+import { HttpSurfacesModule } from './api/http-surfaces.module';
+import { HttpThrottleModule } from './http/throttle.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PrometheusObservations } from './metrics/prometheus-observations';
-import { Observations } from './common/observations';
-import { MessageStore } from './store/message-store';
-import { HandshakeService } from './ws/handshake.service';
-import { ConnectionLifecycle } from './ws/connection-lifecycle';
-import { FrameRouter } from './ws/frame-router';
-import { OutboundWriter } from './ws/outbound-writer';
-import { SlowConsumerPolicy } from './ws/slow-consumer.policy';
-import { UpgradeGate } from './ws/upgrade-gate';
-import { WsTransport } from './ws/ws-transport';
-import { webhookProviders } from './webhooks/webhook.providers';
-import { AdminPageController } from './web/admin-page.controller';
-import { WebController } from './web/web.controller';
+import { PresenceModule } from './presence/presence.module';
+import { Tracing } from './tracing/tracing.service';
+import { ConnectionEvents } from './ws/connection-events';
+import { TransportModule } from './ws/transport.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** What a team adds to Hubbub without forking it: its modules, and providers that replace Hubbub's own. */
 export interface HubbubExtensions {
@@ -80,11 +51,31 @@ export interface HubbubAsyncOptions {
   useFactory: (...args: any[]) => HubbubOptions | Promise<HubbubOptions>;
 }
 
+/** The feature modules, lowest first. */
+const FEATURES = [
+  BackendsModule,
+  TransportModule,
+  FanoutModule,
+  LifecycleModule,
+  PresenceModule,
+  ChatModule,
+  AccessModule,
+  ChannelsModule,
+  CoreModule,
+  WebhooksModule,
+  MetricsModule,
+  AdminModule,
+  HttpSurfacesModule,
+];
+
 /**
- * The whole Hubbub server as one Nest module: the gateways on `/ws`, the stores, health, the server API,
- * metrics and the chat page. Global, so that the modules of the app that imports it can inject Hubbub's services
- * (PushService, ChatService, PresenceService, …). Wiring in the app: `app.useWebSocketAdapter(new
- * HubbubWsAdapter(app))`; the app calls `app.listen` itself (port and host are not Hubbub's options).
+ * The whole Hubbub server as one Nest module, composed of its feature modules: backends, transport, fan-out,
+ * lifecycle, presence, chat, access, channels, core, webhooks, metrics, admin and the HTTP surfaces. It holds the
+ * configuration and the seams a team may replace (HandshakeAuthenticator, MessageHooks, AccessPolicy; the team's
+ * providers come last, so theirs win) and what every feature shares (tracing, tokens, events, observations).
+ * Global, so that the modules of the app that imports it can inject Hubbub's services (PushService, ChatService,
+ * PresenceService, …). Wiring in the app: `app.useWebSocketAdapter(new HubbubWsAdapter(app))`; the app calls
+ * `app.listen` itself (port and host are not Hubbub's options).
  */
 @Module({})
 export class HubbubModule {
@@ -115,77 +106,40 @@ export class HubbubModule {
     return {
       module: HubbubModule,
       global: true,
-      imports: [TerminusModule, HttpThrottleModule, ...imports, ...(extensions.imports ?? [])],
-      controllers: [
-        HealthController,
-        MetricsController,
-        DevTokenController,
-        ApiController,
-        DashboardApiController,
-        ChannelsApiController,
-        WebController,
-        AdminPageController,
-        AsyncApiController,
-      ],
+      imports: [HttpThrottleModule, ...FEATURES, ...imports, ...(extensions.imports ?? [])],
       providers: [
         config,
-        ...backendProviders,
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         { provide: MessageHooks, useClass: PassThroughMessageHooks },
+        accessPolicyProvider,
         TokenVerifier,
         Tracing,
         EventBus,
-        HandshakeService,
-        DrainState,
-        ClientRegistry,
         ConnectionEvents,
-        SubscriptionIndex,
-        SlowConsumerPolicy,
-        OutboundWriter,
-        FrameRouter,
-        ConnectionLifecycle,
-        UpgradeGate,
-        WsTransport,
-        PushService,
-        MetricsService,
         PrometheusObservations,
         { provide: Observations, useExisting: PrometheusObservations },
-        HeartbeatService,
-        SessionExpiryService,
-        ShutdownService,
-        Readiness,
-        StatsService,
-        DisconnectService,
-        RoomService,
-        PresenceService,
-        ChatService,
-        ChannelsService,
-        AccessRecheck,
-        CoreGateway,
-        ChatGateway,
-        ChannelsGateway,
-        PresenceGateway,
-        ...webhookProviders,
-        ...adminProviders,
-        ...accessProviders,
-        ...channelProviders,
         // Last, so that a team's provider replaces Hubbub's one for the same token.
         ...(extensions.providers ?? []),
       ],
       exports: [
         HUBBUB_CONFIG,
+        HandshakeAuthenticator,
+        MessageHooks,
         AccessPolicy,
-        EventBus,
-        PushService,
-        ClientRegistry,
-        ConnectionEvents,
-        MessageStore,
-        RoomService,
-        PresenceService,
-        ChatService,
-        ChannelsService,
-        DisconnectService,
         TokenVerifier,
+        Tracing,
+        EventBus,
+        ConnectionEvents,
+        PrometheusObservations,
+        Observations,
+        // What a team's modules inject: PushService, ClientRegistry, ChatService, RoomService, PresenceService,
+        // ChannelsService, DisconnectService (MessageStore comes from the global BackendsModule).
+        FanoutModule,
+        TransportModule,
+        ChatModule,
+        PresenceModule,
+        ChannelsModule,
+        LifecycleModule,
       ],
     };
   }

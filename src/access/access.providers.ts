@@ -7,14 +7,15 @@ import { SubscriptionTokens } from './subscription-tokens';
 
 /**
  * The access policy: the claims alone, or the claims then the backend when ACCESS_PROXY_URL is set. Chosen when
- * the app starts (the configuration may come from an async factory); a team's own provider replaces it.
+ * the app starts (the configuration may come from an async factory); a team's own provider replaces it (so
+ * HubbubModule provides it, beside the team's providers).
  */
-export const accessProviders: Provider[] = [
-  {
-    provide: AccessPolicy,
-    inject: [HUBBUB_CONFIG],
-    useFactory: (config: HubbubConfig) =>
-      config.accessProxyUrl ? new ProxyAccessPolicy(config) : new ClaimAccessPolicy(),
-  },
-  SubscriptionTokens,
-];
+export const accessPolicyProvider: Provider = {
+  provide: AccessPolicy,
+  inject: [HUBBUB_CONFIG],
+  useFactory: (config: HubbubConfig) =>
+    config.accessProxyUrl ? new ProxyAccessPolicy(config) : new ClaimAccessPolicy(),
+};
+
+/** What AccessModule provides to the features. */
+export const accessProviders: Provider[] = [SubscriptionTokens];

@@ -14,7 +14,6 @@ import { RedisChannelHistory } from '../channels/history/redis-channel-history';
 import { ChannelSubscribers } from '../channels/subscribers/channel-subscribers';
 import { MemoryChannelSubscribers } from '../channels/subscribers/memory-channel-subscribers';
 import { RedisChannelSubscribers } from '../channels/subscribers/redis-channel-subscribers';
-import { NodeLiveness } from '../lifecycle/node-liveness.service';
 import { RedisKeys } from '../cluster/redis-keys';
 import { connectRedis, createRedis, REDIS } from '../cluster/redis.provider';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
@@ -167,7 +166,6 @@ export const backendProviders: Provider[] = [
         ? new RedisNodeDirectory(config, redis, local, sampler)
         : new MemoryNodeDirectory(local, sampler),
   },
-  NodeLiveness,
   StoreLifecycle,
   RedisLifecycle,
 ];

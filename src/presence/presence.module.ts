@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { FanoutModule } from '../fanout/fanout.module';
+import { TransportModule } from '../ws/transport.module';
+import { PresenceGateway } from './presence.gateway';
+import { PresenceService } from './presence.service';
+
+/** Who is in each room, and user status. */
+@Module({
+  imports: [TransportModule, FanoutModule],
+  providers: [PresenceService, PresenceGateway],
+  exports: [PresenceService],
+})
+export class PresenceModule {}
