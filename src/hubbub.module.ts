@@ -1,3 +1,4 @@
+import { DiscoveryModule } from '@nestjs/core';
 import {
   Module,
   type DynamicModule,
@@ -20,6 +21,7 @@ import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
 import { configFromOptions, type HubbubOptions } from './config/options';
 import { CoreModule } from './core/core.module';
 import { EventBus } from './events/event-bus';
+import { EventListeners } from './events/event-listeners';
 import { FanoutModule } from './fanout/fanout.module';
 import { HttpSurfacesModule } from './api/http-surfaces.module';
 import { HttpThrottleModule } from './http/throttle.module';
@@ -28,7 +30,6 @@ import { MetricsModule } from './metrics/metrics.module';
 import { PrometheusObservations } from './metrics/prometheus-observations';
 import { PresenceModule } from './presence/presence.module';
 import { Tracing } from './tracing/tracing.service';
-import { ConnectionEvents } from './ws/connection-events';
 import { TransportModule } from './ws/transport.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -106,7 +107,13 @@ export class HubbubModule {
     return {
       module: HubbubModule,
       global: true,
-      imports: [HttpThrottleModule, ...FEATURES, ...imports, ...(extensions.imports ?? [])],
+      imports: [
+        DiscoveryModule,
+        HttpThrottleModule,
+        ...FEATURES,
+        ...imports,
+        ...(extensions.imports ?? []),
+      ],
       providers: [
         config,
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
@@ -115,7 +122,7 @@ export class HubbubModule {
         TokenVerifier,
         Tracing,
         EventBus,
-        ConnectionEvents,
+        EventListeners,
         PrometheusObservations,
         { provide: Observations, useExisting: PrometheusObservations },
         // Last, so that a team's provider replaces Hubbub's one for the same token.
@@ -129,7 +136,6 @@ export class HubbubModule {
         TokenVerifier,
         Tracing,
         EventBus,
-        ConnectionEvents,
         PrometheusObservations,
         Observations,
         // What a team's modules inject: PushService, ClientRegistry, ChatService, RoomService, PresenceService,

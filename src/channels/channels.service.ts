@@ -8,7 +8,8 @@ import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscriptio
 import { HubbubError } from '../protocol/errors';
 import { channelTopic, TOPIC_PREFIX } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
-import { ConnectionEvents } from '../ws/connection-events';
+import { EventPriority, OnEvent } from '../events/on-event';
+import type { ConnectionEvent } from '../ws/connection-events';
 import {
   ChannelHistory,
   type Publication,
@@ -30,12 +31,12 @@ export class ChannelsService {
     private readonly policy: AccessPolicy,
     private readonly tokens: SubscriptionTokens,
     private readonly subscribers: ChannelSubscribers,
-    events: ConnectionEvents,
-  ) {
-    events.onClose((conn) => {
-      for (const channel of conn.channels) this.drop(conn, channel);
-      conn.channels.clear();
-    });
+  ) {}
+
+  @OnEvent({ name: 'connection.closed', priority: EventPriority.Local })
+  closed({ conn }: ConnectionEvent): void {
+    for (const channel of conn.channels) this.drop(conn, channel);
+    conn.channels.clear();
   }
 
   /**

@@ -2,7 +2,8 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import { CloseCode, HubbubError } from '../protocol/errors';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
-import { ConnectionEvents } from '../ws/connection-events';
+import { EventPriority, OnEvent } from '../events/on-event';
+import type { ConnectionEvent } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
 
 const TICK_MS = 250;
@@ -19,12 +20,18 @@ export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDes
   private timer?: NodeJS.Timeout;
 
   constructor(
-    events: ConnectionEvents,
     private readonly push: PushService,
     private readonly writer: OutboundWriter,
-  ) {
-    events.onOpen((conn) => this.track(conn));
-    events.onClose((conn) => this.untrack(conn));
+  ) {}
+
+  @OnEvent({ name: 'connection.opened', priority: EventPriority.Local })
+  opened({ conn }: ConnectionEvent): void {
+    this.track(conn);
+  }
+
+  @OnEvent({ name: 'connection.closed', priority: EventPriority.Local })
+  closed({ conn }: ConnectionEvent): void {
+    this.untrack(conn);
   }
 
   onApplicationBootstrap(): void {

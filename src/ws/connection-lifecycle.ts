@@ -7,14 +7,15 @@ import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { encodePush, frameText } from '../protocol/frames';
 import { ClientRegistry } from './client-registry.service';
 import { attachConnection, Connection, connectionOf } from './connection';
-import { ConnectionEvents } from './connection-events';
+import { EventBus } from '../events/event-bus';
+import type {} from './connection-events';
 import { FrameRouter } from './frame-router';
 import { HandshakeService } from './handshake.service';
 import { OutboundWriter } from './outbound-writer';
 
 /**
  * From an admitted upgrade to a registered Connection, and back: registers it, lets Nest bind every gateway's
- * handlers, sends `welcome`, tells ConnectionEvents; on close gives the quota slot back and tells them again.
+ * handlers, sends `welcome`, emits `connection.opened`; on close gives the quota slot back and emits `connection.closed`.
  * The socket listeners are shared by all sockets (`this` is the socket), so a connection costs no closure.
  */
 @Injectable()
@@ -32,7 +33,7 @@ export class ConnectionLifecycle {
     private readonly router: FrameRouter,
     private readonly writer: OutboundWriter,
     private readonly handshake: HandshakeService,
-    private readonly events: ConnectionEvents,
+    private readonly bus: EventBus,
   ) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners need both `this`es
     const lifecycle = this;
@@ -69,7 +70,7 @@ export class ConnectionLifecycle {
       serverTime: Date.now(),
     };
     this.writer.write(conn, frameText(encodePush('welcome', welcome)));
-    void this.events.opened(conn);
+    void this.bus.emit('connection.opened', { conn });
   }
 
   /** Nest's app.close() with sockets still open (no drain ran): cut them, or the HTTP server never closes. */
@@ -82,7 +83,7 @@ export class ConnectionLifecycle {
     conn.pending = null;
     if (!this.registry.remove(conn)) return;
     await this.handshake.release(conn.principal);
-    await this.events.closed(conn);
+    await this.bus.emit('connection.closed', { conn });
   }
 }
 
