@@ -172,6 +172,14 @@ describe('architecture', () => {
     expect(choosers).toEqual([]);
   });
 
+  it('declares event listeners with @OnEvent: no listener added by hand outside events/', () => {
+    const byHand = files
+      .filter((f) => !relative(SRC, f).startsWith('events'))
+      .filter((f) => /\.on\(\s*'(presence|chat|cluster|connection|command)\./.test(code(f)))
+      .map((f) => relative(SRC, f));
+    expect(byHand).toEqual([]);
+  });
+
   it('keeps every source file under 350 lines and the ws adapter under 120', () => {
     const lines = (file: string): number => readFileSync(file, 'utf8').split('\n').length;
     const long = files.filter((f) => lines(f) > 350).map((f) => `${relative(SRC, f)}: ${lines(f)}`);
