@@ -20,7 +20,7 @@ import { directHandler, type DirectHandler } from './direct-handlers';
  * adapter, a client that is not ours) Nest's own method runs unchanged.
  *
  * Nest offers no public hook for this, so it replaces one method of an internal class. Nest's version is pinned by
- * package-lock.json, and test/extensions.e2e-spec.ts (a team's gateway with its guard, interceptor, pipe,
+ * package-lock.json, and test/embedding/extensions.e2e-spec.ts (a team's gateway with its guard, interceptor, pipe,
  * `@ConnectedSocket`, connection hooks, and a global `APP_GUARD`) fails if a Nest upgrade changes what this relies
  * on; `shareGatewayHandlers` also throws at startup if the method is gone.
  *

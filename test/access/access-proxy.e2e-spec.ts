@@ -10,10 +10,10 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { expectNoPush, trackedClients } from './support/clients';
-import { rid } from './support/fixtures';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { expectNoPush, trackedClients } from '../support/clients';
+import { rid } from '../support/fixtures';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 const SECRET = `whsec_${Buffer.from('access-proxy-test-secret-32-bytes!!').toString('base64')}`;
 // Long enough that the other requests of the timeout test are answered well inside it even on a loaded machine.

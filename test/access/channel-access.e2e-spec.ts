@@ -3,13 +3,13 @@
  * (CONTRACT sections 3, 4 and 5, "new: channel-access").
  */
 import { Injectable } from '@nestjs/common';
-import { AccessPolicy } from '../src/access/access-policy';
-import type { Principal } from '../src/auth/principal';
-import { expectNoPush, trackedClients } from './support/clients';
-import { rid } from './support/fixtures';
-import { hmacJwt, nowSec } from './support/jwt';
-import { startServer, TEST_SECRET, type TestServer } from './support/server';
-import { handshakeStatus, type TestClient } from './support/ws-client';
+import { AccessPolicy } from '../../src/access/access-policy';
+import type { Principal } from '../../src/auth/principal';
+import { expectNoPush, trackedClients } from '../support/clients';
+import { rid } from '../support/fixtures';
+import { hmacJwt, nowSec } from '../support/jwt';
+import { startServer, TEST_SECRET, type TestServer } from '../support/server';
+import { handshakeStatus, type TestClient } from '../support/ws-client';
 
 const expectForbidden = async (client: TestClient, event: string, data: unknown) => {
   const reply = await client.request(event, data);

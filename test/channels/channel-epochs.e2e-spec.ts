@@ -4,12 +4,12 @@
  * answered `recovered: false` instead of silently skipping the new stream's publications.
  */
 import { Redis } from 'ioredis';
-import { trackedClients } from './support/clients';
-import { rid } from './support/fixtures';
-import { serverApi } from './support/http';
-import { startServer, type TestServer } from './support/server';
-import { servicesGate } from './support/services';
-import type { TestClient } from './support/ws-client';
+import { trackedClients } from '../support/clients';
+import { rid } from '../support/fixtures';
+import { serverApi } from '../support/http';
+import { startServer, type TestServer } from '../support/server';
+import { servicesGate } from '../support/services';
+import type { TestClient } from '../support/ws-client';
 
 const API_KEY = 'epochs-test-key';
 const api = serverApi(API_KEY);

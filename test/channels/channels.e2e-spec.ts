@@ -2,11 +2,11 @@
  * Channels end to end (docs/protocol.md: "Channels", delivery guarantees, the server API's publish):
  * live pub/sub with a recovery window, over real sockets against a real server.
  */
-import { expectNoPush, trackedClients } from './support/clients';
-import { publication, rid } from './support/fixtures';
-import { serverApi } from './support/http';
-import { startServer, type TestServer } from './support/server';
-import type { TestClient } from './support/ws-client';
+import { expectNoPush, trackedClients } from '../support/clients';
+import { publication, rid } from '../support/fixtures';
+import { serverApi } from '../support/http';
+import { startServer, type TestServer } from '../support/server';
+import type { TestClient } from '../support/ws-client';
 
 const API_KEY = 'channels-test-api-key';
 const api = serverApi(API_KEY);

@@ -3,12 +3,12 @@
  * "dashboard-polish"): server-side subscribe/unsubscribe, pushes to a user, and channel reads, on one instance
  * and across instances.
  */
-import { expectNoPush, trackedClients } from './support/clients';
-import { rid } from './support/fixtures';
-import { serverApi } from './support/http';
-import { startServer, type TestServer } from './support/server';
-import { servicesGate } from './support/services';
-import type { TestClient } from './support/ws-client';
+import { expectNoPush, trackedClients } from '../support/clients';
+import { rid } from '../support/fixtures';
+import { serverApi } from '../support/http';
+import { startServer, type TestServer } from '../support/server';
+import { servicesGate } from '../support/services';
+import type { TestClient } from '../support/ws-client';
 
 const API_KEY = 'server-api-channels-key';
 const api = serverApi(API_KEY);

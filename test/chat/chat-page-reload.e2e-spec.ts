@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
-import { browserDescribe, launchChromium } from './support/chromium';
-import { startServer, type TestServer } from './support/server';
+import { browserDescribe, launchChromium } from '../support/chromium';
+import { startServer, type TestServer } from '../support/server';
 
 /** The chat page at GET / comes back connected after a reload, with the saved name, in the room it was in. */
 jest.setTimeout(60_000);

@@ -1,5 +1,5 @@
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 describe('chat smoke', () => {
   let server: TestServer;

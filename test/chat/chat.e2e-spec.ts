@@ -3,11 +3,11 @@
  * The whole suite runs once per message store: SQLite (default) and PostgreSQL (behind the postgres gate).
  * PostgreSQL data outlives a run, so every room and user id carries a random suffix.
  */
-import { expectNoPush, fullHistory, trackedClients } from './support/clients';
-import { presentMember, range, rid, storedMessage, type Message } from './support/fixtures';
-import { servicesGate } from './support/services';
-import { startServer, type TestServer } from './support/server';
-import type { TestClient } from './support/ws-client';
+import { expectNoPush, fullHistory, trackedClients } from '../support/clients';
+import { presentMember, range, rid, storedMessage, type Message } from '../support/fixtures';
+import { servicesGate } from '../support/services';
+import { startServer, type TestServer } from '../support/server';
+import type { TestClient } from '../support/ws-client';
 
 const pg = servicesGate('postgres');
 

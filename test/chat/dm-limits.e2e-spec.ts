@@ -1,5 +1,5 @@
-import { trackedClients } from './support/clients';
-import { startServer, type TestServer } from './support/server';
+import { trackedClients } from '../support/clients';
+import { startServer, type TestServer } from '../support/server';
 
 /**
  * chat.dm's `to`: the rule is that dm:<a>:<b> fits in 128 characters, so what `to` may hold depends on the

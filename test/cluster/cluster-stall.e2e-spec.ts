@@ -1,16 +1,16 @@
 import { Redis } from 'ioredis';
-import { RedisKeys } from '../src/cluster/redis-keys';
-import { roomTopic } from '../src/protocol/topics';
+import { RedisKeys } from '../../src/cluster/redis-keys';
+import { roomTopic } from '../../src/protocol/topics';
 import {
   buildServerOnce,
   removeBuild,
   spawnServer,
   type ChildServer,
-} from './support/child-server';
-import { rid } from './support/fixtures';
-import { servicesGate } from './support/services';
-import { signToken } from './support/tokens';
-import { TestClient } from './support/ws-client';
+} from '../support/child-server';
+import { rid } from '../support/fixtures';
+import { servicesGate } from '../support/services';
+import { signToken } from '../support/tokens';
+import { TestClient } from '../support/ws-client';
 
 /**
  * An instance taken for dead while it still serves its clients (docs/scaling.md, presence and liveness): it is

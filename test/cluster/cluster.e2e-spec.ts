@@ -3,12 +3,12 @@ import {
   removeBuild,
   spawnServer,
   type ChildServer,
-} from './support/child-server';
-import { rid } from './support/fixtures';
-import { serverApi } from './support/http';
-import { servicesGate } from './support/services';
-import { TestClient } from './support/ws-client';
-import { signToken } from './support/tokens';
+} from '../support/child-server';
+import { rid } from '../support/fixtures';
+import { serverApi } from '../support/http';
+import { servicesGate } from '../support/services';
+import { TestClient } from '../support/ws-client';
+import { signToken } from '../support/tokens';
 
 /**
  * Three server processes sharing the test Redis and PostgreSQL, as behind a load balancer: every promise of

@@ -14,12 +14,12 @@ import {
   spawnServer,
   type ChildEnv,
   type ChildServer,
-} from './support/child-server';
-import { fullHistory } from './support/clients';
-import { rid, type Message } from './support/fixtures';
-import { servicesGate } from './support/services';
-import { signToken } from './support/tokens';
-import { TestClient, type Frame } from './support/ws-client';
+} from '../support/child-server';
+import { fullHistory } from '../support/clients';
+import { rid, type Message } from '../support/fixtures';
+import { servicesGate } from '../support/services';
+import { signToken } from '../support/tokens';
+import { TestClient, type Frame } from '../support/ws-client';
 
 const pg = servicesGate('postgres');
 

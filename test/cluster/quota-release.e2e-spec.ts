@@ -5,14 +5,14 @@ import { connect, type Socket } from 'node:net';
 import {
   HandshakeAuthenticator,
   JwtHandshakeAuthenticator,
-} from '../src/auth/handshake-authenticator';
-import type { Principal } from '../src/auth/principal';
-import { TokenVerifier } from '../src/auth/token-verifier';
-import { ConnectionQuota } from '../src/quota/connection-quota';
-import { rid } from './support/fixtures';
-import { startServer, type TestServer } from './support/server';
-import { servicesGate, TEST_DATABASE_URL, TEST_REDIS_URL } from './support/services';
-import { handshakeStatus } from './support/ws-client';
+} from '../../src/auth/handshake-authenticator';
+import type { Principal } from '../../src/auth/principal';
+import { TokenVerifier } from '../../src/auth/token-verifier';
+import { ConnectionQuota } from '../../src/quota/connection-quota';
+import { rid } from '../support/fixtures';
+import { startServer, type TestServer } from '../support/server';
+import { servicesGate, TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/services';
+import { handshakeStatus } from '../support/ws-client';
 
 /** Signals when a marked handshake is being authenticated, and holds it until its TCP peer is gone. */
 const entered = new EventEmitter();

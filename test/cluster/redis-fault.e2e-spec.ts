@@ -5,12 +5,12 @@ import {
   removeBuild,
   spawnServer,
   type ChildServer,
-} from './support/child-server';
-import { rid } from './support/fixtures';
-import { redisBinaryGate, startRedisProcess, stopProcess, until } from './support/redis-processes';
-import { connectAndJoin } from './support/clients';
-import { servicesGate } from './support/services';
-import { TestClient } from './support/ws-client';
+} from '../support/child-server';
+import { rid } from '../support/fixtures';
+import { redisBinaryGate, startRedisProcess, stopProcess, until } from '../support/redis-processes';
+import { connectAndJoin } from '../support/clients';
+import { servicesGate } from '../support/services';
+import { TestClient } from '../support/ws-client';
 
 /**
  * Redis stopped and started again under two running instances: they keep serving their own connections

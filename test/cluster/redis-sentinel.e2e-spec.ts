@@ -9,12 +9,12 @@ import {
   removeBuild,
   spawnServer,
   type ChildServer,
-} from './support/child-server';
-import { type Message, rid } from './support/fixtures';
-import { redisBinaryGate, startRedisProcess, stopProcess, until } from './support/redis-processes';
-import { connectAndJoin, fullHistory } from './support/clients';
-import { servicesGate } from './support/services';
-import { TestClient } from './support/ws-client';
+} from '../support/child-server';
+import { type Message, rid } from '../support/fixtures';
+import { redisBinaryGate, startRedisProcess, stopProcess, until } from '../support/redis-processes';
+import { connectAndJoin, fullHistory } from '../support/clients';
+import { servicesGate } from '../support/services';
+import { TestClient } from '../support/ws-client';
 
 /**
  * Cluster mode through Redis Sentinel: a master, a replica and a sentinel of the test's own (spare ports), two

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
-import { browserDescribe, launchChromium, screenshotPath } from './support/chromium';
-import { startServer, type TestServer } from './support/server';
+import { browserDescribe, launchChromium, screenshotPath } from '../support/chromium';
+import { startServer, type TestServer } from '../support/server';
 
 /**
  * The chat page at GET / in a real browser: Debian's Chromium, driven by playwright-core (see support/chromium).

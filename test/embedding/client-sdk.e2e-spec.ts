@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ChannelHistory } from '../src/channels/history/channel-history';
-import { ClientRegistry } from '../src/ws/client-registry.service';
-import { OutboundWriter } from '../src/ws/outbound-writer';
-import { startServer, type TestServer } from './support/server';
+import { ChannelHistory } from '../../src/channels/history/channel-history';
+import { ClientRegistry } from '../../src/ws/client-registry.service';
+import { OutboundWriter } from '../../src/ws/outbound-writer';
+import { startServer, type TestServer } from '../support/server';
 
 // The SDK is a plain ES module (client/package.json says "type": "module"); jest runs with
 // --experimental-vm-modules, so a dynamic import() loads it as the browser would.
-type Sdk = typeof import('../client/hubbub-client.js');
+type Sdk = typeof import('../../client/hubbub-client.js');
 type HubbubClient = InstanceType<Sdk['HubbubClient']>;
-type Message = import('../client/hubbub-client.js').Message;
-type Publication = import('../client/hubbub-client.js').Publication;
+type Message = import('../../client/hubbub-client.js').Message;
+type Publication = import('../../client/hubbub-client.js').Publication;
 
 const API_KEY = 'test-api-key-for-the-sdk-spec';
 
@@ -100,7 +100,7 @@ describe('client SDK (client/hubbub-client.js)', () => {
   }
 
   beforeAll(async () => {
-    sdk = await import(pathToFileURL(join(__dirname, '../client/hubbub-client.js')).href);
+    sdk = await import(pathToFileURL(join(__dirname, '../../client/hubbub-client.js')).href);
     server = await startServer({ API_KEY });
   });
   afterAll(async () => {

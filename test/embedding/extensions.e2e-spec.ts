@@ -20,14 +20,14 @@ import { map, type Observable } from 'rxjs';
 import type { WebSocket } from 'ws';
 import { IsString, Length } from 'class-validator';
 import type { IncomingMessage } from 'node:http';
-import { HandshakeAuthenticator, HandshakeRejection } from '../src/auth/handshake-authenticator';
-import type { Principal } from '../src/auth/principal';
-import { PushService } from '../src/fanout/push.service';
-import { HubbubError } from '../src/protocol/errors';
-import { connectionOf, type Connection } from '../src/ws/connection';
-import { Conn, HubbubGateway } from '../src/ws/decorators';
-import { startServer, type TestServer } from './support/server';
-import { handshakeStatus, TestClient } from './support/ws-client';
+import { HandshakeAuthenticator, HandshakeRejection } from '../../src/auth/handshake-authenticator';
+import type { Principal } from '../../src/auth/principal';
+import { PushService } from '../../src/fanout/push.service';
+import { HubbubError } from '../../src/protocol/errors';
+import { connectionOf, type Connection } from '../../src/ws/connection';
+import { Conn, HubbubGateway } from '../../src/ws/decorators';
+import { startServer, type TestServer } from '../support/server';
+import { handshakeStatus, TestClient } from '../support/ws-client';
 
 /** A team's own gateway on the shared endpoint, with Hubbub's DTO validation and error frames. */
 class ShoutDto {

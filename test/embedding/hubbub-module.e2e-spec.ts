@@ -14,10 +14,10 @@ import {
   type MessageContext,
   type MessageDraft,
   type StoredMessage,
-} from '../src/index';
-import { rid } from './support/fixtures';
-import { TEST_SECRET } from './support/secret';
-import { TestClient } from './support/ws-client';
+} from '../../src/index';
+import { rid } from '../support/fixtures';
+import { TEST_SECRET } from '../support/secret';
+import { TestClient } from '../support/ws-client';
 
 /** A team's configuration provider, as @nestjs/config's ConfigService would be. */
 @Injectable()

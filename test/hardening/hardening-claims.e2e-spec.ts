@@ -3,11 +3,11 @@
  * or zero-width characters, `name` at most 128 characters; else 401) and claim globs matched in linear time (the
  * `rooms` glob `private:*a*a*a*a*b` against 120 `a`s stalled the server for 1.5 s).
  */
-import { trackedClients } from './support/clients';
-import { cpuMsOf } from './support/cpu';
-import { hmacJwt, nowSec } from './support/jwt';
-import { startServer, TEST_SECRET, type TestServer } from './support/server';
-import { handshakeStatus, TestClient } from './support/ws-client';
+import { trackedClients } from '../support/clients';
+import { cpuMsOf } from '../support/cpu';
+import { hmacJwt, nowSec } from '../support/jwt';
+import { startServer, TEST_SECRET, type TestServer } from '../support/server';
+import { handshakeStatus, TestClient } from '../support/ws-client';
 
 describe('token claims and globs', () => {
   let server: TestServer;

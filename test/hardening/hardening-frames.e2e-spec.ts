@@ -3,12 +3,12 @@
  * overflowed: 40 of them cost 1.8 s of CPU, pushed another client's ping to p99 884 ms, and each logged a stack.
  * Now anything deeper than 32 levels is `bad_request` after one O(bytes) scan, before any conversion.
  */
-import { trackedClients } from './support/clients';
-import { cpuMsOf } from './support/cpu';
-import { rid } from './support/fixtures';
-import { captureLogs, type LogCapture } from './support/log-capture';
-import { startServer, type TestServer } from './support/server';
-import type { TestClient } from './support/ws-client';
+import { trackedClients } from '../support/clients';
+import { cpuMsOf } from '../support/cpu';
+import { rid } from '../support/fixtures';
+import { captureLogs, type LogCapture } from '../support/log-capture';
+import { startServer, type TestServer } from '../support/server';
+import type { TestClient } from '../support/ws-client';
 
 const nested = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth);
 

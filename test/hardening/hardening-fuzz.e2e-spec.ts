@@ -4,10 +4,10 @@
  * another client's ping stays fast meanwhile.
  */
 import fc from 'fast-check';
-import { ERROR_CODES } from '../src/protocol/errors';
-import { captureLogs, type LogCapture } from './support/log-capture';
-import { startServer, type TestServer } from './support/server';
-import { TestClient, type Frame } from './support/ws-client';
+import { ERROR_CODES } from '../../src/protocol/errors';
+import { captureLogs, type LogCapture } from '../support/log-capture';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient, type Frame } from '../support/ws-client';
 
 const EVENTS = [
   'ping',

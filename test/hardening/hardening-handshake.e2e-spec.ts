@@ -4,10 +4,10 @@
  * have not completed theirs.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { MAX_PENDING_PER_ADDRESS } from '../src/http/handshake-limits';
-import { trackedClients } from './support/clients';
-import { startServer, type TestServer } from './support/server';
-import { handshakeStatus } from './support/ws-client';
+import { MAX_PENDING_PER_ADDRESS } from '../../src/http/handshake-limits';
+import { trackedClients } from '../support/clients';
+import { startServer, type TestServer } from '../support/server';
+import { handshakeStatus } from '../support/ws-client';
 
 const TIMEOUT_MS = 400;
 

@@ -4,11 +4,14 @@
  * calls with it), and 400 without a stack for malformed or deeply nested JSON bodies and an empty `?before=`.
  */
 import { request as httpRequest } from 'node:http';
-import { cpuMsOf } from './support/cpu';
-import { requestJson } from './support/http';
-import { captureLogs, type LogCapture } from './support/log-capture';
-import { startServer, type TestServer } from './support/server';
-import { API_ANONYMOUS_LIMIT_PER_MIN, DEV_TOKEN_LIMIT_PER_MIN } from '../src/http/throttle.module';
+import { cpuMsOf } from '../support/cpu';
+import { requestJson } from '../support/http';
+import { captureLogs, type LogCapture } from '../support/log-capture';
+import { startServer, type TestServer } from '../support/server';
+import {
+  API_ANONYMOUS_LIMIT_PER_MIN,
+  DEV_TOKEN_LIMIT_PER_MIN,
+} from '../../src/http/throttle.module';
 
 const API_KEY = 'hardening-api-key-0123456789';
 const METRICS_TOKEN = 'metrics-token-0123456789';

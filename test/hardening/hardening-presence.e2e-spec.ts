@@ -3,11 +3,11 @@
  * push when the status did not change, and a user's changes are coalesced: at most one `presence.update` per room
  * per user per period (STATUS_COALESCE_MS), carrying the status as it then is.
  */
-import { STATUS_COALESCE_MS } from '../src/presence/status-coalescer';
-import { trackedClients } from './support/clients';
-import { range, rid } from './support/fixtures';
-import { startServer, type TestServer } from './support/server';
-import type { Frame } from './support/ws-client';
+import { STATUS_COALESCE_MS } from '../../src/presence/status-coalescer';
+import { trackedClients } from '../support/clients';
+import { range, rid } from '../support/fixtures';
+import { startServer, type TestServer } from '../support/server';
+import type { Frame } from '../support/ws-client';
 
 describe('presence.status amplification', () => {
   let server: TestServer;

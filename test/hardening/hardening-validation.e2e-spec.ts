@@ -3,12 +3,12 @@
  * (`validation_failed`), a failed request changes no state, and PostgreSQL and SQLite answer alike (before the fix
  * PostgreSQL answered `internal` with a logged stack to 2^63 and NUL, SQLite stored them). Runs on both stores.
  */
-import { expectNoPush, trackedClients } from './support/clients';
-import { rid } from './support/fixtures';
-import { captureLogs, type LogCapture } from './support/log-capture';
-import { servicesGate } from './support/services';
-import { startServer, type TestServer } from './support/server';
-import type { Frame, TestClient } from './support/ws-client';
+import { expectNoPush, trackedClients } from '../support/clients';
+import { rid } from '../support/fixtures';
+import { captureLogs, type LogCapture } from '../support/log-capture';
+import { servicesGate } from '../support/services';
+import { startServer, type TestServer } from '../support/server';
+import type { Frame, TestClient } from '../support/ws-client';
 
 const pg = servicesGate('postgres');
 

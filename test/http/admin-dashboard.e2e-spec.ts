@@ -1,8 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
-import { browserDescribe, launchChromium, screenshotPath } from './support/chromium';
-import { rid } from './support/fixtures';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { browserDescribe, launchChromium, screenshotPath } from '../support/chromium';
+import { rid } from '../support/fixtures';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 /** The admin dashboard at GET /admin in a real browser: sign in with the API key, watch, act. */
 jest.setTimeout(60_000);

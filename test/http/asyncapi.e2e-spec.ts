@@ -2,13 +2,13 @@ import { Parser } from '@asyncapi/parser';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildAsyncApiDocument } from '../src/docs/asyncapi';
-import { routedEvents } from '../src/docs/routed-events';
-import { CloseCode, ERROR_CODES } from '../src/protocol/errors';
-import { PUSH_EVENTS } from '../src/protocol/pushes';
-import { rid } from './support/fixtures';
-import { startServer, type TestServer } from './support/server';
-import { TestClient, type Frame } from './support/ws-client';
+import { buildAsyncApiDocument } from '../../src/docs/asyncapi';
+import { routedEvents } from '../../src/docs/routed-events';
+import { CloseCode, ERROR_CODES } from '../../src/protocol/errors';
+import { PUSH_EVENTS } from '../../src/protocol/pushes';
+import { rid } from '../support/fixtures';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient, type Frame } from '../support/ws-client';
 
 /**
  * The AsyncAPI 3 document of the socket protocol: valid for the official parser, the same as docs/asyncapi.json,
@@ -64,7 +64,7 @@ describe('AsyncAPI document', () => {
 
   it('is what docs/asyncapi.json holds (run `npm run asyncapi` after changing the protocol)', () => {
     const committed = JSON.parse(
-      readFileSync(join(__dirname, '..', 'docs', 'asyncapi.json'), 'utf8'),
+      readFileSync(join(__dirname, '..', '..', 'docs', 'asyncapi.json'), 'utf8'),
     ) as Json;
     expect(served).toEqual(committed);
   });

@@ -3,11 +3,11 @@
  * GET /api/rooms with prefix / limit / cursor paging, and the dashboard's own GET /api/users/:userId and
  * GET /api/stats/history; on one instance and across two instances sharing Redis.
  */
-import { trackedClients } from './support/clients';
-import { rid } from './support/fixtures';
-import { serverApi, type JsonResponse } from './support/http';
-import { startServer, type TestServer } from './support/server';
-import { servicesGate } from './support/services';
+import { trackedClients } from '../support/clients';
+import { rid } from '../support/fixtures';
+import { serverApi, type JsonResponse } from '../support/http';
+import { startServer, type TestServer } from '../support/server';
+import { servicesGate } from '../support/services';
 
 const API_KEY = 'dashboard-api-test-key-0123456789';
 const api = serverApi(API_KEY);

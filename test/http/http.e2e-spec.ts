@@ -1,8 +1,8 @@
-import { requestJson } from './support/http';
-import { jwtClaims } from './support/jwt';
-import { ERROR_CODES } from '../src/protocol/errors';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { requestJson } from '../support/http';
+import { jwtClaims } from '../support/jwt';
+import { ERROR_CODES } from '../../src/protocol/errors';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 /** The value of one un-labelled or labelled sample in a Prometheus text exposition, or undefined. */
 function sample(text: string, name: string): number | undefined {

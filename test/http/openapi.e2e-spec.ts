@@ -1,4 +1,4 @@
-import { startServer, type TestServer } from './support/server';
+import { startServer, type TestServer } from '../support/server';
 
 /** The OpenAPI document of the server API and its Swagger UI, served only while the API is on. */
 type Json = Record<string, any>;

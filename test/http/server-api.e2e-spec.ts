@@ -2,10 +2,10 @@
  * The server REST API end to end (docs/protocol.md, "Server API"): every route, its authentication with
  * API_KEY, its effect on connected WebSocket clients, and its 400 answers for bad input.
  */
-import { expectNoPush, trackedClients } from './support/clients';
-import { presentMember, publication, range, rid, storedMessage } from './support/fixtures';
-import { serverApi } from './support/http';
-import { startServer, type TestServer } from './support/server';
+import { expectNoPush, trackedClients } from '../support/clients';
+import { presentMember, publication, range, rid, storedMessage } from '../support/fixtures';
+import { serverApi } from '../support/http';
+import { startServer, type TestServer } from '../support/server';
 
 const API_KEY = 'server-api-test-key-0123456789';
 const api = serverApi(API_KEY);

@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { nodeVersionProblem, REQUIRED_NODE_MAJOR } from '../src/node-version-check';
-import { buildServerOnce, removeBuild } from './support/child-server';
+import { nodeVersionProblem, REQUIRED_NODE_MAJOR } from '../../src/node-version-check';
+import { buildServerOnce, removeBuild } from '../support/child-server';
 
 /**
  * A Node.js older than 24 is told so in one line: by `npm ci` (engine-strict in .npmrc) and by `node main.js`
@@ -11,7 +11,7 @@ import { buildServerOnce, removeBuild } from './support/child-server';
  * node when it is older, or ~/.cache/node20 (where .ci/run installs node@20); without one the block is skipped
  * with one line.
  */
-const REPO = resolve(__dirname, '..');
+const REPO = resolve(__dirname, '..', '..');
 
 function major(node: string): number {
   try {

@@ -1,9 +1,9 @@
 import { createServer, Socket, type Server } from 'node:net';
-import { freePort } from './support/child-server';
-import { rid } from './support/fixtures';
-import { servicesGate } from './support/services';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { freePort } from '../support/child-server';
+import { rid } from '../support/fixtures';
+import { servicesGate } from '../support/services';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 /**
  * Readiness follows the store: the server reaches PostgreSQL through a TCP relay that the test cuts and

@@ -1,6 +1,6 @@
-import { jwtClaims } from './support/jwt';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { jwtClaims } from '../support/jwt';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 const HEARTBEAT_MS = 200;
 

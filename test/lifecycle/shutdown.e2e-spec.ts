@@ -5,9 +5,9 @@ import {
   runUntilExit,
   spawnServer,
   type ChildServer,
-} from './support/child-server';
-import { requestJson } from './support/http';
-import { handshakeStatus, TestClient } from './support/ws-client';
+} from '../support/child-server';
+import { requestJson } from '../support/http';
+import { handshakeStatus, TestClient } from '../support/ws-client';
 
 const SHUTDOWN_TIMEOUT_MS = 3000;
 

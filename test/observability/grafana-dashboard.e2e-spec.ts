@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
-const DASHBOARD = join(__dirname, '..', 'docs', 'grafana', 'hubbub.json');
+const DASHBOARD = join(__dirname, '..', '..', 'docs', 'grafana', 'hubbub.json');
 
 /** Every PromQL query of the dashboard: panel `expr`s (rows included) and the variables' `label_values(…)`. */
 function queries(node: unknown, out: string[] = []): string[] {

@@ -3,10 +3,10 @@ import {
   removeBuild,
   spawnServer,
   type ChildServer,
-} from './support/child-server';
-import { hmacJwt, nowSec } from './support/jwt';
-import { signToken } from './support/tokens';
-import { handshakeStatus, TestClient } from './support/ws-client';
+} from '../support/child-server';
+import { hmacJwt, nowSec } from '../support/jwt';
+import { signToken } from '../support/tokens';
+import { handshakeStatus, TestClient } from '../support/ws-client';
 
 /** Tokens travel in headers, query strings and frames; none of them may end up in a log line, at any level. */
 describe('log secrecy', () => {

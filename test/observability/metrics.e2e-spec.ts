@@ -1,6 +1,6 @@
-import { PushService } from '../src/fanout/push.service';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { PushService } from '../../src/fanout/push.service';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 /** Sample name (with its labels, as printed) to value, from a Prometheus text exposition. */
 function samples(text: string): Map<string, number> {

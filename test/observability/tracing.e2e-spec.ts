@@ -1,22 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Broker } from '../src/broker/broker';
-import { MemoryBroker } from '../src/broker/memory-broker';
-import { MessageStore } from '../src/store/message-store';
-import { Tracing } from '../src/tracing/tracing.service';
+import { Broker } from '../../src/broker/broker';
+import { MemoryBroker } from '../../src/broker/memory-broker';
+import { MessageStore } from '../../src/store/message-store';
+import { Tracing } from '../../src/tracing/tracing.service';
 import {
   buildServerOnce,
   removeBuild,
   spawnServer,
   type ChildServer,
-} from './support/child-server';
-import { rid } from './support/fixtures';
-import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver';
-import { startServer, type TestServer } from './support/server';
-import { servicesGate } from './support/services';
-import { signToken } from './support/tokens';
-import { handshakeStatus, TestClient } from './support/ws-client';
+} from '../support/child-server';
+import { rid } from '../support/fixtures';
+import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
+import { startServer, type TestServer } from '../support/server';
+import { servicesGate } from '../support/services';
+import { signToken } from '../support/tokens';
+import { handshakeStatus, TestClient } from '../support/ws-client';
 
 /**
  * OpenTelemetry traces, exported by real server processes to an OTLP/HTTP receiver in this test process, the way

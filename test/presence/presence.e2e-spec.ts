@@ -3,10 +3,10 @@
  * online queries and the heartbeat that finds dead peers, over real sockets against a real server.
  */
 import WebSocket from 'ws';
-import { expectNoPush, trackedClients } from './support/clients';
-import { presentMember, rid } from './support/fixtures';
-import { startServer, type TestServer } from './support/server';
-import type { Frame, TestClient } from './support/ws-client';
+import { expectNoPush, trackedClients } from '../support/clients';
+import { presentMember, rid } from '../support/fixtures';
+import { startServer, type TestServer } from '../support/server';
+import type { Frame, TestClient } from '../support/ws-client';
 
 describe('presence', () => {
   let server: TestServer;

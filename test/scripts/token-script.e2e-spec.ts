@@ -4,10 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { jwtClaims } from './support/jwt';
+import { jwtClaims } from '../support/jwt';
 
 const run = promisify(execFile);
-const SCRIPT = resolve(__dirname, '..', 'scripts', 'token.mjs');
+const SCRIPT = resolve(__dirname, '..', '..', 'scripts', 'token.mjs');
 const SECRET = 'a-secret-for-the-token-script-test-0123456789';
 
 /** `npm run token -- <userId>` prints a token the server accepts: signed with JWT_SECRET from env or .env. */

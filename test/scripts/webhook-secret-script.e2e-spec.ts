@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
-import { loadConfig } from '../src/config/config';
+import { loadConfig } from '../../src/config/config';
 
 const run = promisify(execFile);
-const REPO = resolve(__dirname, '..');
+const REPO = resolve(__dirname, '..', '..');
 
 /** `npm run -s webhook-secret` prints a fresh WEBHOOK_SECRET the server and the package both accept. */
 describe('npm run -s webhook-secret', () => {

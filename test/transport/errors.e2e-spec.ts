@@ -1,5 +1,5 @@
-import { startServer, type TestServer } from './support/server';
-import { TestClient, type Frame } from './support/ws-client';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient, type Frame } from '../support/ws-client';
 
 /** An error frame carries exactly {code, message, details?}; never a stack trace. */
 function expectCleanError(frame: Frame, code: string): void {

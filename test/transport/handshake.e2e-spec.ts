@@ -1,7 +1,7 @@
 import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { b64url, hmacJwt, nowSec, unsignedJwt } from './support/jwt';
-import { startServer, TEST_SECRET, type TestServer } from './support/server';
-import { handshakeStatus, TestClient } from './support/ws-client';
+import { b64url, hmacJwt, nowSec, unsignedJwt } from '../support/jwt';
+import { startServer, TEST_SECRET, type TestServer } from '../support/server';
+import { handshakeStatus, TestClient } from '../support/ws-client';
 
 /*
  * Tokens built by hand (./support/jwt), so the tests can produce exactly the broken tokens a server must refuse

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
-import { ClientRegistry } from '../src/ws/client-registry.service';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { ClientRegistry } from '../../src/ws/client-registry.service';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 /** A connection that stops reading while pushes pile up is closed with 1013 once MAX_BUFFERED_BYTES is queued. */
 describe('slow consumers', () => {

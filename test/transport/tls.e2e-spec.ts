@@ -6,11 +6,11 @@ import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { reloadTls } from '../src/bootstrap';
-import { describeWithOpenssl, makeCertificate } from './support/certificates';
-import { removeBuild, runUntilExit } from './support/child-server';
-import { startServer, type TestServer } from './support/server';
-import { TestClient } from './support/ws-client';
+import { reloadTls } from '../../src/bootstrap';
+import { describeWithOpenssl, makeCertificate } from '../support/certificates';
+import { removeBuild, runUntilExit } from '../support/child-server';
+import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 
 /** GET over HTTPS trusting only `ca`; resolves with the response, its body and the certificate served. */
 function httpsGet(

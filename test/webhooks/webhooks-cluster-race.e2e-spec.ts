@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { until } from './support/redis-processes';
-import { startServer, type TestServer } from './support/server';
-import { servicesGate } from './support/services';
-import { TestClient } from './support/ws-client';
+import { until } from '../support/redis-processes';
+import { startServer, type TestServer } from '../support/server';
+import { servicesGate } from '../support/services';
+import { TestClient } from '../support/ws-client';
 
 /**
  * Lifecycle webhooks are sent exactly once per cluster (contract, section 7), even when the last two users of a

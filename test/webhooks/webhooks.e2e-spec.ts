@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { WebhookOutbox } from '../src/store/webhook-outbox';
-import { removeBuild, spawnServer } from './support/child-server';
-import { startServer, type TestServer } from './support/server';
-import { servicesGate } from './support/services';
-import { TestClient } from './support/ws-client';
+import { WebhookOutbox } from '../../src/store/webhook-outbox';
+import { removeBuild, spawnServer } from '../support/child-server';
+import { startServer, type TestServer } from '../support/server';
+import { servicesGate } from '../support/services';
+import { TestClient } from '../support/ws-client';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
