@@ -1,26 +1,9 @@
+import { serverPings } from '../support/clients';
 import { jwtClaims } from '../support/jwt';
 import { startServer, type TestServer } from '../support/server';
 import { TestClient } from '../support/ws-client';
 
 const HEARTBEAT_MS = 200;
-
-/** Resolves after the client has received `count` protocol-level pings from the server. */
-function serverPings(client: TestClient, count: number, timeoutMs = 5000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = 0;
-    const timer = setTimeout(() => {
-      client.ws.off('ping', onPing);
-      reject(new Error(`only ${seen} of ${count} server pings within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onPing = (): void => {
-      if (++seen < count) return;
-      clearTimeout(timer);
-      client.ws.off('ping', onPing);
-      resolve();
-    };
-    client.ws.on('ping', onPing);
-  });
-}
 
 /** Waits until the wall clock passes `at` (ms since epoch). Used only to prove that something did NOT happen. */
 function until(at: number): Promise<void> {

@@ -3,7 +3,7 @@
  * online queries and the heartbeat that finds dead peers, over real sockets against a real server.
  */
 import WebSocket from 'ws';
-import { expectNoPush, trackedClients } from '../support/clients';
+import { expectNoPush, serverPings, trackedClients } from '../support/clients';
 import { presentMember, rid } from '../support/fixtures';
 import { startServer, type TestServer } from '../support/server';
 import type { Frame, TestClient } from '../support/ws-client';
@@ -365,8 +365,8 @@ describe('presence', () => {
       await observer.call('chat.join', { room });
       await alive.call('chat.join', { room });
       const mark = observer.frames.length;
-      // Several sweeps must pass (no event marks "a sweep did nothing"), so this one waits on a timer.
-      await new Promise((resolve) => setTimeout(resolve, 4 * HEARTBEAT_MS));
+      // The fourth ping comes after three sweeps that found the peer alive.
+      await serverPings(alive, 4, 20 * HEARTBEAT_MS);
       expect(alive.closeCode).toBeUndefined();
       await expectNoPush(observer, mark, 'presence.leave');
     });
