@@ -1,12 +1,8 @@
 import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/cluster/redis-keys';
 import { roomTopic } from '../../src/protocol/topics';
-import {
-  buildServerOnce,
-  removeBuild,
-  spawnServer,
-  type ChildServer,
-} from '../support/child-server';
+import { removeBuild, type ChildServer } from '../support/child-server';
+import { spawnCluster, stopCluster } from '../support/cluster';
 import { rid } from '../support/fixtures';
 import { servicesGate } from '../support/services';
 import { signToken } from '../support/tokens';
@@ -35,20 +31,15 @@ gate.describe('an instance stalled past its liveness TTL', () => {
   beforeAll(async () => {
     redis = new Redis(redisGate.url, { lazyConnect: true });
     await redis.connect();
-    await buildServerOnce();
-    nodes = await Promise.all(
-      ['a', 'b'].map((name) =>
-        spawnServer({
-          REDIS_URL: redisGate.url,
-          DATABASE_URL: postgres.url,
-          NODE_ID: nodeId(name),
-          HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
-          RATE_LIMIT_PER_SEC: '100000',
-          RATE_LIMIT_BURST: '100000',
-          LOG_LEVEL: 'warn',
-        }),
-      ),
-    );
+    nodes = await spawnCluster(['a', 'b'], (name) => ({
+      REDIS_URL: redisGate.url,
+      DATABASE_URL: postgres.url,
+      NODE_ID: nodeId(name),
+      HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
+      RATE_LIMIT_PER_SEC: '100000',
+      RATE_LIMIT_BURST: '100000',
+      LOG_LEVEL: 'warn',
+    }));
   }, 60_000);
 
   afterEach(async () => {
@@ -57,8 +48,7 @@ gate.describe('an instance stalled past its liveness TTL', () => {
   });
 
   afterAll(async () => {
-    for (const node of nodes) node.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => n.waitForExit(15_000).catch(() => n.kill('SIGKILL'))));
+    await stopCluster(nodes);
     redis?.disconnect();
     removeBuild();
   }, 30_000);

@@ -1,9 +1,5 @@
-import {
-  buildServerOnce,
-  removeBuild,
-  spawnServer,
-  type ChildServer,
-} from '../support/child-server';
+import { removeBuild, type ChildServer } from '../support/child-server';
+import { spawnCluster, stopCluster } from '../support/cluster';
 import { rid } from '../support/fixtures';
 import { serverApi } from '../support/http';
 import { servicesGate } from '../support/services';
@@ -36,20 +32,15 @@ gate.describe('cluster of three instances', () => {
   };
 
   beforeAll(async () => {
-    await buildServerOnce();
-    nodes = await Promise.all(
-      ['a', 'b', 'c'].map((name) =>
-        spawnServer({
-          REDIS_URL: redis.url,
-          DATABASE_URL: postgres.url,
-          NODE_ID: `${name}-${run}`,
-          HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
-          MAX_CONNECTIONS_PER_USER: '3',
-          API_KEY,
-          LOG_LEVEL: 'warn',
-        }),
-      ),
-    );
+    nodes = await spawnCluster(['a', 'b', 'c'], (name) => ({
+      REDIS_URL: redis.url,
+      DATABASE_URL: postgres.url,
+      NODE_ID: `${name}-${run}`,
+      HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS),
+      MAX_CONNECTIONS_PER_USER: '3',
+      API_KEY,
+      LOG_LEVEL: 'warn',
+    }));
   }, 60_000);
 
   afterEach(async () => {
@@ -57,8 +48,7 @@ gate.describe('cluster of three instances', () => {
   });
 
   afterAll(async () => {
-    for (const node of nodes) node.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => n.waitForExit(15_000).catch(() => n.kill('SIGKILL'))));
+    await stopCluster(nodes);
     removeBuild();
   }, 30_000);
 

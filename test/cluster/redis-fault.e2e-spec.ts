@@ -1,11 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import {
-  buildServerOnce,
-  freePort,
-  removeBuild,
-  spawnServer,
-  type ChildServer,
-} from '../support/child-server';
+import { freePort, removeBuild, type ChildServer } from '../support/child-server';
+import { spawnCluster, stopCluster } from '../support/cluster';
 import { rid } from '../support/fixtures';
 import { redisBinaryGate, startRedisProcess, stopProcess, until } from '../support/redis-processes';
 import { connectAndJoin } from '../support/clients';
@@ -54,24 +49,18 @@ gate.describe('Redis restarted under a running cluster', () => {
   beforeAll(async () => {
     redisPort = await freePort();
     redis = await startRedis(redisPort);
-    await buildServerOnce();
-    nodes = await Promise.all(
-      ['a', 'b'].map((name) =>
-        spawnServer({
-          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-          DATABASE_URL: postgres.url,
-          NODE_ID: `fault-${name}-${run}`,
-          HEARTBEAT_INTERVAL_MS: '1000',
-          LOG_LEVEL: 'error',
-        }),
-      ),
-    );
+    nodes = await spawnCluster(['a', 'b'], (name) => ({
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      DATABASE_URL: postgres.url,
+      NODE_ID: `fault-${name}-${run}`,
+      HEARTBEAT_INTERVAL_MS: '1000',
+      LOG_LEVEL: 'error',
+    }));
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
-    for (const node of nodes) node.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => n.waitForExit(15_000).catch(() => n.kill('SIGKILL'))));
+    await stopCluster(nodes);
     await stopProcess(redis);
     removeBuild();
   }, 30_000);

@@ -3,13 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import {
-  buildServerOnce,
-  freePort,
-  removeBuild,
-  spawnServer,
-  type ChildServer,
-} from '../support/child-server';
+import { freePort, removeBuild, type ChildServer } from '../support/child-server';
+import { spawnCluster, stopCluster } from '../support/cluster';
 import { type Message, rid } from '../support/fixtures';
 import { redisBinaryGate, startRedisProcess, stopProcess, until } from '../support/redis-processes';
 import { connectAndJoin, fullHistory } from '../support/clients';
@@ -86,31 +81,26 @@ gate.describe('cluster mode through Redis Sentinel', () => {
       return replicas.some((r) => r[r.indexOf('flags') + 1] === 'slave');
     }, 'the sentinel to discover the replica');
 
-    await buildServerOnce();
-    nodes = await Promise.all(
-      ['a', 'b'].map((name) =>
-        spawnServer(
-          {
-            REDIS_SENTINELS: `127.0.0.1:${ports.sentinel}`,
-            REDIS_SENTINEL_NAME: MASTER_NAME,
-            DATABASE_URL: postgres.url,
-            NODE_ID: `sentinel-${name}-${run}`,
-            HEARTBEAT_INTERVAL_MS: '1000',
-            // The sender keeps one chat.send in flight: faster than the default per-connection rate limit.
-            RATE_LIMIT_PER_SEC: '100000',
-            RATE_LIMIT_BURST: '100000',
-            LOG_LEVEL: 'warn',
-          },
-          40_000,
-        ),
-      ),
+    nodes = await spawnCluster(
+      ['a', 'b'],
+      (name) => ({
+        REDIS_SENTINELS: `127.0.0.1:${ports.sentinel}`,
+        REDIS_SENTINEL_NAME: MASTER_NAME,
+        DATABASE_URL: postgres.url,
+        NODE_ID: `sentinel-${name}-${run}`,
+        HEARTBEAT_INTERVAL_MS: '1000',
+        // The sender keeps one chat.send in flight: faster than the default per-connection rate limit.
+        RATE_LIMIT_PER_SEC: '100000',
+        RATE_LIMIT_BURST: '100000',
+        LOG_LEVEL: 'warn',
+      }),
+      40_000,
     );
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
-    for (const node of nodes) node.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => n.waitForExit(15_000).catch(() => n.kill('SIGKILL'))));
+    await stopCluster(nodes);
     sentinel?.disconnect();
     for (const proc of procs.reverse()) await stopProcess(proc);
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import {
   spawnServer,
   type ChildServer,
 } from '../support/child-server';
+import { stopCluster } from '../support/cluster';
 import { rid } from '../support/fixtures';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 import { startServer, type TestServer } from '../support/server';
@@ -74,8 +75,7 @@ gate.describe('traces across two instances', () => {
   });
 
   afterAll(async () => {
-    for (const node of [a, b]) node?.kill('SIGTERM');
-    await Promise.all([a, b].map((n) => n?.waitForExit(15_000).catch(() => n.kill('SIGKILL'))));
+    await stopCluster([a, b]);
     await receiver.stop();
     removeBuild();
   }, 30_000);
