@@ -99,7 +99,8 @@ export interface HubbubEvents {
   /** The server API subscribed this connection to a channel; it is then tracked like `subscribe()`. */
   'channel.subscribed': { channel: string; offset: number; epoch: string };
   /** The server removed the subscription: `server` (server API) or `forbidden` (a refreshed token no longer grants it). */
-  'channel.unsubscribed': { channel: string; reason: 'server' | 'forbidden' };
+  /** `token_expired`: the subscription token ran out with no `refreshChannel()` before. */
+  'channel.unsubscribed': { channel: string; reason: 'server' | 'forbidden' | 'token_expired' };
   /** The server removed the connection from a room: `forbidden` after a refreshed token no longer grants it. */
   'chat.left': { room: string; reason: 'server' | 'forbidden' };
   /** A message for this user from the server API. */
@@ -157,7 +158,16 @@ export class HubbubClient {
   send(room: string, text: string, options?: { clientMsgId?: string; timeoutMs?: number }): Promise<Message>;
   typing(room: string, typing: boolean): Promise<Record<string, never>>;
   /** Each publication reaches `handler` (and `channel.message` listeners) once, in order, recovered ones included. */
-  subscribe<T = unknown>(channel: string, handler?: (publication: Publication<T>) => void): Promise<SubscribeReply>;
+  subscribe<T = unknown>(
+    channel: string,
+    handler?: (publication: Publication<T>) => void,
+    options?: { token?: string },
+  ): Promise<SubscribeReply>;
+  /**
+   * Sends a later subscription token for a channel subscribed to with one (`channel.refresh`): the subscription then
+   * ends at its `exp` (else at the first token's, with `channel.unsubscribed {reason: "token_expired"}`).
+   */
+  refreshChannel(channel: string, token: string): Promise<{ channel: string; exp: number }>;
   unsubscribe(channel: string): Promise<{ channel: string }>;
   publish(channel: string, data: unknown): Promise<{ offset: number }>;
   /** Sets the presence status in every joined room; restored after a reconnect. */

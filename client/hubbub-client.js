@@ -6,7 +6,7 @@
 /** @typedef {{channel: string, offset: number, data: unknown, userId?: string, ts: number}} Publication */
 /** @typedef {{clientId: string, userId: string, node: string, heartbeatMs: number, serverTime: number}} Welcome */
 /** @typedef {{seq: number, filling: boolean, buffer: Message[], mine: Set<number>}} RoomState */
-/** @typedef {{offset: number | null, epoch: string | null, handler?: (p: Publication) => void}} ChannelState */
+/** @typedef {{offset: number | null, epoch: string | null, handler?: (p: Publication) => void, token?: string}} ChannelState */
 /** @typedef {{event: string, data: unknown, resolve: (v: any) => void, reject: (e: Error) => void, timer?: any, id?: number}} Pending */
 
 const TERMINAL_CLOSE_CODES = new Set([4403, 4429]); // disconnected by the server API, flooding: never reconnect
@@ -125,17 +125,26 @@ export class HubbubClient {
   }
   /** @param {string} room @param {boolean} typing */
   typing(room, typing) { return this.request('chat.typing', { room, typing }); }
-  /** Each publication once, in order, recovered ones included. @param {string} channel @param {(p: Publication) => void} [handler] */
-  async subscribe(channel, handler) {
+  /** Each publication once, in order, recovered ones included; `token`: a subscription token (kept for resubscribes).
+   * @param {string} channel @param {(p: Publication) => void} [handler] @param {{token?: string}} [options] */
+  async subscribe(channel, handler, { token } = {}) {
     /** @type {ChannelState} */
-    const state = { offset: null, epoch: null, handler };
+    const state = { offset: null, epoch: null, handler, token };
     this.#channels.set(channel, state);
-    const reply = await this.request('channel.subscribe', { channel }).catch((err) => {
+    const reply = await this.request('channel.subscribe', { channel, ...(token ? { token } : {}) }).catch((err) => {
       this.#channels.delete(channel);
       throw err;
     });
     state.offset = Math.max(state.offset ?? 0, reply.offset); // pushes may have raced the reply
     state.epoch = reply.epoch;
+    return reply;
+  }
+  /** A later subscription token for a channel subscribed to with one (`channel.refresh`): the subscription then ends at
+   * its `exp`, and resubscribes use it. @param {string} channel @param {string} token @returns {Promise<{channel: string, exp: number}>} */
+  async refreshChannel(channel, token) {
+    const reply = await this.request('channel.refresh', { channel, token });
+    const state = this.#channels.get(channel);
+    if (state) state.token = token;
     return reply;
   }
   /** @param {string} channel */
@@ -278,7 +287,8 @@ export class HubbubClient {
   /** @param {string} channel @param {ChannelState} state */
   async #resubscribe(channel, state) {
     const position = state.offset !== null && state.epoch !== null ? { since: state.offset, epoch: state.epoch } : {};
-    const reply = await this.#request('channel.subscribe', { channel, ...position }, this.#timeoutMs, true);
+    const token = state.token ? { token: state.token } : {};
+    const reply = await this.#request('channel.subscribe', { channel, ...position, ...token }, this.#timeoutMs, true);
     if (reply.epoch !== state.epoch) {
       // Offsets restarted on the server (new epoch): the old position means nothing, start from the new one.
       state.epoch = reply.epoch;

@@ -139,7 +139,8 @@ export class HubbubModule {
         PrometheusObservations,
         Observations,
         // What a team's modules inject: PushService, ClientRegistry, ChatService, RoomService, PresenceService,
-        // ChannelsService, DisconnectService (MessageStore comes from the global BackendsModule).
+        // ChannelsService, DisconnectService, AccessCheck (MessageStore comes from the global BackendsModule).
+        AccessModule,
         FanoutModule,
         TransportModule,
         ChatModule,

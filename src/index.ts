@@ -21,6 +21,7 @@ export {
 } from './chat/message-hooks';
 export { ChannelsService } from './channels/channels.service';
 export { AccessPolicy } from './access/access-policy';
+export { AccessCheck } from './access/access-check';
 export { PresenceService } from './presence/presence.service';
 export type { Member, PresenceStatus } from './presence/store/presence-store';
 export { RoomService } from './rooms/room.service';

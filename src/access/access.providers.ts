@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { AccessCheck } from './access-check';
 import { AccessPolicy } from './access-policy';
 import { ClaimAccessPolicy } from './claim-access-policy';
 import { ProxyAccessPolicy } from './proxy-access-policy';
@@ -18,4 +19,4 @@ export const accessPolicyProvider: Provider = {
 };
 
 /** What AccessModule provides to the features. */
-export const accessProviders: Provider[] = [SubscriptionTokens];
+export const accessProviders: Provider[] = [AccessCheck, SubscriptionTokens];

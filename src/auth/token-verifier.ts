@@ -18,7 +18,7 @@ export class InvalidTokenError extends Error {
 }
 
 const isStringArray = (v: unknown): v is string[] =>
-  Array.isArray(v) && v.every((x) => typeof x === 'string');
+  Array.isArray(v) && v.every((x) => typeof x === 'string' && x.isWellFormed());
 
 /**
  * Verifies client JWTs. The algorithm is pinned by configuration (HS256 with JWT_SECRET, or the public key's own
@@ -124,20 +124,26 @@ function describe(err: unknown): string {
 }
 
 export function toPrincipal(payload: JwtClaims): Principal {
-  const { sub, exp, name, roles, rooms, publish, subscribe } = payload;
+  const { sub, exp, name, roles, rooms, publish, subscribe, channel } = payload;
+  // A subscription token grants one channel (channel.subscribe {token}); it never opens a connection.
+  if (channel !== undefined)
+    throw new InvalidTokenError('a subscription token (claim "channel") is not a connection token');
   // Control, bidi-override and zero-width characters are refused too: user ids end up in topic names, log lines
   // and on other users' screens.
   if (!isValidUserId(sub)) {
     throw new InvalidTokenError(
-      'claim "sub" must be a string of 1..128 characters without control, bidi-override or zero-width characters',
+      'claim "sub" must be a well-formed string of 1..128 characters without control, bidi-override or zero-width characters',
     );
   }
   if (typeof exp !== 'number' || !Number.isInteger(exp) || exp < 0 || exp >= MAX_EXP) {
     throw new InvalidTokenError('claim "exp" must be an integer before the year 3000');
   }
-  if (name !== undefined && (typeof name !== 'string' || name.length > MAX_NAME_LENGTH))
+  if (
+    name !== undefined &&
+    (typeof name !== 'string' || name.length > MAX_NAME_LENGTH || !name.isWellFormed())
+  )
     throw new InvalidTokenError(
-      `claim "name" must be a string of at most ${MAX_NAME_LENGTH} characters`,
+      `claim "name" must be a well-formed string of at most ${MAX_NAME_LENGTH} characters`,
     );
   checkStringArray('roles', roles);
   checkStringArray('rooms', rooms);
@@ -156,6 +162,6 @@ export function toPrincipal(payload: JwtClaims): Principal {
 
 function checkStringArray(claim: string, value: unknown): void {
   if (value !== undefined && !isStringArray(value)) {
-    throw new InvalidTokenError(`claim "${claim}" must be an array of strings`);
+    throw new InvalidTokenError(`claim "${claim}" must be an array of well-formed strings`);
   }
 }

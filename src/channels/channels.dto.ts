@@ -23,3 +23,9 @@ export class PublishDto {
   @IsChannelName() channel!: string;
   @IsPresent() data!: unknown;
 }
+
+export class ChannelRefreshDto {
+  @IsChannelName() channel!: string;
+  /** A newer subscription token for this channel. */
+  @IsString() @IsNotEmpty() @MaxLength(8192) token!: string;
+}

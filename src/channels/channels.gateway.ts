@@ -1,7 +1,7 @@
 import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
 import type { Connection } from '../ws/connection';
 import { Conn, HubbubGateway } from '../ws/decorators';
-import { ChannelDto, PublishDto, SubscribeDto } from './channels.dto';
+import { ChannelDto, ChannelRefreshDto, PublishDto, SubscribeDto } from './channels.dto';
 import { ChannelsService, type SubscribeResult } from './channels.service';
 
 @HubbubGateway()
@@ -24,6 +24,14 @@ export class ChannelsGateway {
   ): { channel: string } {
     this.channels.unsubscribe(conn, channel);
     return { channel };
+  }
+
+  @SubscribeMessage('channel.refresh')
+  refresh(
+    @Conn() conn: Connection,
+    @MessageBody() { channel, token }: ChannelRefreshDto,
+  ): Promise<{ channel: string; exp: number }> {
+    return this.channels.refresh(conn, channel, token);
   }
 
   @SubscribeMessage('channel.publish')

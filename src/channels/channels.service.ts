@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AccessPolicy } from '../access/access-policy';
-import { excludedByUserLimit } from '../access/claim-rules';
+import { AccessCheck } from '../access/access-check';
 import { SubscriptionTokens } from '../access/subscription-tokens';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { PushService } from '../fanout/push.service';
-import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
+import { SessionExpiryService } from '../lifecycle/session-expiry.service';
 import { HubbubError } from '../protocol/errors';
+import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
 import { channelTopic, TOPIC_PREFIX } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
 import { EventPriority, OnEvent } from '../events/on-event';
@@ -17,26 +17,35 @@ import {
   type StreamPosition,
 } from './history/channel-history';
 import { ChannelSubscribers } from './subscribers/channel-subscribers';
+import { TokenGrants } from './token-grants';
 
 export type SubscribeResult = Recovery & { channel: string };
 
 /** Live pub/sub: at most once delivery, plus a recovery window for clients that reconnect with `since`. */
 @Injectable()
 export class ChannelsService {
+  private readonly grants = new TokenGrants();
+
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly history: ChannelHistory,
     private readonly index: SubscriptionIndex,
     private readonly push: PushService,
-    private readonly policy: AccessPolicy,
+    private readonly access: AccessCheck,
     private readonly tokens: SubscriptionTokens,
     private readonly subscribers: ChannelSubscribers,
-  ) {}
+    expiry: SessionExpiryService,
+  ) {
+    // A subscription token's `exp` is noticed on the session-expiry tick, like a connection token's.
+    expiry.onTick((now) => this.grants.sweep(now, (grant) => this.tokenExpired(grant)));
+  }
 
   @OnEvent({ name: 'connection.closed', priority: EventPriority.Local })
   closed({ conn }: ConnectionEvent): void {
     for (const channel of conn.channels) this.drop(conn, channel);
     conn.channels.clear();
+    for (const channel of [...(conn.tokenChannels?.keys() ?? [])])
+      this.grants.remove(conn, channel);
   }
 
   /**
@@ -49,25 +58,49 @@ export class ChannelsService {
     since?: StreamPosition,
     token?: string,
   ): Promise<SubscribeResult> {
-    if (excludedByUserLimit(conn.userId, channel)) {
-      throw new HubbubError('forbidden', `Channel "${channel}" is limited to other users`);
-    }
+    let expiresAt: number | undefined;
     if (token !== undefined) {
-      await this.tokens.assertGrants(token, conn.userId, channel);
+      this.access.assertNotExcluded(conn.principal, channel);
+      expiresAt = await this.tokens.assertGrants(token, conn.userId, channel);
     } else {
-      const answer = this.policy.canSubscribe(conn.principal, channel);
-      if (!(typeof answer === 'boolean' ? answer : await answer)) {
-        throw new HubbubError('forbidden', `No subscribe right on channel "${channel}"`);
-      }
+      // Asked again when auth.refresh replaced the claims while the policy decided (as chat.join does).
+      let principal;
+      do {
+        principal = conn.principal;
+        await this.access.assertSubscribe(principal, channel);
+      } while (principal !== conn.principal);
     }
     const added = this.add(conn, channel);
+    let result: SubscribeResult;
     try {
-      return await this.recover(channel, since);
+      result = await this.recover(channel, since);
     } catch (err) {
       // A failed request changes no state: the subscription made for it is undone.
       if (added) this.unsubscribe(conn, channel);
       throw err;
     }
+    // Made with a token, the subscription ends at its `exp`; granted otherwise, it no longer does.
+    if (conn.channels.has(channel)) this.grants.set(conn, channel, expiresAt);
+    return result;
+  }
+
+  /**
+   * `channel.refresh`: a newer subscription token for a channel the connection subscribed to with one; the
+   * subscription now ends at its `exp`. Refused (`forbidden`) like the subscribe's token; `not_found` when the
+   * connection is not subscribed to the channel.
+   */
+  async refresh(
+    conn: Connection,
+    channel: string,
+    token: string,
+  ): Promise<{ channel: string; exp: number }> {
+    this.access.assertNotExcluded(conn.principal, channel);
+    const expiresAt = await this.tokens.assertGrants(token, conn.userId, channel);
+    if (!conn.channels.has(channel))
+      throw new HubbubError('not_found', `Not subscribed to channel "${channel}"`);
+    // A subscription the claims or the policy granted does not end with a token: nothing to move.
+    if (this.grants.has(conn, channel)) this.grants.set(conn, channel, expiresAt);
+    return { channel, exp: Math.floor(expiresAt / 1000) };
   }
 
   /** A subscribe by the server API: no access check. Returns undefined when the connection already had it. */
@@ -81,17 +114,19 @@ export class ChannelsService {
   unsubscribe(conn: Connection, channel: string): boolean {
     if (!conn.channels.delete(channel)) return false;
     this.drop(conn, channel);
+    this.grants.remove(conn, channel);
     return true;
+  }
+
+  /** The subscription token's `exp` passed with no `channel.refresh` before it: the subscription ends. */
+  private tokenExpired({ conn, channel }: { conn: Connection; channel: string }): void {
+    if (conn.closed || !this.unsubscribe(conn, channel)) return;
+    this.push.send(conn, 'channel.unsubscribed', { channel, reason: 'token_expired' });
   }
 
   /** `from` is the publishing connection, or undefined for the server API. */
   async publish(channel: string, data: unknown, from?: Connection): Promise<Publication> {
-    if (from) {
-      const answer = this.policy.canPublish(from.principal, channel, data);
-      if (!(typeof answer === 'boolean' ? answer : await answer)) {
-        throw new HubbubError('forbidden', `No publish right on channel "${channel}"`);
-      }
-    }
+    if (from) await this.access.assertPublish(from.principal, channel, data);
     const publication = await this.history.publish(channel, data, from?.userId);
     await this.push.toChannel(channel, 'channel.message', publication, from);
     return publication;

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AccessPolicy } from '../access/access-policy';
+import { AccessCheck } from '../access/access-check';
 import { Observations } from '../common/observations';
 import { EventBus } from '../events/event-bus';
 import { PushService } from '../fanout/push.service';
@@ -38,15 +38,49 @@ export class ChatService {
     private readonly bus: EventBus,
     private readonly hooks: MessageHooks,
     private readonly observe: Observations,
-    private readonly policy: AccessPolicy,
+    private readonly access: AccessCheck,
   ) {}
 
   /**
    * A failed join changes nothing: live delivery starts (locally) before the history is read, so no message falls
    * between the two, but it is undone when the read fails, and the presence join (seen by others) comes last.
+   * A connection's joins and leaves run one after another, in the order they came (see RoomService.serialize).
    */
-  async join(conn: Connection, room: string, since?: number): Promise<JoinResult> {
-    await this.assertAccess(conn, room);
+  join(conn: Connection, room: string, since?: number): Promise<JoinResult> {
+    return this.rooms.serialize(conn, () => this.joinNow(conn, room, since));
+  }
+
+  leave(conn: Connection, room: string): Promise<void> {
+    return this.rooms.serialize(conn, () => this.leaveNow(conn, room));
+  }
+
+  /**
+   * Leaves every room that `lost` says the connection may no longer hold, each with a push `chat.left {room,
+   * reason}`. At once, not behind a join in flight (a slow policy would hold up the caller's reply): that join
+   * asks again when the claims changed while it was decided, and records presence only for a room still held.
+   */
+  async leaveWhere(
+    conn: Connection,
+    lost: (room: string) => boolean,
+    reason: string,
+  ): Promise<void> {
+    for (const room of [...conn.rooms]) {
+      if (!lost(room)) continue;
+      await this.leaveNow(conn, room);
+      this.push.send(conn, 'chat.left', { room, reason });
+    }
+  }
+
+  private async joinNow(conn: Connection, room: string, since?: number): Promise<JoinResult> {
+    // The join right, asked again when auth.refresh replaced the claims while the policy was deciding (a decision
+    // holds only for the claims it saw), and checked in the same turn as the join below: nothing runs between.
+    let principal;
+    do {
+      // Closed (while queued, or while the policy decided): its cleanup ran, nothing may be added after it.
+      if (conn.closed) throw new HubbubError('not_joined', 'The connection closed');
+      principal = conn.principal;
+      await this.access.assertRoom(principal, room);
+    } while (principal !== conn.principal || conn.closed);
     const joined = this.rooms.join(conn, room);
     let messages: StoredMessage[];
     let seq: number;
@@ -61,11 +95,16 @@ export class ChatService {
       if (joined) this.rooms.leave(conn, room);
       throw err;
     }
+    if (joined && !conn.rooms.has(room)) {
+      // Taken away while its history was read (auth.refresh dropped the right, or the socket closed): the join
+      // did not stand, and presence is recorded only for a room still held.
+      throw new HubbubError('forbidden', `No access to room "${room}"`);
+    }
     if (joined) await this.presence.join(conn, room);
     return { room, seq, members: await this.presence.members(room), messages };
   }
 
-  async leave(conn: Connection, room: string): Promise<void> {
+  private async leaveNow(conn: Connection, room: string): Promise<void> {
     if (this.rooms.leave(conn, room)) await this.presence.leave(conn, room);
   }
 
@@ -205,11 +244,8 @@ export class ChatService {
     return draft.text;
   }
 
-  /** The access policy's join right (chat.join and chat.history). */
-  private async assertAccess(conn: Connection, room: string): Promise<void> {
-    const answer = this.policy.canJoin(conn.principal, room);
-    if (!(typeof answer === 'boolean' ? answer : await answer)) {
-      throw new HubbubError('forbidden', `No access to room "${room}"`);
-    }
+  /** The join right of chat.history, through the one access path. */
+  private assertAccess(conn: Connection, room: string): Promise<void> {
+    return this.access.assertRoom(conn.principal, room);
   }
 }

@@ -26,11 +26,7 @@ export class AccessRecheck {
       name.startsWith('private:') &&
       decide(before, name) === 'granted' &&
       decide(after, name) !== 'granted';
-    for (const room of [...conn.rooms]) {
-      if (!lost(roomClaimDecision, room)) continue;
-      await this.chat.leave(conn, room);
-      this.push.send(conn, 'chat.left', { room, reason: 'forbidden' });
-    }
+    await this.chat.leaveWhere(conn, (room) => lost(roomClaimDecision, room), 'forbidden');
     for (const channel of [...conn.channels]) {
       if (!lost(subscribeClaimDecision, channel)) continue;
       this.channels.unsubscribe(conn, channel);

@@ -207,6 +207,12 @@ export const REQUESTS: Record<string, RequestDoc> = {
     data: input({ channel: CHANNEL }),
     reply: out({ channel: CHANNEL }),
   },
+  'channel.refresh': {
+    summary:
+      'A newer subscription token for a channel subscribed to with one: the subscription now ends at its `exp`',
+    data: input({ channel: CHANNEL, token: { type: 'string', minLength: 1 } }),
+    reply: out({ channel: CHANNEL, exp: int(0, { description: 'seconds since epoch' }) }),
+  },
   'channel.publish': {
     summary: 'Publish (a `publish` claim or admin)',
     data: input({ channel: CHANNEL, data: ANY }),
@@ -234,6 +240,12 @@ export const REQUESTS: Record<string, RequestDoc> = {
 const REASON: Schema = {
   enum: ['forbidden', 'server'],
   description: 'forbidden: the refreshed claims no longer grant it; server: the server API',
+};
+
+const CHANNEL_REASON: Schema = {
+  enum: ['forbidden', 'server', 'token_expired'],
+  description:
+    'forbidden: the refreshed claims no longer grant it; server: the server API; token_expired: the subscription token expired with no channel.refresh before',
 };
 
 /** `data` of each push; typed by PushEvent, so a push missing here does not compile. */
@@ -288,7 +300,7 @@ export const PUSHES: Record<PushEvent, { summary: string; data: Schema }> = {
   },
   'channel.unsubscribed': {
     summary: 'The server removed this connection from a channel',
-    data: out({ channel: CHANNEL, reason: REASON }),
+    data: out({ channel: CHANNEL, reason: CHANNEL_REASON }),
   },
   'user.message': {
     summary: 'From the server API to every connection of this user',

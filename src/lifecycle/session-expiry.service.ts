@@ -5,18 +5,19 @@ import { OutboundWriter } from '../ws/outbound-writer';
 import { EventPriority, OnEvent } from '../events/on-event';
 import type { ConnectionEvent } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
+import { ExpiryBuckets } from './expiry-buckets';
 
 const TICK_MS = 250;
 
 /**
  * Closes connections whose token expired (within a second of `exp`) unless `auth.refresh` moved their expiry.
- * Connections are kept in per-second buckets, so a tick looks only at the buckets that came due.
+ * Connections are kept in per-second buckets, so a tick looks only at the buckets that came due. Other expiries
+ * (subscription tokens) ride on the same tick through {@link onTick}: one timer for the whole process.
  */
 @Injectable()
 export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly buckets = new Map<number, Set<Connection>>();
-  private readonly bucketOf = new Map<Connection, number>();
-  private lastSecond = Math.floor(Date.now() / 1000) - 1;
+  private readonly connections = new ExpiryBuckets<Connection>();
+  private readonly sweeps: ((now: number) => void)[] = [];
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -43,38 +44,23 @@ export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDes
     clearInterval(this.timer);
   }
 
+  /** Runs `sweep` on every tick (every 250 ms), after the connections' own. */
+  onTick(sweep: (now: number) => void): void {
+    this.sweeps.push(sweep);
+  }
+
   /** (Re)schedules the connection at its principal's current expiry. */
   track(conn: Connection): void {
-    this.untrack(conn);
-    const second = Math.floor(conn.principal.expiresAt / 1000);
-    let bucket = this.buckets.get(second);
-    if (!bucket) this.buckets.set(second, (bucket = new Set()));
-    bucket.add(conn);
-    this.bucketOf.set(conn, second);
+    this.connections.track(conn, conn.principal.expiresAt);
   }
 
   untrack(conn: Connection): void {
-    const second = this.bucketOf.get(conn);
-    if (second === undefined) return;
-    this.bucketOf.delete(conn);
-    const bucket = this.buckets.get(second);
-    bucket?.delete(conn);
-    if (bucket?.size === 0) this.buckets.delete(second);
+    this.connections.untrack(conn);
   }
 
   tick(now: number): void {
-    const current = Math.floor(now / 1000);
-    for (let second = this.lastSecond; second <= current; second++) {
-      const bucket = this.buckets.get(second);
-      if (!bucket) continue;
-      for (const conn of [...bucket]) {
-        if (conn.principal.expiresAt > now) continue;
-        this.untrack(conn);
-        this.expire(conn);
-      }
-    }
-    // Keep the current second: connections expiring later in it are picked up by the next ticks.
-    this.lastSecond = current;
+    this.connections.sweep(now, expiryOf, (conn) => this.expire(conn));
+    for (const sweep of this.sweeps) sweep(now);
   }
 
   private expire(conn: Connection): void {
@@ -83,3 +69,5 @@ export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDes
     this.writer.close(conn, CloseCode.TokenExpired, 'token expired');
   }
 }
+
+const expiryOf = (conn: Connection): number => conn.principal.expiresAt;

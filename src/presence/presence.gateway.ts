@@ -1,6 +1,5 @@
 import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
-import { HubbubError } from '../protocol/errors';
-import { canAccessRoom } from '../rooms/room-access';
+import { AccessCheck } from '../access/access-check';
 import type { Connection } from '../ws/connection';
 import { Conn, HubbubGateway } from '../ws/decorators';
 import { PresenceListDto, PresenceQueryDto, PresenceStatusDto } from './presence.dto';
@@ -9,15 +8,18 @@ import type { Member } from './store/presence-store';
 
 @HubbubGateway()
 export class PresenceGateway {
-  constructor(private readonly presence: PresenceService) {}
+  constructor(
+    private readonly presence: PresenceService,
+    private readonly access: AccessCheck,
+  ) {}
 
   @SubscribeMessage('presence.list')
   async list(
     @Conn() conn: Connection,
     @MessageBody() { room }: PresenceListDto,
   ): Promise<{ room: string; members: Member[] }> {
-    if (!canAccessRoom(conn.principal, room))
-      throw new HubbubError('forbidden', `No access to room "${room}"`);
+    // The join right, as the access policy (a team's own, the access proxy) decides it: chat.join's path.
+    await this.access.assertRoom(conn.principal, room);
     return { room, members: await this.presence.members(room) };
   }
 

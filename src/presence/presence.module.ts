@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module';
 import { FanoutModule } from '../fanout/fanout.module';
 import { TransportModule } from '../ws/transport.module';
 import { PresenceGateway } from './presence.gateway';
@@ -6,7 +7,7 @@ import { PresenceService } from './presence.service';
 
 /** Who is in each room, and user status. */
 @Module({
-  imports: [TransportModule, FanoutModule],
+  imports: [TransportModule, FanoutModule, AccessModule],
   providers: [PresenceService, PresenceGateway],
   exports: [PresenceService],
 })

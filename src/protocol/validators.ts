@@ -66,6 +66,7 @@ export function isValidUserId(value: unknown): value is string {
     typeof value === 'string' &&
     value.length >= 1 &&
     value.length <= 128 &&
+    value.isWellFormed() &&
     !FORBIDDEN_IN_USER_ID.test(value)
   );
 }
@@ -83,3 +84,36 @@ export const IsUserId = (options?: ValidationOptions): PropertyDecorator =>
     },
     options,
   );
+
+/** Deepest nesting {@link illFormedString} looks into (frames and bodies are bounded at 32 levels before it). */
+const MAX_WALK_DEPTH = 64;
+
+/**
+ * The path (`text`, `data.a.0`) of the first string, value or key, that is not well-formed Unicode (a lone
+ * surrogate, which only a JSON `\uD800`-style escape can bring), or undefined when there is none. Such a string
+ * cannot be stored as it was sent: SQLite and PostgreSQL both turn it into U+FFFD, so two different ids would
+ * become one.
+ */
+export function illFormedString(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.isWellFormed() ? undefined : path;
+  if (typeof value !== 'object' || value === null || depth >= MAX_WALK_DEPTH) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = illFormedString(value[i], `${path}.${i}`, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (!key.isWellFormed()) return path;
+    const found = illFormedString(
+      (value as Record<string, unknown>)[key],
+      path ? `${path}.${key}` : key,
+      depth + 1,
+    );
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+export const NOT_WELL_FORMED = 'must be well-formed Unicode (no lone surrogate)';

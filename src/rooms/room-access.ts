@@ -17,8 +17,3 @@ export function roomClaimDecision(
     return dmPeer(room, principal.userId) !== undefined ? 'granted' : 'refused';
   return 'granted';
 }
-
-/** Whether the claims alone grant the room (see roomClaimDecision). */
-export function canAccessRoom(principal: Principal, room: string): boolean {
-  return roomClaimDecision(principal, room) === 'granted';
-}

@@ -21,9 +21,29 @@ export class RoomService {
     if (conn.rooms.size > 0) conn.joinedRooms().clear();
   }
 
-  /** Returns false when the connection was already joined. Throws limit_exceeded past MAX_SUBSCRIPTIONS. */
+  /**
+   * Runs the connection's room operations (joins, leaves, the leaves after `auth.refresh`) one after another, in
+   * the order they were asked, so that none acts on a state another one is halfway through changing (a leave
+   * overtaking its join left a ghost in presence). The chain exists only while operations are queued: a
+   * connection that is not joining or leaving holds none, and the first operation starts at once.
+   */
+  serialize<T>(conn: Connection, op: () => Promise<T>): Promise<T> {
+    const before = conn.roomOps;
+    const run = before ? before.then(op) : op();
+    const tail = run.then(noop, noop);
+    conn.roomOps = tail;
+    void tail.then(() => {
+      if (conn.roomOps === tail) conn.roomOps = null;
+    });
+    return run;
+  }
+
+  /**
+   * Returns false when the connection was already joined, or has closed (its cleanup ran: nothing may be added
+   * after it). Throws limit_exceeded past MAX_SUBSCRIPTIONS.
+   */
   join(conn: Connection, room: string): boolean {
-    if (conn.rooms.has(room)) return false;
+    if (conn.closed || conn.rooms.has(room)) return false;
     assertSubscriptionSlot(conn, this.config.maxSubscriptions);
     conn.joinedRooms().add(room);
     this.index.add(topic(room), conn);
@@ -44,3 +64,5 @@ export class RoomService {
 }
 
 const topic = roomTopic;
+
+const noop = (): void => undefined;

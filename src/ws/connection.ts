@@ -10,8 +10,12 @@ import type { Principal } from '../auth/principal';
 export class Connection {
   /** Rooms this connection has joined: a shared empty set until the first join (see {@link joinedRooms}). */
   rooms: ReadonlySet<string> = NO_ROOMS;
+  /** The tail of this connection's queued room operations (RoomService.serialize); null when none is queued. */
+  roomOps: Promise<void> | null = null;
   /** Channels this connection is subscribed to. */
   readonly channels = new Set<string>();
+  /** Those of them a subscription token granted, each ending at its token's `exp`; created at the first. */
+  tokenChannels: Map<string, TokenGrant> | null = null;
 
   /** Set by any inbound traffic or pong; cleared by each heartbeat sweep. */
   alive = true;
@@ -64,6 +68,13 @@ export class Connection {
   subscriptionCount(): number {
     return this.rooms.size + this.channels.size;
   }
+}
+
+/** A channel subscription granted by a subscription token: it ends at `expiresAt` unless `channel.refresh` moves it. */
+export interface TokenGrant {
+  readonly conn: Connection;
+  readonly channel: string;
+  expiresAt: number;
 }
 
 const NO_ROOMS: ReadonlySet<string> = new Set<string>();

@@ -4,8 +4,9 @@ import {
   type ValidationError,
   type ValidationPipeOptions,
 } from '@nestjs/common';
-import { getMetadataStorage } from 'class-validator';
+import { getMetadataStorage, ValidationError as ClassValidationError } from 'class-validator';
 import { HubbubError, type FieldError } from '../protocol/errors';
+import { illFormedString, NOT_WELL_FORMED } from '../protocol/validators';
 
 /** Flattens class-validator's tree into `{field: 'a.b', errors: [...]}` entries. */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
@@ -66,9 +67,20 @@ export class DeclaredKeysValidationPipe extends ValidationPipe {
         }
         value = plain;
       }
+      // Every string the DTO receives, in any field, nested or not: well-formed Unicode (CONTRACT section 4).
+      const field = illFormedString(value, '');
+      if (field !== undefined) throw this.exceptionFactory([notWellFormed(field)]) as Error;
     }
     return super.transform(value, metadata) as Promise<unknown>;
   }
+}
+
+function notWellFormed(field: string): ClassValidationError {
+  const error = new ClassValidationError();
+  error.property = field;
+  error.constraints = { isWellFormed: `${field} ${NOT_WELL_FORMED}` };
+  error.children = [];
+  return error;
 }
 
 /** class-validator for message DTOs, failing with the contract's `validation_failed` and field details. */

@@ -3,8 +3,9 @@ import { pathToFileURL } from 'node:url';
 import { ChannelHistory } from '../../src/channels/history/channel-history';
 import { ClientRegistry } from '../../src/ws/client-registry.service';
 import { OutboundWriter } from '../../src/ws/outbound-writer';
-import { startServer, type TestServer } from '../support/server';
+import { hmacJwt, nowSec } from '../support/jwt';
 import { until } from '../support/redis-processes';
+import { startServer, TEST_SECRET, type TestServer } from '../support/server';
 
 // The SDK is a plain ES module (client/package.json says "type": "module"); jest runs with
 // --experimental-vm-modules, so a dynamic import() loads it as the browser would.
@@ -217,6 +218,30 @@ describe('client SDK (client/hubbub-client.js)', () => {
     await frank.publish('scores.final', 4);
     await last;
     expect(got).toEqual([1, 2, 3, 4]);
+  });
+
+  it('subscribes with a subscription token, resubscribes with the refreshed one, and hears token_expired', async () => {
+    const ivan = await connect('ivan');
+    const frank = await connect('frank', { publish: ['private:*'] });
+    const channel = `private:doc-${Date.now()}`;
+    const token = (exp: number) => hmacJwt({ sub: 'ivan', channel, exp }, TEST_SECRET);
+    await ivan.subscribe(channel, undefined, { token: token(nowSec() + 60) });
+    const exp = nowSec() + 4;
+    expect(await ivan.refreshChannel(channel, token(exp))).toEqual({ channel, exp });
+
+    // After a reconnect the channel is resubscribed with the refreshed token (without one: forbidden).
+    const dropped = nextEvent(ivan, 'disconnected');
+    serverClose('ivan', 1013);
+    await dropped;
+    await nextEvent(ivan, 'connected');
+    const live = nextEvent(ivan, 'channel.message', (p: Publication) => p.data === 'after');
+    await frank.publish(channel, 'after');
+    await live;
+    // The refreshed token's exp ends the subscription.
+    expect(await nextEvent(ivan, 'channel.unsubscribed', () => true, 10_000)).toEqual({
+      channel,
+      reason: 'token_expired',
+    });
   });
 
   it('queues requests made while reconnecting', async () => {

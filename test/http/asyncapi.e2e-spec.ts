@@ -7,7 +7,8 @@ import { routedEvents } from '../../src/docs/routed-events';
 import { CloseCode, ERROR_CODES } from '../../src/protocol/errors';
 import { PUSH_EVENTS } from '../../src/protocol/pushes';
 import { rid } from '../support/fixtures';
-import { startServer, type TestServer } from '../support/server';
+import { hmacJwt, nowSec } from '../support/jwt';
+import { startServer, TEST_SECRET, type TestServer } from '../support/server';
 import { TestClient, type Frame } from '../support/ws-client';
 
 /**
@@ -187,6 +188,10 @@ describe('frames of a session that uses every event', () => {
     await alice.next('channel.message');
     await alice.call('channel.unsubscribe', { channel: news });
     await alice.call('channel.subscribe', { channel: news, since: 0, epoch });
+    const doc = `private:doc-${rid()}`;
+    const subToken = (exp: number) => hmacJwt({ sub: 'alice', channel: doc, exp }, TEST_SECRET);
+    await alice.call('channel.subscribe', { channel: doc, token: subToken(nowSec() + 60) });
+    await alice.call('channel.refresh', { channel: doc, token: subToken(nowSec() + 120) });
     // Pushes the server API and a narrowed refresh cause.
     const api = (path: string, body: unknown) =>
       fetch(`${server.url}/api${path}`, {
