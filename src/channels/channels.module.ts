@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AccessModule } from '../access/access.module';
 import { FanoutModule } from '../fanout/fanout.module';
-import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { TransportModule } from '../ws/transport.module';
 import { channelProviders } from './channel.providers';
 import { ChannelsGateway } from './channels.gateway';
@@ -10,7 +9,7 @@ import { ServerSubscriptions } from './server-subscriptions';
 
 /** Pub/sub channels with a recovery window, and server-side subscriptions. */
 @Module({
-  imports: [TransportModule, FanoutModule, LifecycleModule, AccessModule],
+  imports: [TransportModule, FanoutModule, AccessModule],
   providers: [ChannelsService, ChannelsGateway, ...channelProviders],
   exports: [ChannelsService, ServerSubscriptions],
 })

@@ -3,11 +3,11 @@ import { AccessCheck } from '../access/access-check';
 import { SubscriptionTokens } from '../access/subscription-tokens';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { PushService } from '../fanout/push.service';
-import { SessionExpiryService } from '../lifecycle/session-expiry.service';
 import { HubbubError } from '../protocol/errors';
 import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
 import { channelTopic, TOPIC_PREFIX } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
+import type { HubbubEventMap } from '../events/event-map';
 import { EventPriority, OnEvent } from '../events/on-event';
 import type { ConnectionEvent } from '../ws/connection-events';
 import {
@@ -34,10 +34,12 @@ export class ChannelsService {
     private readonly access: AccessCheck,
     private readonly tokens: SubscriptionTokens,
     private readonly subscribers: ChannelSubscribers,
-    expiry: SessionExpiryService,
-  ) {
-    // A subscription token's `exp` is noticed on the session-expiry tick, like a connection token's.
-    expiry.onTick((now) => this.grants.sweep(now, (grant) => this.tokenExpired(grant)));
+  ) {}
+
+  /** A subscription token's `exp` is noticed on the session-expiry tick, like a connection token's. */
+  @OnEvent({ name: 'expiry.tick' })
+  sweepTokens({ now }: HubbubEventMap['expiry.tick']): void {
+    this.grants.sweep(now, (grant) => this.tokenExpired(grant));
   }
 
   @OnEvent({ name: 'connection.closed', priority: EventPriority.Local })

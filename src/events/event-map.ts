@@ -29,6 +29,11 @@ export interface HubbubEventMap {
    * users left, so what is written back is news to them and is announced.
    */
   'cluster.state-lost': { node: string; reaped: boolean };
+  /**
+   * The expiry tick (every 250 ms, one timer for the process), after the connections whose token expired were
+   * closed: other expiries (subscription tokens) are swept on it.
+   */
+  'expiry.tick': { now: number };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
   /**

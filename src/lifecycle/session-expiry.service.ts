@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import { CloseCode, HubbubError } from '../protocol/errors';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
+import { EventBus } from '../events/event-bus';
 import { EventPriority, OnEvent } from '../events/on-event';
 import type { ConnectionEvent } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
@@ -12,17 +13,17 @@ const TICK_MS = 250;
 /**
  * Closes connections whose token expired (within a second of `exp`) unless `auth.refresh` moved their expiry.
  * Connections are kept in per-second buckets, so a tick looks only at the buckets that came due. Other expiries
- * (subscription tokens) ride on the same tick through {@link onTick}: one timer for the whole process.
+ * (subscription tokens) ride on the same tick through the `expiry.tick` event: one timer for the whole process.
  */
 @Injectable()
 export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly connections = new ExpiryBuckets<Connection>();
-  private readonly sweeps: ((now: number) => void)[] = [];
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly push: PushService,
     private readonly writer: OutboundWriter,
+    private readonly bus: EventBus,
   ) {}
 
   @OnEvent({ name: 'connection.opened', priority: EventPriority.Local })
@@ -44,11 +45,6 @@ export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDes
     clearInterval(this.timer);
   }
 
-  /** Runs `sweep` on every tick (every 250 ms), after the connections' own. */
-  onTick(sweep: (now: number) => void): void {
-    this.sweeps.push(sweep);
-  }
-
   /** (Re)schedules the connection at its principal's current expiry. */
   track(conn: Connection): void {
     this.connections.track(conn, conn.principal.expiresAt);
@@ -60,7 +56,7 @@ export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDes
 
   tick(now: number): void {
     this.connections.sweep(now, expiryOf, (conn) => this.expire(conn));
-    for (const sweep of this.sweeps) sweep(now);
+    void this.bus.emit('expiry.tick', { now });
   }
 
   private expire(conn: Connection): void {
