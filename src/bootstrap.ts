@@ -8,7 +8,6 @@ import { applyHandshakeLimits } from './http/handshake-limits';
 import { applyHttpHardening } from './http/http-hardening';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './lifecycle/shutdown.service';
-import { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
 import { setupApiDocs } from './openapi/openapi';
 
 /** Creates and starts a Hubbub server; main.ts and the end-to-end tests both boot through here. */
@@ -26,7 +25,6 @@ export async function createServer(
     // TLS: the HTTPS server also carries the WebSocket upgrades (wss://) on the same port.
     httpsOptions: config.tls && { cert: config.tls.cert, key: config.tls.key },
   });
-  app.useWebSocketAdapter(new HubbubWsAdapter(app));
   applyHttpHardening(app);
   applyHandshakeLimits(app, config);
   setupApiDocs(app, config);

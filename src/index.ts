@@ -1,5 +1,5 @@
 /**
- * Hubbub as a library: `import { HubbubModule, HubbubWsAdapter, … } from 'hubbub'`. Everything a team's Nest app
+ * Hubbub as a library: `import { HubbubModule, HubbubGateway, … } from 'hubbub'`. Everything a team's Nest app
  * needs to embed the server and extend it; docs/extending.md shows each extension point.
  */
 export { HubbubModule, type HubbubAsyncOptions, type HubbubExtensions } from './hubbub.module';
@@ -40,3 +40,5 @@ export type { ClusterCommand, HubbubEventMap, HubbubEventName } from './events/e
 export { MessageStore, type StoredMessage } from './store/message-store';
 export { applyHttpHardening } from './http/http-hardening';
 export { applyHandshakeLimits } from './http/handshake-limits';
+export { setupApiDocs } from './openapi/openapi';
+export type { HubbubHttpOptions } from './config/options';

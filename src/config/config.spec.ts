@@ -31,9 +31,9 @@ describe('loadConfig', () => {
   });
 
   describe('defaults', () => {
-    it('binds 127.0.0.1 in development and 0.0.0.0 otherwise, unless HOST says', () => {
+    it('binds 127.0.0.1 in development and test, 0.0.0.0 in production, unless HOST says', () => {
       expect(loadConfig({}).host).toBe('127.0.0.1');
-      expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('0.0.0.0');
+      expect(loadConfig({ NODE_ENV: 'test' }).host).toBe('127.0.0.1');
       expect(loadConfig({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
       expect(loadConfig({ HOST: '' }).host).toBe('127.0.0.1');
       expect(loadConfig({ NODE_ENV: 'test', HOST: '::1' }).host).toBe('::1');

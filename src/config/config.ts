@@ -213,7 +213,10 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     );
   }
   const production = vars.NODE_ENV === 'production';
-  const devTokens = vars.DEV_TOKENS ?? !production;
+  // Development and test bind the loopback interface unless HOST says otherwise; production every interface.
+  const host = vars.HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
+  // On by default only where nothing but this machine can reach it: development on a loopback HOST.
+  const devTokens = vars.DEV_TOKENS ?? (vars.NODE_ENV === 'development' && isLoopback(host));
 
   const publicKeyPem = vars.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n');
   if (publicKeyPem !== undefined) assertUsablePublicKey(publicKeyPem);
@@ -269,7 +272,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
 
   return {
     port: vars.PORT,
-    host: vars.HOST ?? (vars.NODE_ENV === 'development' ? '127.0.0.1' : '0.0.0.0'),
+    host,
     tls,
     env: vars.NODE_ENV as HubbubConfig['env'],
     jwt: {
@@ -307,4 +310,10 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     metricsToken: vars.METRICS_TOKEN,
     handshakeTimeoutMs: vars.HANDSHAKE_TIMEOUT_MS,
   };
+}
+
+/** `localhost`, 127.0.0.0/8 or ::1 (also IPv4-mapped): reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }

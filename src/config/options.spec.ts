@@ -27,4 +27,19 @@ describe('HubbubModule options', () => {
     expect(() => configFromOptions({ nope: 1 } as never)).toThrow('unknown option nope');
     expect(() => configFromOptions({ port: 3000 } as never)).toThrow('unknown option port');
   });
+
+  it('keeps dev tokens off unless asked, and checks the http routes', () => {
+    expect(configFromOptions({}).devTokens).toBe(false);
+    expect(configFromOptions({ devTokens: true }).devTokens).toBe(true);
+    expect(() => configFromOptions({ http: { helth: true } } as never)).toThrow(
+      'unknown option http.helth',
+    );
+    expect(() => configFromOptions({ http: { health: 'yes' } } as never)).toThrow(
+      'option http.health must be a boolean',
+    );
+    expect(() => configFromOptions({ http: { admin: true } })).toThrow(
+      /http\.admin needs http\.api/,
+    );
+    expect(configFromOptions({ http: { api: true, admin: true } }).env).toBe('development');
+  });
 });

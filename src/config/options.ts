@@ -10,12 +10,30 @@ type StandaloneOnly = 'PORT' | 'HOST';
 
 type OptionValue<T> = T extends boolean ? boolean : T extends number ? number : string;
 
+/** The HTTP routes HubbubModule mounts in the app that imports it: each off unless enabled here. */
+export interface HubbubHttpOptions {
+  /** `GET /health` and `GET /health/ready`. */
+  health?: boolean;
+  /** `GET /metrics` (Prometheus; `metricsToken` protects it). */
+  metrics?: boolean;
+  /** The server API, `/api/*` (answering only with `apiKey` set). */
+  api?: boolean;
+  /** The dashboard at `/admin`; it reads the server API, so it needs `api` too. */
+  admin?: boolean;
+  /** `GET /asyncapi.json`, and `/api/docs` with `/api/openapi.json` once the app calls `setupApiDocs`. */
+  docs?: boolean;
+  /** The chat page at `/`. */
+  demo?: boolean;
+}
+
+const HTTP_ROUTES = ['health', 'metrics', 'api', 'admin', 'docs', 'demo'];
+
 /**
  * HubbubModule's options: the contract's configuration keys, camelCased (`MAX_PAYLOAD_BYTES` →
- * `maxPayloadBytes`, `NODE_ENV` → `nodeEnv`), typed, all optional with the contract's defaults. List-valued keys
- * (`allowedOrigins`) also take an array.
+ * `maxPayloadBytes`, `NODE_ENV` → `nodeEnv`), typed, all optional with the contract's defaults (except `devTokens`:
+ * off unless `true`). List-valued keys (`allowedOrigins`) also take an array. `http` chooses the routes mounted.
  */
-export type HubbubOptions = {
+export type HubbubOptions = { http?: HubbubHttpOptions } & {
   [
     K in Exclude<keyof EnvironmentVariables, StandaloneOnly> as CamelCase<K>
   ]?: K extends 'ALLOWED_ORIGINS'
@@ -33,9 +51,14 @@ const KNOWN = new Set(
  * key), by turning them into the environment they stand for.
  */
 export function configFromOptions(options: HubbubOptions): HubbubConfig {
-  const env: Record<string, string> = {};
+  // In a team's app dev tokens are on only when asked (the environment's default does not apply).
+  const env: Record<string, string> = { DEV_TOKENS: 'false' };
   for (const [key, value] of Object.entries(options as Record<string, unknown>)) {
     if (value === undefined) continue;
+    if (key === 'http') {
+      checkHttpOptions(value);
+      continue;
+    }
     const name = snake(key);
     if (!KNOWN.has(name) || name === 'PORT' || name === 'HOST') {
       throw new ConfigError(`Invalid configuration: unknown option ${key}`);
@@ -49,4 +72,28 @@ export function configFromOptions(options: HubbubOptions): HubbubConfig {
       );
   }
   return loadConfig(env);
+}
+
+/** `http`: an object of the known route names, each a boolean; `admin` only with `api`. */
+export function checkHttpOptions(http: unknown): asserts http is HubbubHttpOptions {
+  if (http === undefined) return;
+  if (typeof http !== 'object' || http === null || Array.isArray(http)) {
+    throw new ConfigError('Invalid configuration: option http must be an object of booleans');
+  }
+  for (const [key, value] of Object.entries(http)) {
+    if (!HTTP_ROUTES.includes(key)) {
+      throw new ConfigError(
+        `Invalid configuration: unknown option http.${key} (known: ${HTTP_ROUTES.join(', ')})`,
+      );
+    }
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new ConfigError(`Invalid configuration: option http.${key} must be a boolean`);
+    }
+  }
+  const routes = http as HubbubHttpOptions;
+  if (routes.admin && !routes.api) {
+    throw new ConfigError(
+      'Invalid configuration: option http.admin needs http.api (the dashboard reads the server API)',
+    );
+  }
 }

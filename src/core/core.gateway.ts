@@ -10,7 +10,10 @@ import { PushService } from '../fanout/push.service';
 import { SessionExpiryService } from '../lifecycle/session-expiry.service';
 import { StatsService, type ServerStats } from './stats.service';
 
-/** Events every connection has, whatever else it does: liveness, token refresh, stats, admin broadcast. */
+/**
+ * Events every connection has, whatever else it does: token refresh, stats, admin broadcast. (`ping` is a protocol
+ * frame the FrameRouter answers itself.)
+ */
 @HubbubGateway()
 export class CoreGateway {
   constructor(
@@ -20,11 +23,6 @@ export class CoreGateway {
     private readonly statsService: StatsService,
     private readonly recheck: AccessRecheck,
   ) {}
-
-  @SubscribeMessage('ping')
-  ping(): { ts: number } {
-    return { ts: Date.now() };
-  }
 
   @SubscribeMessage('auth.refresh')
   async refresh(

@@ -4,11 +4,13 @@ import {
   HttpCode,
   Inject,
   Injectable,
+  Logger,
   NotFoundException,
   Post,
   UseGuards,
   UsePipes,
   type CanActivate,
+  type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { IsOptional, IsString, Length } from 'class-validator';
@@ -43,8 +45,20 @@ class DevTokensEnabled implements CanActivate {
 @Controller('dev')
 @UseGuards(ThrottlerGuard, DevTokensEnabled)
 @UsePipes(httpValidationPipe)
-export class DevTokenController {
-  constructor(private readonly verifier: TokenVerifier) {}
+export class DevTokenController implements OnApplicationBootstrap {
+  constructor(
+    private readonly verifier: TokenVerifier,
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+  ) {}
+
+  /** One warning line at start while the route hands out tokens. */
+  onApplicationBootstrap(): void {
+    if (this.config.devTokens && this.verifier.algorithm === 'HS256') {
+      new Logger('Hubbub').warn(
+        'dev tokens are on: POST /dev/token signs a token for any user id; never let the network reach it',
+      );
+    }
+  }
 
   @Post('token')
   @HttpCode(201)

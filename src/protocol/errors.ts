@@ -1,6 +1,8 @@
+import { IntrinsicException } from '@nestjs/common';
+
 /**
  * The closed list of what can go wrong on a Hubbub socket. Every error frame carries one of these codes and every
- * server-initiated close one of the close codes; nothing else produces them (see WsErrorFilter and the adapter).
+ * server-initiated close one of the close codes; nothing else produces them (see ws/ws-error.filter.ts and the FrameRouter).
  */
 export const ERROR_CODES = [
   'bad_json',
@@ -57,8 +59,11 @@ export interface ErrorBody {
   details?: unknown;
 }
 
-/** The one exception type handlers throw; the filter turns anything else into `internal`. */
-export class HubbubError extends Error {
+/**
+ * The one exception type handlers throw; the FrameRouter answers anything else as `internal`. Intrinsic: an answer
+ * to the client, so Nest's exception handler does not log it.
+ */
+export class HubbubError extends IntrinsicException {
   override name = 'HubbubError';
   constructor(
     readonly code: ErrorCode,

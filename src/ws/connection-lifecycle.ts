@@ -10,12 +10,14 @@ import { attachConnection, Connection, connectionOf } from './connection';
 import { EventBus } from '../events/event-bus';
 import type {} from './connection-events';
 import { FrameRouter } from './frame-router';
+import { GatewayHandlers } from './gateway-handlers';
 import { HandshakeService } from './handshake.service';
 import { OutboundWriter } from './outbound-writer';
 
 /**
- * From an admitted upgrade to a registered Connection, and back: registers it, lets Nest bind every gateway's
- * handlers, sends `welcome`, emits `connection.opened`; on close gives the quota slot back and emits `connection.closed`.
+ * From an admitted upgrade to a registered Connection, and back: registers it, runs the gateways'
+ * `handleConnection`, sends `welcome`, emits `connection.opened`; on close runs `handleDisconnect`, gives the quota
+ * slot back and emits `connection.closed`.
  * The socket listeners are shared by all sockets (`this` is the socket), so a connection costs no closure.
  */
 @Injectable()
@@ -34,6 +36,7 @@ export class ConnectionLifecycle {
     private readonly writer: OutboundWriter,
     private readonly handshake: HandshakeService,
     private readonly bus: EventBus,
+    private readonly gateways: GatewayHandlers,
   ) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners need both `this`es
     const lifecycle = this;
@@ -52,7 +55,7 @@ export class ConnectionLifecycle {
     };
   }
 
-  open(wss: WebSocketServer, ws: WebSocket, req: IncomingMessage, principal: Principal): void {
+  open(_wss: WebSocketServer, ws: WebSocket, req: IncomingMessage, principal: Principal): void {
     const conn = new Connection(randomUUID(), ws, principal, this.config.rateLimitBurst);
     attachConnection(ws, conn);
     this.registry.add(conn);
@@ -60,8 +63,7 @@ export class ConnectionLifecycle {
     ws.on('pong', markAlive);
     ws.on('error', this.listeners.error);
     ws.on('close', this.listeners.close); // 'close' fires once; `on` spares once's wrapper
-    // Nest's gateways bind their handlers (bindMessageHandlers) and run handleConnection synchronously here.
-    wss.emit('connection', ws, req);
+    this.gateways.opened(ws, req);
     const welcome = {
       clientId: conn.id,
       userId: conn.userId,
@@ -82,6 +84,7 @@ export class ConnectionLifecycle {
     conn.closed = true;
     conn.pending = null;
     if (!this.registry.remove(conn)) return;
+    this.gateways.closed(conn.ws);
     await this.handshake.release(conn.principal);
     await this.bus.emit('connection.closed', { conn });
   }

@@ -1,30 +1,30 @@
 import {
   applyDecorators,
   createParamDecorator,
-  UseFilters,
   UsePipes,
   type ExecutionContext,
 } from '@nestjs/common';
-import { WebSocketGateway } from '@nestjs/websockets';
 import { HubbubError } from '../protocol/errors';
 import { connectionOf, type Connection } from './connection';
-import { WsErrorFilter } from './ws-error.filter';
+import { GatewayMarker } from './gateway-metadata';
+import { addWsExceptionFilter } from './ws-error.filter';
 import { createWsValidationPipe } from './ws-validation.pipe';
 
 export const WS_PATH = '/ws';
 
 /**
  * Declares a gateway on Hubbub's single endpoint with its conventions: DTO validation with field details, and
- * errors answered as contract `error` frames tied to the request id. Teams use it for their own gateways too.
- * Only authenticated connections reach any gateway: the handshake admits them, and the FrameRouter answers
- * `token_expired` to a request after the token's `exp` (no guard per handler needed).
+ * whatever a handler throws (and no exception filter handled) answered as a contract `error` frame tied to the
+ * request id. Teams use it for their own gateways too; its `@SubscribeMessage` handlers get every Nest enhancer
+ * (see gateway-handlers.ts). Only authenticated connections reach any gateway: the handshake admits them, and the
+ * FrameRouter answers `token_expired` to a request after the token's `exp` (no guard per handler needed).
  */
 export function HubbubGateway(): ClassDecorator {
-  return applyDecorators(
-    WebSocketGateway({ path: WS_PATH }),
-    UsePipes(createWsValidationPipe()),
-    UseFilters(WsErrorFilter),
-  );
+  const decorate = applyDecorators(GatewayMarker(), UsePipes(createWsValidationPipe()));
+  return (target) => {
+    decorate(target);
+    addWsExceptionFilter(target);
+  };
 }
 
 /** The current {@link Connection} in a message handler. */

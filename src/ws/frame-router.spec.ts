@@ -38,7 +38,7 @@ describe('FrameRouter', () => {
       },
     } as unknown as OutboundWriter;
     router = new FrameRouter(config, writer, new NoObservations(), new Tracing(config));
-    router.share([{ message: 'echo', callback: handler, methodName: 'echo' } as never], gateway);
+    router.register('echo', { handler, gateway });
   });
 
   const send = (conn: Connection, frame: unknown) =>
@@ -71,10 +71,13 @@ describe('FrameRouter', () => {
     ]);
   });
 
-  it('registers a handler list once, however many connections Nest hands it for', () => {
-    const list = [{ message: 'other', callback: handler, methodName: 'other' } as never];
-    router.share(list, gateway);
-    router.share(list, { name: 'ignored: the same list again' });
-    expect(router.events()).toEqual(['echo', 'other']);
+  it('answers ping itself, in the same call, with pong and the request id', () => {
+    const alice = connection('alice', Date.now() + 60_000);
+    send(alice, { event: 'ping', id: 7 });
+    expect(calls).toEqual([]);
+    expect(written.map(({ frame }) => frame)).toEqual([
+      { event: 'pong', id: 7, data: { ts: expect.any(Number) } },
+    ]);
+    expect(router.events().sort()).toEqual(['echo', 'ping']);
   });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { isObservable, lastValueFrom } from 'rxjs';
+import { EmptyError, isObservable, lastValueFrom } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import { Observations } from '../common/observations';
 import { parseFrame, TOO_DEEP, TooDeepFrame } from '../protocol/json-depth';
@@ -8,21 +8,31 @@ import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 import { encodeReply, frameText, replyEvent, type MessageId } from '../protocol/frames';
 import type { Connection } from './connection';
-import type { DirectHandler } from './direct-handlers';
-import type { SharedHandler } from './shared-handlers';
 import { OutboundWriter } from './outbound-writer';
 import { RateLimiter } from './rate-limiter';
 import { toHubbubError } from './ws-error.filter';
 
 /**
- * A gateway handler as Nest's WsContextCreator built it (guards, interceptors, pipes, filters), unbound: called
- * with the client's WebSocket first, as Nest's own per-client binding would (see shared-handlers.ts).
+ * A gateway handler with its guards, pipes, interceptors and filters (see gateway-handlers.ts): called with the
+ * client's WebSocket, the frame's `data` and the event name, as Nest's WS context expects them.
  */
+export type GatewayHandler = (
+  this: object,
+  client: WebSocket,
+  data: unknown,
+  event: string,
+) => unknown;
+
 interface Route {
-  handler: (this: object, client: WebSocket, data: unknown, event: string) => unknown;
+  handler: GatewayHandler;
   gateway: object;
-  /** The gateway method itself, when Nest's pipeline has nothing to add to it (see direct-handlers.ts). */
-  direct?: DirectHandler;
+}
+
+/** Protocol frames the router answers itself, before any gateway: `ping` → `pong {ts}`. */
+export const PROTOCOL_EVENTS: ReadonlySet<string> = new Set(['ping']);
+
+function pong(): { ts: number } {
+  return { ts: Date.now() };
 }
 
 const TOKEN_EXPIRED = new HubbubError('token_expired');
@@ -40,10 +50,8 @@ const FLOOD_CLOSE_WAIT_MS = 2000;
 export class FrameRouter {
   private readonly log = new Logger('FrameRouter');
   private readonly limiter: RateLimiter;
-  /** Event name to the gateway handler that declared it (the last gateway wins, as with Nest's binding). */
-  private readonly routes = new Map<string, Route>();
-  /** The handler lists already registered (Nest hands the same list for every connection). */
-  private readonly registered = new WeakSet<SharedHandler[]>();
+  /** Event name to the gateway handler that declared it (GatewayHandlers refuses an event declared twice). */
+  private readonly routes = new Map<string, Route>([['ping', { handler: pong, gateway: this }]]);
   /** Client messages received, and error frames sent by code: plain numbers, read by metrics at scrape time. */
   received = 0;
   /** Connections closed with 4429 for flooding. */
@@ -59,20 +67,12 @@ export class FrameRouter {
     this.limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   }
 
-  /** One gateway's unbound handlers, handed over at each connection: registered the first time. */
-  share(handlers: SharedHandler[], gateway: object): void {
-    if (this.registered.has(handlers)) return;
-    this.registered.add(handlers);
-    for (const { message, callback, direct } of handlers) {
-      this.routes.set(message as string, {
-        handler: callback as Route['handler'],
-        gateway,
-        direct,
-      });
-    }
+  /** One gateway handler, built once at start (see gateway-handlers.ts). */
+  register(event: string, route: Route): void {
+    this.routes.set(event, route);
   }
 
-  /** The events some gateway handles. */
+  /** The events answered: the protocol's and those some gateway handles. */
   events(): string[] {
     return [...this.routes.keys()];
   }
@@ -140,8 +140,8 @@ export class FrameRouter {
   }
 
   /**
-   * Runs the handler and answers. A handler that answers synchronously (a direct one, see direct-handlers.ts) is
-   * answered in the same call, without a promise; anything else when its promise (or Observable) settles.
+   * Runs the handler and answers. A handler that answers synchronously (`ping`) is answered in the same call,
+   * without a promise; anything else when its promise (or Observable) settles.
    */
   private dispatch(
     conn: Connection,
@@ -154,12 +154,10 @@ export class FrameRouter {
     const started = performance.now();
     let result: unknown;
     try {
-      const { handler, gateway, direct } = route;
+      const { handler, gateway } = route;
       result = this.tracing.enabled
         ? this.tracing.request(event, (d, e) => handler.call(gateway, conn.ws, d, e), data)
-        : direct
-          ? direct.call(gateway)
-          : handler.call(gateway, conn.ws, data, event);
+        : handler.call(gateway, conn.ws, data, event);
     } catch (err) {
       return this.answer(conn, event, id, started, err, true);
     }
@@ -195,17 +193,26 @@ export class FrameRouter {
     outcome: unknown,
     failed: boolean,
   ): void {
+    // An Observable that completed without a value answers as a handler that returned nothing.
+    if (failed && outcome instanceof EmptyError) [failed, outcome] = [false, undefined];
     if (!failed && id !== undefined) {
       let reply: Buffer | undefined;
       try {
         reply = frameText(encodeReply(replyEvent(event), id, outcome ?? {}));
       } catch (err) {
         // A result that cannot be serialized (a cycle, a BigInt) is the handler's fault: `internal`, logged.
-        [failed, outcome] = [true, err];
+        [failed, outcome] = [true, toHubbubError(err, this.log)];
       }
       if (reply) this.writer.write(conn, reply);
     }
-    if (failed) this.sendError(conn, id, toHubbubError(outcome, this.log));
+    // An Error a handler threw was logged by Nest's exception handler already (unless it is a HubbubError or an
+    // HttpException: an answer, not a fault).
+    if (failed)
+      this.sendError(
+        conn,
+        id,
+        toHubbubError(outcome, outcome instanceof Error ? undefined : this.log),
+      );
     this.observe.request(event, (performance.now() - started) / 1000);
     conn.inflight--;
     if (conn.closeWhenIdle && conn.inflight === 0) this.closeIdle(conn);

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { ClientRegistry } from './client-registry.service';
 import { ConnectionLifecycle } from './connection-lifecycle';
 import { DrainState } from './drain-state.service';
 import { FrameRouter } from './frame-router';
+import { GatewayHandlers } from './gateway-handlers';
 import { HandshakeService } from './handshake.service';
 import { OutboundWriter } from './outbound-writer';
 import { SlowConsumerPolicy } from './slow-consumer.policy';
@@ -10,10 +12,12 @@ import { UpgradeGate } from './upgrade-gate';
 import { WsTransport } from './ws-transport';
 
 /**
- * The WebSocket transport: the handshake, each connection's life, frames in (FrameRouter) and out (OutboundWriter),
- * the registry of local connections. HubbubWsAdapter finds WsTransport in the app.
+ * The WebSocket transport: `/ws` on the app's HTTP server (WsTransport), the handshake, each connection's life,
+ * frames in (FrameRouter, to the gateways' handlers found by GatewayHandlers) and out (OutboundWriter), the registry
+ * of local connections.
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     HandshakeService,
     DrainState,
@@ -21,6 +25,7 @@ import { WsTransport } from './ws-transport';
     SlowConsumerPolicy,
     OutboundWriter,
     FrameRouter,
+    GatewayHandlers,
     ConnectionLifecycle,
     UpgradeGate,
     WsTransport,

@@ -1,9 +1,9 @@
 import {
-  ArgumentsHost,
   Catch,
   HttpException,
-  Logger,
-  type WsExceptionFilter,
+  UseFilters,
+  type ExceptionFilter,
+  type Logger,
 } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
@@ -12,19 +12,11 @@ const isErrorCode = (v: unknown): v is ErrorCode =>
   typeof v === 'string' && (ERROR_CODES as readonly string[]).includes(v);
 
 /**
- * Normalizes whatever a guard, pipe or handler threw into a HubbubError and rethrows it. Nest's WsProxy lets a
- * filter's throw reject the handler's promise, which is how the error reaches the adapter: the adapter alone knows
- * the request's `id`, so it alone writes the `error` frame.
+ * Whatever a guard, pipe, interceptor or handler threw, when no exception filter handled it, as a HubbubError: the
+ * FrameRouter alone knows the request's `id`, so it alone writes the `error` frame. Nest's own exceptions map to
+ * the closest contract code (a guard's refusal is `forbidden`, a ValidationPipe's 400 is `validation_failed`);
+ * anything unknown is `internal`, logged with its stack on the server only.
  */
-@Catch()
-export class WsErrorFilter implements WsExceptionFilter {
-  private readonly logger = new Logger('WsErrorFilter');
-
-  catch(exception: unknown, _host: ArgumentsHost): never {
-    throw toHubbubError(exception, this.logger);
-  }
-}
-
 export function toHubbubError(exception: unknown, logger?: Logger): HubbubError {
   if (exception instanceof HubbubError) return exception;
   if (exception instanceof WsException) {
@@ -57,4 +49,30 @@ export function toHubbubError(exception: unknown, logger?: Logger): HubbubError 
     exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
   );
   return new HubbubError('internal');
+}
+
+/**
+ * Nest's own WebSocket gateways answer a `WsException` without logging it (it is the client's error), whereas the
+ * handler wrapping Hubbub uses (ExternalContextCreator) logs every non-intrinsic error it is left with. So every
+ * Hubbub gateway carries this one filter: a `WsException` that none of the gateway's own method or class filters
+ * handled becomes the contract error it stands for, unlogged.
+ */
+@Catch(WsException)
+export class WsExceptionFilter implements ExceptionFilter {
+  catch(exception: WsException): never {
+    throw toHubbubError(exception);
+  }
+}
+
+/** The metadata key `@UseFilters` writes on a class, read back from the public decorator. */
+const FILTERS_KEY = ((): string => {
+  class Probe {}
+  UseFilters(new WsExceptionFilter())(Probe);
+  return (Reflect.getOwnMetadataKeys(Probe) as string[])[0];
+})();
+
+/** Puts the filter first in the class's list, so that Nest consults it after the class's own filters. */
+export function addWsExceptionFilter(target: object): void {
+  const filters = (Reflect.getOwnMetadata(FILTERS_KEY, target) as unknown[] | undefined) ?? [];
+  Reflect.defineMetadata(FILTERS_KEY, [new WsExceptionFilter(), ...filters], target);
 }

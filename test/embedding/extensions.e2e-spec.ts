@@ -202,7 +202,9 @@ describe('extending Hubbub with Nest modules', () => {
 class NoPingForBlocked implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const ws = context.switchToWs();
-    return !(ws.getPattern() === 'ping' && connectionOf(ws.getClient())?.userId === 'blocked');
+    return !(
+      ws.getPattern() === 'server.stats' && connectionOf(ws.getClient())?.userId === 'blocked'
+    );
   }
 }
 
@@ -219,11 +221,12 @@ describe('a global guard of the team', () => {
     await server.close();
   });
 
-  it("guards Hubbub's own events, even those that take no argument", async () => {
+  it("guards Hubbub's own events, even those that take no argument (not ping, a protocol frame)", async () => {
     const blocked = await TestClient.connect(server.wsUrl, await server.token('blocked'));
     const other = await TestClient.connect(server.wsUrl, await server.token('other'));
-    expect((await blocked.request('ping')).data).toMatchObject({ code: 'forbidden' });
-    expect((await other.call('ping')).ts).toEqual(expect.any(Number));
+    expect((await blocked.request('server.stats')).data).toMatchObject({ code: 'forbidden' });
+    expect((await other.call('server.stats')).node).toEqual(expect.any(String));
+    expect((await blocked.call('ping')).ts).toEqual(expect.any(Number));
     await blocked.close();
     await other.close();
   });

@@ -108,6 +108,7 @@ export async function launch(env: ChildEnv = {}): Promise<ChildServer> {
   const merged: ChildEnv = {
     PATH: process.env.PATH,
     NODE_ENV: 'test',
+    DEV_TOKENS: 'true',
     HOST: '127.0.0.1',
     PORT: String(port),
     JWT_SECRET: TEST_SECRET,

@@ -36,6 +36,7 @@ export async function startServer(
     PORT: '0',
     HOST: '127.0.0.1',
     NODE_ENV: 'test',
+    DEV_TOKENS: 'true',
     JWT_SECRET: TEST_SECRET,
     SQLITE_PATH: join(dir, 'hubbub.db'),
     LOG_LEVEL: 'error',

@@ -21,6 +21,8 @@ export class PollModule {}
           apiKey: config.apiKey,
           logLevel: 'warn',
         }),
+        // Routes are off unless enabled: this team wants Hubbub's health checks and its server API, nothing else.
+        http: { health: true, api: true },
       },
       {
         imports: [PollModule, TeamConfigModule],

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { applyHandshakeLimits, applyHttpHardening, HUBBUB_CONFIG, HubbubWsAdapter } from 'hubbub';
+import { applyHandshakeLimits, applyHttpHardening, HUBBUB_CONFIG } from 'hubbub';
 import { TeamAppModule } from './app.module';
 
 export async function createTeamApp(port = 0): Promise<INestApplication> {
   const app = await NestFactory.create(TeamAppModule, { logger: ['error', 'warn'] });
-  app.useWebSocketAdapter(new HubbubWsAdapter(app));
+  // No WebSocket adapter to install: Hubbub attaches /ws to this app's HTTP server when the app starts.
   // As Hubbub's own server does, before listen: helmet's headers and 400 for bad JSON bodies, then the handshake
   // limits (HANDSHAKE_TIMEOUT_MS, pending connections per address) from the configuration Hubbub validated.
   applyHttpHardening(app);

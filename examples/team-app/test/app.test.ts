@@ -110,6 +110,19 @@ test("validates the team event's DTO with Hubbub's validation_failed", async () 
   });
 });
 
+test('mounts only the routes the team enabled (health, api), and no dev tokens', async () => {
+  assert.equal((await fetch(`${httpUrl}/health/ready`)).status, 200);
+  for (const path of ['/metrics', '/asyncapi.json', '/', '/admin']) {
+    assert.equal((await fetch(httpUrl + path)).status, 404, path);
+  }
+  const devToken = await fetch(`${httpUrl}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userId: 'mallory' }),
+  });
+  assert.equal(devToken.status, 404);
+});
+
 test("answers HTTP with Hubbub's hardening: helmet's headers, and 400 for a malformed JSON body", async () => {
   const health = await fetch(`${httpUrl}/health`);
   assert.equal(health.status, 200);

@@ -1,0 +1,43 @@
+import type { Type } from '@nestjs/common';
+import { ApiController } from './api/api.controller';
+import { ChannelsApiController } from './api/channels-api.controller';
+import { DashboardApiController } from './api/dashboard-api.controller';
+import type { HubbubHttpOptions } from './config/options';
+import { DevTokenController } from './dev/dev-token.controller';
+import { AsyncApiController } from './docs/asyncapi.controller';
+import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { AdminPageController } from './web/admin-page.controller';
+import { WebController } from './web/web.controller';
+
+/** The controllers behind each `http` option of HubbubModule (a new controller goes under the option it serves). */
+const ROUTES: Record<keyof HubbubHttpOptions, Type[]> = {
+  health: [HealthController],
+  metrics: [MetricsController],
+  api: [ApiController, DashboardApiController, ChannelsApiController],
+  admin: [AdminPageController],
+  docs: [AsyncApiController],
+  demo: [WebController],
+};
+
+/** Every route on: the standalone server. */
+export const ALL_ROUTES: Required<HubbubHttpOptions> = {
+  health: true,
+  metrics: true,
+  api: true,
+  admin: true,
+  docs: true,
+  demo: true,
+};
+
+/**
+ * The controllers to mount: those of the enabled routes, and `POST /dev/token` when dev tokens may be on (it also
+ * answers 404 while the configuration has them off). Unknown names are ignored here: the configuration provider
+ * refuses them at start with one line (checkHttpOptions).
+ */
+export function controllersFor(http: HubbubHttpOptions | undefined, devTokens: boolean): Type[] {
+  const enabled = (Object.keys(ROUTES) as (keyof HubbubHttpOptions)[]).filter(
+    (name) => http?.[name] === true && (name !== 'admin' || http.api === true),
+  );
+  return [...enabled.flatMap((name) => ROUTES[name]), ...(devTokens ? [DevTokenController] : [])];
+}
