@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes docs/asyncapi.json from the compiled server (`npm run asyncapi` builds it first): the same document
-// GET /asyncapi.json serves. test/asyncapi.e2e-spec.ts fails when the committed file and the code disagree.
+// GET /asyncapi.json serves. test/http/asyncapi.e2e-spec.ts fails when the committed file and the code disagree.
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 

@@ -1,3 +1,4 @@
+import { DiscoveryModule } from '@nestjs/core';
 import {
   Module,
   type DynamicModule,
@@ -6,57 +7,34 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
+import { AccessModule } from './access/access.module';
+import { accessPolicyProvider } from './access/access.providers';
 import { AccessPolicy } from './access/access-policy';
-import { AccessCheck } from './access/access-check';
-import { accessProviders } from './access/access.providers';
-import { adminProviders } from './admin/admin.providers';
-import { channelProviders } from './channels/channel.providers';
-import { ChannelsGateway } from './channels/channels.gateway';
-import { ChannelsService } from './channels/channels.service';
-import { backendProviders } from './backends/backend.providers';
-import { ChatGateway } from './chat/chat.gateway';
-import { ChatService } from './chat/chat.service';
-import { MessageHooks, PassThroughMessageHooks } from './chat/message-hooks';
-import { DisconnectService } from './lifecycle/disconnect.service';
-import { PresenceGateway } from './presence/presence.gateway';
-import { PresenceService } from './presence/presence.service';
-import { RoomService } from './rooms/room.service';
+import { AdminModule } from './admin/admin.module';
 import { HandshakeAuthenticator, JwtHandshakeAuthenticator } from './auth/handshake-authenticator';
 import { TokenVerifier } from './auth/token-verifier';
+import { BackendsModule } from './backends/backends.module';
+import { ChannelsModule } from './channels/channels.module';
+import { ChatModule } from './chat/chat.module';
+import { MessageHooks, PassThroughMessageHooks } from './chat/message-hooks';
+import { Observations } from './common/observations';
 import { HUBBUB_CONFIG, type HubbubConfig } from './config/config';
 import { ConfigError } from './config/config-error';
 import { configFromOptions, type HubbubHttpOptions, type HubbubOptions } from './config/options';
-import { controllersFor } from './http-routes';
-import { ClientAddresses } from './common/client-address';
-import { ClientRegistry } from './ws/client-registry.service';
-import { ConnectionEvents } from './ws/connection-events';
-import { CoreGateway } from './core/core.gateway';
-import { DrainState } from './ws/drain-state.service';
-import { HeartbeatService } from './lifecycle/heartbeat.service';
-import { PushService } from './fanout/push.service';
-import { Readiness } from './lifecycle/readiness.service';
-import { SessionExpiryService } from './lifecycle/session-expiry.service';
-import { ShutdownService } from './lifecycle/shutdown.service';
-import { StatsService } from './core/stats.service';
-import { SubscriptionIndex } from './fanout/subscription-index';
-import { HttpThrottleModule } from './http/throttle.module';
-import { Tracing } from './tracing/tracing.service';
+import { CoreModule } from './core/core.module';
 import { EventBus } from './events/event-bus';
-import { MetricsService } from './metrics/metrics.service';
+import { EventListeners } from './events/event-listeners';
+import { FanoutModule } from './fanout/fanout.module';
+import { HttpSurfacesModule } from './api/http-surfaces.module';
+import { HttpThrottleModule } from './http/throttle.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PrometheusObservations } from './metrics/prometheus-observations';
-import { Observations } from './common/observations';
-import { MessageStore } from './store/message-store';
-import { HandshakeService } from './ws/handshake.service';
-import { ConnectionLifecycle } from './ws/connection-lifecycle';
-import { FrameRouter } from './ws/frame-router';
-import { GatewayHandlers } from './ws/gateway-handlers';
-import { OutboundWriter } from './ws/outbound-writer';
-import { SlowConsumerPolicy } from './ws/slow-consumer.policy';
-import { UpgradeGate } from './ws/upgrade-gate';
-import { WsTransport } from './ws/ws-transport';
-import { webhookProviders } from './webhooks/webhook.providers';
+import { PresenceModule } from './presence/presence.module';
+import { Tracing } from './tracing/tracing.service';
+import { TransportModule } from './ws/transport.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { controllersFor } from './http-routes';
 
 /** What a team adds to Hubbub without forking it: its modules, and providers that replace Hubbub's own. */
 export interface HubbubExtensions {
@@ -87,13 +65,32 @@ type AsyncOptions = Omit<HubbubOptions, 'http' | 'devTokens'>;
 /** Options that shape the module itself, so forRootAsync takes them beside its factory. */
 const STATIC_OPTIONS = ['http', 'devTokens'];
 
+/** The feature modules, lowest first. */
+const FEATURES = [
+  BackendsModule,
+  TransportModule,
+  FanoutModule,
+  LifecycleModule,
+  PresenceModule,
+  ChatModule,
+  AccessModule,
+  ChannelsModule,
+  CoreModule,
+  WebhooksModule,
+  MetricsModule,
+  AdminModule,
+];
+
 /**
- * The whole Hubbub server as one Nest module: the gateways on `/ws` (attached to the app's HTTP server when it
- * starts: no WebSocket adapter to install), the stores, and the HTTP routes the options enable (`http`, each off
- * unless enabled; `devTokens` likewise). Global, so that the modules of the app that imports it can inject Hubbub's
- * services (PushService, ChatService, PresenceService, …). The app calls `app.listen` itself (port and host are not
- * Hubbub's options). Options are validated while Nest creates the providers: a bad one stops
- * `NestFactory.create` with Nest's one error line.
+ * The whole Hubbub server as one Nest module, composed of its feature modules: backends, transport, fan-out,
+ * lifecycle, presence, chat, access, channels, core, webhooks, metrics, admin, and the HTTP surfaces the options
+ * enable (`http`, each off unless enabled; `devTokens` likewise). The gateways are on `/ws` (attached to the app's
+ * HTTP server when it starts: no WebSocket adapter to install). It holds the configuration and the seams a team
+ * may replace (HandshakeAuthenticator, MessageHooks, AccessPolicy; the team's providers come last, so theirs win)
+ * and what every feature shares (tracing, tokens, events, observations). Global, so that the modules of the app
+ * that imports it can inject Hubbub's services (PushService, ChatService, PresenceService, …). The app calls
+ * `app.listen` itself (port and host are not Hubbub's options). Options are validated while Nest creates the
+ * providers: a bad one stops `NestFactory.create` with Nest's one error line.
  */
 @Module({})
 export class HubbubModule {
@@ -157,77 +154,45 @@ export class HubbubModule {
       global: true,
       imports: [
         DiscoveryModule,
-        TerminusModule,
         HttpThrottleModule,
+        ...FEATURES,
+        HttpSurfacesModule.register(controllers),
         ...imports,
         ...(extensions.imports ?? []),
       ],
-      controllers,
       providers: [
         config,
-        ...backendProviders,
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         { provide: MessageHooks, useClass: PassThroughMessageHooks },
+        accessPolicyProvider,
         TokenVerifier,
         Tracing,
         EventBus,
-        HandshakeService,
-        DrainState,
-        ClientRegistry,
-        ConnectionEvents,
-        SubscriptionIndex,
-        SlowConsumerPolicy,
-        OutboundWriter,
-        FrameRouter,
-        GatewayHandlers,
-        ConnectionLifecycle,
-        UpgradeGate,
-        {
-          provide: ClientAddresses,
-          inject: [HUBBUB_CONFIG],
-          useFactory: (c: HubbubConfig) => new ClientAddresses(c.trustedProxies),
-        },
-        WsTransport,
-        PushService,
-        MetricsService,
+        EventListeners,
         PrometheusObservations,
         { provide: Observations, useExisting: PrometheusObservations },
-        HeartbeatService,
-        SessionExpiryService,
-        ShutdownService,
-        Readiness,
-        StatsService,
-        DisconnectService,
-        RoomService,
-        PresenceService,
-        ChatService,
-        ChannelsService,
-        CoreGateway,
-        ChatGateway,
-        ChannelsGateway,
-        PresenceGateway,
-        ...webhookProviders,
-        ...adminProviders,
-        ...accessProviders,
-        ...channelProviders,
         // Last, so that a team's provider replaces Hubbub's one for the same token.
         ...(extensions.providers ?? []),
       ],
       exports: [
         HUBBUB_CONFIG,
+        HandshakeAuthenticator,
+        MessageHooks,
         AccessPolicy,
-        AccessCheck,
-        EventBus,
-        PushService,
-        ClientRegistry,
-        ConnectionEvents,
-        MessageStore,
-        RoomService,
-        PresenceService,
-        ChatService,
-        ChannelsService,
-        DisconnectService,
         TokenVerifier,
+        Tracing,
+        EventBus,
+        PrometheusObservations,
+        Observations,
+        // What a team's modules inject: PushService, ClientRegistry, ChatService, RoomService, PresenceService,
+        // ChannelsService, DisconnectService, AccessCheck (MessageStore comes from the global BackendsModule).
+        AccessModule,
+        FanoutModule,
+        TransportModule,
+        ChatModule,
+        PresenceModule,
+        ChannelsModule,
+        LifecycleModule,
       ],
     };
   }

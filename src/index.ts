@@ -9,7 +9,7 @@ export { HubbubWsAdapter } from './ws/hubbub-ws.adapter';
 export { Conn, HubbubGateway, WS_PATH } from './ws/decorators';
 export { Connection } from './ws/connection';
 export { ClientRegistry } from './ws/client-registry.service';
-export { ConnectionEvents } from './ws/connection-events';
+export type { ConnectionEvent } from './ws/connection-events';
 export { HubbubError, CloseCode, ERROR_CODES, type ErrorCode } from './protocol/errors';
 export { PushService } from './fanout/push.service';
 export { ChatService } from './chat/chat.service';
@@ -35,7 +35,8 @@ export {
 export type { Principal } from './auth/principal';
 export { TokenVerifier } from './auth/token-verifier';
 export { EventBus } from './events/event-bus';
-export type { HubbubEventMap, HubbubEventName } from './events/event-map';
+export { EventPriority, OnEvent, type OnEventOptions } from './events/on-event';
+export type { ClusterCommand, HubbubEventMap, HubbubEventName } from './events/event-map';
 export { MessageStore, type StoredMessage } from './store/message-store';
 export { applyHttpHardening } from './http/http-hardening';
 export { applyHandshakeLimits } from './http/handshake-limits';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { Readiness } from '../lifecycle/readiness.service';
 import { ClientRegistry } from '../ws/client-registry.service';
-import { ActivitySampler, type ActivitySample } from './activity-sampler';
+import type { ActivitySample } from './activity-sampler';
 import { packageVersion } from './package-version';
 
 /** One instance as `GET /api/nodes` shows it. */
@@ -50,22 +50,4 @@ export abstract class NodeDirectory {
   abstract nodes(): Promise<NodeInfo[]>;
   /** The last 15 minutes of activity, summed over the instances, oldest first. */
   abstract activity(): Promise<ActivitySample[]>;
-}
-
-@Injectable()
-export class SingleNodeDirectory extends NodeDirectory {
-  constructor(
-    private readonly local: LocalNode,
-    private readonly sampler: ActivitySampler,
-  ) {
-    super();
-  }
-
-  async nodes(): Promise<NodeInfo[]> {
-    return [await this.local.info()];
-  }
-
-  activity(): Promise<ActivitySample[]> {
-    return Promise.resolve(this.sampler.samples());
-  }
 }

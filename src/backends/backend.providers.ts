@@ -4,13 +4,21 @@ import { Broker } from '../broker/broker';
 import { MemoryBroker } from '../broker/memory-broker';
 import { RedisBroker } from '../broker/redis-broker';
 import { tracedBroker } from '../broker/traced-broker';
-import { ChannelHistory, MemoryChannelHistory } from '../channels/history/channel-history';
+import { ActivitySampler } from '../admin/activity-sampler';
+import { MemoryNodeDirectory } from '../admin/memory-node-directory';
+import { LocalNode, NodeDirectory } from '../admin/node-directory';
+import { RedisNodeDirectory } from '../admin/redis-node-directory';
+import { ChannelHistory } from '../channels/history/channel-history';
+import { MemoryChannelHistory } from '../channels/history/memory-channel-history';
 import { RedisChannelHistory } from '../channels/history/redis-channel-history';
-import { NodeLiveness } from '../lifecycle/node-liveness.service';
+import { ChannelSubscribers } from '../channels/subscribers/channel-subscribers';
+import { MemoryChannelSubscribers } from '../channels/subscribers/memory-channel-subscribers';
+import { RedisChannelSubscribers } from '../channels/subscribers/redis-channel-subscribers';
 import { RedisKeys } from '../cluster/redis-keys';
 import { connectRedis, createRedis, REDIS } from '../cluster/redis.provider';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { MemoryPresenceStore, PresenceStore } from '../presence/store/presence-store';
+import { MemoryPresenceStore } from '../presence/store/memory-presence-store';
+import { PresenceStore } from '../presence/store/presence-store';
 import { RedisPresenceStore } from '../presence/store/redis-presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MemoryConnectionQuota } from '../quota/memory-connection-quota';
@@ -69,6 +77,8 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | ConnectionQuota   | MemoryConnectionQuota    | RedisConnectionQuota    |
  * | PresenceStore     | MemoryPresenceStore      | RedisPresenceStore      |
  * | ChannelHistory    | MemoryChannelHistory     | RedisChannelHistory     |
+ * | ChannelSubscribers | MemoryChannelSubscribers | RedisChannelSubscribers |
+ * | NodeDirectory     | MemoryNodeDirectory      | RedisNodeDirectory      |
  *
  * Every provider is a factory of the injected configuration, so the choice is made when the app starts, also when
  * the configuration itself comes from an async factory (HubbubModule.forRootAsync). Everything above depends on
@@ -137,7 +147,27 @@ export const backendProviders: Provider[] = [
         : new MemoryChannelHistory({ ...options, pruneIntervalMs: HISTORY_PRUNE_MS });
     },
   },
-  NodeLiveness,
+  {
+    provide: ChannelSubscribers,
+    inject: [HUBBUB_CONFIG, REDIS],
+    useFactory: (config: HubbubConfig, redis: Redis | null) =>
+      redis
+        ? new RedisChannelSubscribers(redis, config.nodeId, RedisKeys.nodes)
+        : new MemoryChannelSubscribers(),
+  },
+  {
+    provide: NodeDirectory,
+    inject: [HUBBUB_CONFIG, REDIS, LocalNode, ActivitySampler],
+    useFactory: (
+      config: HubbubConfig,
+      redis: Redis | null,
+      local: LocalNode,
+      sampler: ActivitySampler,
+    ) =>
+      redis
+        ? new RedisNodeDirectory(config, redis, local, sampler)
+        : new MemoryNodeDirectory(local, sampler),
+  },
   StoreLifecycle,
   RedisLifecycle,
 ];

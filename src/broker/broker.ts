@@ -30,5 +30,10 @@ export abstract class Broker {
   restore(): Promise<void> {
     return Promise.resolve();
   }
+  /**
+   * Removes what a dead instance left in the shared state (its routes), so no publish is sent to it any more.
+   * Called by NodeLiveness on the instance that reaps it, and for itself on a clean stop.
+   */
+  abstract dropNode(node: string): Promise<void>;
   abstract close(): Promise<void>;
 }

@@ -22,6 +22,10 @@ export class MemoryBroker extends Broker {
     return true;
   }
 
+  dropNode(): Promise<void> {
+    return Promise.resolve(); // no other instance, nothing shared
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -17,7 +17,8 @@ import { isBroadcastTopic } from '../protocol/topics';
  * local subscriber of that topic. `all` and cluster commands go to `hubbub:all`.
  *
  * Redis lost the routes (a restart, a failover) or another instance reaped them while this one was cut off:
- * NodeLiveness calls restore(), which writes every local interest again.
+ * NodeLiveness calls restore(), which writes every local interest again. It calls dropNode() for an instance it
+ * reaped, which removes that instance's routes.
  */
 const FANOUT = `
 local nodes = redis.call('SMEMBERS', KEYS[1])
@@ -149,6 +150,13 @@ export class RedisBroker extends Broker {
     if (raw.slice(0, nl) === this.node) return;
     const message = decode(raw.slice(nl + 1));
     if (message) this.handler(message);
+  }
+
+  async dropNode(node: string): Promise<void> {
+    const topics = await this.cmd.smembers(nodeTopicsKey(node));
+    const pipeline = this.cmd.pipeline();
+    for (const topic of topics) pipeline.srem(routeKey(topic), node);
+    await execAll(pipeline.del(nodeTopicsKey(node)));
   }
 
   override async restore(): Promise<void> {

@@ -45,6 +45,10 @@ export class TracedBroker extends Broker {
     return this.inner.restore();
   }
 
+  dropNode(node: string): Promise<void> {
+    return this.inner.dropNode(node);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -3,12 +3,13 @@ import { AccessCheck } from '../access/access-check';
 import { SubscriptionTokens } from '../access/subscription-tokens';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { PushService } from '../fanout/push.service';
-import { SessionExpiryService } from '../lifecycle/session-expiry.service';
 import { HubbubError } from '../protocol/errors';
 import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
 import { channelTopic, TOPIC_PREFIX } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
-import { ConnectionEvents } from '../ws/connection-events';
+import type { HubbubEventMap } from '../events/event-map';
+import { EventPriority, OnEvent } from '../events/on-event';
+import type { ConnectionEvent } from '../ws/connection-events';
 import {
   ChannelHistory,
   type Publication,
@@ -33,17 +34,20 @@ export class ChannelsService {
     private readonly access: AccessCheck,
     private readonly tokens: SubscriptionTokens,
     private readonly subscribers: ChannelSubscribers,
-    events: ConnectionEvents,
-    expiry: SessionExpiryService,
-  ) {
-    events.onClose((conn) => {
-      for (const channel of conn.channels) this.drop(conn, channel);
-      conn.channels.clear();
-      for (const channel of [...(conn.tokenChannels?.keys() ?? [])])
-        this.grants.remove(conn, channel);
-    });
-    // A subscription token's `exp` is noticed on the session-expiry tick, like a connection token's.
-    expiry.onTick((now) => this.grants.sweep(now, (grant) => this.tokenExpired(grant)));
+  ) {}
+
+  /** A subscription token's `exp` is noticed on the session-expiry tick, like a connection token's. */
+  @OnEvent({ name: 'expiry.tick' })
+  sweepTokens({ now }: HubbubEventMap['expiry.tick']): void {
+    this.grants.sweep(now, (grant) => this.tokenExpired(grant));
+  }
+
+  @OnEvent({ name: 'connection.closed', priority: EventPriority.Local })
+  closed({ conn }: ConnectionEvent): void {
+    for (const channel of conn.channels) this.drop(conn, channel);
+    conn.channels.clear();
+    for (const channel of [...(conn.tokenChannels?.keys() ?? [])])
+      this.grants.remove(conn, channel);
   }
 
   /**

@@ -3,11 +3,10 @@ import { ClientRegistry } from '../ws/client-registry.service';
 import { PushService } from '../fanout/push.service';
 import { HubbubError } from '../protocol/errors';
 import { ChannelsService } from './channels.service';
+import type { HubbubEventMap } from '../events/event-map';
+import { OnEvent } from '../events/on-event';
 
-interface Command {
-  channel: string;
-  userId: string;
-}
+type Command = HubbubEventMap['command.channel.subscribe'];
 
 /**
  * Subscriptions made by the server API: a cluster command (like a disconnect) that every instance runs on its
@@ -22,20 +21,18 @@ export class ServerSubscriptions {
     private readonly push: PushService,
     private readonly registry: ClientRegistry,
     private readonly channels: ChannelsService,
-  ) {
-    push.onCommand('channel.subscribe', (payload) => void this.subscribeLocal(parse(payload)));
-    push.onCommand('channel.unsubscribe', (payload) => this.unsubscribeLocal(parse(payload)));
-  }
+  ) {}
 
   subscribe(userId: string, channel: string): Promise<void> {
-    return this.push.command('channel.subscribe', JSON.stringify({ channel, userId }));
+    return this.push.command('command.channel.subscribe', { channel, userId });
   }
 
   unsubscribe(userId: string, channel: string): Promise<void> {
-    return this.push.command('channel.unsubscribe', JSON.stringify({ channel, userId }));
+    return this.push.command('command.channel.unsubscribe', { channel, userId });
   }
 
-  private async subscribeLocal({ channel, userId }: Command): Promise<void> {
+  @OnEvent({ name: 'command.channel.subscribe' })
+  async subscribeLocal({ channel, userId }: Command): Promise<void> {
     for (const conn of [...this.registry.forUser(userId)]) {
       try {
         const result = await this.channels.serverSubscribe(conn, channel);
@@ -53,7 +50,8 @@ export class ServerSubscriptions {
     }
   }
 
-  private unsubscribeLocal({ channel, userId }: Command): void {
+  @OnEvent({ name: 'command.channel.unsubscribe' })
+  unsubscribeLocal({ channel, userId }: Command): void {
     for (const conn of [...this.registry.forUser(userId)]) {
       if (this.channels.unsubscribe(conn, channel)) {
         this.push.send(conn, 'channel.unsubscribed', { channel, reason: 'server' });
@@ -61,5 +59,3 @@ export class ServerSubscriptions {
     }
   }
 }
-
-const parse = (payload: string): Command => JSON.parse(payload) as Command;

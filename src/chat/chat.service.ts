@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AccessCheck } from '../access/access-check';
 import { Observations } from '../common/observations';
 import { EventBus } from '../events/event-bus';
@@ -28,6 +28,8 @@ export interface JoinResult {
 /** Chat rooms with durable history: a message is pushed only after the store committed it. */
 @Injectable()
 export class ChatService {
+  private readonly logger = new Logger(ChatService.name);
+
   constructor(
     private readonly store: MessageStore,
     private readonly rooms: RoomService,
@@ -37,10 +39,7 @@ export class ChatService {
     private readonly hooks: MessageHooks,
     private readonly observe: Observations,
     private readonly access: AccessCheck,
-  ) {
-    // Not awaited by any reply (chat.stored is emitted without waiting); failures are logged by the bus.
-    bus.on('chat.stored', ({ message }) => hooks.afterStore(message));
-  }
+  ) {}
 
   /**
    * A failed join changes nothing: live delivery starts (locally) before the history is read, so no message falls
@@ -216,8 +215,24 @@ export class ChatService {
       clientMsgId,
     });
     this.observe.chatAppend((performance.now() - started) / 1000);
-    if (!result.duplicate) void this.bus.emit('chat.stored', { message: result.message });
+    if (!result.duplicate) {
+      this.afterStore(result.message);
+      void this.bus.emit('chat.stored', { message: result.message });
+    }
     return result;
+  }
+
+  /** MessageHooks.afterStore, not awaited by the reply; what it throws is logged and dropped. */
+  private afterStore(message: StoredMessage): void {
+    const failed = (err: unknown): void =>
+      this.logger.error(
+        `afterStore failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+    try {
+      void Promise.resolve(this.hooks.afterStore(message)).catch(failed);
+    } catch (err) {
+      failed(err);
+    }
   }
 
   /** The text to store, as MessageHooks.beforeSend has it (which may also refuse by throwing). */

@@ -25,7 +25,7 @@ import {
 } from './config-checks';
 
 export { ConfigError, loadTls, WEBHOOK_SECRET_MIN_BYTES };
-import { tracingConfig, type TracingConfig } from '../tracing/tracing-config';
+import { tracingConfig, type TracingConfig } from './tracing-config';
 
 /**
  * The environment as the process receives it. Every key of the contract is validated here, once, at boot;
@@ -96,7 +96,7 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) WEBHOOK_OUTBOX_MAX_EVENTS = 10000;
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(blankToUndefined) @Transform(toBool) @IsOptional() @IsBoolean() DEV_TOKENS?: boolean;
-  // OpenTelemetry traces: the standard OTEL_* variables (see src/tracing/tracing-config.ts).
+  // OpenTelemetry traces: the standard OTEL_* variables (see src/config/tracing-config.ts).
   @Transform(blankToUndefined) @IsOptional() @IsUrl(OTLP_URL) OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   @Transform(blankToUndefined)
   @IsOptional()

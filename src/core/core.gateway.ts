@@ -1,5 +1,5 @@
 import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
-import { AccessRecheck } from '../access/access-recheck';
+import { AccessRecheck } from './access-recheck';
 import { isAdmin } from '../auth/principal';
 import { InvalidTokenError, TokenVerifier } from '../auth/token-verifier';
 import { HubbubError } from '../protocol/errors';

@@ -3,7 +3,7 @@ import type { PushEvent } from '../protocol/pushes';
 
 /**
  * The JSON schemas of the socket protocol, event by event, for the AsyncAPI document. They mirror the DTOs of the
- * gateways (requests) and what the services send (replies and pushes); test/asyncapi.e2e-spec.ts validates real
+ * gateways (requests) and what the services send (replies and pushes); test/http/asyncapi.e2e-spec.ts validates real
  * frames against them.
  */
 export type Schema = Record<string, unknown>;

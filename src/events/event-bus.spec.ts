@@ -46,4 +46,15 @@ describe('EventBus', () => {
     bus.on('chat.stored', () => undefined);
     expect(bus.has('chat.stored')).toBe(true);
   });
+
+  it('runs listeners lowest priority first, equal priorities in the order they were added', async () => {
+    const bus = new EventBus();
+    const seen: string[] = [];
+    bus.on('presence.left', () => void seen.push('default'));
+    bus.on('presence.left', () => void seen.push('late'), 20);
+    bus.on('presence.left', () => void seen.push('early'), -10);
+    bus.on('presence.left', () => void seen.push('default 2'), 0);
+    await bus.emit('presence.left', { room: 'r', userId: 'u' });
+    expect(seen).toEqual(['early', 'default', 'default 2', 'late']);
+  });
 });

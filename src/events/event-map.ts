@@ -2,9 +2,11 @@ import type { PresenceTransition } from '../presence/store/presence-store';
 import type { StoredMessage } from '../store/message-store';
 
 /**
- * Every domain event, with its payload: the one list of what features announce and what cross-cutting
- * reactions (webhooks, metrics, a team's own providers) may listen to. Features emit; nothing a feature
- * imports listens back, so imports keep running one way.
+ * Every in-process event, with its payload: the one list of what features announce, what cross-cutting reactions
+ * (webhooks, a team's own providers) may listen to, and the cluster commands every instance runs. Features emit;
+ * listeners declare themselves with `@OnEvent({ name, priority })`, so nothing an emitter imports listens back and
+ * imports keep running one way. The connection events (`connection.opened`, `connection.closed`) carry the
+ * transport's Connection, so they are declared beside it, in ws/connection-events.ts, and merged into this map.
  */
 export interface HubbubEventMap {
   /** A user's first connection in a room joined (any instance). `name` is the member's display name. */
@@ -29,11 +31,28 @@ export interface HubbubEventMap {
    * users left, so what is written back is news to them and is announced.
    */
   'cluster.state-lost': { node: string; reaped: boolean };
+  /**
+   * The expiry tick (every 250 ms, one timer for the process), after the connections whose token expired were
+   * closed: other expiries (subscription tokens) are swept on it.
+   */
+  'expiry.tick': { now: number };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
+  /**
+   * Cluster commands, published with PushService.command (as JSON under the topic `ctl:<name without "command.">`)
+   * and run on every instance, this one included.
+   */
+  /** Close every connection of the user with 4403. */
+  'command.disconnect': { userId: string };
+  /** Subscribe every connection of the user to the channel (the server API). */
+  'command.channel.subscribe': { channel: string; userId: string };
+  /** Unsubscribe every connection of the user from the channel (the server API). */
+  'command.channel.unsubscribe': { channel: string; userId: string };
 }
 
 export type HubbubEventName = keyof HubbubEventMap;
+/** The events that travel to every instance as cluster commands. */
+export type ClusterCommand = Extract<HubbubEventName, `command.${string}`>;
 export type HubbubEventHandler<K extends HubbubEventName> = (
   payload: HubbubEventMap[K],
 ) => void | Promise<void>;

@@ -1,6 +1,8 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { Broker, type BrokerMessage } from '../broker/broker';
 import { Observations } from '../common/observations';
+import { EventBus } from '../events/event-bus';
+import type { ClusterCommand, HubbubEventMap } from '../events/event-map';
 import { encodePush, frameText } from '../protocol/frames';
 import {
   ALL_TOPIC,
@@ -16,8 +18,6 @@ import { OutboundWriter } from '../ws/outbound-writer';
 import { ClientRegistry } from '../ws/client-registry.service';
 import { SubscriptionIndex } from './subscription-index';
 
-export type CommandHandler = (payload: string) => void;
-
 /**
  * Every frame the server sends goes through here. Fan-out pushes travel through the broker (in-process or Redis);
  * each instance frames the payload once and writes the same bytes to all of its recipients.
@@ -25,7 +25,6 @@ export type CommandHandler = (payload: string) => void;
 @Injectable()
 export class PushService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(PushService.name);
-  private readonly commands = new Map<string, CommandHandler>();
 
   constructor(
     private readonly broker: Broker,
@@ -33,6 +32,7 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     private readonly index: SubscriptionIndex,
     private readonly writer: OutboundWriter,
     private readonly observe: Observations,
+    private readonly bus: EventBus,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -80,13 +80,10 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     return this.publish(ALL_TOPIC, event, data);
   }
 
-  /** A cluster-wide command; `onCommand` handlers run on every instance, this one included. */
-  command(name: string, payload: string): Promise<void> {
-    return this.broker.publish({ topic: commandTopic(name), payload });
-  }
-
-  onCommand(name: string, handler: CommandHandler): void {
-    this.commands.set(name, handler);
+  /** A cluster-wide command: its `@OnEvent` listeners run on every instance, this one included. */
+  command<K extends ClusterCommand>(name: K, payload: HubbubEventMap[K]): Promise<void> {
+    const topic = commandTopic(name.slice(COMMAND_EVENT.length));
+    return this.broker.publish({ topic, payload: JSON.stringify(payload) });
   }
 
   private publish(topic: string, event: string, data: unknown, except?: Connection): Promise<void> {
@@ -97,9 +94,7 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     const { topic } = message;
     const parsed = parseTopic(topic);
     if (parsed?.kind === 'command') {
-      const handler = this.commands.get(parsed.command);
-      if (handler) handler(message.payload);
-      else this.logger.warn(`no handler for cluster command ${parsed.command}`);
+      this.runCommand(`${COMMAND_EVENT}${parsed.command}` as ClusterCommand, message.payload);
       return;
     }
     const targets =
@@ -119,4 +114,22 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     }
     this.observe.fanout(recipients);
   }
+
+  private runCommand(name: ClusterCommand, payload: string): void {
+    if (!this.bus.has(name)) {
+      this.logger.warn(`no listener for cluster command ${name}`);
+      return;
+    }
+    let data: HubbubEventMap[ClusterCommand];
+    try {
+      data = JSON.parse(payload) as HubbubEventMap[ClusterCommand];
+    } catch {
+      this.logger.warn(`cluster command ${name} with a payload that is not JSON`);
+      return;
+    }
+    void this.bus.emit(name, data);
+  }
 }
+
+/** A cluster command's event name is its topic's command with this prefix. */
+const COMMAND_EVENT = 'command.';

@@ -3,6 +3,8 @@ import { CloseCode } from '../protocol/errors';
 import { OutboundWriter } from '../ws/outbound-writer';
 import { ClientRegistry } from '../ws/client-registry.service';
 import { PushService } from '../fanout/push.service';
+import type { HubbubEventMap } from '../events/event-map';
+import { OnEvent } from '../events/on-event';
 
 /** Closes every connection of a user with 4403, on every instance (a cluster command through the broker). */
 @Injectable()
@@ -11,15 +13,14 @@ export class DisconnectService {
     private readonly push: PushService,
     private readonly registry: ClientRegistry,
     private readonly writer: OutboundWriter,
-  ) {
-    push.onCommand('disconnect', (userId) => this.disconnectLocal(userId));
-  }
+  ) {}
 
   disconnectUser(userId: string): Promise<void> {
-    return this.push.command('disconnect', userId);
+    return this.push.command('command.disconnect', { userId });
   }
 
-  private disconnectLocal(userId: string): void {
+  @OnEvent({ name: 'command.disconnect' })
+  disconnectLocal({ userId }: HubbubEventMap['command.disconnect']): void {
     for (const conn of [...this.registry.forUser(userId)]) {
       this.writer.close(conn, CloseCode.Disconnected, 'disconnected by the server');
     }

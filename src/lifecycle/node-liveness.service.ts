@@ -11,7 +11,6 @@ import { ChannelSubscribers } from '../channels/subscribers/channel-subscribers'
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { EventBus } from '../events/event-bus';
 import { ConnectionQuota } from '../quota/connection-quota';
-import { RedisConnectionQuota } from '../quota/redis-connection-quota';
 import { RedisKeys } from '../cluster/redis-keys';
 import { execAll, REDIS } from '../cluster/redis.provider';
 
@@ -61,7 +60,6 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
   private readonly ttlMs: number;
   private readonly redis?: LivenessRedis;
-  private readonly quota?: RedisConnectionQuota;
   /** Whether this instance's liveness key was written once (a missing key before that is no news). */
   private registered = false;
   private ticking = false;
@@ -71,7 +69,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     @Inject(REDIS) redis: Redis | null,
-    quota: ConnectionQuota,
+    private readonly quota: ConnectionQuota,
     private readonly broker: Broker,
     private readonly subscribers: ChannelSubscribers,
     private readonly bus: EventBus,
@@ -83,7 +81,6 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
       this.redis.defineCommand('hubbubClaimReap', { numberOfKeys: 2, lua: CLAIM_REAP });
       this.redis.defineCommand('hubbubReleaseReap', { numberOfKeys: 1, lua: RELEASE_REAP });
     }
-    this.quota = quota instanceof RedisConnectionQuota ? quota : undefined;
   }
 
   onApplicationBootstrap(): void {
@@ -170,13 +167,11 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     const redis = this.redis;
     if (!redis) return;
     await this.bus.emit('cluster.node-gone', { node });
-    await RedisConnectionQuota.dropNode(redis, node);
-    const topics = await redis.smembers(RedisKeys.nodeTopics(node));
-    const pipeline = redis.pipeline();
-    for (const topic of topics) pipeline.srem(RedisKeys.route(topic), node);
-    pipeline.del(RedisKeys.nodeTopics(node)).del(RedisKeys.channelSubscribers(node));
-    if (dead) pipeline.set(RedisKeys.reaped(node), Date.now(), 'PX', TOMBSTONE_MS);
-    await pipeline.exec();
+    // Each backend removes its own state of the node.
+    await this.quota.dropNode(node);
+    await this.broker.dropNode(node);
+    await this.subscribers.dropNode(node);
+    if (dead) await redis.set(RedisKeys.reaped(node), Date.now(), 'PX', TOMBSTONE_MS);
   }
 
   /** Writes this instance's state again (every step is idempotent); a failure is retried on the next tick. */
@@ -184,7 +179,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     this.logger.log("rewriting this instance's routes, presence and counts in Redis");
     await this.broker.restore();
     await this.subscribers.restore();
-    await this.quota?.rewrite();
+    await this.quota.restore();
     const node = this.config.nodeId;
     const reaped = (await redis.exists(RedisKeys.reaped(node))) === 1;
     await this.bus.emitOrThrow('cluster.state-lost', { node, reaped });

@@ -2,7 +2,9 @@ import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@
 import { CloseCode, HubbubError } from '../protocol/errors';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
-import { ConnectionEvents } from '../ws/connection-events';
+import { EventBus } from '../events/event-bus';
+import { EventPriority, OnEvent } from '../events/on-event';
+import type { ConnectionEvent } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
 import { ExpiryBuckets } from './expiry-buckets';
 
@@ -11,21 +13,27 @@ const TICK_MS = 250;
 /**
  * Closes connections whose token expired (within a second of `exp`) unless `auth.refresh` moved their expiry.
  * Connections are kept in per-second buckets, so a tick looks only at the buckets that came due. Other expiries
- * (subscription tokens) ride on the same tick through {@link onTick}: one timer for the whole process.
+ * (subscription tokens) ride on the same tick through the `expiry.tick` event: one timer for the whole process.
  */
 @Injectable()
 export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly connections = new ExpiryBuckets<Connection>();
-  private readonly sweeps: ((now: number) => void)[] = [];
   private timer?: NodeJS.Timeout;
 
   constructor(
-    events: ConnectionEvents,
     private readonly push: PushService,
     private readonly writer: OutboundWriter,
-  ) {
-    events.onOpen((conn) => this.track(conn));
-    events.onClose((conn) => this.untrack(conn));
+    private readonly bus: EventBus,
+  ) {}
+
+  @OnEvent({ name: 'connection.opened', priority: EventPriority.Local })
+  opened({ conn }: ConnectionEvent): void {
+    this.track(conn);
+  }
+
+  @OnEvent({ name: 'connection.closed', priority: EventPriority.Local })
+  closed({ conn }: ConnectionEvent): void {
+    this.untrack(conn);
   }
 
   onApplicationBootstrap(): void {
@@ -35,11 +43,6 @@ export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDes
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
-  }
-
-  /** Runs `sweep` on every tick (every 250 ms), after the connections' own. */
-  onTick(sweep: (now: number) => void): void {
-    this.sweeps.push(sweep);
   }
 
   /** (Re)schedules the connection at its principal's current expiry. */
@@ -53,7 +56,7 @@ export class SessionExpiryService implements OnApplicationBootstrap, OnModuleDes
 
   tick(now: number): void {
     this.connections.sweep(now, expiryOf, (conn) => this.expire(conn));
-    for (const sweep of this.sweeps) sweep(now);
+    void this.bus.emit('expiry.tick', { now });
   }
 
   private expire(conn: Connection): void {

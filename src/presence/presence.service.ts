@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ConnectionEvents } from '../ws/connection-events';
+import { EventPriority, OnEvent } from '../events/on-event';
+import type { ConnectionEvent } from '../ws/connection-events';
 import { PushService } from '../fanout/push.service';
 import { EventBus } from '../events/event-bus';
 import { ClientRegistry } from '../ws/client-registry.service';
@@ -31,20 +32,31 @@ export class PresenceService implements OnModuleDestroy {
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly store: PresenceStore,
     private readonly push: PushService,
-    events: ConnectionEvents,
     private readonly bus: EventBus,
-    registry: ClientRegistry,
-  ) {
-    // Cluster mode: a dead (or cleanly stopped) instance's users leave; after a Redis outage, write ours again.
-    bus.on('cluster.node-gone', async ({ node }) =>
-      this.announceLeaves(await store.dropNode(node)),
-    );
-    bus.on('cluster.state-lost', ({ reaped }) => this.resync(registry.all(), reaped));
-    events.onOpen((conn) => this.store.connect(this.ref(conn)));
-    events.onClose(async (conn) => {
-      const vacated = await this.store.disconnect(this.ref(conn));
-      await this.announceLeaves(vacated);
-    });
+    private readonly registry: ClientRegistry,
+  ) {}
+
+  /** Cluster mode: a dead (or cleanly stopped) instance's users leave. */
+  @OnEvent({ name: 'cluster.node-gone', priority: EventPriority.Shared })
+  async nodeGone({ node }: HubbubEventMap['cluster.node-gone']): Promise<void> {
+    await this.announceLeaves(await this.store.dropNode(node));
+  }
+
+  /** Cluster mode: after a Redis outage, or a reap of this instance, write ours again. */
+  @OnEvent({ name: 'cluster.state-lost', priority: EventPriority.Shared })
+  async stateLost({ reaped }: HubbubEventMap['cluster.state-lost']): Promise<void> {
+    await this.resync(this.registry.all(), reaped);
+  }
+
+  @OnEvent({ name: 'connection.opened', priority: EventPriority.Shared })
+  async opened({ conn }: ConnectionEvent): Promise<void> {
+    await this.store.connect(this.ref(conn));
+  }
+
+  @OnEvent({ name: 'connection.closed', priority: EventPriority.Shared })
+  async closed({ conn }: ConnectionEvent): Promise<void> {
+    const vacated = await this.store.disconnect(this.ref(conn));
+    await this.announceLeaves(vacated);
   }
 
   onModuleDestroy(): void {

@@ -9,4 +9,10 @@ export abstract class ConnectionQuota {
   abstract totalConnections(): Promise<number>;
   /** One user's connections in the whole cluster (this instance alone without Redis). */
   abstract userConnections(userId: string): Promise<number>;
+  /** Removes every count of a dead instance from the shared state (NodeLiveness, on the instance that reaps it). */
+  abstract dropNode(node: string): Promise<void>;
+  /** Writes this instance's counts again after the shared state lost them (see Broker.restore); idempotent. */
+  restore(): Promise<void> {
+    return Promise.resolve();
+  }
 }

@@ -31,6 +31,10 @@ export class MemoryConnectionQuota extends ConnectionQuota {
     return Promise.resolve(this.perUser.get(userId) ?? 0);
   }
 
+  dropNode(): Promise<void> {
+    return Promise.resolve(); // counts only this instance
+  }
+
   /** userId → connections held, for writing them to a shared store. */
   counts(): ReadonlyMap<string, number> {
     return this.perUser;

@@ -8,7 +8,8 @@ import { execAll } from '../cluster/redis.provider';
 /**
  * MAX_CONNECTIONS_PER_USER across the cluster. Each user has a hash node → count, so the connections of an
  * instance that died can be removed by node (see NodeLiveness); `hubbub:conns:total` holds node → count.
- * While Redis is unreachable the instance falls back to its own counts (fail open, bounded per instance).
+ * While Redis is unreachable the instance falls back to its own counts (fail open, bounded per instance). A
+ * release with nothing held on this node (a repeated release) leaves the total alone, as the memory twin does.
  */
 const ACQUIRE = `
 local total = 0
@@ -20,10 +21,12 @@ redis.call('SADD', KEYS[3], ARGV[3])
 return 1
 `;
 const RELEASE = `
-if redis.call('HINCRBY', KEYS[1], ARGV[1], -1) <= 0 then
+local held = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if held <= 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('SREM', KEYS[3], ARGV[2])
 end
+if held < 0 then return 0 end
 if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
 return 1
 `;
@@ -119,9 +122,9 @@ export class RedisConnectionQuota extends ConnectionQuota {
   }
 
   /** After Redis lost its data (restart), writes this instance's counts again; idempotent. */
-  async rewrite(): Promise<void> {
+  override async restore(): Promise<void> {
     // Counts released during the outage never reached Redis: start this node's share from nothing.
-    await RedisConnectionQuota.dropNode(this.redis, this.node);
+    await this.dropNode(this.node);
     const pipeline = this.redis.pipeline();
     let total = 0;
     for (const [userId, n] of this.local.counts()) {
@@ -133,12 +136,12 @@ export class RedisConnectionQuota extends ConnectionQuota {
     await execAll(pipeline);
   }
 
-  /** Removes every count of a dead instance. */
-  static async dropNode(redis: Redis, node: string): Promise<void> {
-    const users = await redis.smembers(nodeUsersKey(node));
-    const pipeline = redis.pipeline();
+  /** Removes every count of an instance. */
+  async dropNode(node: string): Promise<void> {
+    const users = await this.redis.smembers(nodeUsersKey(node));
+    const pipeline = this.redis.pipeline();
     for (const userId of users) pipeline.hdel(userConnsKey(userId), node);
     pipeline.hdel(TOTAL_CONNS_KEY, node).del(nodeUsersKey(node));
-    await pipeline.exec();
+    await execAll(pipeline);
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
-import { ConnectionEvents } from '../ws/connection-events';
+import { EventPriority, OnEvent } from '../events/on-event';
+import type { ConnectionEvent } from '../ws/connection-events';
 import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
 import { HubbubError } from '../protocol/errors';
 import { roomTopic } from '../protocol/topics';
@@ -12,12 +13,12 @@ export class RoomService {
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly index: SubscriptionIndex,
-    events: ConnectionEvents,
-  ) {
-    events.onClose((conn) => {
-      for (const room of conn.rooms) this.index.remove(topic(room), conn);
-      if (conn.rooms.size > 0) conn.joinedRooms().clear();
-    });
+  ) {}
+
+  @OnEvent({ name: 'connection.closed', priority: EventPriority.Local })
+  closed({ conn }: ConnectionEvent): void {
+    for (const room of conn.rooms) this.index.remove(topic(room), conn);
+    if (conn.rooms.size > 0) conn.joinedRooms().clear();
   }
 
   /**

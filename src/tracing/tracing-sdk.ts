@@ -8,7 +8,7 @@ import {
   resourceFromAttributes,
 } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import type { TracingConfig } from './tracing-config';
+import type { TracingConfig } from '../config/tracing-config';
 
 /**
  * Starts the OpenTelemetry Node SDK for traces only: OTLP/HTTP with JSON bodies, W3C trace context, the instance's

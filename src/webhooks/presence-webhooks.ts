@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { EventBus } from '../events/event-bus';
+import { EventPriority, OnEvent } from '../events/on-event';
 import type { HubbubEventMap, PresenceTransition } from '../events/event-map';
 import { type Member, PresenceStore } from '../presence/store/presence-store';
 import type { LifecycleEvent } from '../store/webhook-outbox';
@@ -9,7 +9,7 @@ import { WebhookService } from './webhook.service';
 /**
  * Turns presence events into webhook events: `presence.joined` / `presence.left` for a user's first / last
  * connection in a room, `room.occupied` / `room.vacated` for the room's first member in / last member out.
- * Listens on the EventBus (nothing in presence knows about webhooks); without WEBHOOK_URL it does not listen.
+ * Listens to the events (nothing in presence knows about webhooks); without WEBHOOK_URL it does nothing.
  */
 @Injectable()
 export class PresenceWebhooks {
@@ -18,12 +18,7 @@ export class PresenceWebhooks {
   constructor(
     private readonly webhooks: WebhookService,
     private readonly presence: PresenceStore,
-    bus: EventBus,
-  ) {
-    if (!webhooks.enabled) return;
-    bus.on('presence.joined', (event) => this.joined(event));
-    bus.on('presence.left', (event) => this.left(event));
-  }
+  ) {}
 
   /**
    * The user's first connection joined `room`. With a transition (cluster mode), the shared store decided it
@@ -31,6 +26,7 @@ export class PresenceWebhooks {
    * the same id, which the outbox drops. `ts` is when it happened: the event's `at`, else now, before anything
    * here waits.
    */
+  @OnEvent({ name: 'presence.joined', priority: EventPriority.Reaction })
   async joined({
     room,
     userId,
@@ -38,6 +34,7 @@ export class PresenceWebhooks {
     transition,
     at = Date.now(),
   }: HubbubEventMap['presence.joined']): Promise<void> {
+    if (!this.webhooks.enabled) return;
     const events: LifecycleEvent[] = [];
     // Without a transition: opened by the room's earliest member (normally its only one).
     const occupied = transition
@@ -54,12 +51,14 @@ export class PresenceWebhooks {
   }
 
   /** The user has no connection left in `room` (left, closed, or its instance died). */
+  @OnEvent({ name: 'presence.left', priority: EventPriority.Reaction })
   async left({
     room,
     userId,
     transition,
     at = Date.now(),
   }: HubbubEventMap['presence.left']): Promise<void> {
+    if (!this.webhooks.enabled) return;
     const events: LifecycleEvent[] = [
       { type: 'presence.left', data: { room, userId }, id: idOf(transition, 'presence.left') },
     ];

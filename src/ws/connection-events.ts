@@ -1,41 +1,16 @@
-import { Injectable, Logger } from '@nestjs/common';
 import type { Connection } from './connection';
 
-type Listener = (conn: Connection) => void | Promise<void>;
+/** The payload of the connection events: the connection, on this instance. */
+export interface ConnectionEvent {
+  conn: Connection;
+}
 
-/**
- * Typed lifecycle hooks for services that keep per-connection state (rooms, presence, channels).
- * Listeners run in registration order; a failing listener is logged and does not stop the others.
- */
-@Injectable()
-export class ConnectionEvents {
-  private readonly logger = new Logger(ConnectionEvents.name);
-  private readonly openListeners: Listener[] = [];
-  private readonly closeListeners: Listener[] = [];
-
-  onOpen(listener: Listener): void {
-    this.openListeners.push(listener);
-  }
-
-  onClose(listener: Listener): void {
-    this.closeListeners.push(listener);
-  }
-
-  async opened(conn: Connection): Promise<void> {
-    await this.run(this.openListeners, conn);
-  }
-
-  async closed(conn: Connection): Promise<void> {
-    await this.run(this.closeListeners, conn);
-  }
-
-  private async run(listeners: Listener[], conn: Connection): Promise<void> {
-    for (const listener of listeners) {
-      try {
-        await listener(conn);
-      } catch (err) {
-        this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-      }
-    }
+// The transport's events, merged into the one event map (events/ lies below ws/, so it cannot name Connection).
+declare module '../events/event-map' {
+  interface HubbubEventMap {
+    /** A connection passed the handshake and got its welcome. Listeners keep per-connection state. */
+    'connection.opened': ConnectionEvent;
+    /** A connection closed (its handshake slot is released); listeners drop its state. */
+    'connection.closed': ConnectionEvent;
   }
 }

@@ -7,7 +7,8 @@ import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { encodePush, frameText } from '../protocol/frames';
 import { ClientRegistry } from './client-registry.service';
 import { attachConnection, Connection, connectionOf } from './connection';
-import { ConnectionEvents } from './connection-events';
+import { EventBus } from '../events/event-bus';
+import type {} from './connection-events';
 import { FrameRouter } from './frame-router';
 import { GatewayHandlers } from './gateway-handlers';
 import { HandshakeService } from './handshake.service';
@@ -15,8 +16,8 @@ import { OutboundWriter } from './outbound-writer';
 
 /**
  * From an admitted upgrade to a registered Connection, and back: registers it, runs the gateways'
- * `handleConnection`, sends `welcome`, tells ConnectionEvents; on close runs `handleDisconnect`, gives the quota
- * slot back and tells them again.
+ * `handleConnection`, sends `welcome`, emits `connection.opened`; on close runs `handleDisconnect`, gives the quota
+ * slot back and emits `connection.closed`.
  * The socket listeners are shared by all sockets (`this` is the socket), so a connection costs no closure.
  */
 @Injectable()
@@ -34,7 +35,7 @@ export class ConnectionLifecycle {
     private readonly router: FrameRouter,
     private readonly writer: OutboundWriter,
     private readonly handshake: HandshakeService,
-    private readonly events: ConnectionEvents,
+    private readonly bus: EventBus,
     private readonly gateways: GatewayHandlers,
   ) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the listeners need both `this`es
@@ -71,7 +72,7 @@ export class ConnectionLifecycle {
       serverTime: Date.now(),
     };
     this.writer.write(conn, frameText(encodePush('welcome', welcome)));
-    void this.events.opened(conn);
+    void this.bus.emit('connection.opened', { conn });
   }
 
   /** Nest's app.close() with sockets still open (no drain ran): cut them, or the HTTP server never closes. */
@@ -85,7 +86,7 @@ export class ConnectionLifecycle {
     if (!this.registry.remove(conn)) return;
     this.gateways.closed(conn.ws);
     await this.handshake.release(conn.principal);
-    await this.events.closed(conn);
+    await this.bus.emit('connection.closed', { conn });
   }
 }
 

@@ -74,3 +74,24 @@ export async function connectAndJoin(
   await client.call('chat.join', { room });
   return client;
 }
+
+/**
+ * Resolves at the client's `count`-th ping from the server. The heartbeat pings on every sweep, so the n-th ping
+ * proves that n - 1 sweeps found the client alive: an absence (no close) proved by a later event.
+ */
+export function serverPings(client: TestClient, count: number, timeoutMs = 5000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    const timer = setTimeout(() => {
+      client.ws.off('ping', onPing);
+      reject(new Error(`only ${seen} of ${count} server pings within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onPing = (): void => {
+      if (++seen < count) return;
+      clearTimeout(timer);
+      client.ws.off('ping', onPing);
+      resolve();
+    };
+    client.ws.on('ping', onPing);
+  });
+}

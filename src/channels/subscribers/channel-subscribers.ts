@@ -21,6 +21,8 @@ export abstract class ChannelSubscribers {
   abstract remove(channel: string): void;
   abstract count(channel: string): Promise<number>;
   abstract list(query: ChannelListQuery): Promise<ChannelPage>;
+  /** Removes a dead instance's counts from the shared store (NodeLiveness, on the instance that reaps it). */
+  abstract dropNode(node: string): Promise<void>;
   /** Writes this instance's counts again after the shared store lost them (see Broker.restore). */
   restore(): Promise<void> {
     return Promise.resolve();
@@ -43,27 +45,4 @@ export function pageOf(counts: ReadonlyMap<string, number>, query: ChannelListQu
   };
   if (names.length > page.length) result.next = page[page.length - 1];
   return result;
-}
-
-/** Local counts, kept by the instance that holds the connections (one instance: that is everyone). */
-export class MemoryChannelSubscribers extends ChannelSubscribers {
-  protected readonly local = new Map<string, number>();
-
-  add(channel: string): void {
-    this.local.set(channel, (this.local.get(channel) ?? 0) + 1);
-  }
-
-  remove(channel: string): void {
-    const n = (this.local.get(channel) ?? 0) - 1;
-    if (n > 0) this.local.set(channel, n);
-    else this.local.delete(channel);
-  }
-
-  count(channel: string): Promise<number> {
-    return Promise.resolve(this.local.get(channel) ?? 0);
-  }
-
-  list(query: ChannelListQuery): Promise<ChannelPage> {
-    return Promise.resolve(pageOf(this.local, query));
-  }
 }

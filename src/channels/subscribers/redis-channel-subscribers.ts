@@ -2,18 +2,14 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { RedisKeys } from '../../cluster/redis-keys';
 import { execAll } from '../../cluster/redis.provider';
-import {
-  MemoryChannelSubscribers,
-  pageOf,
-  type ChannelListQuery,
-  type ChannelPage,
-} from './channel-subscribers';
+import { pageOf, type ChannelListQuery, type ChannelPage } from './channel-subscribers';
+import { MemoryChannelSubscribers } from './memory-channel-subscribers';
 
 /**
  * Cluster-wide counts: each instance keeps its own counts in memory and mirrors them into its hash
  * `hubbub:chansubs:<node>` (RedisKeys.channelSubscribers) (channel → count, absolute values, so a lost write
  * heals with the next one, and NodeLiveness has the whole hash written again through restore() when Redis lost it). Readers merge the hashes of the live instances
- * (`nodesKey`, kept by NodeLiveness, which also deletes a dead instance's hash when it reaps it).
+ * (`nodesKey`, kept by NodeLiveness, which also has a dead instance's hash deleted through dropNode() when it reaps it).
  */
 export class RedisChannelSubscribers extends MemoryChannelSubscribers {
   private readonly logger = new Logger(RedisChannelSubscribers.name);
@@ -87,6 +83,10 @@ export class RedisChannelSubscribers extends MemoryChannelSubscribers {
     const pipeline = this.redis.pipeline().del(key);
     if (this.local.size > 0) pipeline.hset(key, Object.fromEntries(this.local));
     await execAll(pipeline);
+  }
+
+  override async dropNode(node: string): Promise<void> {
+    await this.redis.del(this.keyOf(node));
   }
 
   private keyOf(node: string): string {

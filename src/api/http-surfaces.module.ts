@@ -1,0 +1,33 @@
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ChannelsModule } from '../channels/channels.module';
+import { ChatModule } from '../chat/chat.module';
+import { CoreModule } from '../core/core.module';
+import { FanoutModule } from '../fanout/fanout.module';
+import { LifecycleModule } from '../lifecycle/lifecycle.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { PresenceModule } from '../presence/presence.module';
+
+/**
+ * The HTTP side: the controllers of the routes the options enable (health, metrics, the server API and the
+ * dashboard's, the pages, the AsyncAPI document, dev tokens; chosen in http-routes.ts), and what they inject.
+ */
+@Module({})
+export class HttpSurfacesModule {
+  static register(controllers: Type[]): DynamicModule {
+    return {
+      module: HttpSurfacesModule,
+      imports: [
+        TerminusModule,
+        ChatModule,
+        ChannelsModule,
+        PresenceModule,
+        FanoutModule,
+        LifecycleModule,
+        CoreModule,
+        MetricsModule,
+      ],
+      controllers,
+    };
+  }
+}

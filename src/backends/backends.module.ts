@@ -1,0 +1,34 @@
+import { Global, Module } from '@nestjs/common';
+import { AdminModule } from '../admin/admin.module';
+import { NodeDirectory } from '../admin/node-directory';
+import { ChannelHistory } from '../channels/history/channel-history';
+import { ChannelSubscribers } from '../channels/subscribers/channel-subscribers';
+import { REDIS } from '../cluster/redis.provider';
+import { Broker } from '../broker/broker';
+import { PresenceStore } from '../presence/store/presence-store';
+import { ConnectionQuota } from '../quota/connection-quota';
+import { MessageStore } from '../store/message-store';
+import { WebhookOutbox } from '../store/webhook-outbox';
+import { backendProviders } from './backend.providers';
+
+/**
+ * Every backend, chosen from the configuration (backend.providers.ts). Global: each feature depends on the abstract
+ * classes only and never imports this module. The node directory reads this instance's record (AdminModule).
+ */
+@Global()
+@Module({
+  imports: [AdminModule],
+  providers: backendProviders,
+  exports: [
+    REDIS,
+    MessageStore,
+    WebhookOutbox,
+    Broker,
+    ConnectionQuota,
+    PresenceStore,
+    ChannelHistory,
+    ChannelSubscribers,
+    NodeDirectory,
+  ],
+})
+export class BackendsModule {}

@@ -1,0 +1,137 @@
+/**
+ * Webhooks through a PostgreSQL outage (issue 20.2, 20.5): an outbox write that fails is kept and retried, the
+ * event is delivered once the store is back, exactly once, and its `ts` is when it happened, not when it was
+ * finally written.
+ */
+import { randomBytes } from 'node:crypto';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Client } from 'pg';
+import { WebhookOutbox } from '../../src/store/webhook-outbox';
+import { WebhookService } from '../../src/webhooks/webhook.service';
+import { rid } from '../support/fixtures';
+import { startServer, type TestServer } from '../support/server';
+import { servicesGate } from '../support/services';
+import { Receiver } from '../support/webhook-receiver';
+import { TestClient } from '../support/ws-client';
+
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+const postgres = servicesGate('postgres');
+
+/** A TCP proxy in front of PostgreSQL that the test can cut (every connection dropped, none accepted) and restore. */
+class CuttableProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(
+    private readonly host: string,
+    private readonly targetPort: number,
+  ) {}
+
+  async up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = createConnection(this.targetPort, this.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => server?.close(resolve));
+  }
+}
+
+postgres.describe('webhooks through a PostgreSQL outage', () => {
+  const schema = `hubbub_wh_faults_${randomBytes(4).toString('hex')}`;
+  const sql = async (text: string) => {
+    const c = new Client({ connectionString: postgres.url });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  };
+  beforeAll(() => sql(`CREATE SCHEMA "${schema}"`));
+  afterAll(() => sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+
+  let receiver: Receiver;
+  let server: TestServer | undefined;
+  let proxy: CuttableProxy;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    await proxy.cut();
+    await receiver.stop();
+  });
+
+  test('presence.left and room.vacated written during the cut are delivered after it, once, with the time of the leave', async () => {
+    receiver = await Receiver.start();
+    const target = new URL(postgres.url);
+    proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
+    await proxy.up();
+    const url = new URL(postgres.url);
+    url.port = String(proxy.port);
+    url.hostname = '127.0.0.1';
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    server = await startServer({
+      DATABASE_URL: url.toString(),
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+    });
+    const room = `outage-${rid()}`;
+    const alice = await TestClient.connect(server.wsUrl, await server.token('alice'));
+    await alice.call('chat.join', { room });
+    await receiver.next('presence.joined', (d) => d.userId === 'alice');
+    await receiver.next('room.occupied', (d) => d.room === room);
+    // Delivered and completed (removed from the outbox) before the cut.
+    const outbox = server.app.get(WebhookOutbox);
+    while ((await outbox.countWebhooks()) > 0) await new Promise((r) => setTimeout(r, 20));
+
+    await proxy.cut();
+    const leftAt = Date.now();
+    await alice.close();
+    const webhooks = server.app.get(WebhookService);
+    // The write failed and was kept (before the fix it was logged and gone).
+    for (const deadline = Date.now() + 10_000; webhooks.unwritten === 0;) {
+      if (Date.now() > deadline) throw new Error('the outbox write never failed');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const restoredAt = Date.now();
+    await proxy.up();
+
+    const left = await receiver.next('presence.left', (d) => d.userId === 'alice', 40_000);
+    const vacated = await receiver.next('room.vacated', (d) => d.room === room, 40_000);
+    for (const d of [left, vacated]) {
+      expect(d.body.ts).toBeGreaterThanOrEqual(leftAt);
+      expect(d.body.ts).toBeLessThan(restoredAt); // when it happened, not when it was written
+    }
+    // Later events of the same user and room come after any repeat would have: each event came once.
+    const again = await TestClient.connect(server.wsUrl, await server.token('alice'));
+    await again.call('chat.join', { room });
+    await again.close();
+    await receiver.until((all) => all.length >= 8, 'the second join and leave');
+    await receiver.until(() => receiver.of('room.vacated').length === 2, 'the second vacated');
+    const counts: Record<string, number> = {};
+    for (const d of receiver.deliveries) counts[d.body.type] = (counts[d.body.type] ?? 0) + 1;
+    expect(counts).toEqual({
+      'room.occupied': 2,
+      'presence.joined': 2,
+      'presence.left': 2,
+      'room.vacated': 2,
+    });
+    expect(new Set(receiver.deliveries.map((d) => d.body.id)).size).toBe(8);
+    expect(webhooks.unwritten).toBe(0);
+  }, 90_000);
+});
