@@ -6,6 +6,7 @@ import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { PushService } from '../fanout/push.service';
 import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
 import { HubbubError } from '../protocol/errors';
+import { fitReply } from '../protocol/reply-budget';
 import { channelTopic, TOPIC_PREFIX } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
 import { ConnectionEvents } from '../ws/connection-events';
@@ -17,7 +18,8 @@ import {
 } from './history/channel-history';
 import { ChannelSubscribers } from './subscribers/channel-subscribers';
 
-export type SubscribeResult = Recovery & { channel: string };
+/** `more` is set when publications were left out to keep the reply under HISTORY_REPLY_MAX_BYTES. */
+export type SubscribeResult = Recovery & { channel: string; more?: true };
 
 /** Live pub/sub: at most once delivery, plus a recovery window for clients that reconnect with `since`. */
 @Injectable()
@@ -123,9 +125,12 @@ export class ChannelsService {
     if (this.index.remove(topic(channel), conn)) this.subscribers.remove(channel);
   }
 
+  /** The recovery, its publications cut to HISTORY_REPLY_MAX_BYTES: the client subscribes again from the last one. */
   private async recover(channel: string, since?: StreamPosition): Promise<SubscribeResult> {
     const recovery = await this.history.recover(channel, since);
-    return { channel, ...recovery };
+    const page = fitReply(recovery.publications, this.config.historyReplyMaxBytes, 'first');
+    if (!page.more) return { channel, ...recovery };
+    return { channel, ...recovery, publications: page.items, more: true };
   }
 }
 
