@@ -98,7 +98,7 @@ export class ChannelsService {
     return publication;
   }
 
-  /** The channel's current offset and epoch (creating its stream state when it has none). */
+  /** The channel's current offset and epoch (a read: it stores nothing for a channel never published to). */
   async state(channel: string): Promise<{ offset: number; epoch: string }> {
     const { offset, epoch } = await this.history.recover(channel);
     return { offset, epoch };

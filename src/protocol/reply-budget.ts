@@ -6,16 +6,17 @@
 /**
  * The requests whose reply carries messages or publications (the joins and subscribes among them), with the
  * rate-limit tokens each takes (any other request takes 1): at most one of them runs per connection (the next ones
- * wait in a short queue), and an overloaded instance refuses them. A read of up to 100 messages costs the most; a
- * join or subscribe less, so that a client rejoining its rooms after a reconnect is not refused. `chat.thread` and
+ * wait in a short queue), and an overloaded instance refuses them. A read of a page of up to 100 messages costs 5;
+ * a join or subscribe 1 like any request, so that a client rejoining its rooms after a reconnect is not refused
+ * (their replies are bounded by HISTORY_REPLY_MAX_BYTES and taken one at a time all the same). `chat.thread` and
  * `chat.search` are listed ahead of their handlers.
  */
 export const MESSAGE_CARRYING_COST: ReadonlyMap<string, number> = new Map([
-  ['chat.join', 2],
+  ['chat.join', 1],
   ['chat.history', 5],
   ['chat.thread', 5],
   ['chat.search', 5],
-  ['channel.subscribe', 2],
+  ['channel.subscribe', 1],
 ]);
 
 /** Message-carrying requests of one connection that may wait behind the one running; more get `rate_limited`. */
