@@ -53,6 +53,7 @@ import { HandshakeService } from './ws/handshake.service';
 import { ConnectionLifecycle } from './ws/connection-lifecycle';
 import { FrameRouter } from './ws/frame-router';
 import { OutboundWriter } from './ws/outbound-writer';
+import { Overload } from './ws/overload';
 import { SlowConsumerPolicy } from './ws/slow-consumer.policy';
 import { UpgradeGate } from './ws/upgrade-gate';
 import { WsTransport } from './ws/ws-transport';
@@ -141,6 +142,7 @@ export class HubbubModule {
         SubscriptionIndex,
         SlowConsumerPolicy,
         OutboundWriter,
+        Overload,
         FrameRouter,
         ConnectionLifecycle,
         UpgradeGate,

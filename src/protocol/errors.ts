@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'limit_exceeded',
   'token_expired',
   'internal',
+  'overloaded',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -44,6 +45,7 @@ const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
   limit_exceeded: 'Limit exceeded',
   token_expired: 'Token expired',
   internal: 'Internal server error',
+  overloaded: 'Server overloaded, try again later',
 };
 
 export interface FieldError {

@@ -12,6 +12,7 @@ import type { Connection, WaitingRequest } from './connection';
 import type { DirectHandler } from './direct-handlers';
 import type { SharedHandler } from './shared-handlers';
 import { OutboundWriter } from './outbound-writer';
+import { Overload } from './overload';
 import { RateLimiter } from './rate-limiter';
 import { toHubbubError } from './ws-error.filter';
 
@@ -56,6 +57,7 @@ export class FrameRouter {
     private readonly writer: OutboundWriter,
     private readonly observe: Observations,
     private readonly tracing: Tracing,
+    private readonly overload: Overload,
   ) {
     this.limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   }
@@ -134,7 +136,7 @@ export class FrameRouter {
    * A request whose reply carries messages (protocol/reply-budget.ts): it takes `cost` tokens, and
    * runs only when no other one of the connection runs; else it waits its turn (at most MESSAGE_CARRYING_QUEUE
    * wait). So one socket's burst of history reads is served one at a time, each on its own turn of the event loop,
-   * and other connections' frames are read in between.
+   * and other connections' frames are read in between. An overloaded instance refuses them (`overloaded`).
    */
   private carrying(
     conn: Connection,
@@ -145,6 +147,7 @@ export class FrameRouter {
     now: number,
     cost: number,
   ): void {
+    if (this.overload.active) return this.sendError(conn, id, this.overload.error());
     if (!this.limiter.takeMore(conn, cost - 1)) return this.refuse(conn, id, now, cost);
     if (!conn.carrying) {
       conn.carrying = true;
@@ -177,6 +180,10 @@ export class FrameRouter {
     if (conn.closed) return this.carried(conn);
     const next = conn.waiting!.shift() as WaitingRequest;
     conn.inflight--; // dispatch counts it again
+    if (this.overload.active) {
+      this.sendError(conn, next.id, this.overload.error());
+      return this.carried(conn);
+    }
     this.dispatch(conn, this.routes.get(next.event)!, next.event, next.id, next.data);
   }
 
