@@ -49,6 +49,12 @@ const ATTACKS = {
     everyMs: 250,
     frame: (n) => ({ event: 'chat.history', id: n, data: { room: ROOM, limit: 100 } }),
   },
+  burst: {
+    what: 'chat.history {limit: 100} of the same room, 39 at once every 2 s (a full bucket each time)',
+    everyMs: 2000,
+    burst: 39,
+    frame: (n) => ({ event: 'chat.history', id: n, data: { room: ROOM, limit: 100 } }),
+  },
   windows: {
     what: 'channel.publish of 60 KB to a fresh channel name each time',
     everyMs: 50,
@@ -126,9 +132,11 @@ async function attacker({ attacker: kind, port, secret }) {
       };
       socket.socket.on('close', () => counts.closed++);
       const tag = `${s}-${randomBytes(3).toString('hex')}`;
-      for (let n = 0; Date.now() < until && !socket.socket.destroyed; n++) {
-        socket.sendText(JSON.stringify(attack.frame(n, tag)));
-        counts.sent++;
+      for (let n = 0; Date.now() < until && !socket.socket.destroyed;) {
+        for (let b = 0; b < (attack.burst ?? 1); b++, n++) {
+          socket.sendText(JSON.stringify(attack.frame(n, tag)));
+          counts.sent++;
+        }
         await sleep(attack.everyMs);
       }
     }),
