@@ -17,6 +17,7 @@ import { httpValidationPipe } from '../http/http-validation.pipe';
 import { ApiKeyGuard } from './api-key.guard';
 import { ChannelParams, UserParams } from './api.dto';
 import { ChannelListQueryParams, ChannelUserBody, UserMessageBody } from './channels-api.dto';
+import { ThrottlerGuard } from '@nestjs/throttler';
 
 export const CHANNEL_LIST_DEFAULT_LIMIT = 100;
 
@@ -25,7 +26,7 @@ export const CHANNEL_LIST_DEFAULT_LIMIT = 100;
  * (subscribers, offset, epoch) cluster-wide. Guarded like the rest of the API.
  */
 @Controller('api')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ThrottlerGuard, ApiKeyGuard)
 @UsePipes(httpValidationPipe)
 export class ChannelsApiController {
   constructor(

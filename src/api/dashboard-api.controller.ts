@@ -9,12 +9,13 @@ import { ConnectionQuota } from '../quota/connection-quota';
 import { ApiKeyGuard } from './api-key.guard';
 import { UserParams } from './api.dto';
 import { ListQuery } from './dashboard-api.dto';
+import { ThrottlerGuard } from '@nestjs/throttler';
 
 export const DEFAULT_PAGE = 100;
 
 /** Server API routes behind the admin dashboard: the instances, the occupied rooms, a user, recent activity. */
 @Controller('api')
-@UseGuards(ApiKeyGuard)
+@UseGuards(ThrottlerGuard, ApiKeyGuard)
 @UsePipes(httpValidationPipe)
 export class DashboardApiController {
   constructor(

@@ -141,6 +141,7 @@ export const backendProviders: Provider[] = [
       const options = {
         size: config.channelHistorySize,
         ttlMs: Math.max(1, config.channelHistoryTtlMs),
+        maxBytes: config.channelHistoryMaxBytes,
       };
       return redis
         ? new RedisChannelHistory(redis, { prefix: RedisKeys.historyPrefix, ...options })

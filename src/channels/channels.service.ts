@@ -5,6 +5,7 @@ import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { PushService } from '../fanout/push.service';
 import { HubbubError } from '../protocol/errors';
 import { assertSubscriptionSlot, SubscriptionIndex } from '../fanout/subscription-index';
+import { fitReply } from '../protocol/reply-budget';
 import { channelTopic, TOPIC_PREFIX } from '../protocol/topics';
 import type { Connection } from '../ws/connection';
 import type { HubbubEventMap } from '../events/event-map';
@@ -19,7 +20,8 @@ import {
 import { ChannelSubscribers } from './subscribers/channel-subscribers';
 import { TokenGrants } from './token-grants';
 
-export type SubscribeResult = Recovery & { channel: string };
+/** `more` is set when publications were left out to keep the reply under HISTORY_REPLY_MAX_BYTES. */
+export type SubscribeResult = Recovery & { channel: string; more?: true };
 
 /** Live pub/sub: at most once delivery, plus a recovery window for clients that reconnect with `since`. */
 @Injectable()
@@ -134,7 +136,7 @@ export class ChannelsService {
     return publication;
   }
 
-  /** The channel's current offset and epoch (creating its stream state when it has none). */
+  /** The channel's current offset and epoch (a read: it stores nothing for a channel never published to). */
   async state(channel: string): Promise<{ offset: number; epoch: string }> {
     const { offset, epoch } = await this.history.recover(channel);
     return { offset, epoch };
@@ -161,9 +163,12 @@ export class ChannelsService {
     if (this.index.remove(topic(channel), conn)) this.subscribers.remove(channel);
   }
 
+  /** The recovery, its publications cut to HISTORY_REPLY_MAX_BYTES: the client subscribes again from the last one. */
   private async recover(channel: string, since?: StreamPosition): Promise<SubscribeResult> {
     const recovery = await this.history.recover(channel, since);
-    return { channel, ...recovery };
+    const page = fitReply(recovery.publications, this.config.historyReplyMaxBytes, 'first');
+    if (!page.more) return { channel, ...recovery };
+    return { channel, ...recovery, publications: page.items, more: true };
   }
 }
 

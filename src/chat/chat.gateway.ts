@@ -3,7 +3,7 @@ import type { StoredMessage } from '../store/message-store';
 import type { Connection } from '../ws/connection';
 import { Conn, HubbubGateway } from '../ws/decorators';
 import { DmDto, HistoryDto, JoinDto, ReadDto, RoomDto, SendDto, TypingDto } from './chat.dto';
-import { ChatService, type JoinResult } from './chat.service';
+import { ChatService, type HistoryResult, type JoinResult } from './chat.service';
 
 @HubbubGateway()
 export class ChatGateway {
@@ -32,11 +32,8 @@ export class ChatGateway {
   }
 
   @SubscribeMessage('chat.history')
-  async history(
-    @Conn() conn: Connection,
-    @MessageBody() query: HistoryDto,
-  ): Promise<{ room: string; messages: StoredMessage[] }> {
-    return { room: query.room, messages: await this.chat.history(conn, query) };
+  history(@Conn() conn: Connection, @MessageBody() query: HistoryDto): Promise<HistoryResult> {
+    return this.chat.historyReply(conn, query);
   }
 
   @SubscribeMessage('chat.typing')

@@ -1,12 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AccessCheck } from '../access/access-check';
 import { Observations } from '../common/observations';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { EventBus } from '../events/event-bus';
 import { PushService } from '../fanout/push.service';
 import { PresenceService } from '../presence/presence.service';
 import type { Member } from '../presence/store/presence-store';
 import { HubbubError } from '../protocol/errors';
 import { dmPeer, dmRoom } from '../protocol/names';
+import { fitReply, jsonBytes } from '../protocol/reply-budget';
 import { RoomService } from '../rooms/room.service';
 import { type AppendResult, MessageStore, type StoredMessage } from '../store/message-store';
 import { MessageHooks, type MessageContext } from './message-hooks';
@@ -23,6 +25,15 @@ export interface JoinResult {
   seq: number;
   members: Member[];
   messages: StoredMessage[];
+  /** Set when messages were left out to keep the reply under HISTORY_REPLY_MAX_BYTES. */
+  more?: true;
+}
+
+export interface HistoryResult {
+  room: string;
+  messages: StoredMessage[];
+  /** Set when messages were left out to keep the reply under HISTORY_REPLY_MAX_BYTES. */
+  more?: true;
 }
 
 /** Chat rooms with durable history: a message is pushed only after the store committed it. */
@@ -39,6 +50,7 @@ export class ChatService {
     private readonly hooks: MessageHooks,
     private readonly observe: Observations,
     private readonly access: AccessCheck,
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
   ) {}
 
   /**
@@ -101,7 +113,17 @@ export class ChatService {
       throw new HubbubError('forbidden', `No access to room "${room}"`);
     }
     if (joined) await this.presence.join(conn, room);
-    return { room, seq, members: await this.presence.members(room), messages };
+    const members = await this.presence.members(room);
+    // The recent messages are a page going back, those after `since` one going forward.
+    const page = fitReply(
+      messages,
+      this.config.historyReplyMaxBytes,
+      since === undefined ? 'last' : 'first',
+      jsonBytes(members),
+    );
+    const reply: JoinResult = { room, seq, members, messages: page.items };
+    if (page.more) reply.more = true;
+    return reply;
   }
 
   private async leaveNow(conn: Connection, room: string): Promise<void> {
@@ -180,6 +202,20 @@ export class ChatService {
       after: q.after,
       limit: q.limit ?? HISTORY_DEFAULT_LIMIT,
     });
+  }
+
+  /** `chat.history` of a client: the page, cut to HISTORY_REPLY_MAX_BYTES (keeping the end nearest the cursor). */
+  async historyReply(
+    conn: Connection,
+    q: { room: string; before?: number; after?: number; limit?: number },
+  ): Promise<HistoryResult> {
+    const messages = await this.history(conn, q);
+    // `after` pages forward (the store reads oldest first): keep the oldest; `before` alone or neither pages back.
+    const keep = q.after !== undefined ? 'first' : 'last';
+    const page = fitReply(messages, this.config.historyReplyMaxBytes, keep);
+    return page.more
+      ? { room: q.room, messages: page.items, more: true }
+      : { room: q.room, messages: page.items };
   }
 
   async typing(conn: Connection, room: string, typing: boolean): Promise<void> {

@@ -21,6 +21,10 @@
  * | `hubbub:node-activity:<node>`      | string  | RedisNodeDirectory    | its 15-minute activity series            |
  * | `hubbub:presence:…`                | various | RedisPresenceStore    | members and connections (see the store)  |
  * | `hubbub:history:…`                 | various | RedisChannelHistory   | channel streams (see the history)        |
+ * | `hubbub:history:stream:<channel>`  | hash    | RedisChannelHistory   | offset and epoch, from the first publish |
+ * | `hubbub:history:pubs:<channel>`    | list    | RedisChannelHistory   | the channel's recovery window            |
+ * | `hubbub:history:meta`              | hash    | RedisChannelHistory   | generation, byte count, offset floors    |
+ * | `hubbub:history:budget`            | zset    | RedisChannelHistory   | every retained publication, oldest first |
  */
 export const REDIS_PREFIX = 'hubbub:';
 
@@ -47,4 +51,16 @@ export const RedisKeys = {
   /** Key prefixes of the stores that lay out their own keys below them. */
   presencePrefix: `${REDIS_PREFIX}presence:`,
   historyPrefix: `${REDIS_PREFIX}history:`,
+} as const;
+
+/** The keys RedisChannelHistory lays out below its prefix (`historyPrefix` in the server). */
+export const HISTORY_KEYS = {
+  /** + channel: hash of `offset` and `epoch`. */
+  stream: 'stream:',
+  /** + channel: list of retained publications. */
+  list: 'pubs:',
+  /** hash: `gen`, `bytes`, `f<slot>` offset floors. */
+  meta: 'meta',
+  /** zset: one member per retained publication, scored by its ts. */
+  budget: 'budget',
 } as const;

@@ -131,3 +131,18 @@ export function trustedProxies(list: string | undefined): string[] | undefined {
   }
   return entries;
 }
+
+/** Shortest API_KEY and METRICS_TOKEN production accepts: a short key is guessed, throttling or not. */
+export const PRODUCTION_KEY_MIN_CHARS = 32;
+
+/** NODE_ENV=production: API_KEY and METRICS_TOKEN, when set, have at least PRODUCTION_KEY_MIN_CHARS characters. */
+export function assertProductionKeys(vars: EnvironmentVariables): void {
+  for (const key of ['API_KEY', 'METRICS_TOKEN'] as const) {
+    const value = vars[key];
+    if (value !== undefined && value.length < PRODUCTION_KEY_MIN_CHARS) {
+      throw new ConfigError(
+        `Invalid configuration: ${key} must be at least ${PRODUCTION_KEY_MIN_CHARS} characters when NODE_ENV=production`,
+      );
+    }
+  }
+}

@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -16,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConfigError } from './config-error';
 import {
+  assertProductionKeys,
   assertUsablePublicKey,
   assertWebhookSecret,
   loadTls,
@@ -33,6 +35,8 @@ import { tracingConfig, type TracingConfig } from './tracing-config';
  */
 const toInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\s*\d*\.?\d+\s*$/.test(value) ? Number(value) : value;
 const toBool = ({ value }: { value: unknown }): unknown =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
 const blankToUndefined = ({ value }: { value: unknown }): unknown =>
@@ -79,6 +83,9 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1024) MAX_BUFFERED_BYTES = 4194304;
   @Transform(toInt) @IsInt() @Min(0) CHANNEL_HISTORY_SIZE = 100;
   @Transform(toInt) @IsInt() @Min(0) CHANNEL_HISTORY_TTL_MS = 300000;
+  @Transform(toInt) @IsInt() @Min(0) CHANNEL_HISTORY_MAX_BYTES = 67108864;
+  @Transform(toInt) @IsInt() @Min(1024) HISTORY_REPLY_MAX_BYTES = 262144;
+  @Transform(toNumber) @IsNumber() @Min(0.01) @Max(1) OVERLOAD_HEAP_RATIO = 0.85;
   @Transform(toInt) @IsInt() @Min(0) SHUTDOWN_TIMEOUT_MS = 10000;
   @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) NODE_ID?: string;
   @Transform(blankToUndefined)
@@ -173,6 +180,12 @@ export interface HubbubConfig {
   maxBufferedBytes: number;
   channelHistorySize: number;
   channelHistoryTtlMs: number;
+  /** Bytes of publications all recovery windows hold together; past it the oldest go first. */
+  channelHistoryMaxBytes: number;
+  /** A reply carrying messages stays under this many bytes (fewer messages, `more: true`). */
+  historyReplyMaxBytes: number;
+  /** Share of V8's heap_size_limit in use above which the instance refuses new work (`overloaded`). */
+  overloadHeapRatio: number;
   shutdownTimeoutMs: number;
   nodeId: string;
   webhookUrl?: string;
@@ -203,7 +216,7 @@ export interface HubbubConfig {
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
 
-const TYPE_CONSTRAINTS = ['isInt', 'isBoolean', 'isUrl', 'isIn', 'isString'];
+const TYPE_CONSTRAINTS = ['isInt', 'isNumber', 'isBoolean', 'isUrl', 'isIn', 'isString'];
 const KNOWN_KEYS = Object.keys(new EnvironmentVariables());
 
 /**
@@ -260,6 +273,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
         'Invalid configuration: DEV_TOKENS must not be enabled when NODE_ENV=production',
       );
     }
+    assertProductionKeys(vars);
   }
   const redis = redisTarget(vars);
   if (redis && !vars.DATABASE_URL) {
@@ -314,6 +328,9 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     maxBufferedBytes: vars.MAX_BUFFERED_BYTES,
     channelHistorySize: vars.CHANNEL_HISTORY_SIZE,
     channelHistoryTtlMs: vars.CHANNEL_HISTORY_TTL_MS,
+    channelHistoryMaxBytes: vars.CHANNEL_HISTORY_MAX_BYTES,
+    historyReplyMaxBytes: vars.HISTORY_REPLY_MAX_BYTES,
+    overloadHeapRatio: vars.OVERLOAD_HEAP_RATIO,
     shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS,
     nodeId: vars.NODE_ID ?? `${hostname()}-${process.pid}`,
     webhookUrl: vars.WEBHOOK_URL,

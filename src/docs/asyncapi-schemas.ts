@@ -142,12 +142,19 @@ export const REQUESTS: Record<string, RequestDoc> = {
   'chat.join': {
     summary: 'Join a room: members and recent (or missed) messages',
     data: input({ room: ROOM, since: int(0) }, ['since']),
-    reply: out({
-      room: ROOM,
-      seq: int(0),
-      members: { type: 'array', items: ref('Member') },
-      messages: { type: 'array', items: ref('Message'), maxItems: 100 },
-    }),
+    reply: out(
+      {
+        room: ROOM,
+        seq: int(0),
+        members: { type: 'array', items: ref('Member') },
+        messages: { type: 'array', items: ref('Message'), maxItems: 100 },
+        more: {
+          const: true,
+          description: 'Present when messages were left out to stay under HISTORY_REPLY_MAX_BYTES',
+        },
+      },
+      ['more'],
+    ),
   },
   'chat.leave': {
     summary: 'Leave a room',
@@ -166,7 +173,17 @@ export const REQUESTS: Record<string, RequestDoc> = {
       'after',
       'limit',
     ]),
-    reply: out({ room: ROOM, messages: { type: 'array', items: ref('Message') } }),
+    reply: out(
+      {
+        room: ROOM,
+        messages: { type: 'array', items: ref('Message') },
+        more: {
+          const: true,
+          description: 'Present when messages were left out to stay under HISTORY_REPLY_MAX_BYTES',
+        },
+      },
+      ['more'],
+    ),
   },
   'chat.typing': {
     summary: 'Tell the room you are (not) typing',
@@ -194,13 +211,21 @@ export const REQUESTS: Record<string, RequestDoc> = {
       },
       ['since', 'epoch', 'token'],
     ),
-    reply: out({
-      channel: CHANNEL,
-      offset: int(0),
-      epoch: EPOCH,
-      recovered: bool,
-      publications: { type: 'array', items: ref('Publication') },
-    }),
+    reply: out(
+      {
+        channel: CHANNEL,
+        offset: int(0),
+        epoch: EPOCH,
+        recovered: bool,
+        publications: { type: 'array', items: ref('Publication') },
+        more: {
+          const: true,
+          description:
+            'Present when publications were left out to stay under HISTORY_REPLY_MAX_BYTES',
+        },
+      },
+      ['more'],
+    ),
   },
   'channel.unsubscribe': {
     summary: 'Unsubscribe',

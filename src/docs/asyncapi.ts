@@ -24,7 +24,8 @@ const ERROR_MEANINGS: Record<ErrorCode, string> = {
   limit_exceeded: 'More than MAX_SUBSCRIPTIONS rooms plus channels',
   token_expired: 'Pushed (without id) just before the 4401 close',
   internal: 'A fault of the server; never with a stack trace',
-  overloaded: '`details.retryAfterMs`: refused under load, try again later',
+  overloaded:
+    '`details.retryAfterMs`: refused under load (OVERLOAD_HEAP_RATIO, or ACCESS_PROXY_MAX_PENDING); try again later',
 };
 
 const CLOSE_MEANINGS: Record<keyof typeof CloseCode, string> = {

@@ -1,9 +1,10 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { METRICS_CONTENT_TYPE, MetricsService } from './metrics.service';
 import { MetricsTokenGuard } from './metrics-token.guard';
+import { ThrottlerGuard } from '@nestjs/throttler';
 
 @Controller('metrics')
-@UseGuards(MetricsTokenGuard)
+@UseGuards(ThrottlerGuard, MetricsTokenGuard)
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 

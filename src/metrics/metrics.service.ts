@@ -8,6 +8,7 @@ import { FrameRouter } from '../ws/frame-router';
 import { OutboundWriter } from '../ws/outbound-writer';
 import { SlowConsumerPolicy } from '../ws/slow-consumer.policy';
 import { UpgradeGate } from '../ws/upgrade-gate';
+import { Overload } from '../ws/overload';
 import { WEBHOOK_OUTCOMES, WebhookService } from '../webhooks/webhook.service';
 
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -47,10 +48,19 @@ export class MetricsService {
     gate: UpgradeGate,
     slowConsumers: SlowConsumerPolicy,
     webhooks: WebhookService,
+    overload: Overload,
   ) {
     processMetrics();
     this.registry = observations.registry;
     const registers = [observations.registry];
+    new Gauge({
+      name: 'hubbub_overloaded',
+      help: '1 while the instance refuses new work for its heap (OVERLOAD_HEAP_RATIO), else 0.',
+      registers,
+      collect() {
+        this.set(overload.active ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'hubbub_connections',
       help: 'Open WebSocket connections on this instance.',

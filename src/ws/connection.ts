@@ -33,6 +33,10 @@ export class Connection {
   inflight = 0;
   /** Set when the connection must close once its in-flight requests are answered. */
   closeWhenIdle?: { code: number; reason: string };
+  /** A message-carrying request (protocol/reply-budget.ts) is running; the next ones wait in `waiting`. */
+  carrying = false;
+  /** Message-carrying requests waiting for the running one, oldest first; null while none wait. */
+  waiting: WaitingRequest[] | null = null;
 
   /** Frames queued in this event-loop turn, written together by the OutboundWriter. */
   pending: Buffer[] | null = null;
@@ -75,6 +79,13 @@ export interface TokenGrant {
   readonly conn: Connection;
   readonly channel: string;
   expiresAt: number;
+}
+
+/** A request held back by the one-at-a-time rule of message-carrying requests (see FrameRouter). */
+export interface WaitingRequest {
+  event: string;
+  id: string | number | undefined;
+  data: unknown;
 }
 
 const NO_ROOMS: ReadonlySet<string> = new Set<string>();

@@ -4,6 +4,7 @@ import { Tracing } from '../tracing/tracing.service';
 import { Connection } from './connection';
 import { FrameRouter } from './frame-router';
 import type { OutboundWriter } from './outbound-writer';
+import { Overload } from './overload';
 
 class NoObservations extends Observations {
   request(): void {}
@@ -37,7 +38,13 @@ describe('FrameRouter', () => {
         written.push({ conn, frame: JSON.parse(frame.subarray(2).toString()) as never });
       },
     } as unknown as OutboundWriter;
-    router = new FrameRouter(config, writer, new NoObservations(), new Tracing(config));
+    router = new FrameRouter(
+      config,
+      writer,
+      new NoObservations(),
+      new Tracing(config),
+      new Overload(config),
+    );
     router.register('echo', { handler, gateway });
   });
 

@@ -7,8 +7,10 @@ import { Tracing } from '../tracing/tracing.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 import { encodeReply, frameText, replyEvent, type MessageId } from '../protocol/frames';
-import type { Connection } from './connection';
+import { MESSAGE_CARRYING_COST, MESSAGE_CARRYING_QUEUE } from '../protocol/reply-budget';
+import type { Connection, WaitingRequest } from './connection';
 import { OutboundWriter } from './outbound-writer';
+import { Overload } from './overload';
 import { RateLimiter } from './rate-limiter';
 import { toHubbubError } from './ws-error.filter';
 
@@ -63,6 +65,7 @@ export class FrameRouter {
     private readonly writer: OutboundWriter,
     private readonly observe: Observations,
     private readonly tracing: Tracing,
+    private readonly overload: Overload,
   ) {
     this.limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
   }
@@ -118,7 +121,10 @@ export class FrameRouter {
     // the socket about a second after `exp`; a request in between gets this answer). Checked here for every
     // gateway, Hubbub's and a team's, instead of a guard on each.
     if (conn.principal.expiresAt <= now) return this.sendError(conn, id, TOKEN_EXPIRED);
-    this.dispatch(conn, route, frame.event, id, frame.data === undefined ? {} : frame.data);
+    const data = frame.data === undefined ? {} : frame.data;
+    const cost = MESSAGE_CARRYING_COST.get(frame.event);
+    if (cost !== undefined) return this.carrying(conn, route, frame.event, id, data, now, cost);
+    this.dispatch(conn, route, frame.event, id, data);
   }
 
   sendError(conn: Connection, id: MessageId | undefined, error: HubbubError): void {
@@ -126,10 +132,65 @@ export class FrameRouter {
     this.writer.write(conn, frameText(encodeReply('error', id, error.toBody())));
   }
 
+  /**
+   * A request whose reply carries messages (protocol/reply-budget.ts): it takes `cost` tokens, and
+   * runs only when no other one of the connection runs; else it waits its turn (at most MESSAGE_CARRYING_QUEUE
+   * wait). So one socket's burst of history reads is served one at a time, each on its own turn of the event loop,
+   * and other connections' frames are read in between. An overloaded instance refuses them (`overloaded`).
+   */
+  private carrying(
+    conn: Connection,
+    route: Route,
+    event: string,
+    id: MessageId | undefined,
+    data: unknown,
+    now: number,
+    cost: number,
+  ): void {
+    if (this.overload.active) return this.sendError(conn, id, this.overload.error());
+    if (!this.limiter.takeMore(conn, cost - 1)) return this.refuse(conn, id, now, cost);
+    if (!conn.carrying) {
+      conn.carrying = true;
+      return this.dispatch(conn, route, event, id, data);
+    }
+    const waiting = (conn.waiting ??= []);
+    if (waiting.length >= MESSAGE_CARRYING_QUEUE) {
+      const retryAfterMs = this.limiter.retryAfterMs(conn, cost);
+      const error = new HubbubError('rate_limited', 'Too many requests waiting', { retryAfterMs });
+      return this.sendError(conn, id, error);
+    }
+    conn.inflight++; // a flood close waits for it like for a running request
+    waiting.push({ event, id, data });
+  }
+
+  /** The running message-carrying request was answered: the next waiting one starts on a later turn. */
+  private carried(conn: Connection): void {
+    if (conn.waiting === null || conn.waiting.length === 0 || conn.closed) {
+      // A closed connection's waiting requests are dropped unanswered.
+      if (conn.waiting) conn.inflight -= conn.waiting.length;
+      conn.carrying = false;
+      conn.waiting = null;
+      return;
+    }
+    setImmediate(startWaiting, this, conn);
+  }
+
+  /** Starts the oldest waiting request (the connection may have closed since it was queued). */
+  startWaiting(conn: Connection): void {
+    if (conn.closed) return this.carried(conn);
+    const next = conn.waiting!.shift() as WaitingRequest;
+    conn.inflight--; // dispatch counts it again
+    if (this.overload.active) {
+      this.sendError(conn, next.id, this.overload.error());
+      return this.carried(conn);
+    }
+    this.dispatch(conn, this.routes.get(next.event)!, next.event, next.id, next.data);
+  }
+
   /** Over the rate limit: `rate_limited`, or, past RATE_LIMIT_BURST refusals in 10 s, close 4429. */
-  private refuse(conn: Connection, id: MessageId | undefined, now: number): void {
+  private refuse(conn: Connection, id: MessageId | undefined, now: number, need = 1): void {
     if (!this.limiter.refuse(conn, now)) {
-      const retryAfterMs = this.limiter.retryAfterMs(conn);
+      const retryAfterMs = this.limiter.retryAfterMs(conn, need);
       return this.sendError(conn, id, new HubbubError('rate_limited', undefined, { retryAfterMs }));
     }
     this.floodCloses++;
@@ -214,6 +275,7 @@ export class FrameRouter {
         toHubbubError(outcome, outcome instanceof Error ? undefined : this.log),
       );
     this.observe.request(event, (performance.now() - started) / 1000);
+    if (conn.carrying && MESSAGE_CARRYING_COST.has(event)) this.carried(conn);
     conn.inflight--;
     if (conn.closeWhenIdle && conn.inflight === 0) this.closeIdle(conn);
   }
@@ -222,6 +284,10 @@ export class FrameRouter {
     const { code, reason } = conn.closeWhenIdle!;
     this.writer.close(conn, code, reason);
   }
+}
+
+function startWaiting(router: FrameRouter, conn: Connection): void {
+  router.startWaiting(conn);
 }
 
 function closeFlooding(writer: OutboundWriter, conn: Connection): void {

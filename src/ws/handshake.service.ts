@@ -4,10 +4,11 @@ import { HandshakeAuthenticator, HandshakeRejection } from '../auth/handshake-au
 import type { Principal } from '../auth/principal';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { DrainState } from './drain-state.service';
+import { Overload } from './overload';
 import { ConnectionQuota } from '../quota/connection-quota';
 
 /**
- * Decides, from the HTTP upgrade request alone, whether a socket may exist: not draining, an allowed browser
+ * Decides, from the HTTP upgrade request alone, whether a socket may exist: not draining or overloaded, an allowed browser
  * origin, a valid token (through the replaceable HandshakeAuthenticator), and a free per-user connection slot.
  */
 @Injectable()
@@ -17,11 +18,13 @@ export class HandshakeService {
     private readonly authenticator: HandshakeAuthenticator,
     private readonly quota: ConnectionQuota,
     private readonly drain: DrainState,
+    private readonly overload: Overload,
   ) {}
 
   /** Resolves with the principal holding an acquired quota slot, or throws a HandshakeRejection. */
   async admit(request: IncomingMessage): Promise<Principal> {
     if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
+    if (this.overload.active) throw new HandshakeRejection(503, 'server overloaded');
     const origin = request.headers.origin;
     // Non-browser clients send no Origin; browsers always do, and that is what cross-site hijacking needs.
     if (

@@ -21,9 +21,21 @@ export class RateLimiter {
     return false;
   }
 
-  /** Milliseconds until the next token. */
-  retryAfterMs(conn: Connection): number {
-    return Math.max(1, Math.ceil(((1 - conn.tokens) * 1000) / this.perSec));
+  /**
+   * Takes `n` more tokens (a request that costs more than one, its first already taken); false when short. A
+   * bucket smaller than the cost is charged all it can hold, so that the request stays possible.
+   */
+  takeMore(conn: Connection, n: number): boolean {
+    n = Math.min(n, this.burst - 1);
+    if (conn.tokens < n) return false;
+    conn.tokens -= n;
+    return true;
+  }
+
+  /** Milliseconds until `need` tokens (default the next one) are in the bucket. */
+  retryAfterMs(conn: Connection, need = 1): number {
+    need = Math.min(need, this.burst);
+    return Math.max(1, Math.ceil(((need - conn.tokens) * 1000) / this.perSec));
   }
 
   /** Counts a refused message; true when the connection refused more than `burst` in 10 s (flooding). */

@@ -9,6 +9,7 @@ import { FrameRouter } from './frame-router';
 import { GatewayHandlers } from './gateway-handlers';
 import { HandshakeService } from './handshake.service';
 import { OutboundWriter } from './outbound-writer';
+import { Overload } from './overload';
 import { SlowConsumerPolicy } from './slow-consumer.policy';
 import { UpgradeGate } from './upgrade-gate';
 import { WsTransport } from './ws-transport';
@@ -26,6 +27,7 @@ import { WsTransport } from './ws-transport';
     ClientRegistry,
     SlowConsumerPolicy,
     OutboundWriter,
+    Overload,
     FrameRouter,
     GatewayHandlers,
     ConnectionLifecycle,
@@ -43,6 +45,7 @@ import { WsTransport } from './ws-transport';
     DrainState,
     FrameRouter,
     OutboundWriter,
+    Overload,
     SlowConsumerPolicy,
     UpgradeGate,
     WsTransport,

@@ -21,7 +21,8 @@ type Json = Record<string, any>;
 /** Pushes of the contract that the server API sends; that part of the server lands with the channel-access work. */
 const NOT_SENT_YET: string[] = [];
 /** Codes no client input can cause: a 404 from a guard (none today) and a fault of the server. */
-// overloaded: caused by load, not by one client's frames (test/access-proxy.e2e-spec.ts provokes it).
+// overloaded: caused by load, not by one client's frames (test/access/access-proxy.e2e-spec.ts and
+// test/overload.e2e-spec.ts provoke it).
 const NOT_CAUSED_BY_CLIENTS = ['not_found', 'internal', 'overloaded'];
 
 let parsedMessages: Map<string, ValidateFunction>;

@@ -1,9 +1,16 @@
-import type { ChannelHistory, StreamPosition } from './channel-history';
+import {
+  publicationCost,
+  publicationJson,
+  type ChannelHistory,
+  type StreamPosition,
+} from './channel-history';
 
 export interface ChannelHistoryFactoryOptions {
   size: number;
   ttlMs: number;
   now: () => number;
+  /** CHANNEL_HISTORY_MAX_BYTES; unset: no bound. */
+  maxBytes?: number;
 }
 
 /**
@@ -167,6 +174,63 @@ export function describeChannelHistory(
       expect(b.offset).toBe(1);
       expect(b.publications.map((p) => p.channel)).toEqual([ch('b')]);
       expect((await history.publish(ch('b'), 'x')).offset).toBe(2);
+    });
+
+    // Issue 19, point 3: the windows of all channels together had no bound (a publisher cycling through fresh
+    // channel names kept everything for the TTL). CHANNEL_HISTORY_MAX_BYTES bounds them, oldest first.
+    describe('byte budget (CHANNEL_HISTORY_MAX_BYTES)', () => {
+      const DATA = { text: 'x'.repeat(100) };
+      const cost = (): number => publicationCost(publicationJson(ch('a'), DATA));
+      let budgeted: ChannelHistory;
+      const make = async (maxBytes: number): Promise<ChannelHistory> =>
+        (budgeted = await factory({ ...opts, size: 10, maxBytes }));
+      afterEach(() => budgeted?.close());
+      const from = async (h: ChannelHistory, channel: string, offset: number) =>
+        h.recover(channel, { offset, epoch: (await h.recover(channel)).epoch });
+
+      it('evicts the oldest publications of any channel first, and answers a since that needed them recovered false', async () => {
+        const h = await make(3 * cost());
+        await h.publish(ch('a'), DATA); // a1
+        await h.publish(ch('b'), DATA); // b1
+        await h.publish(ch('a'), DATA); // a2: three fit
+        expect(offsets(await from(h, ch('a'), 0))).toEqual([1, 2]);
+        await h.publish(ch('b'), DATA); // b2: a1 goes, the oldest of all
+        expect(await from(h, ch('a'), 0)).toMatchObject({ offset: 2, recovered: false });
+        expect(offsets(await from(h, ch('a'), 0))).toEqual([2]);
+        expect(await from(h, ch('a'), 1)).toMatchObject({ recovered: true });
+        expect(await from(h, ch('b'), 0)).toMatchObject({ offset: 2, recovered: true });
+        expect(offsets(await from(h, ch('b'), 0))).toEqual([1, 2]);
+        await h.publish(ch('c'), DATA); // b1 goes next
+        expect(await from(h, ch('b'), 0)).toMatchObject({ recovered: false });
+        expect(offsets(await from(h, ch('b'), 0))).toEqual([2]);
+        expect(offsets(await from(h, ch('a'), 1))).toEqual([2]);
+        expect(offsets(await from(h, ch('c'), 0))).toEqual([1]);
+      });
+
+      it('never lets what the size and the TTL dropped push out newer publications', async () => {
+        const h = await make(3 * cost());
+        budgeted = h;
+        for (let i = 0; i < 12; i++) await h.publish(ch('a'), DATA); // size 10: 1 and 2 gone
+        clock += TTL + 1; // all expired
+        await h.publish(ch('b'), DATA);
+        await h.publish(ch('c'), DATA);
+        await h.publish(ch('d'), DATA); // three fit: nothing of b, c or d is evicted
+        for (const c of ['b', 'c', 'd']) {
+          expect(await from(h, ch(c), 0)).toMatchObject({ recovered: true, offset: 1 });
+        }
+      });
+
+      it('0 keeps nothing, and offsets still count', async () => {
+        const h = await make(0);
+        await h.publish(ch('a'), DATA);
+        expect((await h.publish(ch('a'), DATA)).offset).toBe(2);
+        expect(await from(h, ch('a'), 1)).toMatchObject({
+          offset: 2,
+          recovered: false,
+          publications: [],
+        });
+        expect(await from(h, ch('a'), 2)).toMatchObject({ offset: 2, recovered: true });
+      });
     });
 
     describe('epochs', () => {

@@ -26,7 +26,8 @@ export abstract class ChannelHistory {
   /** Assigns the next offset (1, 2, 3 … per channel) and keeps the publication in the recovery window. */
   abstract publish(channel: string, data: unknown, userId?: string): Promise<Publication>;
   /** offset = the channel's current (latest) offset, 0 when nothing was ever published; epoch = the stream's
-   * epoch, created with the stream state when the channel has none (a subscribe creates it like a publish).
+   * epoch, the same before the channel's first publish as after it. A read stores nothing for a channel that has no
+   * state (issue 19: subscribing to fresh names must not pile up state); the first publish creates it.
    * since undefined: publications [] and recovered true.
    * since from another epoch: recovered false, publications [] (offsets restarted; the position means nothing).
    * since given: every publication with offset > since, ascending; recovered true only when ALL of them are still retained
@@ -72,7 +73,37 @@ export function assertSince(from: StreamPosition | undefined): void {
   if (typeof from.epoch !== 'string') throw new RangeError('since needs the epoch it belongs to');
 }
 
+/** Bytes a retained publication is counted for besides its JSON (offset, ts and bookkeeping). */
+export const PUBLICATION_OVERHEAD_BYTES = 64;
+
+/**
+ * What a retained publication counts against CHANNEL_HISTORY_MAX_BYTES: the UTF-8 bytes of the JSON of its
+ * channel, data and userId (what the Redis twin stores), plus {@link PUBLICATION_OVERHEAD_BYTES}. Both twins count
+ * the same, so they evict the same publications.
+ */
+export function publicationJson(channel: string, data: unknown, userId?: string): string {
+  return JSON.stringify({ channel, data, ...(userId === undefined ? {} : { userId }) });
+}
+
+export function publicationCost(json: string): number {
+  return Buffer.byteLength(json) + PUBLICATION_OVERHEAD_BYTES;
+}
+
 /** A fresh random epoch: 96 bits, base64url. */
 export function newEpoch(): string {
   return randomBytes(12).toString('base64url');
+}
+
+/** Slots of the offset floor table (32 KiB in memory). */
+export const FLOOR_SLOTS = 4096;
+
+/** The slot of a channel's offset floor, in a fixed-size table (FLOOR_SLOTS) that outlives forgotten channels;
+ * both twins keep their floors by it. FNV-1a over UTF-16 code units: cheap, stable, good enough spread. */
+export function floorSlot(channel: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < channel.length; i++) {
+    h ^= channel.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % FLOOR_SLOTS;
 }

@@ -4,6 +4,10 @@ import {
   computeRecovery,
   assertSince,
   newEpoch,
+  FLOOR_SLOTS,
+  floorSlot,
+  publicationCost,
+  publicationJson,
   type Publication,
   type Recovery,
   type StreamPosition,
@@ -17,17 +21,19 @@ export interface MemoryChannelHistoryOptions {
   now?: () => number;
   /** When set, idle channels are forgotten on a timer of this period (the server sets it; tests call prune()). */
   pruneIntervalMs?: number;
+  /** Bytes (see publicationCost) all channels' windows hold together; past it the oldest go first. Default: no bound. */
+  maxBytes?: number;
 }
 
 interface ChannelState {
+  name: string;
   offset: number;
   /** Retained publications, ascending and contiguous; at most `size` (array + shift is fine for small windows). */
   pubs: Publication[];
+  /** publicationCost of each of `pubs`, same order. */
+  costs: number[];
   lastTs: number;
 }
-
-/** Fixed-size table (32 KiB) that outlives forgotten channels; see `floor()`. */
-const FLOOR_SLOTS = 4096;
 
 /**
  * Single-process history. Idle channels are forgotten entirely so memory stays bounded by the channels
@@ -49,6 +55,14 @@ const FLOOR_SLOTS = 4096;
 export class MemoryChannelHistory extends ChannelHistory {
   /** Iteration order = last publish ascending (publish re-inserts), which keeps prune() cheap. */
   private readonly channels = new Map<string, ChannelState>();
+  /** Every publication retained, in publish order, as (channel state, offset): the byte budget evicts from the head.
+   * Entries whose publication left otherwise (size, TTL, forgotten channel) stay until passed or compacted. */
+  private order: { state: ChannelState; offset: number }[] = [];
+  private orderHead = 0;
+  /** Bytes and number of the publications retained. */
+  private bytes = 0;
+  private held = 0;
+  private readonly maxBytes: number;
   private readonly floors = new Float64Array(FLOOR_SLOTS);
   private readonly size: number;
   private readonly ttlMs: number;
@@ -64,6 +78,8 @@ export class MemoryChannelHistory extends ChannelHistory {
     this.size = opts.size;
     this.ttlMs = opts.ttlMs;
     this.now = opts.now ?? Date.now;
+    this.maxBytes = opts.maxBytes ?? Infinity;
+    if (!(this.maxBytes >= 0)) throw new RangeError('maxBytes must be >= 0');
     if (opts.pruneIntervalMs !== undefined) {
       // Forgets idle channels so memory stays bounded by the recovery window; one timer per history.
       this.pruneTimer = setInterval(() => this.prune(), opts.pruneIntervalMs);
@@ -78,7 +94,7 @@ export class MemoryChannelHistory extends ChannelHistory {
       this.expire(state, now);
       this.channels.delete(channel); // re-inserted below to move it to the end of the map
     } else {
-      state = { offset: this.floor(channel), pubs: [], lastTs: now };
+      state = { name: channel, offset: this.floor(channel), pubs: [], costs: [], lastTs: now };
     }
     const offset = state.offset + 1;
     // Frozen: the same object is handed to every recovering client.
@@ -91,10 +107,21 @@ export class MemoryChannelHistory extends ChannelHistory {
     });
     state.offset = offset;
     state.lastTs = now;
+    const cost = publicationCost(publicationJson(channel, data, userId));
     state.pubs.push(pub);
-    if (state.pubs.length > this.size) state.pubs.shift();
+    state.costs.push(cost);
+    this.bytes += cost;
+    this.held++;
+    this.order.push({ state, offset });
+    if (state.pubs.length > this.size) this.drop(state, 1);
     this.channels.set(channel, state);
+    this.evictOverBudget();
     return Promise.resolve(pub);
+  }
+
+  /** Bytes the windows hold together (publicationCost of each publication retained). */
+  retainedBytes(): number {
+    return this.bytes;
   }
 
   recover(channel: string, since?: StreamPosition): Promise<Recovery> {
@@ -132,6 +159,9 @@ export class MemoryChannelHistory extends ChannelHistory {
   close(): Promise<void> {
     clearInterval(this.pruneTimer);
     this.channels.clear();
+    this.order = [];
+    this.orderHead = 0;
+    this.bytes = this.held = 0;
     this.floors.fill(0);
     this.seed = newEpoch(); // offsets restart: so do epochs
     return Promise.resolve();
@@ -150,27 +180,48 @@ export class MemoryChannelHistory extends ChannelHistory {
   private expire(state: ChannelState, now: number): void {
     let n = 0;
     while (n < state.pubs.length && now - state.pubs[n].ts >= this.ttlMs) n++;
-    if (n > 0) state.pubs.splice(0, n);
+    if (n > 0) this.drop(state, n);
+  }
+
+  /** Drops a channel's `n` oldest publications from its window and from the byte count. */
+  private drop(state: ChannelState, n: number): void {
+    state.pubs.splice(0, n);
+    for (const cost of state.costs.splice(0, n)) this.bytes -= cost;
+    this.held -= n;
+  }
+
+  /**
+   * Over CHANNEL_HISTORY_MAX_BYTES: the oldest publications, whatever their channel, leave until the windows fit.
+   * A `since` that needed one of them then answers recovered false (computeRecovery sees the gap).
+   */
+  private evictOverBudget(): void {
+    while (this.bytes > this.maxBytes && this.orderHead < this.order.length) {
+      const { state, offset } = this.order[this.orderHead++];
+      if (state.pubs.length > 0 && state.pubs[0].offset <= offset) this.drop(state, 1);
+    }
+    // Passed and stale entries are cut away once they outnumber the live ones.
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
+    if (this.order.length - this.orderHead > 2 * this.held + 1024) {
+      this.order = this.order
+        .slice(this.orderHead)
+        .filter(({ state, offset }) => state.pubs.length > 0 && state.pubs[0].offset <= offset);
+      this.orderHead = 0;
+    }
   }
 
   private forget(channel: string, state: ChannelState): void {
-    const slot = slotOf(channel);
+    const slot = floorSlot(channel);
     this.floors[slot] = Math.max(this.floors[slot], state.offset);
     this.channels.delete(channel);
+    // Its entries in `order` may outlive it: emptied, they hold nothing and count for nothing.
+    this.drop(state, state.pubs.length);
   }
 
   /** Offset to continue from for a channel the map does not hold (0 unless its slot saw a forgotten channel). */
   private floor(channel: string): number {
-    return this.floors[slotOf(channel)];
+    return this.floors[floorSlot(channel)];
   }
-}
-
-/** FNV-1a over UTF-16 code units: cheap, stable, good enough spread for a slot index. */
-function slotOf(channel: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < channel.length; i++) {
-    h ^= channel.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % FLOOR_SLOTS;
 }

@@ -11,7 +11,7 @@ redis.describe('RedisChannelHistory', () => {
   const scratch = redisPrefixes(redis.url, 'history');
 
   const fresh = (
-    opts: { size: number; ttlMs: number; now?: () => number },
+    opts: { size: number; ttlMs: number; now?: () => number; maxBytes?: number },
     on = scratch.client,
   ) => {
     const prefix = scratch.fresh();
@@ -105,19 +105,56 @@ redis.describe('RedisChannelHistory', () => {
       expect((await history.publish('c', 3)).offset).toBe(3);
     });
 
-    it('a lost stream hash drops the list left from the old stream, whose offsets would collide', async () => {
+    it('a lost stream hash: offsets go on from the floor in the same epoch, and the list left from it is dropped', async () => {
       const { prefix, history } = fresh({ size: 10, ttlMs: 60_000 });
       for (let i = 0; i < 4; i++) await history.publish('c', i);
       const old = (await history.recover('c')).epoch;
       await scratch.client.del(`${prefix}stream:c`); // evicted alone, the list survived
-      const pub = await history.publish('c', 'new stream');
-      expect(pub.offset).toBe(1);
-      const r = await history.recover('c', {
-        offset: 0,
-        epoch: (await history.recover('c')).epoch,
+      // Read without the hash: the offset the channel reached, in its epoch.
+      expect(await history.recover('c', { offset: 4, epoch: old })).toMatchObject({
+        offset: 4,
+        recovered: true,
       });
-      expect(r.epoch).not.toBe(old);
+      const pub = await history.publish('c', 'new stream');
+      expect(pub.offset).toBe(5);
+      const r = await history.recover('c', { offset: 0, epoch: old });
+      expect(r.epoch).toBe(old);
+      expect(r.recovered).toBe(false);
       expect(r.publications.map((p) => p.data)).toEqual(['new stream']);
+    });
+
+    // Issue 19, point 4: a subscribe (recover) used to create the stream hash with a 24 h TTL, so subscribing to
+    // fresh names piled up keys with no publish at all.
+    it('a read of a channel nobody published to writes nothing for it; its first publish creates the stream in the epoch read', async () => {
+      const { prefix, history } = fresh({ size: 10, ttlMs: 60_000 });
+      const before = await history.recover('quiet');
+      await history.recover('quiet', { offset: 0, epoch: before.epoch });
+      expect(await keysUnder(scratch.client, prefix)).toEqual([`${prefix}meta`]);
+      await history.publish('quiet', 'first');
+      expect((await keysUnder(scratch.client, prefix)).sort()).toEqual(
+        [`${prefix}budget`, `${prefix}meta`, `${prefix}pubs:quiet`, `${prefix}stream:quiet`].sort(),
+      );
+      const after = await history.recover('quiet', { offset: 0, epoch: before.epoch });
+      expect(after).toMatchObject({ epoch: before.epoch, offset: 1, recovered: true });
+    });
+
+    it('keeps the byte count equal to what the lists hold, whatever evicted it', async () => {
+      const max = 2_000;
+      const { prefix, history } = fresh({ size: 3, ttlMs: 60_000, maxBytes: max });
+      for (let i = 0; i < 60; i++) await history.publish(`c${i % 7}`, 'z'.repeat(i * 3));
+      const lists = (await keysUnder(scratch.client, `${prefix}pubs:`)).sort();
+      let held = 0;
+      let entries = 0;
+      for (const key of lists) {
+        for (const entry of await scratch.client.lrange(key, 0, -1)) {
+          const rest = entry.replace(/^\{"ts":[^,]+,"offset":\d+,/, '{');
+          held += Buffer.byteLength(rest) + 64;
+          entries++;
+        }
+      }
+      expect(Number(await scratch.client.hget(`${prefix}meta`, 'bytes'))).toBe(held);
+      expect(held).toBeLessThanOrEqual(max);
+      expect(await scratch.client.zcard(`${prefix}budget`)).toBe(entries);
     });
 
     it('two instances creating the same stream at once agree on one epoch', async () => {

@@ -1,9 +1,12 @@
 import type { Redis } from 'ioredis';
+import { HISTORY_KEYS } from '../../cluster/redis-keys';
 import {
   assertSince,
   ChannelHistory,
   computeRecovery,
+  floorSlot,
   newEpoch,
+  publicationJson,
   type Publication,
   type Recovery,
   type StreamPosition,
@@ -21,54 +24,90 @@ export interface RedisChannelHistoryOptions {
   ttlMs: number;
   /** Clock for `ts` and TTL decisions; every instance should use the same kind of clock (wall time). */
   now?: () => number;
+  /** Bytes all channels' lists hold together (publicationCost each); past it the oldest go first. Default: no bound. */
+  maxBytes?: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Key layout, under `<prefix>` (tags differ, channel last, so channel names cannot collide):
+ * Key layout, under `<prefix>` (names in cluster/redis-keys.ts, HISTORY_KEYS; channel last, so channel names
+ * cannot collide):
  *
- *   stream:<channel>  hash    `offset` (the channel's latest offset, HINCRBY) and `epoch` (random, written
- *                             when the hash is created): one key, so the two are kept and lost together.
- *                             Expires OFFSET_TTL after the last publish or subscribe, i.e. much later than
- *                             the list, see `offsetTtlMs`.
+ *   stream:<channel>  hash    `offset` (the channel's latest offset, HINCRBY) and `epoch`: one key, so the two are
+ *                             kept and lost together. Created by the channel's first publish (never by a read) and
+ *                             expires OFFSET_TTL after the last one, i.e. much later than the list.
  *   pubs:<channel>    list    retained publications as JSON, oldest first (contiguous offsets),
  *                             at most `size`, expires ttlMs after the last publish.
+ *   meta              hash    `gen`: random, drawn once (lost with Redis's data); `bytes`: what the lists hold
+ *                             together; `f<slot>`: the highest offset any channel hashed to that slot reached.
+ *   budget            zset    one member `<offset>:<cost>:<channel>` per retained publication, scored by its ts:
+ *                             the oldest go first when `bytes` passes the bound (CHANNEL_HISTORY_MAX_BYTES).
  *
- * Each list entry is `{"ts":<ts>,"offset":<n>,...rest}`: the script writes ts and offset in front of
- * the JSON the caller built (channel, data, userId), so it can read ts back without decoding data.
+ * Each list entry is `{"ts":<ts>,"offset":<n>,...rest}`: the script writes ts and offset in front of the JSON the
+ * caller built (channel, data, userId), so it can read them back without decoding data. Its cost is `#rest + 64`,
+ * the same as the memory twin's publicationCost.
  *
- * Whoever finds no stream hash (first publish or subscribe, or Redis lost it) creates it with the epoch
- * the caller drew, and drops any list left over from the old stream, whose offsets would collide.
+ * Epochs without state: a channel's epoch is derived from `gen` and its name, so a subscribe to a channel nobody
+ * published to answers offset and epoch without writing anything for the channel, and the first publish creates
+ * the stream with that very epoch. Offsets never restart while `gen` lives: a stream created again (expired, or
+ * its hash lost) continues from its slot's floor, like MemoryChannelHistory's forgotten channels. When Redis loses
+ * its data, `gen` goes with it: new epochs.
  */
-const ENSURE_STREAM_LUA = `
-local function ensureStream(streamKey, listKey, epoch)
-  if redis.call('HSETNX', streamKey, 'epoch', epoch) == 1 then
-    redis.call('HSETNX', streamKey, 'offset', 0)
-    redis.call('DEL', listKey)
-  end
+const COMMON_LUA = `
+local OVERHEAD = 64
+local function generation(metaKey, candidate)
+  local gen = redis.call('HGET', metaKey, 'gen')
+  if gen then return gen end
+  redis.call('HSET', metaKey, 'gen', candidate)
+  return candidate
+end
+local function epochOf(gen, channel)
+  return string.sub(redis.sha1hex(gen .. '|' .. channel), 1, 16)
+end
+local function entryOffset(entry)
+  return tonumber(string.match(entry, '^{"ts":[^,]+,"offset":(%d+),'))
+end
+-- Removes a channel's oldest retained publication from its list, the budget and the byte count.
+local function popHead(listKey, budgetKey, metaKey, channel)
+  local head = redis.call('LPOP', listKey)
+  if not head then return end
+  local header, offset = string.match(head, '^({"ts":[^,]+,"offset":(%d+),)')
+  local cost = #head - #header + 1 + OVERHEAD
+  redis.call('ZREM', budgetKey, offset .. ':' .. string.format('%d', cost) .. ':' .. channel)
+  redis.call('HINCRBY', metaKey, 'bytes', -cost)
 end
 `;
 
-const PUBLISH_LUA = `${ENSURE_STREAM_LUA}
--- KEYS: stream key, list key. ARGV: size, ttlMs, offsetTtlMs, now, JSON of {channel, data, userId?}, epoch
-local streamKey, listKey = KEYS[1], KEYS[2]
+const PUBLISH_LUA = `${COMMON_LUA}
+-- KEYS: stream, list, meta, budget. ARGV: size, ttlMs, offsetTtlMs, now, JSON of {channel, data, userId?},
+-- gen candidate, channel, slot, maxBytes, list key prefix
+local streamKey, listKey, metaKey, budgetKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local size, ttl, offsetTtl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local nowText, rest = ARGV[4], ARGV[5]
 local now = tonumber(nowText)
+local channel, floorField, maxBytes, listPrefix = ARGV[7], 'f' .. ARGV[8], tonumber(ARGV[9]), ARGV[10]
 
-ensureStream(streamKey, listKey, ARGV[6])
+local gen = generation(metaKey, ARGV[6])
+local floor = tonumber(redis.call('HGET', metaKey, floorField) or '0')
+if redis.call('EXISTS', streamKey) == 0 then
+  redis.call('HSET', streamKey, 'epoch', epochOf(gen, channel), 'offset', floor)
+  -- A list left from an older stream: its offsets may not continue these.
+  while redis.call('LLEN', listKey) > 0 do popHead(listKey, budgetKey, metaKey, channel) end
+end
 local offset = redis.call('HINCRBY', streamKey, 'offset', 1)
 redis.call('PEXPIRE', streamKey, offsetTtl)
+if offset > floor then redis.call('HSET', metaKey, floorField, offset) end
 
-if size == 0 then
-  redis.call('DEL', listKey) -- nothing is retained, but the offset still counts
-  return offset
+local cost = #rest + OVERHEAD
+if size > 0 and cost <= maxBytes then
+  -- rest starts with '{': splice ts and offset in as the first fields.
+  local entry = '{"ts":' .. nowText .. ',"offset":' .. string.format('%d', offset) .. ','
+  redis.call('RPUSH', listKey, entry .. string.sub(rest, 2))
+  redis.call('ZADD', budgetKey, now, string.format('%d:%d:', offset, cost) .. channel)
+  redis.call('HINCRBY', metaKey, 'bytes', cost)
 end
--- rest starts with '{': splice ts and offset in as the first fields.
-local entry = '{"ts":' .. nowText .. ',"offset":' .. string.format('%d', offset) .. ','
-redis.call('RPUSH', listKey, entry .. string.sub(rest, 2))
-redis.call('LTRIM', listKey, -size, -1)
+while redis.call('LLEN', listKey) > size do popHead(listKey, budgetKey, metaKey, channel) end
 -- Drop expired entries from the head (oldest first) by the caller's clock. Entries from several
 -- instances are only roughly ts-ordered; recover() re-checks, so stopping at the first fresh one is fine.
 while true do
@@ -76,28 +115,46 @@ while true do
   if not head then break end
   local ts = tonumber(string.match(head, '^{"ts":([^,]+),'))
   if ts == nil or now - ts < ttl then break end
-  redis.call('LPOP', listKey)
+  popHead(listKey, budgetKey, metaKey, channel)
 end
 -- Key expiry only reclaims idle channels; rounded up so it never cuts into the window.
 redis.call('PEXPIRE', listKey, math.ceil(ttl))
+
+-- Over the bound: the oldest publications of any channel go first (with any older ones of their channel).
+while tonumber(redis.call('HGET', metaKey, 'bytes') or '0') > maxBytes do
+  local oldest = redis.call('ZRANGE', budgetKey, 0, 0)[1]
+  if not oldest then
+    redis.call('HSET', metaKey, 'bytes', 0)
+    break
+  end
+  local off, c, ch = string.match(oldest, '^(%d+):(%d+):(.*)$')
+  off = tonumber(off)
+  local lk = listPrefix .. ch
+  while true do
+    local head = redis.call('LINDEX', lk, 0)
+    if not head or entryOffset(head) > off then break end
+    popHead(lk, budgetKey, metaKey, ch)
+  end
+  -- Its list expired (or was lost) meanwhile: only the accounting is left.
+  if redis.call('ZREM', budgetKey, oldest) == 1 then redis.call('HINCRBY', metaKey, 'bytes', -tonumber(c)) end
+end
 return offset`;
 
-/** Reads offset, epoch and list at one point between two publishes, creating the stream when there is none. */
-const RECOVER_LUA = `${ENSURE_STREAM_LUA}
--- KEYS: stream key, list key. ARGV: epoch (used only when the stream is created), offsetTtlMs
-ensureStream(KEYS[1], KEYS[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+/**
+ * Reads offset, epoch and list at one point between two publishes. A channel without stream state (never published
+ * to, or idle past OFFSET_TTL) is answered from `gen` and its slot's floor, and nothing is written for it.
+ */
+const RECOVER_LUA = `${COMMON_LUA}
+-- KEYS: stream, list, meta. ARGV: gen candidate, channel, slot
 local state = redis.call('HMGET', KEYS[1], 'offset', 'epoch')
-return { state[1], state[2], redis.call('LRANGE', KEYS[2], 0, -1) }`;
+if state[1] then return { state[1], state[2], redis.call('LRANGE', KEYS[2], 0, -1) } end
+local gen = generation(KEYS[3], ARGV[1])
+return { redis.call('HGET', KEYS[3], 'f' .. ARGV[3]) or '0', epochOf(gen, ARGV[2]), {} }`;
 
-const PUBLISH_COMMAND = 'hubbubHistoryPublish';
-const RECOVER_COMMAND = 'hubbubHistoryRecover';
+const PUBLISH_COMMAND = 'hubbubHistoryPublish2';
+const RECOVER_COMMAND = 'hubbubHistoryRecover2';
 
-type ScriptFn = (
-  streamKey: string,
-  listKey: string,
-  ...args: (string | number)[]
-) => Promise<unknown>;
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * Cluster-wide channel history in Redis: every instance publishing to a channel draws from the same
@@ -116,6 +173,7 @@ export class RedisChannelHistory extends ChannelHistory {
    */
   private readonly offsetTtlMs: number;
   private readonly now: () => number;
+  private readonly maxBytes: number;
 
   constructor(
     private readonly redis: Redis,
@@ -132,25 +190,34 @@ export class RedisChannelHistory extends ChannelHistory {
     this.ttlMs = opts.ttlMs;
     this.offsetTtlMs = Math.ceil(Math.max(opts.ttlMs * 10, DAY_MS));
     this.now = opts.now ?? Date.now;
+    // Lua compares numbers as doubles: "no bound" is the largest safe integer.
+    this.maxBytes = Math.min(opts.maxBytes ?? Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    if (!(this.maxBytes >= 0)) throw new RangeError('maxBytes must be >= 0');
     // Redefining on a shared client is harmless (same name, same script): EVALSHA, EVAL fallback.
-    redis.defineCommand(PUBLISH_COMMAND, { lua: PUBLISH_LUA, numberOfKeys: 2 });
-    redis.defineCommand(RECOVER_COMMAND, { lua: RECOVER_LUA, numberOfKeys: 2 });
+    redis.defineCommand(PUBLISH_COMMAND, { lua: PUBLISH_LUA, numberOfKeys: 4 });
+    redis.defineCommand(RECOVER_COMMAND, { lua: RECOVER_LUA, numberOfKeys: 3 });
   }
 
   async publish(channel: string, data: unknown, userId?: string): Promise<Publication> {
     const ts = this.now();
     // Throws (→ rejection) for what JSON cannot carry, e.g. a BigInt: other instances read it back.
-    const rest = JSON.stringify({ channel, data, ...(userId === undefined ? {} : { userId }) });
+    const rest = publicationJson(channel, data, userId);
     const offset = Number(
       await this.script(PUBLISH_COMMAND)(
         this.streamKey(channel),
         this.listKey(channel),
+        this.key(HISTORY_KEYS.meta),
+        this.key(HISTORY_KEYS.budget),
         this.size,
         this.ttlMs,
         this.offsetTtlMs,
         String(ts),
         rest,
         newEpoch(),
+        channel,
+        floorSlot(channel),
+        this.maxBytes,
+        this.key(HISTORY_KEYS.list),
       ),
     );
     return Object.freeze({
@@ -167,8 +234,10 @@ export class RedisChannelHistory extends ChannelHistory {
     const [offset, epoch, list] = (await this.script(RECOVER_COMMAND)(
       this.streamKey(channel),
       this.listKey(channel),
+      this.key(HISTORY_KEYS.meta),
       newEpoch(),
-      this.offsetTtlMs,
+      channel,
+      floorSlot(channel),
     )) as [string, string, string[]];
     const entries = list.map((e) => JSON.parse(e) as Publication);
     return computeRecovery(Number(offset), epoch, this.retained(entries, this.now()), since);
@@ -194,11 +263,15 @@ export class RedisChannelHistory extends ChannelHistory {
     return fn.bind(this.redis);
   }
 
+  private key(name: string): string {
+    return this.prefix + name;
+  }
+
   private streamKey(channel: string): string {
-    return `${this.prefix}stream:${channel}`;
+    return this.prefix + HISTORY_KEYS.stream + channel;
   }
 
   private listKey(channel: string): string {
-    return `${this.prefix}pubs:${channel}`;
+    return this.prefix + HISTORY_KEYS.list + channel;
   }
 }
