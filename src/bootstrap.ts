@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Server as HttpsServer } from 'node:https';
 import { AppModule } from './app.module';
 import { loadTls, type HubbubConfig } from './config/config';
+import { assertPortFree, listenError } from './config/startup-checks';
 import type { HubbubExtensions } from './hubbub.module';
 import { applyHandshakeLimits } from './http/handshake-limits';
 import { applyHttpHardening } from './http/http-hardening';
@@ -19,6 +20,8 @@ export async function createServer(
     extensions?: HubbubExtensions;
   } = {},
 ): Promise<INestApplication> {
+  // Before Nest starts (and says "successfully started"): a port in use stops the start in one line.
+  await assertPortFree(config.port, config.host);
   const app = await NestFactory.create(AppModule.forRoot(config, options.extensions), {
     logger:
       options.logger ??
@@ -30,7 +33,13 @@ export async function createServer(
   applyHttpHardening(app);
   applyHandshakeLimits(app, config);
   setupApiDocs(app, config);
-  await app.listen(config.port, config.host);
+  try {
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    // Taken between the check above and now: the same one line.
+    await app.close();
+    throw listenError(err as NodeJS.ErrnoException, config.port, config.host);
+  }
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
   const mode = config.redis
     ? `cluster mode (Redis${'sentinels' in config.redis ? ' Sentinel' : ''})`

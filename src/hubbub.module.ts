@@ -114,7 +114,12 @@ export class HubbubModule {
     return {
       module: HubbubModule,
       global: true,
-      imports: [TerminusModule, HttpThrottleModule, ...imports, ...(extensions.imports ?? [])],
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        HttpThrottleModule,
+        ...imports,
+        ...(extensions.imports ?? []),
+      ],
       controllers: [
         HealthController,
         MetricsController,

@@ -10,6 +10,7 @@ import { NodeLiveness } from '../lifecycle/node-liveness.service';
 import { RedisKeys } from '../cluster/redis-keys';
 import { connectRedis, createRedis, REDIS } from '../cluster/redis.provider';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { storeUnreachable } from '../config/startup-checks';
 import { MemoryPresenceStore, PresenceStore } from '../presence/store/presence-store';
 import { RedisPresenceStore } from '../presence/store/redis-presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
@@ -83,7 +84,11 @@ export const backendProviders: Provider[] = [
       const store = config.databaseUrl
         ? new PostgresMessageStore({ url: config.databaseUrl, outbox })
         : new SqliteMessageStore({ path: config.sqlitePath, outbox });
-      await store.init();
+      try {
+        await store.init();
+      } catch (err) {
+        throw storeUnreachable(config, err);
+      }
       return tracedMessageStore(store, tracing);
     },
   },

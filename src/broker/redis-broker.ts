@@ -67,7 +67,7 @@ export class RedisBroker extends Broker {
     try {
       await this.sub.subscribe(ALL_CHANNEL, INBOX_PREFIX + this.node);
     } catch (err) {
-      this.logger.warn(`subscribe deferred until Redis answers: ${String(err)}`);
+      this.logger.debug(`subscribe deferred until Redis answers: ${(err as Error).message}`);
       this.sub.once('ready', () => void this.sub.subscribe(ALL_CHANNEL, INBOX_PREFIX + this.node));
     }
   }

@@ -188,7 +188,7 @@ export interface HubbubConfig {
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
 
 const TYPE_CONSTRAINTS = ['isInt', 'isBoolean', 'isUrl', 'isIn', 'isString'];
-const KNOWN_KEYS = Object.keys(new EnvironmentVariables());
+export const KNOWN_KEYS = Object.keys(new EnvironmentVariables());
 
 /**
  * Builds the typed configuration from an environment, or throws a {@link ConfigError} naming the first bad key.

@@ -2,12 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { HandshakeAuthenticator, HandshakeRejection } from '../auth/handshake-authenticator';
 import type { Principal } from '../auth/principal';
+import { Broker } from '../broker/broker';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { DrainState } from './drain-state.service';
 import { ConnectionQuota } from '../quota/connection-quota';
 
 /**
- * Decides, from the HTTP upgrade request alone, whether a socket may exist: not draining, an allowed browser
+ * Decides, from the HTTP upgrade request alone, whether a socket may exist: not draining, Redis reached once
+ * since the start (cluster mode; a later outage keeps serving), an allowed browser
  * origin, a valid token (through the replaceable HandshakeAuthenticator), and a free per-user connection slot.
  */
 @Injectable()
@@ -17,11 +19,19 @@ export class HandshakeService {
     private readonly authenticator: HandshakeAuthenticator,
     private readonly quota: ConnectionQuota,
     private readonly drain: DrainState,
+    private readonly broker: Broker,
   ) {}
+
+  /** Cluster mode: false until Redis has answered once since the start; handshakes get 503 until then. */
+  private redisAnswered = false;
 
   /** Resolves with the principal holding an acquired quota slot, or throws a HandshakeRejection. */
   async admit(request: IncomingMessage): Promise<Principal> {
     if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
+    if (this.config.redis && !this.redisAnswered) {
+      if (!this.broker.isHealthy()) throw new HandshakeRejection(503, 'Redis is not reachable yet');
+      this.redisAnswered = true;
+    }
     const origin = request.headers.origin;
     // Non-browser clients send no Origin; browsers always do, and that is what cross-site hijacking needs.
     if (
