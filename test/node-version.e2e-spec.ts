@@ -84,4 +84,18 @@ if (!oldNode)
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  it('npm start prints the same one line (scripts/start.mjs checks before importing what Node 24 added)', () => {
+    const run = spawnSync('npm', ['start'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PATH: `${dirname(oldNode!)}:${process.env.PATH}`, NODE_OPTIONS: '' },
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).not.toContain('SyntaxError');
+    expect(run.stderr.split('\n').filter((line) => /\S/.test(line) && !/^npm /.test(line))).toEqual(
+      [expect.stringMatching(/^Hubbub needs Node\.js 24 or newer; this is Node\.js 2\d\./)],
+    );
+  }, 90_000);
 });
