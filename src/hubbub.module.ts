@@ -41,6 +41,7 @@ import { SubscriptionIndex } from './fanout/subscription-index';
 import { DevTokenController } from './dev/dev-token.controller';
 import { HttpThrottleModule } from './http/throttle.module';
 import { AsyncApiController } from './docs/asyncapi.controller';
+import { HandshakeCheckController } from './http/handshake-check.controller';
 import { Tracing } from './tracing/tracing.service';
 import { EventBus } from './events/event-bus';
 import { HealthController } from './health/health.controller';
@@ -130,6 +131,7 @@ export class HubbubModule {
         WebController,
         AdminPageController,
         AsyncApiController,
+        HandshakeCheckController,
       ],
       providers: [
         config,

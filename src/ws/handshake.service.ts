@@ -27,12 +27,32 @@ export class HandshakeService {
 
   /** Resolves with the principal holding an acquired quota slot, or throws a HandshakeRejection. */
   async admit(request: IncomingMessage): Promise<Principal> {
+    const principal = await this.verify(request, request.headers.origin);
+    if (!(await this.quota.acquire(principal.userId, this.config.maxConnectionsPerUser))) {
+      throw new HandshakeRejection(429, 'too many connections for this user');
+    }
+    return principal;
+  }
+
+  /**
+   * What a handshake with this request's token would get, without taking a slot: throws the same
+   * HandshakeRejection. Backs `GET /ws` without an Upgrade (the client SDK's check after a refused handshake,
+   * since browsers hide the status). `origin`: the page's, which a browser does not send on a same-origin GET.
+   */
+  async check(request: IncomingMessage, origin: string | undefined): Promise<void> {
+    const principal = await this.verify(request, origin);
+    const held = await this.quota.userConnections(principal.userId);
+    if (held >= this.config.maxConnectionsPerUser) {
+      throw new HandshakeRejection(429, 'too many connections for this user');
+    }
+  }
+
+  private async verify(request: IncomingMessage, origin: string | undefined): Promise<Principal> {
     if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
     if (this.config.redis && !this.redisAnswered) {
       if (!this.broker.isHealthy()) throw new HandshakeRejection(503, 'Redis is not reachable yet');
       this.redisAnswered = true;
     }
-    const origin = request.headers.origin;
     // Non-browser clients send no Origin; browsers always do, and that is what cross-site hijacking needs.
     if (
       origin !== undefined &&
@@ -43,9 +63,6 @@ export class HandshakeService {
     }
     const principal = await this.authenticator.authenticate(request);
     if (principal.expiresAt <= Date.now()) throw new HandshakeRejection(401, 'token expired');
-    if (!(await this.quota.acquire(principal.userId, this.config.maxConnectionsPerUser))) {
-      throw new HandshakeRejection(429, 'too many connections for this user');
-    }
     return principal;
   }
 
