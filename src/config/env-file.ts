@@ -21,7 +21,11 @@ const ALL_KEYS = [...new Set([...KNOWN_KEYS, 'DEV_TOKENS', 'JWT_SECRET', 'JWT_PU
 /** One warning line per key of a `.env` file's text that Hubbub does not know, with the closest known key. */
 export function envFileWarnings(text: string, known: readonly string[] = ALL_KEYS): string[] {
   const warnings: string[] = [];
-  for (const key of Object.keys(parseEnv(text))) {
+  // In the file's order (parseEnv's object does not keep it for every key).
+  const at = (key: string): number =>
+    text.search(new RegExp(`^[ \\t]*(?:export[ \\t]+)?${escape(key)}[ \\t]*=`, 'm'));
+  const keys = Object.keys(parseEnv(text)).sort((a, b) => at(a) - at(b));
+  for (const key of keys) {
     if (known.includes(key) || TOOL_KEYS.has(key) || key.startsWith('OTEL_')) continue;
     warnings.push(
       `.env: ${key} is not a Hubbub key and is ignored; did you mean ${closestKey(key, known)}?`,
@@ -39,3 +43,5 @@ export function closestKey(key: string, known: readonly string[]): string {
   }
   return best.key;
 }
+
+const escape = (key: string): string => key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
