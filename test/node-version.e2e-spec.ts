@@ -49,7 +49,7 @@ if (process.env.OLD_NODE && !oldNode) {
   throw new Error(`OLD_NODE=${process.env.OLD_NODE} is not a node binary older than 24`);
 }
 if (!oldNode)
-  console.warn('skipping the old-Node.js checks: no node older than 24 found (OLD_NODE)');
+  process.stderr.write('skipping the old-Node.js checks: no node older than 24 found (OLD_NODE)\n');
 
 (oldNode ? describe : describe.skip)(`with an old Node.js (${oldNode})`, () => {
   afterAll(() => removeBuild());
