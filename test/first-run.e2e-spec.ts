@@ -106,6 +106,12 @@ pg.describe('with PostgreSQL', () => {
       expect(ready.status).toBe(503);
       expect(await handshakeStatus(child.wsUrl, { authorization: `Bearer ${token}` })).toBe(503);
       expect(await handshakeStatus(child.wsUrl, { authorization: `Bearer ${token}` })).toBe(503);
+      // What the client SDK asks after a refused handshake: the same 503, with the reason.
+      const check = await fetch(`${child.url}/ws?access_token=${token}`);
+      expect([check.status, await check.json()]).toEqual([
+        503,
+        { statusCode: 503, message: 'Redis is not reachable yet' },
+      ]);
 
       // Redis comes up: readiness and handshakes follow.
       redis = await startRedisProcess([
