@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { refusal } from '../../test/support/config-refusal';
 import { closestKey, envFileWarnings } from './env-file';
 
@@ -16,6 +18,13 @@ describe('.env keys Hubbub does not know', () => {
         'DEV_TOKENS=true\nJWT_PUBLIC_KEY=x\nTEST_REDIS_URL=redis://x\nREQUIRE_SERVICES=1\nOTEL_RESOURCE_ATTRIBUTES=a=b\n# PROT=1\n',
       ),
     ).toEqual([]);
+  });
+
+  it('knows every key of .env.example, commented out there or not', () => {
+    const example = readFileSync(join(__dirname, '../../.env.example'), 'utf8');
+    const keys = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+    expect(keys.length).toBeGreaterThan(30);
+    expect(envFileWarnings(keys.map((k) => `${k}=x`).join('\n'))).toEqual([]);
   });
 
   it('compares case-insensitively', () => {
