@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { HubbubEventHandler, HubbubEventMap, HubbubEventName } from './event-map';
+import { loggableError } from '../common/log-error';
 
 /**
  * Typed, in-process domain events (see HubbubEventMap). `emit` runs the listeners one after another and
@@ -43,9 +44,7 @@ export class EventBus {
       try {
         await handler(payload);
       } catch (err) {
-        this.logger.error(
-          `listener of ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        );
+        this.logger.error(`listener of ${name} failed: ${loggableError(err)}`);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Connection } from './connection';
+import { loggableError } from '../common/log-error';
 
 type Listener = (conn: Connection) => void | Promise<void>;
 
@@ -34,7 +35,7 @@ export class ConnectionEvents {
       try {
         await listener(conn);
       } catch (err) {
-        this.logger.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+        this.logger.error(loggableError(err));
       }
     }
   }
