@@ -6,8 +6,8 @@ module.exports = {
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  // Servers, child processes and sockets are closed in afterAll hooks; should a library keep a handle open
-  // anyway, CI must still end with the test result instead of hanging until its time limit.
-  forceExit: true,
+  // No forceExit: servers, child processes, browsers and sockets are closed in afterAll hooks, so jest ends by
+  // itself (forceExit printed "Force exiting Jest" on every run, open handle or not). A test that leaves a handle
+  // open shows as "Jest did not exit one second after the test run"; `--detectOpenHandles` names it.
   testTimeout: 30000,
 };

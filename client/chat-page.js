@@ -169,7 +169,7 @@ $('login').addEventListener('submit', async (ev) => {
     $('roomForm').requestSubmit();
   } catch (err) {
     setConn('offline', 'bad');
-    note(err.code === 'closed' ? 'The server refused the connection (bad or expired token?).' : err.message, true);
+    note(err.code === 'closed' ? 'The connection closed before the server answered.' : err.message, true);
     $('connect').disabled = false;
   }
 });

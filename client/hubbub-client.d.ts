@@ -77,7 +77,13 @@ export interface HubbubClientOptions {
 export interface DisconnectedEvent {
   /** The WebSocket close code: 1001 shutdown, 1006 abnormal, 1013 slow consumer, 4401, 4403, 4429 … */
   code: number;
+  /** The close reason; for a refused handshake, the server's reason (`token expired`, `origin not allowed`, …). */
   reason: string;
+  /**
+   * A refused handshake's HTTP status (401 token, 403 origin, 429 too many connections, 503 unavailable), asked of
+   * `GET /ws` after the close since browsers hide it; absent otherwise.
+   */
+  status?: number;
   /** Whether the client will reconnect on its own. */
   reconnecting: boolean;
 }
@@ -119,7 +125,11 @@ export interface HubbubEvents {
   'restore.error': HubbubError;
 }
 
-/** An error frame from the server, or a local failure: `timeout`, `disconnected`, `closed`. */
+/**
+ * An error frame from the server, or a local failure: `timeout`, `disconnected`, `closed`, or `refused` (the
+ * handshake was refused; `message` says why, e.g. `handshake refused: token expired (HTTP 401)`, and `details`
+ * holds `{code, status, reason}`).
+ */
 export class HubbubError extends Error {
   constructor(code: string, message: string, details?: unknown);
   readonly code: string;
@@ -155,7 +165,11 @@ export class HubbubClient {
    * Sends a message with a generated (or given) clientMsgId; after a disconnect it is resent with the same id, so
    * the server stores it once. Resolves with the stored message, which is not emitted as `chat.message`.
    */
-  send(room: string, text: string, options?: { clientMsgId?: string; timeoutMs?: number }): Promise<Message>;
+  send(
+    room: string,
+    text: string,
+    options?: { clientMsgId?: string; timeoutMs?: number },
+  ): Promise<Message>;
   typing(room: string, typing: boolean): Promise<Record<string, never>>;
   /** Each publication reaches `handler` (and `channel.message` listeners) once, in order, recovered ones included. */
   subscribe<T = unknown>(

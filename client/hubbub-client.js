@@ -1,4 +1,4 @@
-// Hubbub client SDK (plain ES module, browsers and Node >= 22): request/reply over one WebSocket, reconnect with
+// Hubbub client SDK (plain ES module, browsers and Node >= 24): request/reply over one WebSocket, reconnect with
 // jittered exponential backoff, rooms rejoined and channels resubscribed with `since` and `epoch` so the app sees no
 // gap; with `getToken`, the token is refreshed (`auth.refresh`) about 30 s before it expires.
 
@@ -199,7 +199,31 @@ export class HubbubClient {
     try { ws = new this.#WebSocket(url.toString()); } catch (err) { return this.#onClose(1006, String(err)); }
     this.#ws = ws;
     ws.onmessage = (ev) => { if (this.#ws === ws) this.#onFrame(String(ev.data)); };
-    ws.onclose = (ev) => { if (this.#ws === ws) this.#onClose(ev.code, ev.reason); };
+    ws.onclose = (ev) => {
+      if (this.#ws !== ws) return;
+      // Closed before the welcome: a refused handshake, whose HTTP status a browser hides ("1006"). Ask why.
+      if (ev.code !== 1006 || this.#openedAt > 0) return this.#onClose(ev.code, ev.reason);
+      void this.#whyRefused(url).then((why) => this.#ws === ws && this.#onClose(1006, ev.reason, why));
+    };
+  }
+  /**
+   * `GET /ws` (no Upgrade) with the same token answers what the handshake got: `{status, reason}`, or null when
+   * it would now be accepted or cannot be asked (the close then had another cause, e.g. the network).
+   * @param {URL} wsUrl @returns {Promise<{status: number, reason: string} | null>}
+   */
+  async #whyRefused(wsUrl) {
+    try {
+      const url = new URL(wsUrl);
+      url.protocol = url.protocol.replace(/^ws/, 'http');
+      // A browser sends no Origin on a same-origin GET, but does on the upgrade: say which page asks.
+      if (globalThis.location?.origin) url.searchParams.set('origin', globalThis.location.origin);
+      const res = await fetch(url, { signal: AbortSignal.timeout(this.#timeoutMs) });
+      if (res.ok) return null;
+      const body = await res.json().catch(() => ({}));
+      return { status: res.status, reason: typeof body.message === 'string' ? body.message : res.statusText };
+    } catch {
+      return null;
+    }
   }
   /** @param {string} raw */
   #onFrame(raw) {
@@ -329,21 +353,23 @@ export class HubbubClient {
     state?.handler?.(p);
     this.#emit('channel.message', p);
   }
-  /** @param {number} code @param {string} reason */
-  #onClose(code, reason) {
+  /** @param {number} code @param {string} reason @param {{status: number, reason: string} | null} [refused] */
+  #onClose(code, reason, refused = null) {
     const wasUp = this.#openedAt > 0; // welcomed; a refused handshake (401 included) closes before that
     if (wasUp && Date.now() - this.#openedAt >= STABLE_AFTER_MS) this.#attempt = 0;
     this.#ws = null; this.#ready = false; this.#openedAt = 0;
     clearTimeout(this.#refreshTimer);
-    for (const p of [...this.#pending.values()]) this.#settle(p, new HubbubError('disconnected', `connection closed (${code})`, { code }));
+    const why = refused ? `handshake refused: ${refused.reason} (HTTP ${refused.status})` : `connection closed (${code})`;
+    const details = refused ? { code, status: refused.status, reason: refused.reason } : { code };
+    for (const p of [...this.#pending.values()]) this.#settle(p, new HubbubError('disconnected', why, details));
     const firstAttempt = this.#connecting.length > 0 && this.welcome === null;
     const reconnecting = !this.#closed && this.#reconnect && !firstAttempt && !TERMINAL_CLOSE_CODES.has(code) &&
       (code !== 4401 || !!this.#getToken);
-    this.#emit('disconnected', { code, reason, reconnecting });
+    this.#emit('disconnected', { code, reason: refused?.reason ?? reason, status: refused?.status, reconnecting });
     if (this.#closed) return;
     if (!reconnecting) {
       this.#closed = true;
-      return this.#stop(new HubbubError('closed', `connection closed (${code})`, { code }));
+      return this.#stop(new HubbubError(refused ? 'refused' : 'closed', why, details));
     }
     if (code === 4401 || !wasUp) this.#needToken = true; // expired, or the handshake failed (maybe a 401): new token
     const delay = Math.random() * Math.min(this.#maxMs, this.#baseMs * 2 ** this.#attempt++);

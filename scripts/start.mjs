@@ -4,7 +4,8 @@
 // every time, about 10 s). `npm run start:dev` watches and rebuilds instead.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire, enableCompileCache } from 'node:module';
+// Only what Node.js 20 has too: an import that an old Node.js lacks fails before the version check can speak.
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
 const REQUIRED = 24;
@@ -38,6 +39,7 @@ if (!fresh) {
 }
 
 // Node's on-disk cache of compiled modules (under the OS temp dir): later starts skip parsing Nest and the rest.
+const { enableCompileCache } = await import('node:module');
 enableCompileCache();
 // Same process: signals reach the server's own SIGTERM/SIGINT handlers directly.
 createRequire(import.meta.url)(main);

@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { ClientAddresses } from './common/client-address';
 import { loadTls, type HubbubConfig } from './config/config';
+import { assertPortFree, listenError } from './config/startup-checks';
 import type { HubbubExtensions } from './hubbub.module';
 import { applyHandshakeLimits } from './http/handshake-limits';
 import { applyHttpHardening } from './http/http-hardening';
@@ -23,6 +24,8 @@ export async function createServer(
     extensions?: HubbubExtensions;
   } = {},
 ): Promise<INestApplication> {
+  // Before Nest starts (and says "successfully started"): a port in use stops the start in one line.
+  await assertPortFree(config.port, config.host);
   const app = await NestFactory.create(AppModule.forRoot(config, options.extensions), {
     logger:
       options.logger ??
@@ -47,7 +50,13 @@ export async function createServer(
   const withBacklog = app as unknown as {
     listen(port: number, host: string, backlog: number): Promise<unknown>;
   };
-  await withBacklog.listen(config.port, config.host, LISTEN_BACKLOG);
+  try {
+    await withBacklog.listen(config.port, config.host, LISTEN_BACKLOG);
+  } catch (err) {
+    // Taken between the check above and now: the same one line.
+    await app.close();
+    throw listenError(err as NodeJS.ErrnoException, config.port, config.host);
+  }
   const store = config.databaseUrl ? 'PostgreSQL' : `SQLite ${config.sqlitePath}`;
   const mode = config.redis
     ? `cluster mode (Redis${'sentinels' in config.redis ? ' Sentinel' : ''})`

@@ -6,6 +6,7 @@ import type { HubbubHttpOptions } from './config/options';
 import { DevTokenController } from './dev/dev-token.controller';
 import { AsyncApiController } from './docs/asyncapi.controller';
 import { HealthController } from './health/health.controller';
+import { HandshakeCheckController } from './http/handshake-check.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { AdminPageController } from './web/admin-page.controller';
 import { WebController } from './web/web.controller';
@@ -31,7 +32,8 @@ export const ALL_ROUTES: Required<HubbubHttpOptions> = {
 };
 
 /**
- * The controllers to mount: those of the enabled routes, and `POST /dev/token` when dev tokens may be on (it also
+ * The controllers to mount: `GET /ws`'s handshake check (it belongs to the socket endpoint, always there), those of
+ * the enabled routes, and `POST /dev/token` when dev tokens may be on (it also
  * answers 404 while the configuration has them off). Unknown names are ignored here: the configuration provider
  * refuses them at start with one line (checkHttpOptions).
  */
@@ -39,5 +41,9 @@ export function controllersFor(http: HubbubHttpOptions | undefined, devTokens: b
   const enabled = (Object.keys(ROUTES) as (keyof HubbubHttpOptions)[]).filter(
     (name) => http?.[name] === true && (name !== 'admin' || http.api === true),
   );
-  return [...enabled.flatMap((name) => ROUTES[name]), ...(devTokens ? [DevTokenController] : [])];
+  return [
+    HandshakeCheckController,
+    ...enabled.flatMap((name) => ROUTES[name]),
+    ...(devTokens ? [DevTokenController] : []),
+  ];
 }

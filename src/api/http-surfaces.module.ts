@@ -18,7 +18,7 @@ export class HttpSurfacesModule {
     return {
       module: HttpSurfacesModule,
       imports: [
-        TerminusModule,
+        TerminusModule.forRoot({ logger: false }),
         ChatModule,
         ChannelsModule,
         PresenceModule,

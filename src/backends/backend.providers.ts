@@ -17,6 +17,7 @@ import { RedisChannelSubscribers } from '../channels/subscribers/redis-channel-s
 import { RedisKeys } from '../cluster/redis-keys';
 import { connectRedis, createRedis, REDIS } from '../cluster/redis.provider';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
+import { storeUnreachable } from '../config/startup-checks';
 import { MemoryPresenceStore } from '../presence/store/memory-presence-store';
 import { PresenceStore } from '../presence/store/presence-store';
 import { RedisPresenceStore } from '../presence/store/redis-presence-store';
@@ -93,7 +94,11 @@ export const backendProviders: Provider[] = [
       const store = config.databaseUrl
         ? new PostgresMessageStore({ url: config.databaseUrl, outbox })
         : new SqliteMessageStore({ path: config.sqlitePath, outbox });
-      await store.init();
+      try {
+        await store.init();
+      } catch (err) {
+        throw storeUnreachable(config, err);
+      }
       return tracedMessageStore(store, tracing);
     },
   },

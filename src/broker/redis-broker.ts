@@ -89,7 +89,7 @@ export class RedisBroker extends Broker {
     try {
       await this.sub.subscribe(...channels);
     } catch (err) {
-      this.logger.warn(`subscribe deferred until Redis answers: ${String(err)}`);
+      this.logger.debug(`subscribe deferred until Redis answers: ${(err as Error).message}`);
       this.sub.once('ready', () => void this.sub.subscribe(...channels));
     }
   }

@@ -38,8 +38,14 @@ export function createRedis(target: RedisTarget | string, name: string): Redis {
           reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
         });
   let down = false;
+  // One line per outage, naming the key; the subscriber's twin of it only at debug (same server, same outage).
+  const key = typeof target !== 'string' && 'sentinels' in target ? 'REDIS_SENTINELS' : 'REDIS_URL';
   redis.on('error', (err: Error) => {
-    if (!down) logger.warn(`unreachable: ${err.message}`);
+    if (!down) {
+      const line = `Redis (${key}) unreachable: ${err.message}; retrying until it answers`;
+      if (name === 'subscriber') logger.debug(line);
+      else logger.warn(line);
+    }
     down = true;
   });
   redis.on('ready', () => {

@@ -43,6 +43,8 @@ const blankToUndefined = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 const OTLP_URL = { protocols: ['http', 'https'], require_tld: false, require_protocol: true };
+const HTTP_URL = OTLP_URL;
+const HTTP_URL_MESSAGE = { message: '$property must be an http:// or https:// URL' };
 /** `host:port[,host:port…]`; an IPv6 host in brackets. */
 const SENTINEL_LIST =
   /^\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(,\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/;
@@ -62,11 +64,17 @@ export class EnvironmentVariables {
   @IsString() @MinLength(1) SQLITE_PATH = './data/hubbub.db';
   @Transform(blankToUndefined)
   @IsOptional()
-  @IsUrl({ protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true })
+  @IsUrl(
+    { protocols: ['postgres', 'postgresql'], require_tld: false, require_protocol: true },
+    { message: '$property must be a postgres:// or postgresql:// URL' },
+  )
   DATABASE_URL?: string;
   @Transform(blankToUndefined)
   @IsOptional()
-  @IsUrl({ protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true })
+  @IsUrl(
+    { protocols: ['redis', 'rediss'], require_tld: false, require_protocol: true },
+    { message: '$property must be a redis:// or rediss:// URL' },
+  )
   REDIS_URL?: string;
   @Transform(blankToUndefined)
   @IsOptional()
@@ -90,12 +98,12 @@ export class EnvironmentVariables {
   @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) NODE_ID?: string;
   @Transform(blankToUndefined)
   @IsOptional()
-  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  @IsUrl(HTTP_URL, HTTP_URL_MESSAGE)
   WEBHOOK_URL?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() WEBHOOK_SECRET?: string;
   @Transform(blankToUndefined)
   @IsOptional()
-  @IsUrl({ protocols: ['http', 'https'], require_tld: false, require_protocol: true })
+  @IsUrl(HTTP_URL, HTTP_URL_MESSAGE)
   ACCESS_PROXY_URL?: string;
   @Transform(toInt) @IsInt() @Min(1) ACCESS_PROXY_TIMEOUT_MS = 2000;
   @Transform(toInt) @IsInt() @Min(1) ACCESS_PROXY_MAX_PENDING = 256;
@@ -104,10 +112,13 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) LOG_LEVEL = 'info';
   @Transform(blankToUndefined) @Transform(toBool) @IsOptional() @IsBoolean() DEV_TOKENS?: boolean;
   // OpenTelemetry traces: the standard OTEL_* variables (see src/config/tracing-config.ts).
-  @Transform(blankToUndefined) @IsOptional() @IsUrl(OTLP_URL) OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   @Transform(blankToUndefined)
   @IsOptional()
-  @IsUrl(OTLP_URL)
+  @IsUrl(OTLP_URL, HTTP_URL_MESSAGE)
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @IsUrl(OTLP_URL, HTTP_URL_MESSAGE)
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
   @Transform(blankToUndefined)
   @IsOptional()
@@ -217,7 +228,7 @@ export interface HubbubConfig {
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
 
 const TYPE_CONSTRAINTS = ['isInt', 'isNumber', 'isBoolean', 'isUrl', 'isIn', 'isString'];
-const KNOWN_KEYS = Object.keys(new EnvironmentVariables());
+export const KNOWN_KEYS = Object.keys(new EnvironmentVariables());
 
 /**
  * Builds the typed configuration from an environment, or throws a {@link ConfigError} naming the first bad key.

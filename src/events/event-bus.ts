@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { HubbubEventHandler, HubbubEventMap, HubbubEventName } from './event-map';
+import { loggableError } from '../common/log-error';
 import { EventPriority } from './on-event';
 
 interface Listener {
@@ -59,9 +60,7 @@ export class EventBus {
       try {
         await (handler as HubbubEventHandler<K>)(payload);
       } catch (err) {
-        this.logger.error(
-          `listener of ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
-        );
+        this.logger.error(`listener of ${name} failed: ${loggableError(err)}`);
       }
     }
   }

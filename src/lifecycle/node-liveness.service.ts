@@ -98,7 +98,8 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
-    if (!this.redis) return;
+    // Redis down (never reached, say): the others reap this node once it is back.
+    if (this.redis?.status !== 'ready') return;
     // A clean stop: leave nothing for the others to reap.
     try {
       await this.reap(this.config.nodeId, false);

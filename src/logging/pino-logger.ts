@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { ConfigError } from '../config/config-error';
 
 /**
  * Nest's start-up chatter: one line per module, route and gateway message. Logged at debug, so that LOG_LEVEL=info
@@ -89,7 +90,10 @@ export class PinoLogger implements LoggerService {
     const fields: Record<string, unknown> = {};
     if (context) fields.context = context;
     if (stack) fields.stack = stack;
-    if (message instanceof Error) {
+    if (message instanceof ConfigError) {
+      // A start-up refusal (store unreachable, ...): its one line names the key; a stack would only hide it.
+      this.pino[level](fields, message.message);
+    } else if (message instanceof Error) {
       fields.err = message;
       this.pino[level](fields, message.message);
     } else if (typeof message === 'object' && message !== null) {

@@ -1,9 +1,26 @@
-import { Matches, ValidateBy, type ValidationOptions } from 'class-validator';
+import {
+  Matches,
+  ValidateBy,
+  type ValidationArguments,
+  type ValidationOptions,
+} from 'class-validator';
+
+/** A name's error in words: a missing one is `required`, a wrong one says what is allowed (never a raw regex). */
+const nameMessage =
+  (rule: string) =>
+  ({ property, value }: ValidationArguments): string =>
+    value === undefined || value === null
+      ? `${property} is required`
+      : typeof value !== 'string'
+        ? `${property} must be a string`
+        : `${property} must be ${rule}`;
 
 /** Names of rooms and channels. */
 export const NAME_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const IsName = (): PropertyDecorator =>
-  Matches(NAME_PATTERN, { message: '$property must match ^[A-Za-z0-9_.:-]{1,128}$' });
+  Matches(NAME_PATTERN, {
+    message: nameMessage('1 to 128 characters, each a letter, digit, _ . : or -'),
+  });
 
 /**
  * Names of channels: a room-style name, optionally ending with a user limit `#<id>[,<id>…]` (Centrifugo's
@@ -13,7 +30,9 @@ export const CHANNEL_NAME_PATTERN =
   /^(?=.{1,128}$)[A-Za-z0-9_.:-]+(?:#[A-Za-z0-9_.:-]+(?:,[A-Za-z0-9_.:-]+)*)?$/;
 export const IsChannelName = (): PropertyDecorator =>
   Matches(CHANNEL_NAME_PATTERN, {
-    message: '$property must match ^[A-Za-z0-9_.:-]{1,128}$, optionally ending with #<id>[,<id>…]',
+    message: nameMessage(
+      '1 to 128 characters, each a letter, digit, _ . : or -, optionally ending with #<id>[,<id>…]',
+    ),
   });
 
 /** The users a channel is limited to (`news#alice,bob` → alice, bob), or undefined when it has no limit. */

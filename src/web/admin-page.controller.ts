@@ -39,9 +39,16 @@ function uplotDir(): string | undefined {
   }
 }
 
+const DASHBOARD_OFF =
+  '<!doctype html><meta charset="utf-8"><title>Hubbub: dashboard off</title>' +
+  '<h1>The admin dashboard is off</h1>' +
+  '<p>Set <code>API_KEY</code> (in the environment or <code>.env</code>) and restart: it turns on the server API ' +
+  'and this dashboard, which asks for that key. See docs/dashboard.md.</p>\n';
+
 /**
  * `GET /admin`: the admin dashboard, a static page that reads the server API with the API key the operator
- * types in. It exists only while the API does (API_KEY set): 404 otherwise, like the API itself.
+ * types in. It exists only while the API does (API_KEY set): 404 otherwise, like the API itself, with a page that
+ * says to set API_KEY.
  */
 @Controller('admin')
 export class AdminPageController {
@@ -53,6 +60,11 @@ export class AdminPageController {
 
   @Get()
   page(@Res({ passthrough: true }) res: Response): string {
+    if (!this.assets) {
+      // Still a 404 (the dashboard does not exist), but one that says what turns it on.
+      res.status(404).setHeader('Content-Type', 'text/html; charset=utf-8');
+      return DASHBOARD_OFF;
+    }
     return this.serve(res, 'admin.html');
   }
 

@@ -2,13 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { HandshakeAuthenticator, HandshakeRejection } from '../auth/handshake-authenticator';
 import type { Principal } from '../auth/principal';
+import { Broker } from '../broker/broker';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { DrainState } from './drain-state.service';
 import { Overload } from './overload';
 import { ConnectionQuota } from '../quota/connection-quota';
 
 /**
- * Decides, from the HTTP upgrade request alone, whether a socket may exist: not draining or overloaded, an allowed browser
+ * Decides, from the HTTP upgrade request alone, whether a socket may exist: not draining or overloaded, Redis
+ * reached once since the start (cluster mode; a later outage keeps serving), an allowed browser
  * origin, a valid token (through the replaceable HandshakeAuthenticator), and a free per-user connection slot.
  */
 @Injectable()
@@ -19,13 +21,41 @@ export class HandshakeService {
     private readonly quota: ConnectionQuota,
     private readonly drain: DrainState,
     private readonly overload: Overload,
+    private readonly broker: Broker,
   ) {}
+
+  /** Cluster mode: false until Redis has answered once since the start; handshakes get 503 until then. */
+  private redisAnswered = false;
 
   /** Resolves with the principal holding an acquired quota slot, or throws a HandshakeRejection. */
   async admit(request: IncomingMessage): Promise<Principal> {
+    const principal = await this.verify(request, request.headers.origin);
+    if (!(await this.quota.acquire(principal.userId, this.config.maxConnectionsPerUser))) {
+      throw new HandshakeRejection(429, 'too many connections for this user');
+    }
+    return principal;
+  }
+
+  /**
+   * What a handshake with this request's token would get, without taking a slot: throws the same
+   * HandshakeRejection. Backs `GET /ws` without an Upgrade (the client SDK's check after a refused handshake,
+   * since browsers hide the status). `origin`: the page's, which a browser does not send on a same-origin GET.
+   */
+  async check(request: IncomingMessage, origin: string | undefined): Promise<void> {
+    const principal = await this.verify(request, origin);
+    const held = await this.quota.userConnections(principal.userId);
+    if (held >= this.config.maxConnectionsPerUser) {
+      throw new HandshakeRejection(429, 'too many connections for this user');
+    }
+  }
+
+  private async verify(request: IncomingMessage, origin: string | undefined): Promise<Principal> {
     if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
     if (this.overload.active) throw new HandshakeRejection(503, 'server overloaded');
-    const origin = request.headers.origin;
+    if (this.config.redis && !this.redisAnswered) {
+      if (!this.broker.isHealthy()) throw new HandshakeRejection(503, 'Redis is not reachable yet');
+      this.redisAnswered = true;
+    }
     // Non-browser clients send no Origin; browsers always do, and that is what cross-site hijacking needs.
     if (
       origin !== undefined &&
@@ -36,9 +66,6 @@ export class HandshakeService {
     }
     const principal = await this.authenticator.authenticate(request);
     if (principal.expiresAt <= Date.now()) throw new HandshakeRejection(401, 'token expired');
-    if (!(await this.quota.acquire(principal.userId, this.config.maxConnectionsPerUser))) {
-      throw new HandshakeRejection(429, 'too many connections for this user');
-    }
     return principal;
   }
 

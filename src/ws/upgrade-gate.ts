@@ -9,6 +9,7 @@ import { Tracing } from '../tracing/tracing.service';
 import { ConnectionLifecycle } from './connection-lifecycle';
 import { WS_PATH } from './decorators';
 import { HandshakeService } from './handshake.service';
+import { loggableError } from '../common/log-error';
 
 /** How a handshake ended, by the HTTP status it got (101: upgraded): a closed list, so bounded metric labels. */
 const HANDSHAKE_RESULTS: Record<number, string> = {
@@ -62,7 +63,7 @@ export class UpgradeGate {
     } catch (err) {
       if (err instanceof HandshakeRejection)
         return this.refuse(req, socket, err.status, err.message);
-      this.log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      this.log.error(loggableError(err));
       return this.refuse(req, socket, 500, 'internal error');
     }
     // The slot is ours from here. The peer may have reset while we awaited: its 'close' has then already fired.

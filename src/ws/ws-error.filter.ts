@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
+import { loggableError } from '../common/log-error';
 
 const isErrorCode = (v: unknown): v is ErrorCode =>
   typeof v === 'string' && (ERROR_CODES as readonly string[]).includes(v);
@@ -45,9 +46,7 @@ export function toHubbubError(exception: unknown, logger?: Logger): HubbubError 
     if (status === 404) return new HubbubError('not_found', exception.message);
     if (status === 429) return new HubbubError('rate_limited', exception.message);
   }
-  logger?.error(
-    exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
-  );
+  logger?.error(loggableError(exception));
   return new HubbubError('internal');
 }
 

@@ -159,12 +159,16 @@ browserDescribe('admin dashboard in a browser (GET /admin)', () => {
     }
   });
 
-  it('is not there while the API is off', async () => {
+  it('is not there while the API is off, and /admin says to set API_KEY', async () => {
     const off = await startServer();
     try {
       for (const path of ['/admin', '/admin/admin.js', '/admin/uplot.iife.min.js']) {
         expect([path, (await fetch(`${off.url}${path}`)).status]).toEqual([path, 404]);
       }
+      // The page itself says what turns it on.
+      const page = await fetch(`${off.url}/admin`);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await page.text()).toContain('Set <code>API_KEY</code>');
     } finally {
       await off.close();
     }

@@ -162,6 +162,19 @@ describe('server API', () => {
       },
     );
 
+    it('gives one message per field: the first rule each breaks', async () => {
+      const res = await api(server, 'POST', `/api/rooms/lobby-${rid()}/messages`, {});
+      expect(res.status).toBe(400);
+      expect(messagesOf(res.body)).toEqual([
+        expect.stringMatching(/^userId /),
+        expect.stringMatching(/^text /),
+      ]);
+      const noUser = await api(server, 'POST', `/api/rooms/lobby-${rid()}/messages`, {
+        text: 'hi',
+      });
+      expect(messagesOf(noUser.body)).toHaveLength(1);
+    });
+
     it('answers 400 for an invalid room name', async () => {
       const res = await api(
         server,

@@ -49,7 +49,7 @@ if (process.env.OLD_NODE && !oldNode) {
   throw new Error(`OLD_NODE=${process.env.OLD_NODE} is not a node binary older than 24`);
 }
 if (!oldNode)
-  console.warn('skipping the old-Node.js checks: no node older than 24 found (OLD_NODE)');
+  process.stderr.write('skipping the old-Node.js checks: no node older than 24 found (OLD_NODE)\n');
 
 (oldNode ? describe : describe.skip)(`with an old Node.js (${oldNode})`, () => {
   afterAll(() => removeBuild());
@@ -83,5 +83,19 @@ if (!oldNode)
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 90_000);
+
+  it('npm start prints the same one line (scripts/start.mjs checks before importing what Node 24 added)', () => {
+    const run = spawnSync('npm', ['start'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PATH: `${dirname(oldNode!)}:${process.env.PATH}`, NODE_OPTIONS: '' },
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).not.toContain('SyntaxError');
+    expect(run.stderr.split('\n').filter((line) => /\S/.test(line) && !/^npm /.test(line))).toEqual(
+      [expect.stringMatching(/^Hubbub needs Node\.js 24 or newer; this is Node\.js 2\d\./)],
+    );
   }, 90_000);
 });

@@ -63,6 +63,8 @@ postgres.describe('readiness follows the message store', () => {
 
   afterAll(async () => {
     await server.close();
+    // The relay's listener would keep jest's process alive after the run.
+    await relay.stop();
   });
 
   it('answers 503 while PostgreSQL is unreachable and 200 again once it answers', async () => {

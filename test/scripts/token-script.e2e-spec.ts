@@ -49,4 +49,28 @@ describe('npm run token', () => {
       stderr: expect.stringContaining('JWT_SECRET'),
     });
   });
+
+  it('adds publish and subscribe claims from --publish and --subscribe', async () => {
+    const { stdout } = await node(
+      ['dave', '--publish', 'news.*,demo', '--subscribe', 'private:*'],
+      {
+        JWT_SECRET: SECRET,
+      },
+    );
+    expect(jwtClaims(stdout.trim())).toMatchObject({
+      sub: 'dave',
+      publish: ['news.*', 'demo'],
+      subscribe: ['private:*'],
+    });
+  });
+
+  it('--help prints the usage and exits 0; an unknown option is one line and the usage, no stack', async () => {
+    const help = await node(['--help'], {});
+    expect(help.stdout).toMatch(/^usage: npm run token -- <userId>/);
+    expect(help.stdout).toContain('--subscribe');
+    await expect(node(['erin', '--bogus'], { JWT_SECRET: SECRET })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.not.stringMatching(/TypeError|\n\s+at /),
+    });
+  });
 });

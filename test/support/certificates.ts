@@ -26,7 +26,7 @@ export function describeWithOpenssl(name: string, fn: () => void): void {
       });
     });
   }
-  console.warn(`skipping ${name}: the openssl command is not installed`);
+  process.stderr.write(`skipping ${name}: the openssl command is not installed\n`);
   // Not `fn`: its body makes certificates as the block is collected, even when skipped.
   describe.skip(name, () => it('needs the openssl command', () => undefined));
 }

@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -100,9 +100,13 @@ export type ChildEnv = Record<string, string | undefined>;
  * Spawns the compiled server with a clean environment: the contract's keys only, the test secret, a fresh SQLite
  * file, a free port on 127.0.0.1, and a temporary working directory (so no `.env` is picked up).
  */
-export async function launch(env: ChildEnv = {}): Promise<ChildServer> {
+export async function launch(
+  env: ChildEnv = {},
+  options: { dotenv?: string } = {},
+): Promise<ChildServer> {
   const main = await buildServerOnce();
   const cwd = mkdtempSync(join(tmpdir(), 'hubbub-child-'));
+  if (options.dotenv !== undefined) writeFileSync(join(cwd, '.env'), options.dotenv);
   const port =
     env.PORT !== undefined && /^\d+$/.test(env.PORT) ? Number(env.PORT) : await freePort();
   const merged: ChildEnv = {
@@ -159,8 +163,12 @@ export async function launch(env: ChildEnv = {}): Promise<ChildServer> {
 }
 
 /** Spawns the server and resolves once GET /health answers 200; rejects with its stderr if it exits first. */
-export async function spawnServer(env: ChildEnv = {}, timeoutMs = 20_000): Promise<ChildServer> {
-  const child = await launch(env);
+export async function spawnServer(
+  env: ChildEnv = {},
+  timeoutMs = 20_000,
+  options: { dotenv?: string } = {},
+): Promise<ChildServer> {
+  const child = await launch(env, options);
   let exited = false;
   void child.waitForExit(timeoutMs + 1000).then(
     () => (exited = true),

@@ -19,7 +19,9 @@ export function screenshotPath(name: string): string {
 export function browserDescribe(name: string, fn: () => void): void {
   if (existsSync(CHROMIUM)) return describe(name, fn);
   if (process.env.REQUIRE_SERVICES !== '1') {
-    console.warn(`skipping browser tests: ${CHROMIUM} not found (apt-get install chromium)`);
+    process.stderr.write(
+      `skipping browser tests: ${CHROMIUM} not found (apt-get install chromium)\n`,
+    );
     return describe.skip(name, fn);
   }
   describe(name, () => {

@@ -66,7 +66,7 @@ export function redisBinaryGate(
         }),
     };
   }
-  console.warn(`skipping ${what}: ${REDIS_BIN} not found`);
+  process.stderr.write(`skipping ${what}: ${REDIS_BIN} not found\n`);
   return { describe: describe.skip };
 }
 

@@ -124,7 +124,7 @@ const availability = new Map<Service, boolean>();
 
 /**
  * Use at the top level of a spec: `const pg = servicesGate('postgres')` then `pg.describe('...', () => {...})`.
- * When the service is unreachable: if process.env.REQUIRE_SERVICES === '1' the tests fail with a clear error; else prints ONE line (console.warn "skipping <name> tests: <url> unreachable") and the block is skipped.
+ * When the service is unreachable: if process.env.REQUIRE_SERVICES === '1' the tests fail with a clear error; else prints ONE line to stderr ("skipping <name> tests: <url> unreachable"; not console.warn, which jest prints as a block with a stack location) and the block is skipped.
  */
 export function servicesGate(service: Service): ServiceGate {
   const url = URLS[service];
@@ -134,7 +134,8 @@ export function servicesGate(service: Service): ServiceGate {
     available = probeSync(service, url);
     availability.set(service, available);
     if (!available && !required) {
-      console.warn(`skipping ${service} tests: ${redact(url)} unreachable`);
+      // Not console.warn: jest prints that as a block with a stack location, and this is one line.
+      process.stderr.write(`skipping ${service} tests: ${redact(url)} unreachable\n`);
     }
   }
   const up = available;

@@ -31,6 +31,15 @@ describe('frames', () => {
       { field: 'token', errors: expect.arrayContaining([expect.any(String)]) },
     ]);
   });
+
+  it('says a missing room is required, and a bad one what is allowed, never showing the raw pattern', async () => {
+    const missing = await client.request('chat.join', {});
+    expect(missing.data.code).toBe('validation_failed');
+    expect(missing.data.details).toEqual([{ field: 'room', errors: ['room is required'] }]);
+    const bad = await client.request('chat.join', { room: 'no spaces' });
+    expect(JSON.stringify(bad.data.details)).not.toContain('^[');
+    expect(JSON.stringify(bad.data.details)).toContain('letter, digit');
+  });
 });
 
 describe('closing the application', () => {

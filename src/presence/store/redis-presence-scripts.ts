@@ -15,6 +15,7 @@ local function transition()
     local t = redis.call('TIME')
     redis.call('HSET', k, 'epoch', t[1] .. '.' .. t[2])
   end
+  redis.call('EXPIRE', k, 86400) -- an idle day forgets it: the next transition starts a new epoch (ids stay unique)
   return redis.call('HGET', k, 'epoch') .. ':' .. redis.call('HINCRBY', k, 'n', 1)
 end
 
