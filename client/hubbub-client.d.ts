@@ -20,6 +20,8 @@ export interface Member {
   /** How many of the user's sockets are in the room. */
   connections: number;
   since: number;
+  /** Grows with each presence change of this (room, user) across the cluster: drop a push older than what you hold. */
+  v: number;
 }
 
 export interface Publication<T = unknown> {
@@ -109,7 +111,7 @@ export interface HubbubEvents {
   /** The automatic `auth.refresh` failed (getToken threw, or the server refused the token). */
   'refresh.error': Error;
   'presence.join': { room: string; member: Member };
-  'presence.leave': { room: string; userId: string };
+  'presence.leave': { room: string; userId: string; v: number };
   'presence.update': { room: string; member: Member };
   broadcast: { data: unknown; from: string };
   /** Error frames without an id, e.g. `token_expired` before a 4401 close. */
@@ -154,10 +156,17 @@ export class HubbubClient {
    * Sends a message with a generated (or given) clientMsgId; after a disconnect it is resent with the same id, so
    * the server stores it once. Resolves with the stored message, which is not emitted as `chat.message`.
    */
-  send(room: string, text: string, options?: { clientMsgId?: string; timeoutMs?: number }): Promise<Message>;
+  send(
+    room: string,
+    text: string,
+    options?: { clientMsgId?: string; timeoutMs?: number },
+  ): Promise<Message>;
   typing(room: string, typing: boolean): Promise<Record<string, never>>;
   /** Each publication reaches `handler` (and `channel.message` listeners) once, in order, recovered ones included. */
-  subscribe<T = unknown>(channel: string, handler?: (publication: Publication<T>) => void): Promise<SubscribeReply>;
+  subscribe<T = unknown>(
+    channel: string,
+    handler?: (publication: Publication<T>) => void,
+  ): Promise<SubscribeReply>;
   unsubscribe(channel: string): Promise<{ channel: string }>;
   publish(channel: string, data: unknown): Promise<{ offset: number }>;
   /** Sets the presence status in every joined room; restored after a reconnect. */

@@ -53,6 +53,9 @@ interface LivenessRedis extends Redis {
  * - Redis dropped the connection: it may have restarted empty, or failed over to a replica that had not caught up;
  * - this instance's liveness key had expired when it refreshed it (a stall, a failover that took longer than the
  *   TTL): another instance may have reaped it. The resync then waits until no reap of this instance is under way.
+ * - this instance just started: a previous process under the same NODE_ID (killed, restarted at once) may have left
+ *   connections, routes and counts that nobody reaped, and the tombstone of a reap of that process
+ *   (`hubbub:reaped:<node>`) is not news for this one: the first resync drops the lot and forgets the tombstone.
  * Until the resync is done, `synced` is false and readiness reports 503.
  */
 @Injectable()
@@ -67,6 +70,8 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   private ticking = false;
   /** False from a possible loss of this instance's state until it is written back; readiness waits for it. */
   synced = true;
+  /** Whether a resync ran in this process (the first one replaces what a previous process left). */
+  private resynced = false;
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -88,6 +93,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     if (!this.redis) return;
+    this.synced = false; // what a previous process under this NODE_ID left is replaced at the first tick
     const lost = (): void => {
       this.synced = false;
     };
@@ -186,9 +192,12 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     await this.subscribers.restore();
     await this.quota?.rewrite();
     const node = this.config.nodeId;
-    const reaped = (await redis.exists(RedisKeys.reaped(node))) === 1;
+    const tombstone = (await redis.exists(RedisKeys.reaped(node))) === 1;
+    // A tombstone found by the first resync is of the previous process, whose users' leaves were announced.
+    const reaped = tombstone && this.resynced;
     await this.bus.emitOrThrow('cluster.state-lost', { node, reaped });
-    if (reaped) await redis.del(RedisKeys.reaped(node));
+    if (tombstone) await redis.del(RedisKeys.reaped(node));
+    this.resynced = true;
     this.synced = true;
     this.logger.log('state rewritten');
   }

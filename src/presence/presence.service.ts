@@ -7,6 +7,7 @@ import { ClientRegistry } from '../ws/client-registry.service';
 import type { HubbubEventMap, PresenceTransition } from '../events/event-map';
 import type { Connection } from '../ws/connection';
 import { STATUS_COALESCE_MS, StatusCoalescer } from './status-coalescer';
+import { PresenceOrder } from './presence-order';
 import {
   PresenceStore,
   UnknownConnectionError,
@@ -16,9 +17,24 @@ import {
   type Vacated,
 } from './store/presence-store';
 
+/** The cluster command that carries a presence push to every instance, each of which keeps it in `v` order. */
+const PRESENCE_PUSH = 'presence.push';
+
+type PresencePush = 'presence.join' | 'presence.leave' | 'presence.update';
+
+interface OrderedPush {
+  room: string;
+  userId: string;
+  v: number;
+  event: PresencePush;
+  data: unknown;
+  except?: string;
+}
+
 /**
  * Per-user presence in rooms: a user is a member while any of their connections (on any instance) is joined.
- * Pushes `presence.join` for a user's first connection in a room and `presence.leave` for the last one.
+ * Pushes `presence.join` for a user's first connection in a room and `presence.leave` for the last one, each
+ * carrying the (room, user)'s `v`; every instance drops a push older than one it already sent (PresenceOrder).
  */
 @Injectable()
 export class PresenceService implements OnModuleDestroy {
@@ -26,6 +42,7 @@ export class PresenceService implements OnModuleDestroy {
   private readonly updates = new StatusCoalescer(STATUS_COALESCE_MS, (changes) =>
     this.pushUpdates(changes),
   );
+  private readonly order = new PresenceOrder();
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -39,7 +56,8 @@ export class PresenceService implements OnModuleDestroy {
     bus.on('cluster.node-gone', async ({ node }) =>
       this.announceLeaves(await store.dropNode(node)),
     );
-    bus.on('cluster.state-lost', ({ reaped }) => this.resync(registry.all(), reaped));
+    bus.on('cluster.state-lost', () => this.resync(registry.all()));
+    push.onCommand(PRESENCE_PUSH, (payload) => this.deliver(payload));
     events.onOpen((conn) => this.store.connect(this.ref(conn)));
     events.onClose(async (conn) => {
       const vacated = await this.store.disconnect(this.ref(conn));
@@ -49,6 +67,7 @@ export class PresenceService implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.updates.stop();
+    this.order.stop();
   }
 
   /** Call after RoomService.join. Returns the member as it now is. */
@@ -57,7 +76,7 @@ export class PresenceService implements OnModuleDestroy {
       const { firstForUser, member, transition } = await this.store.join(room, this.ref(conn));
       if (firstForUser)
         await this.bus.emit('presence.joined', joinedEvent(room, member, transition));
-      if (firstForUser) await this.push.toRoom(room, 'presence.join', { room, member }, conn);
+      if (firstForUser) await this.send(room, member, 'presence.join', { room, member }, conn);
       return member;
     } catch (err) {
       // The socket closed while the join was in flight: its disconnect already cleaned up.
@@ -72,11 +91,9 @@ export class PresenceService implements OnModuleDestroy {
 
   async leave(conn: Connection, room: string): Promise<void> {
     try {
-      const { lastForUser, transition } = await this.store.leave(room, this.ref(conn));
-      if (lastForUser)
-        await this.bus.emit('presence.left', { room, userId: conn.userId, transition });
-      if (lastForUser)
-        await this.push.toRoom(room, 'presence.leave', { room, userId: conn.userId });
+      const { lastForUser, v, transition } = await this.store.leave(room, this.ref(conn));
+      if (lastForUser && v !== undefined)
+        await this.announceLeaves([{ room, userId: conn.userId, v, transition }]);
     } catch (err) {
       this.logger.warn(`presence of ${conn.id} leaving ${room} not recorded: ${String(err)}`);
     }
@@ -109,7 +126,7 @@ export class PresenceService implements OnModuleDestroy {
         [...rooms].map(async (room) => {
           try {
             const member = await this.store.member(room, userId);
-            if (member) await this.push.toRoom(room, 'presence.update', { room, member });
+            if (member) await this.send(room, member, 'presence.update', { room, member });
           } catch (err) {
             this.logger.warn(`presence.update for ${userId} in ${room} not pushed: ${String(err)}`);
           }
@@ -124,10 +141,10 @@ export class PresenceService implements OnModuleDestroy {
 
   /** Pushes `presence.leave` for rooms that users left entirely (closed sockets, a dead instance). */
   async announceLeaves(vacated: Vacated[]): Promise<void> {
-    for (const { room, userId, transition } of vacated) {
+    for (const { room, userId, v, transition } of vacated) {
       await this.bus.emit('presence.left', { room, userId, transition });
       try {
-        await this.push.toRoom(room, 'presence.leave', { room, userId });
+        await this.send(room, { userId, v }, 'presence.leave', { room, userId, v });
       } catch (err) {
         this.logger.warn(`presence.leave for ${room} not pushed: ${String(err)}`);
       }
@@ -137,29 +154,51 @@ export class PresenceService implements OnModuleDestroy {
   /**
    * After an outage of the shared store: replaces everything recorded for this instance with its live
    * connections (some may have closed while the store could not hear of it, or the store may have lost all
-   * of it in a restart), then announces the users that are really gone. `reaped`: another instance took this
-   * one for dead and announced its users' leaves, so their joins are announced again (the store tells which
-   * joins are a user's first connection in the room).
+   * of it in a restart), then announces the users that are really gone. The store tells which writes make a user
+   * present again after their leave was announced (a reap of this instance, another instance's resync that ran
+   * first): those joins are announced; a membership the store only lost is written back silently. A leave is
+   * announced once it is confirmed (the user is in none of the instances' records) and nobody announced it yet.
    */
-  async resync(conns: Iterable<Connection>, reaped = false): Promise<void> {
-    const stale = await this.store.dropNode(this.config.nodeId);
+  async resync(conns: Iterable<Connection>): Promise<void> {
+    const stale = await this.store.dropNode(this.config.nodeId, { silent: true });
     for (const conn of conns) {
       if (conn.closed) continue;
       await this.store.connect(this.ref(conn));
       // Before the joins, so that an announced member carries its status.
       if (conn.status !== 'online') await this.store.setStatus(conn.userId, conn.status);
       for (const room of conn.rooms) {
-        const { firstForUser, member, transition } = await this.store.join(room, this.ref(conn));
-        if (!reaped || !firstForUser) continue;
+        const { announce, member, transition } = await this.store.rejoin(room, this.ref(conn));
+        if (!announce) continue;
         await this.bus.emit('presence.joined', joinedEvent(room, member, transition));
-        await this.push.toRoom(room, 'presence.join', { room, member });
+        await this.send(room, member, 'presence.join', { room, member });
       }
     }
-    const gone = [];
+    const gone: Vacated[] = [];
     for (const pair of stale) {
-      if (!(await this.store.member(pair.room, pair.userId))) gone.push(pair);
+      const left = await this.store.confirmLeft(pair.room, pair.userId);
+      if (!left) continue;
+      const transition = pair.transition && { id: pair.transition.id, room: left.vacated };
+      gone.push({ room: pair.room, userId: pair.userId, v: left.v, transition });
     }
     await this.announceLeaves(gone);
+  }
+
+  /** Sends a presence push to every instance (this one included), which delivers it unless it is out of date. */
+  private send(
+    room: string,
+    member: { userId: string; v: number },
+    event: PresencePush,
+    data: unknown,
+    except?: Connection,
+  ): Promise<void> {
+    const push: OrderedPush = { room, userId: member.userId, v: member.v, event, data };
+    if (except) push.except = except.id;
+    return this.push.command(PRESENCE_PUSH, JSON.stringify(push));
+  }
+
+  private deliver(payload: string): void {
+    const { room, userId, v, event, data, except } = JSON.parse(payload) as OrderedPush;
+    if (this.order.admit(room, userId, v)) this.push.toLocalRoom(room, event, data, except);
   }
 
   private ref(conn: Connection): ConnRef {

@@ -8,6 +8,12 @@ export interface Member {
   status: PresenceStatus;
   connections: number;
   since: number;
+  /**
+   * Grows with each presence change of this (room, user) across the cluster (join, status, leave), so a client
+   * drops a push older than what it holds. Starts near the clock in microseconds, so it keeps growing when the
+   * store starts over empty.
+   */
+  v: number;
 }
 
 export interface ConnRef {
@@ -32,6 +38,8 @@ export interface PresenceTransition {
 export interface Vacated {
   room: string;
   userId: string;
+  /** The leave's v (see Member.v). */
+  v: number;
   transition?: PresenceTransition;
 }
 
@@ -45,11 +53,29 @@ export abstract class PresenceStore {
     room: string,
     conn: ConnRef,
   ): Promise<{ firstForUser: boolean; member: Member; transition?: PresenceTransition }>;
-  /** lastForUser: the user has no connection left in the room. */
+  /** lastForUser: the user has no connection left in the room; v: the leave's (set when lastForUser). */
   abstract leave(
     room: string,
     conn: ConnRef,
-  ): Promise<{ lastForUser: boolean; transition?: PresenceTransition }>;
+  ): Promise<{ lastForUser: boolean; v?: number; transition?: PresenceTransition }>;
+  /**
+   * join() for a resync, which writes back a live connection the store may have lost. announce: the user's first
+   * connection in the room AND their leave of it had been announced (a reap, another instance's resync), so the
+   * join must be announced again; a membership the store only lost is written back silently.
+   */
+  abstract rejoin(
+    room: string,
+    conn: ConnRef,
+  ): Promise<{ announce: boolean; member: Member; transition?: PresenceTransition }>;
+  /**
+   * After a silent dropNode (resync): the user is not in the room, and no leave of it was announced since, so this
+   * caller announces it: records it as announced and returns a fresh v (and whether the room is empty); else
+   * undefined (the user is back, or someone else announced it).
+   */
+  abstract confirmLeft(
+    room: string,
+    userId: string,
+  ): Promise<{ v: number; vacated: boolean } | undefined>;
   /** Sorted by since then userId. */
   abstract members(room: string): Promise<Member[]>;
   abstract member(room: string, userId: string): Promise<Member | undefined>;
@@ -59,8 +85,11 @@ export abstract class PresenceStore {
    */
   abstract setStatus(userId: string, status: PresenceStatus): Promise<string[]>;
   abstract isOnline(userIds: string[]): Promise<Record<string, boolean>>;
-  /** All connections of a node are gone (that instance died): like disconnect for each; returns rooms/users that were vacated. */
-  abstract dropNode(node: string): Promise<Vacated[]>;
+  /**
+   * All connections of a node are gone (that instance died): like disconnect for each; returns rooms/users that were
+   * vacated. `silent`: the caller announces none of these leaves until confirmLeft() (a resync).
+   */
+  abstract dropNode(node: string, opts?: { silent?: boolean }): Promise<Vacated[]>;
   abstract roomCount(): Promise<number>;
   /** Every room with at least one member, in no particular order. */
   abstract roomNames(): Promise<string[]>;
@@ -104,7 +133,11 @@ interface UserState {
 interface RoomEntry {
   connIds: Set<string>;
   since: number;
+  v: number;
 }
+
+/** How long an announced leave is remembered for rejoin() (the Redis twin's `left:<room>`). */
+const LEFT_MS = 3600_000;
 
 /** Single-process store; every structure is emptied as soon as it has nothing left, so idle costs nothing. */
 export class MemoryPresenceStore extends PresenceStore {
@@ -113,7 +146,11 @@ export class MemoryPresenceStore extends PresenceStore {
   /** room → userId → that user's connections in the room. */
   private readonly rooms = new Map<string, Map<string, RoomEntry>>();
   private readonly nodes = new Map<string, Set<string>>();
+  /** `room\nuserId` → when the user's leave was announced (see rejoin), oldest first. */
+  private readonly left = new Map<string, number>();
   private readonly now: () => number;
+  /** Numbers every presence change (Member.v); from the clock in µs, so a new process starts above the old one. */
+  private v = Date.now() * 1000;
 
   constructor(opts: { now?: () => number } = {}) {
     super();
@@ -132,30 +169,55 @@ export class MemoryPresenceStore extends PresenceStore {
     });
   }
 
-  disconnect(conn: ConnRef): Promise<{ room: string; userId: string }[]> {
-    return settle(() => this.disconnectSync(conn.connId));
+  disconnect(conn: ConnRef): Promise<Vacated[]> {
+    return settle(() => this.disconnectSync(conn.connId, false));
   }
 
   join(room: string, conn: ConnRef): Promise<{ firstForUser: boolean; member: Member }> {
+    return settle(() => this.joinSync(room, conn));
+  }
+
+  rejoin(room: string, conn: ConnRef): Promise<{ announce: boolean; member: Member }> {
     return settle(() => {
-      const state = this.conns.get(conn.connId);
-      if (!state) throw new UnknownConnectionError(conn.connId);
-      // The stored connection is authoritative for userId, whatever the caller passes now.
-      const { userId } = state.conn;
-      const members = getOrAdd(this.rooms, room, () => new Map<string, RoomEntry>());
-      let entry = members.get(userId);
-      const firstForUser = !entry;
-      if (!entry) members.set(userId, (entry = { connIds: new Set(), since: this.now() }));
-      entry.connIds.add(conn.connId);
-      (state.rooms ??= new Set()).add(room);
-      return { firstForUser, member: this.toMember(userId, entry) };
+      const wasLeft = this.left.has(leftKey(room, conn.userId));
+      const { firstForUser, member } = this.joinSync(room, conn);
+      return { announce: firstForUser && wasLeft, member };
     });
   }
 
-  leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean }> {
+  confirmLeft(room: string, userId: string): Promise<{ v: number; vacated: boolean } | undefined> {
+    return settle(() => {
+      if (this.rooms.get(room)?.has(userId) || this.left.has(leftKey(room, userId)))
+        return undefined;
+      this.markLeft(room, userId);
+      return { v: ++this.v, vacated: !this.rooms.has(room) };
+    });
+  }
+
+  private joinSync(room: string, conn: ConnRef): { firstForUser: boolean; member: Member } {
+    const state = this.conns.get(conn.connId);
+    if (!state) throw new UnknownConnectionError(conn.connId);
+    // The stored connection is authoritative for userId, whatever the caller passes now.
+    const { userId } = state.conn;
+    const members = getOrAdd(this.rooms, room, () => new Map<string, RoomEntry>());
+    let entry = members.get(userId);
+    const firstForUser = !entry;
+    if (!entry) {
+      members.set(userId, (entry = { connIds: new Set(), since: this.now(), v: ++this.v }));
+      this.left.delete(leftKey(room, userId));
+    }
+    entry.connIds.add(conn.connId);
+    (state.rooms ??= new Set()).add(room);
+    return { firstForUser, member: this.toMember(userId, entry) };
+  }
+
+  leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean; v?: number }> {
     // lastForUser is true only when this call removed the last connection, so callers never
     // broadcast a leave for a user that was not there.
-    return settle(() => ({ lastForUser: this.leaveSync(room, conn.connId) }));
+    return settle(() => {
+      const v = this.leaveSync(room, conn.connId, false);
+      return v === undefined ? { lastForUser: false } : { lastForUser: true, v };
+    });
   }
 
   members(room: string): Promise<Member[]> {
@@ -183,6 +245,10 @@ export class MemoryPresenceStore extends PresenceStore {
       user.status = status;
       const rooms = new Set<string>();
       for (const id of user.conns) for (const r of this.conns.get(id)?.rooms ?? []) rooms.add(r);
+      for (const r of rooms) {
+        const entry = this.rooms.get(r)?.get(userId);
+        if (entry) entry.v = ++this.v;
+      }
       return [...rooms].sort();
     });
   }
@@ -191,8 +257,11 @@ export class MemoryPresenceStore extends PresenceStore {
     return settle(() => Object.fromEntries(userIds.map((id) => [id, this.users.has(id)])));
   }
 
-  dropNode(node: string): Promise<{ room: string; userId: string }[]> {
-    return settle(() => [...(this.nodes.get(node) ?? [])].flatMap((id) => this.disconnectSync(id)));
+  dropNode(node: string, opts: { silent?: boolean } = {}): Promise<Vacated[]> {
+    const silent = opts.silent === true;
+    return settle(() =>
+      [...(this.nodes.get(node) ?? [])].flatMap((id) => this.disconnectSync(id, silent)),
+    );
   }
 
   roomCount(): Promise<number> {
@@ -212,16 +281,19 @@ export class MemoryPresenceStore extends PresenceStore {
     this.users.clear();
     this.rooms.clear();
     this.nodes.clear();
+    this.left.clear();
     return Promise.resolve();
   }
 
-  private disconnectSync(connId: string): { room: string; userId: string }[] {
+  private disconnectSync(connId: string, silent: boolean): Vacated[] {
     const state = this.conns.get(connId);
     if (!state) return []; // already gone (e.g. dropNode ran first): nothing to report twice
     const { userId, node } = state.conn;
-    const vacated: { room: string; userId: string }[] = [];
-    for (const room of state.rooms ?? [])
-      if (this.leaveSync(room, connId)) vacated.push({ room, userId });
+    const vacated: Vacated[] = [];
+    for (const room of state.rooms ?? []) {
+      const v = this.leaveSync(room, connId, silent);
+      if (v !== undefined) vacated.push({ room, userId, v });
+    }
     this.conns.delete(connId);
     const user = this.users.get(userId);
     user?.conns.delete(connId);
@@ -232,18 +304,30 @@ export class MemoryPresenceStore extends PresenceStore {
     return vacated;
   }
 
-  /** Returns true when the user has no connection left in the room because of this call. */
-  private leaveSync(room: string, connId: string): boolean {
+  /** Returns the leave's v when the user has no connection left in the room because of this call. */
+  private leaveSync(room: string, connId: string, silent: boolean): number | undefined {
     const state = this.conns.get(connId);
-    if (!state?.rooms?.delete(room)) return false;
+    if (!state?.rooms?.delete(room)) return undefined;
     const members = this.rooms.get(room);
     const entry = members?.get(state.conn.userId);
-    if (!members || !entry) return false;
+    if (!members || !entry) return undefined;
     entry.connIds.delete(connId);
-    if (entry.connIds.size > 0) return false;
+    if (entry.connIds.size > 0) return undefined;
     members.delete(state.conn.userId);
     if (members.size === 0) this.rooms.delete(room);
-    return true;
+    if (!silent) this.markLeft(room, state.conn.userId);
+    return ++this.v;
+  }
+
+  private markLeft(room: string, userId: string): void {
+    const now = Date.now();
+    const key = leftKey(room, userId);
+    this.left.delete(key); // re-inserted last: the map stays in time order, so pruning stops at the first recent one
+    this.left.set(key, now);
+    for (const [k, at] of this.left) {
+      if (at > now - LEFT_MS) break;
+      this.left.delete(k);
+    }
   }
 
   private toMember(userId: string, entry: RoomEntry): Member {
@@ -254,8 +338,13 @@ export class MemoryPresenceStore extends PresenceStore {
       status: user?.status ?? 'online',
       connections: entry.connIds.size,
       since: entry.since,
+      v: entry.v,
     };
   }
+}
+
+function leftKey(room: string, userId: string): string {
+  return `${room}\n${userId}`;
 }
 
 function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {
