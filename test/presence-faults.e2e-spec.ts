@@ -200,14 +200,16 @@ gate.describe('presence through faults', () => {
       pgA = await proxy(Number(new URL(postgres.url).port || 5432));
       const db = new URL(base.DATABASE_URL!);
       db.port = String(pgA.port);
+      // NODE_IDs of each test's own: no tombstone or record of another test's instances applies to them.
+      const tag = rid();
       nodes = await Promise.all([
-        node('a', {
+        node(`a-${tag}`, {
           ...beat,
           REDIS_URL: `redis://127.0.0.1:${redisA.port}`,
           DATABASE_URL: db.toString(),
         }),
-        node('b', { ...beat, REDIS_URL: `redis://127.0.0.1:${redisB.port}` }),
-        node('c', beat),
+        node(`b-${tag}`, { ...beat, REDIS_URL: `redis://127.0.0.1:${redisB.port}` }),
+        node(`c-${tag}`, beat),
       ]);
       await Promise.all(nodes.map((n) => readiness(n, 200)));
     }, 60_000);
