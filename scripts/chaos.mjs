@@ -68,6 +68,8 @@ const sql = async (text) => {
   }
 };
 
+/** Lifecycle events an instance logged as not recorded (its outbox write failed: issue 20.2), by type. */
+const unrecorded = {};
 const owned = {
   redis: undefined,
   redisProxy: undefined,
@@ -85,6 +87,11 @@ async function startInstance(i) {
     env: { ...env, NODE_ID: `chaos-${i}` },
   });
   owned.servers[i] = server;
+  for (const stream of [server.child.stdout, server.child.stderr])
+    stream.on('data', (chunk) => {
+      for (const m of chunk.toString().matchAll(/"msg":"webhook ([a-z., ]+) not recorded/g))
+        for (const type of m[1].split(', ')) unrecorded[type] = (unrecorded[type] ?? 0) + 1;
+    });
   if (DUMP) {
     const file = join(DUMP, `chaos-${i}.log`);
     appendFileSync(file, `--- started ${new Date().toISOString()}\n`);
@@ -352,6 +359,7 @@ async function main() {
     'presence pushes seen by observers': observers.reduce((n, o) => n + o.pushes, 0),
     'presence pushes dropped by the v rule': observers.reduce((n, o) => n + o.staleDropped, 0),
     ...hookFigures,
+    'webhook events logged as not recorded (outbox write failed, issue 20.2)': unrecorded,
     duration: elapsed(),
   };
   for (const [k, v] of Object.entries(figures))

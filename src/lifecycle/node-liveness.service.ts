@@ -68,6 +68,10 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   /** Whether this instance's liveness key was written once (a missing key before that is no news). */
   private registered = false;
   private ticking = false;
+  private resyncing = false;
+  private reaping = false;
+  /** Counts possible losses of this instance's state: one during a resync means writing it all back again. */
+  private losses = 0;
   /** False from a possible loss of this instance's state until it is written back; readiness waits for it. */
   synced = true;
   /** Whether a resync ran in this process (the first one replaces what a previous process left). */
@@ -94,11 +98,8 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     if (!this.redis) return;
     this.synced = false; // what a previous process under this NODE_ID left is replaced at the first tick
-    const lost = (): void => {
-      this.synced = false;
-    };
-    this.redis.on('error', lost);
-    this.redis.on('close', lost);
+    this.redis.on('error', () => this.lost());
+    this.redis.on('close', () => this.lost());
     this.redis.on('ready', () => void this.tick());
     void this.tick();
     this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.ttlMs / 3)));
@@ -121,6 +122,11 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Refreshes the liveness key and starts what it calls for in the background: the refresh never waits for a
+   * resync or a reap (rewriting many connections, announcing many leaves), or the key would lapse meanwhile and
+   * this instance be reaped in the middle of writing its state back.
+   */
   private async tick(): Promise<void> {
     const redis = this.redis;
     if (redis?.status !== 'ready' || this.ticking) return;
@@ -134,17 +140,46 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
           .sadd(NODES_KEY, self)
           .exists(reapLockKey(self)),
       );
-      if (previous === null && this.registered && this.synced) {
-        this.logger.warn('this instance was taken for dead (its liveness key had expired)');
-        this.synced = false;
+      if (previous === null && this.registered) {
+        if (this.synced)
+          this.logger.warn('this instance was taken for dead (its liveness key had expired)');
+        this.lost();
       }
       this.registered = true;
-      if (!this.synced && reaping === 0) await this.resync(redis);
-      await this.reapDead(redis, self);
+      if (!this.synced && reaping === 0 && !this.resyncing) void this.runResync(redis);
+      if (!this.reaping) void this.runReaps(redis, self);
     } catch (err) {
       this.logger.warn(`liveness tick failed: ${String(err)}`);
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** This instance's state in Redis may be gone (again): a resync under way does not count. */
+  private lost(): void {
+    this.synced = false;
+    this.losses++;
+  }
+
+  private async runResync(redis: Redis): Promise<void> {
+    this.resyncing = true;
+    try {
+      await this.resync(redis);
+    } catch (err) {
+      this.logger.warn(`resync failed, retried on the next tick: ${String(err)}`);
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  private async runReaps(redis: LivenessRedis, self: string): Promise<void> {
+    this.reaping = true;
+    try {
+      await this.reapDead(redis, self);
+    } catch (err) {
+      this.logger.warn(`reap failed: ${String(err)}`);
+    } finally {
+      this.reaping = false;
     }
   }
 
@@ -187,6 +222,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Writes this instance's state again (every step is idempotent); a failure is retried on the next tick. */
   private async resync(redis: Redis): Promise<void> {
+    const losses = this.losses;
     this.logger.log("rewriting this instance's routes, presence and counts in Redis");
     await this.broker.restore();
     await this.subscribers.restore();
@@ -198,6 +234,10 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     await this.bus.emitOrThrow('cluster.state-lost', { node, reaped });
     if (tombstone) await redis.del(RedisKeys.reaped(node));
     this.resynced = true;
+    if (this.losses !== losses) {
+      this.logger.warn('state lost again while it was rewritten: rewriting it again');
+      return;
+    }
     this.synced = true;
     this.logger.log('state rewritten');
   }

@@ -17,6 +17,9 @@ import {
   type Vacated,
 } from './store/presence-store';
 
+/** Connections written back at once by a resync (each one's steps in order). */
+const RESYNC_CONCURRENCY = 32;
+
 /** The cluster command that carries a presence push to every instance, each of which keeps it in `v` order. */
 const PRESENCE_PUSH = 'presence.push';
 
@@ -43,6 +46,8 @@ export class PresenceService implements OnModuleDestroy {
     this.pushUpdates(changes),
   );
   private readonly order = new PresenceOrder();
+  /** `connId\nroom` of joins the store could not record (it was unreachable); the resync announces them. */
+  private readonly unrecorded = new Set<string>();
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -60,6 +65,7 @@ export class PresenceService implements OnModuleDestroy {
     push.onCommand(PRESENCE_PUSH, (payload) => this.deliver(payload));
     events.onOpen((conn) => this.store.connect(this.ref(conn)));
     events.onClose(async (conn) => {
+      if (this.unrecorded.size > 0) this.forgetUnrecorded(conn);
       const vacated = await this.store.disconnect(this.ref(conn));
       await this.announceLeaves(vacated);
     });
@@ -83,13 +89,15 @@ export class PresenceService implements OnModuleDestroy {
       if (err instanceof UnknownConnectionError && conn.closed) return undefined;
       if (err instanceof UnknownConnectionError) throw err;
       // The shared store is unreachable (Redis down): the room join itself stands, and the resync after the
-      // reconnect writes this membership.
+      // reconnect writes this membership, and announces it when it is the user's first.
+      this.unrecorded.add(unrecordedKey(conn.id, room));
       this.logger.warn(`presence of ${conn.id} in ${room} not recorded: ${String(err)}`);
       return undefined;
     }
   }
 
   async leave(conn: Connection, room: string): Promise<void> {
+    this.unrecorded.delete(unrecordedKey(conn.id, room));
     try {
       const { lastForUser, v, transition } = await this.store.leave(room, this.ref(conn));
       if (lastForUser && v !== undefined)
@@ -161,18 +169,12 @@ export class PresenceService implements OnModuleDestroy {
    */
   async resync(conns: Iterable<Connection>): Promise<void> {
     const stale = await this.store.dropNode(this.config.nodeId, { silent: true });
-    for (const conn of conns) {
-      if (conn.closed) continue;
-      await this.store.connect(this.ref(conn));
-      // Before the joins, so that an announced member carries its status.
-      if (conn.status !== 'online') await this.store.setStatus(conn.userId, conn.status);
-      for (const room of conn.rooms) {
-        const { announce, member, transition } = await this.store.rejoin(room, this.ref(conn));
-        if (!announce) continue;
-        await this.bus.emit('presence.joined', joinedEvent(room, member, transition));
-        await this.send(room, member, 'presence.join', { room, member });
-      }
-    }
+    const live = [...conns].filter((conn) => !conn.closed);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < live.length) await this.rewrite(live[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(RESYNC_CONCURRENCY, live.length) }, worker));
     const gone: Vacated[] = [];
     for (const pair of stale) {
       const left = await this.store.confirmLeft(pair.room, pair.userId);
@@ -181,6 +183,35 @@ export class PresenceService implements OnModuleDestroy {
       gone.push({ room: pair.room, userId: pair.userId, v: left.v, transition });
     }
     await this.announceLeaves(gone);
+  }
+
+  /** Writes one live connection back (resync), announcing the joins the store says must be. */
+  private async rewrite(conn: Connection): Promise<void> {
+    try {
+      await this.store.connect(this.ref(conn));
+      // Before the joins, so that an announced member carries its status.
+      if (conn.status !== 'online') await this.store.setStatus(conn.userId, conn.status);
+      for (const room of conn.rooms) {
+        const key = unrecordedKey(conn.id, room);
+        const { announce, member, transition } = await this.store.rejoin(
+          room,
+          this.ref(conn),
+          this.unrecorded.has(key),
+        );
+        this.unrecorded.delete(key);
+        if (!announce) continue;
+        await this.bus.emit('presence.joined', joinedEvent(room, member, transition));
+        await this.send(room, member, 'presence.join', { room, member });
+      }
+    } catch (err) {
+      // Closed meanwhile (its disconnect cleaned up), or this instance reaped again (the resync runs again).
+      if (!(err instanceof UnknownConnectionError)) throw err;
+    }
+  }
+
+  private forgetUnrecorded(conn: Connection): void {
+    const prefix = unrecordedKey(conn.id, '');
+    for (const key of this.unrecorded) if (key.startsWith(prefix)) this.unrecorded.delete(key);
   }
 
   /** Sends a presence push to every instance (this one included), which delivers it unless it is out of date. */
@@ -209,6 +240,10 @@ export class PresenceService implements OnModuleDestroy {
       node: this.config.nodeId,
     };
   }
+}
+
+function unrecordedKey(connId: string, room: string): string {
+  return `${connId}\n${room}`;
 }
 
 function joinedEvent(

@@ -222,6 +222,10 @@ export function describePresenceStore(
       await store.dropNode('n2', { silent: true });
       await store.connect(alice2);
       expect(await store.rejoin('r', alice2)).toMatchObject({ announce: false });
+      // A join that was never recorded (the store was unreachable) is announced when it is the first.
+      expect(await store.rejoin('fresh', alice2, true)).toMatchObject({ announce: true });
+      await store.connect(alice1);
+      expect(await store.rejoin('fresh', alice1, true)).toMatchObject({ announce: false });
     });
 
     it('confirmLeft announces a silently dropped user once, unless they are back', async () => {

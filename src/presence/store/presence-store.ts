@@ -60,12 +60,14 @@ export abstract class PresenceStore {
   ): Promise<{ lastForUser: boolean; v?: number; transition?: PresenceTransition }>;
   /**
    * join() for a resync, which writes back a live connection the store may have lost. announce: the user's first
-   * connection in the room AND their leave of it had been announced (a reap, another instance's resync), so the
-   * join must be announced again; a membership the store only lost is written back silently.
+   * connection in the room AND their leave of it had been announced (a reap, another instance's resync) or `fresh`
+   * (this join was never recorded: the store was unreachable), so the join must be announced; a membership the store
+   * only lost is written back silently.
    */
   abstract rejoin(
     room: string,
     conn: ConnRef,
+    fresh?: boolean,
   ): Promise<{ announce: boolean; member: Member; transition?: PresenceTransition }>;
   /**
    * After a silent dropNode (resync): the user is not in the room, and no leave of it was announced since, so this
@@ -177,11 +179,15 @@ export class MemoryPresenceStore extends PresenceStore {
     return settle(() => this.joinSync(room, conn));
   }
 
-  rejoin(room: string, conn: ConnRef): Promise<{ announce: boolean; member: Member }> {
+  rejoin(
+    room: string,
+    conn: ConnRef,
+    fresh = false,
+  ): Promise<{ announce: boolean; member: Member }> {
     return settle(() => {
       const wasLeft = this.left.has(leftKey(room, conn.userId));
       const { firstForUser, member } = this.joinSync(room, conn);
-      return { announce: firstForUser && wasLeft, member };
+      return { announce: firstForUser && (wasLeft || fresh), member };
     });
   }
 

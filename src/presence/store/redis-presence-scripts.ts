@@ -120,13 +120,14 @@ disconnectConn(ARGV[2], out, false)
 return out`,
 
   /**
-   * ARGV: base, room, connId, now, resync ('1'|'0'). Returns false for an unknown connection, else {announce
-   * (0|1), transition id (false unless first), room occupied by it (0|1), userId, since, connections, status, name,
-   * v}. announce: the user's first connection in the room; on a resync, only when the user's leave had been
-   * announced (else the resync writes back a membership the store lost, silently).
+   * ARGV: base, room, connId, now, mode ('join'|'resync'|'fresh'). Returns false for an unknown connection, else
+   * {announce (0|1), transition id (false unless first), room occupied by it (0|1), userId, since, connections,
+   * status, name, v}. announce: the user's first connection in the room; on a resync, only when the user's leave
+   * had been announced (else the resync writes back a membership the store lost, silently), or the join was never
+   * recorded ('fresh').
    */
   hubbubPresenceJoin: `
-local room, connId, now, resync = ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1'
+local room, connId, now, mode = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 -- The stored connection is authoritative for userId, whatever the caller passes now.
 local userId = redis.call('HGET', key('conn', connId), 'userId')
 if not userId then return false end
@@ -140,7 +141,8 @@ if redis.call('HSETNX', key('room', room), connId, userId) == 1 then -- else: al
     id, n = transition()
     redis.call('HSET', key('room-v', room), userId, n)
     first = 1
-    if redis.call('ZREM', key('left', room), userId) == 0 and resync then first = 0 end
+    local wasLeft = redis.call('ZREM', key('left', room), userId) == 1
+    if mode == 'resync' and not wasLeft then first = 0 end
     if redis.call('HLEN', key('room-since', room)) == 1 then occupied = 1 end
   end
 end

@@ -100,15 +100,16 @@ export class RedisPresenceStore extends PresenceStore {
     room: string,
     conn: ConnRef,
   ): Promise<{ firstForUser: boolean; member: Member; transition?: PresenceTransition }> {
-    const { announce, member, transition } = await this.joinScript(room, conn, false);
+    const { announce, member, transition } = await this.joinScript(room, conn, 'join');
     return { firstForUser: announce, member, ...(transition ? { transition } : {}) };
   }
 
   rejoin(
     room: string,
     conn: ConnRef,
+    fresh = false,
   ): Promise<{ announce: boolean; member: Member; transition?: PresenceTransition }> {
-    return this.joinScript(room, conn, true);
+    return this.joinScript(room, conn, fresh ? 'fresh' : 'resync');
   }
 
   async confirmLeft(
@@ -196,15 +197,9 @@ export class RedisPresenceStore extends PresenceStore {
   private async joinScript(
     room: string,
     conn: ConnRef,
-    resync: boolean,
+    mode: 'join' | 'resync' | 'fresh',
   ): Promise<{ announce: boolean; member: Member; transition?: PresenceTransition }> {
-    const reply = await this.run(
-      'hubbubPresenceJoin',
-      room,
-      conn.connId,
-      this.now(),
-      resync ? 1 : 0,
-    );
+    const reply = await this.run('hubbubPresenceJoin', room, conn.connId, this.now(), mode);
     if (reply === null) throw new UnknownConnectionError(conn.connId);
     const [first, id, occupied, ...fields] = asArray(reply);
     const member = toMember(fields, 0);
