@@ -17,7 +17,7 @@ import {
   type Vacated,
 } from './store/presence-store';
 
-/** Connections written back at once by a resync (each one's steps in order). */
+/** Connections written back at once by a resync (each one's steps in order), and leaves announced at once. */
 const RESYNC_CONCURRENCY = 32;
 
 /** The cluster command that carries a presence push to every instance, each of which keeps it in `v` order. */
@@ -147,15 +147,25 @@ export class PresenceService implements OnModuleDestroy {
     return this.store.isOnline(userIds);
   }
 
-  /** Pushes `presence.leave` for rooms that users left entirely (closed sockets, a dead instance). */
+  /**
+   * Pushes `presence.leave` for rooms that users left entirely (closed sockets, a dead instance), many at once: a
+   * reap holds its lock while it announces, and the reaped instance writes its state back (announcing joins) only
+   * after that, so a slow one-by-one announcement would let the lock lapse and the joins overtake the leaves.
+   */
   async announceLeaves(vacated: Vacated[]): Promise<void> {
-    for (const { room, userId, v, transition } of vacated) {
-      await this.bus.emit('presence.left', { room, userId, transition });
-      try {
-        await this.send(room, { userId, v }, 'presence.leave', { room, userId, v });
-      } catch (err) {
-        this.logger.warn(`presence.leave for ${room} not pushed: ${String(err)}`);
-      }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < vacated.length) await this.announceLeave(vacated[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(RESYNC_CONCURRENCY, vacated.length) }, worker));
+  }
+
+  private async announceLeave({ room, userId, v, transition }: Vacated): Promise<void> {
+    await this.bus.emit('presence.left', { room, userId, transition });
+    try {
+      await this.send(room, { userId, v }, 'presence.leave', { room, userId, v });
+    } catch (err) {
+      this.logger.warn(`presence.leave for ${room} not pushed: ${String(err)}`);
     }
   }
 
