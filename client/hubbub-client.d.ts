@@ -156,17 +156,10 @@ export class HubbubClient {
    * Sends a message with a generated (or given) clientMsgId; after a disconnect it is resent with the same id, so
    * the server stores it once. Resolves with the stored message, which is not emitted as `chat.message`.
    */
-  send(
-    room: string,
-    text: string,
-    options?: { clientMsgId?: string; timeoutMs?: number },
-  ): Promise<Message>;
+  send(room: string, text: string, options?: { clientMsgId?: string; timeoutMs?: number }): Promise<Message>;
   typing(room: string, typing: boolean): Promise<Record<string, never>>;
   /** Each publication reaches `handler` (and `channel.message` listeners) once, in order, recovered ones included. */
-  subscribe<T = unknown>(
-    channel: string,
-    handler?: (publication: Publication<T>) => void,
-  ): Promise<SubscribeReply>;
+  subscribe<T = unknown>(channel: string, handler?: (publication: Publication<T>) => void): Promise<SubscribeReply>;
   unsubscribe(channel: string): Promise<{ channel: string }>;
   publish(channel: string, data: unknown): Promise<{ offset: number }>;
   /** Sets the presence status in every joined room; restored after a reconnect. */
