@@ -8,11 +8,7 @@ export interface Member {
   status: PresenceStatus;
   connections: number;
   since: number;
-  /**
-   * Grows with each presence change of this (room, user) across the cluster (join, status, leave), so a client
-   * drops a push older than what it holds. Starts near the clock in microseconds, so it keeps growing when the
-   * store starts over empty.
-   */
+  /** Grows with each change of this (room, user) cluster-wide (join, status, leave); starts near the clock in µs. */
   v: number;
 }
 
@@ -43,16 +39,19 @@ export interface Vacated {
   transition?: PresenceTransition;
 }
 
+/** What join() and rejoin() tell: the member as it now is; the transition from stores that decide it cluster-wide. */
+export interface Joined {
+  member: Member;
+  transition?: PresenceTransition;
+}
+
 export abstract class PresenceStore {
   /** The connection is now connected (counts for isOnline). */
   abstract connect(conn: ConnRef): Promise<void>;
   /** The connection is gone: leaves all its rooms. Returns the rooms the USER left entirely (last connection), with that userId. */
   abstract disconnect(conn: ConnRef): Promise<Vacated[]>;
   /** firstForUser: this is the user's first connection in the room. member: the member as it is now. */
-  abstract join(
-    room: string,
-    conn: ConnRef,
-  ): Promise<{ firstForUser: boolean; member: Member; transition?: PresenceTransition }>;
+  abstract join(room: string, conn: ConnRef): Promise<Joined & { firstForUser: boolean }>;
   /** lastForUser: the user has no connection left in the room; v: the leave's (set when lastForUser). */
   abstract leave(
     room: string,
@@ -68,7 +67,7 @@ export abstract class PresenceStore {
     room: string,
     conn: ConnRef,
     fresh?: boolean,
-  ): Promise<{ announce: boolean; member: Member; transition?: PresenceTransition }>;
+  ): Promise<Joined & { announce: boolean }>;
   /**
    * After a silent dropNode (resync): the user is not in the room, and no leave of it was announced since, so this
    * caller announces it: records it as announced and returns a fresh v (and whether the room is empty); else
@@ -101,9 +100,8 @@ export abstract class PresenceStore {
 }
 
 /**
- * join() on a connection that was never connected, or already disconnected. Thrown rather than
- * connecting implicitly: a join that finishes after its socket's disconnect would otherwise leave a
- * ghost member online forever.
+ * join() on a connection that was never connected, or already disconnected. Thrown rather than connecting
+ * implicitly: a join that finishes after its socket's disconnect would otherwise leave a ghost member forever.
  */
 export class UnknownConnectionError extends Error {
   constructor(readonly connId: string) {
@@ -175,17 +173,13 @@ export class MemoryPresenceStore extends PresenceStore {
     return settle(() => this.disconnectSync(conn.connId, false));
   }
 
-  join(room: string, conn: ConnRef): Promise<{ firstForUser: boolean; member: Member }> {
+  join(room: string, conn: ConnRef): Promise<Joined & { firstForUser: boolean }> {
     return settle(() => this.joinSync(room, conn));
   }
 
-  rejoin(
-    room: string,
-    conn: ConnRef,
-    fresh = false,
-  ): Promise<{ announce: boolean; member: Member }> {
+  rejoin(room: string, conn: ConnRef, fresh = false): Promise<Joined & { announce: boolean }> {
     return settle(() => {
-      const wasLeft = this.left.has(leftKey(room, conn.userId));
+      const wasLeft = this.left.has(`${room}\n${conn.userId}`);
       const { firstForUser, member } = this.joinSync(room, conn);
       return { announce: firstForUser && (wasLeft || fresh), member };
     });
@@ -193,14 +187,14 @@ export class MemoryPresenceStore extends PresenceStore {
 
   confirmLeft(room: string, userId: string): Promise<{ v: number; vacated: boolean } | undefined> {
     return settle(() => {
-      if (this.rooms.get(room)?.has(userId) || this.left.has(leftKey(room, userId)))
-        return undefined;
+      const known = this.rooms.get(room)?.has(userId) || this.left.has(`${room}\n${userId}`);
+      if (known) return undefined;
       this.markLeft(room, userId);
       return { v: ++this.v, vacated: !this.rooms.has(room) };
     });
   }
 
-  private joinSync(room: string, conn: ConnRef): { firstForUser: boolean; member: Member } {
+  private joinSync(room: string, conn: ConnRef): Joined & { firstForUser: boolean } {
     const state = this.conns.get(conn.connId);
     if (!state) throw new UnknownConnectionError(conn.connId);
     // The stored connection is authoritative for userId, whatever the caller passes now.
@@ -210,7 +204,7 @@ export class MemoryPresenceStore extends PresenceStore {
     const firstForUser = !entry;
     if (!entry) {
       members.set(userId, (entry = { connIds: new Set(), since: this.now(), v: ++this.v }));
-      this.left.delete(leftKey(room, userId));
+      this.left.delete(`${room}\n${userId}`);
     }
     entry.connIds.add(conn.connId);
     (state.rooms ??= new Set()).add(room);
@@ -218,8 +212,7 @@ export class MemoryPresenceStore extends PresenceStore {
   }
 
   leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean; v?: number }> {
-    // lastForUser is true only when this call removed the last connection, so callers never
-    // broadcast a leave for a user that was not there.
+    // lastForUser only when this call removed the last connection: nobody broadcasts a leave of an absent user.
     return settle(() => {
       const v = this.leaveSync(room, conn.connId, false);
       return v === undefined ? { lastForUser: false } : { lastForUser: true, v };
@@ -327,7 +320,7 @@ export class MemoryPresenceStore extends PresenceStore {
 
   private markLeft(room: string, userId: string): void {
     const now = Date.now();
-    const key = leftKey(room, userId);
+    const key = `${room}\n${userId}`;
     this.left.delete(key); // re-inserted last: the map stays in time order, so pruning stops at the first recent one
     this.left.set(key, now);
     for (const [k, at] of this.left) {
@@ -347,10 +340,6 @@ export class MemoryPresenceStore extends PresenceStore {
       v: entry.v,
     };
   }
-}
-
-function leftKey(room: string, userId: string): string {
-  return `${room}\n${userId}`;
 }
 
 function getOrAdd<K, V>(map: Map<K, V>, key: K, create: () => V): V {
