@@ -48,6 +48,8 @@ export class PresenceService implements OnModuleDestroy {
   private readonly order = new PresenceOrder();
   /** `connId\nroom` of joins the store could not record (it was unreachable); the resync announces them. */
   private readonly unrecorded = new Set<string>();
+  /** `room\nuserId` → the announcement of that user's leave, while it is under way. */
+  private readonly leaving = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -80,6 +82,8 @@ export class PresenceService implements OnModuleDestroy {
   async join(conn: Connection, room: string): Promise<Member | undefined> {
     try {
       const { firstForUser, member, transition } = await this.store.join(room, this.ref(conn));
+      // A leave of this user decided before (a reap announcing many) is recorded first.
+      if (firstForUser) await this.leaving.get(pairKey(room, member.userId));
       if (firstForUser)
         await this.bus.emit('presence.joined', joinedEvent(room, member, transition));
       if (firstForUser) await this.send(room, member, 'presence.join', { room, member }, conn);
@@ -90,14 +94,14 @@ export class PresenceService implements OnModuleDestroy {
       if (err instanceof UnknownConnectionError) throw err;
       // The shared store is unreachable (Redis down): the room join itself stands, and the resync after the
       // reconnect writes this membership, and announces it when it is the user's first.
-      this.unrecorded.add(unrecordedKey(conn.id, room));
+      this.unrecorded.add(pairKey(conn.id, room));
       this.logger.warn(`presence of ${conn.id} in ${room} not recorded: ${String(err)}`);
       return undefined;
     }
   }
 
   async leave(conn: Connection, room: string): Promise<void> {
-    this.unrecorded.delete(unrecordedKey(conn.id, room));
+    this.unrecorded.delete(pairKey(conn.id, room));
     try {
       const { lastForUser, v, transition } = await this.store.leave(room, this.ref(conn));
       if (lastForUser && v !== undefined)
@@ -153,9 +157,24 @@ export class PresenceService implements OnModuleDestroy {
    * after that, so a slow one-by-one announcement would let the lock lapse and the joins overtake the leaves.
    */
   async announceLeaves(vacated: Vacated[]): Promise<void> {
+    // Each leave is known as pending at once, before any is recorded: a join of the same user that comes meanwhile
+    // waits for it (so the webhooks of one (room, user) are recorded in the order the store decided them).
+    const done = vacated.map(({ room, userId }) => {
+      const key = pairKey(room, userId);
+      let resolve!: () => void;
+      const pending = new Promise<void>((r) => (resolve = r));
+      this.leaving.set(key, pending);
+      return () => {
+        if (this.leaving.get(key) === pending) this.leaving.delete(key);
+        resolve();
+      };
+    });
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < vacated.length) await this.announceLeave(vacated[next++]);
+      while (next < vacated.length) {
+        const i = next++;
+        await this.announceLeave(vacated[i]).finally(done[i]);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(RESYNC_CONCURRENCY, vacated.length) }, worker));
   }
@@ -202,7 +221,7 @@ export class PresenceService implements OnModuleDestroy {
       // Before the joins, so that an announced member carries its status.
       if (conn.status !== 'online') await this.store.setStatus(conn.userId, conn.status);
       for (const room of conn.rooms) {
-        const key = unrecordedKey(conn.id, room);
+        const key = pairKey(conn.id, room);
         const { announce, member, transition } = await this.store.rejoin(
           room,
           this.ref(conn),
@@ -220,7 +239,7 @@ export class PresenceService implements OnModuleDestroy {
   }
 
   private forgetUnrecorded(conn: Connection): void {
-    const prefix = unrecordedKey(conn.id, '');
+    const prefix = pairKey(conn.id, '');
     for (const key of this.unrecorded) if (key.startsWith(prefix)) this.unrecorded.delete(key);
   }
 
@@ -252,8 +271,9 @@ export class PresenceService implements OnModuleDestroy {
   }
 }
 
-function unrecordedKey(connId: string, room: string): string {
-  return `${connId}\n${room}`;
+/** `a\nb`: (connection, room) for unrecorded joins, (room, user) for leaves being announced. */
+function pairKey(a: string, b: string): string {
+  return `${a}\n${b}`;
 }
 
 function joinedEvent(
