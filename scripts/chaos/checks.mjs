@@ -93,16 +93,19 @@ function alternation(bodies, on, off, keyOf) {
   return { keys: byKey.size, broken, unbalanced };
 }
 
+const LIFECYCLE = new Set(['presence.joined', 'presence.left', 'room.occupied', 'room.vacated']);
+
 export function checkWebhooks(bodies, check) {
   const ids = new Map();
-  for (const b of bodies) ids.set(b.id, (ids.get(b.id) ?? 0) + 1);
-  const repeated = [...ids].filter(([, n]) => n > 1);
+  for (const b of bodies) ids.set(b.id, { type: b.type, n: (ids.get(b.id)?.n ?? 0) + 1 });
+  const repeated = [...ids].filter(([, { n }]) => n > 1);
+  const lifecycle = repeated.filter(([, { type }]) => LIFECYCLE.has(type));
   check(
-    'webhooks: no duplicate id',
-    repeated.length === 0,
-    `${repeated.length} ids repeated, e.g. ${repeated
-      .slice(0, 3)
+    'webhooks: no lifecycle event delivered twice (same id)',
+    lifecycle.length === 0,
+    `${lifecycle.length} ids repeated, e.g. ${lifecycle
       .map(([id]) => id)
+      .slice(0, 3)
       .join(', ')}`,
   );
   const presence = alternation(
@@ -134,5 +137,9 @@ export function checkWebhooks(bodies, check) {
   );
   const byType = {};
   for (const b of bodies) byType[b.type] = (byType[b.type] ?? 0) + 1;
-  return { 'webhooks received by type': byType };
+  return {
+    'webhooks received by type': byType,
+    // At least once: an instance killed between the receiver's 2xx and its outbox update sends it again (same id).
+    'other webhooks delivered again with the same id': repeated.length - lifecycle.length,
+  };
 }
