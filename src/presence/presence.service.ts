@@ -48,6 +48,8 @@ export class PresenceService implements OnModuleDestroy {
   private readonly order = new PresenceOrder();
   /** `connId\nroom` of joins the store could not record (it was unreachable); the resync announces them. */
   private readonly unrecorded = new Set<string>();
+  /** `connId\nroom` of joins whose store write has not answered yet. */
+  private readonly joining = new Set<string>();
   /** `room\nuserId` → the announcement of that user's leave, while it is under way. */
   private readonly leaving = new Map<string, Promise<void>>();
 
@@ -80,8 +82,13 @@ export class PresenceService implements OnModuleDestroy {
 
   /** Call after RoomService.join. Returns the member as it now is. */
   async join(conn: Connection, room: string): Promise<Member | undefined> {
+    // Until the store answers, a resync leaves this membership to this join (which announces it when it is first).
+    const key = pairKey(conn.id, room);
+    this.joining.add(key);
     try {
-      const { firstForUser, member, transition } = await this.store.join(room, this.ref(conn));
+      const joined = this.store.join(room, this.ref(conn));
+      void joined.finally(() => this.joining.delete(key)).catch(() => undefined);
+      const { firstForUser, member, transition } = await joined;
       // A leave of this user decided before (a reap announcing many) is recorded first.
       if (firstForUser) await this.leaving.get(pairKey(room, member.userId));
       if (firstForUser)
@@ -222,6 +229,7 @@ export class PresenceService implements OnModuleDestroy {
       if (conn.status !== 'online') await this.store.setStatus(conn.userId, conn.status);
       for (const room of conn.rooms) {
         const key = pairKey(conn.id, room);
+        if (this.joining.has(key)) continue;
         const { announce, member, transition } = await this.store.rejoin(
           room,
           this.ref(conn),
