@@ -261,6 +261,29 @@ gate.describe('presence through faults', () => {
       expect(hookCount('presence.joined', room, user)).toBe(2);
     }, 90_000);
 
+    it('a join the store could not record (Redis cut off) is announced once it is written back', async () => {
+      const room = `unrecorded-${run}`;
+      const user = `latecomer-${run}`;
+      const observer = await connect(nodes[2], `witness-${run}`);
+      await observer.call('chat.join', { room });
+      redisB.cut();
+      await readiness(nodes[1], 503);
+      const late = await connect(nodes[1], user);
+      await late.call('chat.join', { room }); // b cannot record it
+      redisB.restore();
+      await observer.next('presence.join', 10_000, (f) => f.data.member.userId === user);
+      await readiness(nodes[1], 200);
+
+      await late.call('chat.leave', { room }); // a later event
+      await observer.next('presence.leave', 5000, (f) => f.data.userId === user);
+      expect(alternates(pushesOf(observer, room, user).map((f) => f.event))).toBe(true);
+      await observer.call('chat.leave', { room });
+      await until(async () => Promise.resolve(hookCount('room.vacated', room) >= 1), 'vacated');
+      await drained();
+      expect(hookCount('presence.joined', room, user)).toBe(1);
+      expect(hookCount('presence.left', room, user)).toBe(1);
+    }, 60_000);
+
     it('a reconnect whose old leave is announced after the new join leaves the user present (20.4)', async () => {
       const room = `reconnect-${run}`;
       const user = `phoenix-${run}`;
