@@ -20,6 +20,8 @@ export interface Member {
   /** How many of the user's sockets are in the room. */
   connections: number;
   since: number;
+  /** Grows with each presence change of this (room, user) across the cluster: drop a push older than what you hold. */
+  v: number;
 }
 
 export interface Publication<T = unknown> {
@@ -116,7 +118,7 @@ export interface HubbubEvents {
   /** The automatic `auth.refresh` failed (getToken threw, or the server refused the token). */
   'refresh.error': Error;
   'presence.join': { room: string; member: Member };
-  'presence.leave': { room: string; userId: string };
+  'presence.leave': { room: string; userId: string; v: number };
   'presence.update': { room: string; member: Member };
   broadcast: { data: unknown; from: string };
   /** Error frames without an id, e.g. `token_expired` before a 4401 close. */

@@ -19,6 +19,11 @@ const str = (minLength: number, maxLength: number, extra: Schema = {}): Schema =
 });
 const bool: Schema = { type: 'boolean' };
 const ANY: Schema = { description: 'Any JSON value' };
+/** Member.v and presence.leave's v. */
+const V: Schema = int(0, {
+  description:
+    'Grows with each presence change of this (room, user) across the cluster: drop a push older than what you hold',
+});
 
 /** What the server sends: every listed field, nothing else (`optional` ones may be absent). */
 function out(properties: Record<string, Schema>, optional: string[] = []): Schema {
@@ -84,6 +89,7 @@ export const SHARED_SCHEMAS: Record<string, Schema> = {
       status: { enum: ['online', 'away', 'busy'] },
       connections: int(1),
       since: int(0, { description: 'ms since epoch' }),
+      v: V,
     },
     ['name'],
   ),
@@ -312,7 +318,7 @@ export const PUSHES: Record<PushEvent, { summary: string; data: Schema }> = {
   },
   'presence.leave': {
     summary: "A user's last connection left (closed, or found dead)",
-    data: out({ room: ROOM, userId: USER_ID }),
+    data: out({ room: ROOM, userId: USER_ID, v: V }),
   },
   'presence.update': {
     summary: 'A member changed status',

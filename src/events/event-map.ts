@@ -48,6 +48,16 @@ export interface HubbubEventMap {
   'command.channel.subscribe': { channel: string; userId: string };
   /** Unsubscribe every connection of the user from the channel (the server API). */
   'command.channel.unsubscribe': { channel: string; userId: string };
+  /** A presence push for every instance's connections in the room, each of which keeps a (room, user) in `v` order. */
+  'command.presence.push': {
+    room: string;
+    userId: string;
+    v: number;
+    event: 'presence.join' | 'presence.leave' | 'presence.update';
+    data: unknown;
+    /** The id of a connection not to send it to. */
+    except?: string;
+  };
 }
 
 export type HubbubEventName = keyof HubbubEventMap;

@@ -57,6 +57,16 @@ export class PushService implements OnModuleInit, OnModuleDestroy {
     return this.publish(roomTopic(room), event, data, except);
   }
 
+  /** A push to this instance's connections in a room only (a cluster command brought it to every instance). */
+  toLocalRoom<E extends string>(
+    room: string,
+    event: PushName<E>,
+    data: unknown,
+    except?: string,
+  ): void {
+    this.deliver({ topic: roomTopic(room), except, payload: encodePush(event, data) });
+  }
+
   toChannel<E extends string>(
     channel: string,
     event: PushName<E>,

@@ -52,6 +52,9 @@ interface LivenessRedis extends Redis {
  * - Redis dropped the connection: it may have restarted empty, or failed over to a replica that had not caught up;
  * - this instance's liveness key had expired when it refreshed it (a stall, a failover that took longer than the
  *   TTL): another instance may have reaped it. The resync then waits until no reap of this instance is under way.
+ * - this instance just started: a previous process under the same NODE_ID (killed, restarted at once) may have left
+ *   connections, routes and counts that nobody reaped, and the tombstone of a reap of that process
+ *   (`hubbub:reaped:<node>`) is not news for this one: the first resync drops the lot and forgets the tombstone.
  * Until the resync is done, `synced` is false and readiness reports 503.
  */
 @Injectable()
@@ -63,8 +66,14 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   /** Whether this instance's liveness key was written once (a missing key before that is no news). */
   private registered = false;
   private ticking = false;
+  private resyncing = false;
+  private reaping = false;
+  /** Counts possible losses of this instance's state: one during a resync means writing it all back again. */
+  private losses = 0;
   /** False from a possible loss of this instance's state until it is written back; readiness waits for it. */
   synced = true;
+  /** Whether a resync ran in this process (the first one replaces what a previous process left). */
+  private resynced = false;
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -85,11 +94,9 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     if (!this.redis) return;
-    const lost = (): void => {
-      this.synced = false;
-    };
-    this.redis.on('error', lost);
-    this.redis.on('close', lost);
+    this.synced = false; // what a previous process under this NODE_ID left is replaced at the first tick
+    this.redis.on('error', () => this.lost());
+    this.redis.on('close', () => this.lost());
     this.redis.on('ready', () => void this.tick());
     void this.tick();
     this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.ttlMs / 3)));
@@ -113,6 +120,11 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * Refreshes the liveness key and starts what it calls for in the background: the refresh never waits for a
+   * resync or a reap (rewriting many connections, announcing many leaves), or the key would lapse meanwhile and
+   * this instance be reaped in the middle of writing its state back.
+   */
   private async tick(): Promise<void> {
     const redis = this.redis;
     if (redis?.status !== 'ready' || this.ticking) return;
@@ -126,17 +138,46 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
           .sadd(NODES_KEY, self)
           .exists(reapLockKey(self)),
       );
-      if (previous === null && this.registered && this.synced) {
-        this.logger.warn('this instance was taken for dead (its liveness key had expired)');
-        this.synced = false;
+      if (previous === null && this.registered) {
+        if (this.synced)
+          this.logger.warn('this instance was taken for dead (its liveness key had expired)');
+        this.lost();
       }
       this.registered = true;
-      if (!this.synced && reaping === 0) await this.resync(redis);
-      await this.reapDead(redis, self);
+      if (!this.synced && reaping === 0 && !this.resyncing) void this.runResync(redis);
+      if (!this.reaping) void this.runReaps(redis, self);
     } catch (err) {
       this.logger.warn(`liveness tick failed: ${String(err)}`);
     } finally {
       this.ticking = false;
+    }
+  }
+
+  /** This instance's state in Redis may be gone (again): a resync under way does not count. */
+  private lost(): void {
+    this.synced = false;
+    this.losses++;
+  }
+
+  private async runResync(redis: Redis): Promise<void> {
+    this.resyncing = true;
+    try {
+      await this.resync(redis);
+    } catch (err) {
+      this.logger.warn(`resync failed, retried on the next tick: ${String(err)}`);
+    } finally {
+      this.resyncing = false;
+    }
+  }
+
+  private async runReaps(redis: LivenessRedis, self: string): Promise<void> {
+    this.reaping = true;
+    try {
+      await this.reapDead(redis, self);
+    } catch (err) {
+      this.logger.warn(`reap failed: ${String(err)}`);
+    } finally {
+      this.reaping = false;
     }
   }
 
@@ -177,14 +218,22 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Writes this instance's state again (every step is idempotent); a failure is retried on the next tick. */
   private async resync(redis: Redis): Promise<void> {
+    const losses = this.losses;
     this.logger.log("rewriting this instance's routes, presence and counts in Redis");
     await this.broker.restore();
     await this.subscribers.restore();
     await this.quota.restore();
     const node = this.config.nodeId;
-    const reaped = (await redis.exists(RedisKeys.reaped(node))) === 1;
+    const tombstone = (await redis.exists(RedisKeys.reaped(node))) === 1;
+    // A tombstone found by the first resync is of the previous process, whose users' leaves were announced.
+    const reaped = tombstone && this.resynced;
     await this.bus.emitOrThrow('cluster.state-lost', { node, reaped });
-    if (reaped) await redis.del(RedisKeys.reaped(node));
+    if (tombstone) await redis.del(RedisKeys.reaped(node));
+    this.resynced = true;
+    if (this.losses !== losses) {
+      this.logger.warn('state lost again while it was rewritten: rewriting it again');
+      return;
+    }
     this.synced = true;
     this.logger.log('state rewritten');
   }

@@ -44,7 +44,7 @@ describe('chat smoke', () => {
     expect(denied.data.code).toBe('forbidden');
     await b.close();
     const left = await a.next('presence.leave');
-    expect(left.data).toEqual({ room: 'lobby', userId: 'bob' });
+    expect(left.data).toEqual({ room: 'lobby', userId: 'bob', v: expect.any(Number) });
     await a.close();
   });
 });

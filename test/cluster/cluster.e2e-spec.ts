@@ -111,7 +111,11 @@ gate.describe('cluster of three instances', () => {
     expect(online).toEqual({ online: { erin: true, [`nobody-${run}`]: false } });
     await phone.close();
     await laptop.close();
-    expect((await observer.next('presence.leave')).data).toEqual({ room: r, userId: 'erin' });
+    expect((await observer.next('presence.leave')).data).toEqual({
+      room: r,
+      userId: 'erin',
+      v: expect.any(Number),
+    });
   });
 
   it('recovers channel publications from another instance than the one that took them', async () => {
@@ -171,7 +175,7 @@ gate.describe('cluster of three instances', () => {
     const killedAt = Date.now();
     nodes[2].kill('SIGKILL');
     const leave = await watcher.next('presence.leave', 2 * HEARTBEAT_MS + 1500);
-    expect(leave.data).toEqual({ room: r, userId: `victim-${run}` });
+    expect(leave.data).toEqual({ room: r, userId: `victim-${run}`, v: expect.any(Number) });
     expect(Date.now() - killedAt).toBeLessThanOrEqual(2 * HEARTBEAT_MS + 500);
     const list = await watcher.call('presence.list', { room: r });
     expect(list.members.map((m: { userId: string }) => m.userId)).toEqual(['watcher']);

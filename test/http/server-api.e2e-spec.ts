@@ -354,7 +354,11 @@ describe('server API', () => {
       expect(await a1.waitClose()).toBe(4403);
       expect(await a2.waitClose()).toBe(4403);
       // The others see the user leave, and stay connected themselves.
-      expect((await b.next('presence.leave')).data).toEqual({ room, userId: alice });
+      expect((await b.next('presence.leave')).data).toEqual({
+        room,
+        userId: alice,
+        v: expect.any(Number),
+      });
       expect((await b.request('ping')).event).toBe('pong');
       expect(b.closeCode).toBeUndefined();
     });

@@ -99,6 +99,7 @@ describe('presence', () => {
       expect((await observer.next('presence.leave', 5000, inRoom(room))).data).toEqual({
         room,
         userId: alice,
+        v: expect.any(Number),
       });
     });
 
@@ -119,6 +120,7 @@ describe('presence', () => {
       expect((await observer.next('presence.leave', 5000, inRoom(room))).data).toEqual({
         room,
         userId: alice,
+        v: expect.any(Number),
       });
     });
 
@@ -135,7 +137,9 @@ describe('presence', () => {
       const leaves = await Promise.all(
         rooms.map((room) => observer.next('presence.leave', 5000, inRoom(room))),
       );
-      expect(leaves.map((f) => f.data)).toEqual(rooms.map((room) => ({ room, userId: alice })));
+      expect(leaves.map((f) => f.data)).toEqual(
+        rooms.map((room) => ({ room, userId: alice, v: expect.any(Number) })),
+      );
     });
 
     it('leaving a room not joined pushes nothing', async () => {
@@ -349,7 +353,7 @@ describe('presence', () => {
         inRoom(room),
       );
       const elapsed = Date.now() - lastActivity;
-      expect(leave.data).toEqual({ room, userId: dead });
+      expect(leave.data).toEqual({ room, userId: dead, v: expect.any(Number) });
       expect(elapsed).toBeLessThanOrEqual(2 * HEARTBEAT_MS + MARGIN_MS);
       await pinged; // it was pinged, and did not answer
       await closed; // and the server cut it off

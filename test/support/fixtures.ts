@@ -23,13 +23,13 @@ export const storedMessage = (fields: Omit<Message, 'id' | 'ts'>): Record<string
   ts: expect.any(Number),
 });
 
-/** A member of a room's presence with these fields: any `since`, since the server takes the time. */
+/** A member of a room's presence with these fields: any `since` and `v`, since the server takes them. */
 export const presentMember = (fields: {
   userId: string;
   name?: string;
   status: 'online' | 'away' | 'busy';
   connections: number;
-}): Record<string, unknown> => ({ ...fields, since: expect.any(Number) });
+}): Record<string, unknown> => ({ ...fields, since: expect.any(Number), v: expect.any(Number) });
 
 /** A channel publication with these fields: any ts, since the server takes the time. */
 export const publication = (fields: {

@@ -7,6 +7,8 @@ import {
   type ConnRef,
   type Member,
   type PresenceStatus,
+  type Vacated,
+  type Joined,
 } from './presence-store';
 
 interface ConnState {
@@ -25,7 +27,11 @@ interface UserState {
 interface RoomEntry {
   connIds: Set<string>;
   since: number;
+  v: number;
 }
+
+/** How long an announced leave is remembered for rejoin() (the Redis twin's `left:<room>`). */
+const LEFT_MS = 3600_000;
 
 /** Single-process store; every structure is emptied as soon as it has nothing left, so idle costs nothing. */
 export class MemoryPresenceStore extends PresenceStore {
@@ -34,7 +40,11 @@ export class MemoryPresenceStore extends PresenceStore {
   /** room → userId → that user's connections in the room. */
   private readonly rooms = new Map<string, Map<string, RoomEntry>>();
   private readonly nodes = new Map<string, Set<string>>();
+  /** `room\nuserId` → when the user's leave was announced (see rejoin), oldest first. */
+  private readonly left = new Map<string, number>();
   private readonly now: () => number;
+  /** Numbers every presence change (Member.v); from the clock in µs, so a new process starts above the old one. */
+  private v = Date.now() * 1000;
 
   constructor(opts: { now?: () => number } = {}) {
     super();
@@ -53,30 +63,54 @@ export class MemoryPresenceStore extends PresenceStore {
     });
   }
 
-  disconnect(conn: ConnRef): Promise<{ room: string; userId: string }[]> {
-    return settle(() => this.disconnectSync(conn.connId));
+  disconnect(conn: ConnRef): Promise<Vacated[]> {
+    return settle(() => this.disconnectSync(conn.connId, false));
   }
 
-  join(room: string, conn: ConnRef): Promise<{ firstForUser: boolean; member: Member }> {
+  join(room: string, conn: ConnRef): Promise<Joined & { firstForUser: boolean }> {
+    return settle(() => this.joinSync(room, conn));
+  }
+
+  rejoin(room: string, conn: ConnRef, fresh = false): Promise<Joined & { announce: boolean }> {
     return settle(() => {
-      const state = this.conns.get(conn.connId);
-      if (!state) throw new UnknownConnectionError(conn.connId);
-      // The stored connection is authoritative for userId, whatever the caller passes now.
-      const { userId } = state.conn;
-      const members = getOrAdd(this.rooms, room, () => new Map<string, RoomEntry>());
-      let entry = members.get(userId);
-      const firstForUser = !entry;
-      if (!entry) members.set(userId, (entry = { connIds: new Set(), since: this.now() }));
-      entry.connIds.add(conn.connId);
-      (state.rooms ??= new Set()).add(room);
-      return { firstForUser, member: this.toMember(userId, entry) };
+      const wasLeft = this.left.has(`${room}\n${conn.userId}`);
+      const { firstForUser, member } = this.joinSync(room, conn);
+      return { announce: firstForUser && (wasLeft || fresh), member };
     });
   }
 
-  leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean }> {
-    // lastForUser is true only when this call removed the last connection, so callers never
-    // broadcast a leave for a user that was not there.
-    return settle(() => ({ lastForUser: this.leaveSync(room, conn.connId) }));
+  confirmLeft(room: string, userId: string): Promise<{ v: number; vacated: boolean } | undefined> {
+    return settle(() => {
+      const known = this.rooms.get(room)?.has(userId) || this.left.has(`${room}\n${userId}`);
+      if (known) return undefined;
+      this.markLeft(room, userId);
+      return { v: ++this.v, vacated: !this.rooms.has(room) };
+    });
+  }
+
+  private joinSync(room: string, conn: ConnRef): Joined & { firstForUser: boolean } {
+    const state = this.conns.get(conn.connId);
+    if (!state) throw new UnknownConnectionError(conn.connId);
+    // The stored connection is authoritative for userId, whatever the caller passes now.
+    const { userId } = state.conn;
+    const members = getOrAdd(this.rooms, room, () => new Map<string, RoomEntry>());
+    let entry = members.get(userId);
+    const firstForUser = !entry;
+    if (!entry) {
+      members.set(userId, (entry = { connIds: new Set(), since: this.now(), v: ++this.v }));
+      this.left.delete(`${room}\n${userId}`);
+    }
+    entry.connIds.add(conn.connId);
+    (state.rooms ??= new Set()).add(room);
+    return { firstForUser, member: this.toMember(userId, entry) };
+  }
+
+  leave(room: string, conn: ConnRef): Promise<{ lastForUser: boolean; v?: number }> {
+    // lastForUser only when this call removed the last connection: nobody broadcasts a leave of an absent user.
+    return settle(() => {
+      const v = this.leaveSync(room, conn.connId, false);
+      return v === undefined ? { lastForUser: false } : { lastForUser: true, v };
+    });
   }
 
   members(room: string): Promise<Member[]> {
@@ -104,6 +138,10 @@ export class MemoryPresenceStore extends PresenceStore {
       user.status = status;
       const rooms = new Set<string>();
       for (const id of user.conns) for (const r of this.conns.get(id)?.rooms ?? []) rooms.add(r);
+      for (const r of rooms) {
+        const entry = this.rooms.get(r)?.get(userId);
+        if (entry) entry.v = ++this.v;
+      }
       return [...rooms].sort();
     });
   }
@@ -112,8 +150,11 @@ export class MemoryPresenceStore extends PresenceStore {
     return settle(() => Object.fromEntries(userIds.map((id) => [id, this.users.has(id)])));
   }
 
-  dropNode(node: string): Promise<{ room: string; userId: string }[]> {
-    return settle(() => [...(this.nodes.get(node) ?? [])].flatMap((id) => this.disconnectSync(id)));
+  dropNode(node: string, opts: { silent?: boolean } = {}): Promise<Vacated[]> {
+    const silent = opts.silent === true;
+    return settle(() =>
+      [...(this.nodes.get(node) ?? [])].flatMap((id) => this.disconnectSync(id, silent)),
+    );
   }
 
   roomCount(): Promise<number> {
@@ -133,16 +174,19 @@ export class MemoryPresenceStore extends PresenceStore {
     this.users.clear();
     this.rooms.clear();
     this.nodes.clear();
+    this.left.clear();
     return Promise.resolve();
   }
 
-  private disconnectSync(connId: string): { room: string; userId: string }[] {
+  private disconnectSync(connId: string, silent: boolean): Vacated[] {
     const state = this.conns.get(connId);
     if (!state) return []; // already gone (e.g. dropNode ran first): nothing to report twice
     const { userId, node } = state.conn;
-    const vacated: { room: string; userId: string }[] = [];
-    for (const room of state.rooms ?? [])
-      if (this.leaveSync(room, connId)) vacated.push({ room, userId });
+    const vacated: Vacated[] = [];
+    for (const room of state.rooms ?? []) {
+      const v = this.leaveSync(room, connId, silent);
+      if (v !== undefined) vacated.push({ room, userId, v });
+    }
     this.conns.delete(connId);
     const user = this.users.get(userId);
     user?.conns.delete(connId);
@@ -153,18 +197,30 @@ export class MemoryPresenceStore extends PresenceStore {
     return vacated;
   }
 
-  /** Returns true when the user has no connection left in the room because of this call. */
-  private leaveSync(room: string, connId: string): boolean {
+  /** Returns the leave's v when the user has no connection left in the room because of this call. */
+  private leaveSync(room: string, connId: string, silent: boolean): number | undefined {
     const state = this.conns.get(connId);
-    if (!state?.rooms?.delete(room)) return false;
+    if (!state?.rooms?.delete(room)) return undefined;
     const members = this.rooms.get(room);
     const entry = members?.get(state.conn.userId);
-    if (!members || !entry) return false;
+    if (!members || !entry) return undefined;
     entry.connIds.delete(connId);
-    if (entry.connIds.size > 0) return false;
+    if (entry.connIds.size > 0) return undefined;
     members.delete(state.conn.userId);
     if (members.size === 0) this.rooms.delete(room);
-    return true;
+    if (!silent) this.markLeft(room, state.conn.userId);
+    return ++this.v;
+  }
+
+  private markLeft(room: string, userId: string): void {
+    const now = Date.now();
+    const key = `${room}\n${userId}`;
+    this.left.delete(key); // re-inserted last: the map stays in time order, so pruning stops at the first recent one
+    this.left.set(key, now);
+    for (const [k, at] of this.left) {
+      if (at > now - LEFT_MS) break;
+      this.left.delete(k);
+    }
   }
 
   private toMember(userId: string, entry: RoomEntry): Member {
@@ -175,6 +231,7 @@ export class MemoryPresenceStore extends PresenceStore {
       status: user?.status ?? 'online',
       connections: entry.connIds.size,
       since: entry.since,
+      v: entry.v,
     };
   }
 }

@@ -185,5 +185,61 @@ export function describePresenceStore(
       await store.join('r', conn('c1', 'carol'));
       expect((await store.members('r')).map((m) => m.userId)).toEqual(['carol', 'alice', 'bob']);
     });
+
+    it('v grows with each presence change of a (room, user): join, status, leave, join again', async () => {
+      const joined = (await store.join('r', alice1)).member.v;
+      expect((await store.join('r', alice2)).member.v).toBe(joined); // a second device: no change
+      await store.setStatus('alice', 'away');
+      const away = (await store.member('r', 'alice'))!.v;
+      expect(away).toBeGreaterThan(joined);
+      await store.leave('r', alice1);
+      const left = await store.leave('r', alice2);
+      expect(left).toMatchObject({ lastForUser: true });
+      expect(left.v).toBeGreaterThan(away);
+      const again = (await store.join('r', alice1)).member.v;
+      expect(again).toBeGreaterThan(left.v!);
+      const [gone] = await store.disconnect(alice1);
+      expect(gone.v).toBeGreaterThan(again);
+      await store.join('r', bob);
+      const [dropped] = await store.dropNode('n2');
+      expect(dropped.v).toBeGreaterThan(gone.v);
+    });
+
+    it('rejoin announces a user again only after their leave was announced', async () => {
+      await store.join('r', alice1);
+      await store.dropNode('n1', { silent: true }); // a resync's drop: the leave is not announced (yet)
+      await store.connect(alice1);
+      expect(await store.rejoin('r', alice1)).toMatchObject({ announce: false });
+      await store.leave('r', alice1); // announced
+      expect(await store.rejoin('r', alice1)).toMatchObject({ announce: true });
+      expect(await store.rejoin('r', alice2)).toMatchObject({ announce: false }); // not the first
+      await store.dropNode('n1'); // a reap: announced
+      await store.dropNode('n2');
+      await store.connect(alice2);
+      expect(await store.rejoin('r', alice2)).toMatchObject({ announce: true });
+      await store.leave('r', alice2);
+      await store.join('r', alice2); // announced by join itself: forgets the leave
+      await store.dropNode('n2', { silent: true });
+      await store.connect(alice2);
+      expect(await store.rejoin('r', alice2)).toMatchObject({ announce: false });
+      // A join that was never recorded (the store was unreachable) is announced when it is the first.
+      expect(await store.rejoin('fresh', alice2, true)).toMatchObject({ announce: true });
+      await store.connect(alice1);
+      expect(await store.rejoin('fresh', alice1, true)).toMatchObject({ announce: false });
+    });
+
+    it('confirmLeft announces a silently dropped user once, unless they are back', async () => {
+      await store.join('r', alice1);
+      await store.join('s', alice1);
+      const [dropped] = await store.dropNode('n1', { silent: true });
+      const confirmed = await store.confirmLeft('r', 'alice');
+      expect(confirmed?.vacated).toBe(true);
+      expect(confirmed!.v).toBeGreaterThan(dropped.v);
+      expect(await store.confirmLeft('r', 'alice')).toBeUndefined(); // announced already
+      await store.connect(alice1);
+      expect(await store.rejoin('r', alice1)).toMatchObject({ announce: true });
+      await store.join('s', alice2); // back in s before the confirmation
+      expect(await store.confirmLeft('s', 'alice')).toBeUndefined();
+    });
   });
 }

@@ -6,6 +6,8 @@ export interface Member {
   status: PresenceStatus;
   connections: number;
   since: number;
+  /** Grows with each change of this (room, user) cluster-wide (join, status, leave); starts near the clock in µs. */
+  v: number;
 }
 
 export interface ConnRef {
@@ -30,6 +32,14 @@ export interface PresenceTransition {
 export interface Vacated {
   room: string;
   userId: string;
+  /** The leave's v (see Member.v). */
+  v: number;
+  transition?: PresenceTransition;
+}
+
+/** What join() and rejoin() tell: the member as it now is; the transition from stores that decide it cluster-wide. */
+export interface Joined {
+  member: Member;
   transition?: PresenceTransition;
 }
 
@@ -39,15 +49,32 @@ export abstract class PresenceStore {
   /** The connection is gone: leaves all its rooms. Returns the rooms the USER left entirely (last connection), with that userId. */
   abstract disconnect(conn: ConnRef): Promise<Vacated[]>;
   /** firstForUser: this is the user's first connection in the room. member: the member as it is now. */
-  abstract join(
-    room: string,
-    conn: ConnRef,
-  ): Promise<{ firstForUser: boolean; member: Member; transition?: PresenceTransition }>;
-  /** lastForUser: the user has no connection left in the room. */
+  abstract join(room: string, conn: ConnRef): Promise<Joined & { firstForUser: boolean }>;
+  /** lastForUser: the user has no connection left in the room; v: the leave's (set when lastForUser). */
   abstract leave(
     room: string,
     conn: ConnRef,
-  ): Promise<{ lastForUser: boolean; transition?: PresenceTransition }>;
+  ): Promise<{ lastForUser: boolean; v?: number; transition?: PresenceTransition }>;
+  /**
+   * join() for a resync, which writes back a live connection the store may have lost. announce: the user's first
+   * connection in the room AND their leave of it had been announced (a reap, another instance's resync) or `fresh`
+   * (this join was never recorded: the store was unreachable), so the join must be announced; a membership the store
+   * only lost is written back silently.
+   */
+  abstract rejoin(
+    room: string,
+    conn: ConnRef,
+    fresh?: boolean,
+  ): Promise<Joined & { announce: boolean }>;
+  /**
+   * After a silent dropNode (resync): the user is not in the room, and no leave of it was announced since, so this
+   * caller announces it: records it as announced and returns a fresh v (and whether the room is empty); else
+   * undefined (the user is back, or someone else announced it).
+   */
+  abstract confirmLeft(
+    room: string,
+    userId: string,
+  ): Promise<{ v: number; vacated: boolean } | undefined>;
   /** Sorted by since then userId. */
   abstract members(room: string): Promise<Member[]>;
   abstract member(room: string, userId: string): Promise<Member | undefined>;
@@ -57,8 +84,11 @@ export abstract class PresenceStore {
    */
   abstract setStatus(userId: string, status: PresenceStatus): Promise<string[]>;
   abstract isOnline(userIds: string[]): Promise<Record<string, boolean>>;
-  /** All connections of a node are gone (that instance died): like disconnect for each; returns rooms/users that were vacated. */
-  abstract dropNode(node: string): Promise<Vacated[]>;
+  /**
+   * All connections of a node are gone (that instance died): like disconnect for each; returns rooms/users that were
+   * vacated. `silent`: the caller announces none of these leaves until confirmLeft() (a resync).
+   */
+  abstract dropNode(node: string, opts?: { silent?: boolean }): Promise<Vacated[]>;
   abstract roomCount(): Promise<number>;
   /** Every room with at least one member, in no particular order. */
   abstract roomNames(): Promise<string[]>;
@@ -68,9 +98,8 @@ export abstract class PresenceStore {
 }
 
 /**
- * join() on a connection that was never connected, or already disconnected. Thrown rather than
- * connecting implicitly: a join that finishes after its socket's disconnect would otherwise leave a
- * ghost member online forever.
+ * join() on a connection that was never connected, or already disconnected. Thrown rather than connecting
+ * implicitly: a join that finishes after its socket's disconnect would otherwise leave a ghost member forever.
  */
 export class UnknownConnectionError extends Error {
   constructor(readonly connId: string) {

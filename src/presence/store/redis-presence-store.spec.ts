@@ -10,6 +10,20 @@ const redis = servicesGate('redis');
 redis.describe('RedisPresenceStore', () => {
   const scratch = redisPrefixes(redis.url, 'presence');
 
+  /**
+   * Only the transition counter stays (one key per cluster), and the rooms' announced leaves (`left:<room>`), which
+   * expire within the hour.
+   */
+  async function onlyCounterAndMarkers(prefix: string): Promise<void> {
+    const keys = await keysUnder(scratch.client, prefix);
+    expect(keys.filter((k) => !k.startsWith(`${prefix}left:`))).toEqual([`${prefix}transitions`]);
+    for (const k of keys.filter((k) => k.startsWith(`${prefix}left:`))) {
+      const ttl = await scratch.client.pttl(k);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3600_000);
+    }
+  }
+
   describePresenceStore('redis', (opts) => {
     const prefix = scratch.fresh();
     return Promise.resolve(new RedisPresenceStore(scratch.client, { prefix, ...opts }));
@@ -50,8 +64,7 @@ redis.describe('RedisPresenceStore', () => {
       await store.leave('r2', conn('a1', 'alice'));
       await store.disconnect(conn('a1', 'alice'));
       await store.dropNode('n2');
-      // Only the transition counter stays (one key per cluster).
-      expect(await keysUnder(scratch.client, prefix)).toEqual([`${prefix}transitions`]);
+      await onlyCounterAndMarkers(prefix);
     });
 
     it('ids containing the key separator do not collide', async () => {
@@ -78,8 +91,7 @@ redis.describe('RedisPresenceStore', () => {
         new Set([...Array(n).keys()].map((i) => `${i % 7}/${i % 150}`)).size,
       );
       expect(await store.roomCount()).toBe(0);
-      // Only the transition counter stays (one key per cluster).
-      expect(await keysUnder(scratch.client, prefix)).toEqual([`${prefix}transitions`]);
+      await onlyCounterAndMarkers(prefix);
     });
   });
 
@@ -116,6 +128,7 @@ redis.describe('RedisPresenceStore', () => {
         status: 'online',
         connections: 2,
         since: 1_000,
+        v: expect.any(Number),
       });
       for (const node of [n1, n2]) {
         expect(await node.members('r')).toEqual([second.member]);
@@ -135,8 +148,7 @@ redis.describe('RedisPresenceStore', () => {
       expect(await n2.isOnline(['u'])).toEqual({ u: false });
       expect(await n1.roomCount()).toBe(0);
       await expect(n1.join('r', onN1)).rejects.toBeInstanceOf(UnknownConnectionError);
-      // Only the transition counter stays (one key per cluster).
-      expect(await keysUnder(scratch.client, prefix)).toEqual([`${prefix}transitions`]);
+      await onlyCounterAndMarkers(prefix);
     });
 
     it('concurrent joins and leaves on both nodes report exactly one first and one last', async () => {

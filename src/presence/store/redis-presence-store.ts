@@ -34,6 +34,8 @@ export interface RedisPresenceStoreOptions {
  *   room:<room>          hash  connId → userId        connections in the room
  *   room-count:<room>    hash  userId → that user's connections in the room (member.connections)
  *   room-since:<room>    hash  userId → since         one field per member
+ *   room-v:<room>        hash  userId → v             one field per member (Member.v)
+ *   left:<room>          zset  userId by time (ms)    users whose leave was announced, kept an hour
  *   rooms                set   non-empty rooms (roomCount)
  *
  *   transitions          hash  { epoch, n }           numbers member transitions (see PresenceTransition)
@@ -49,7 +51,8 @@ type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /** Connections handled per dropNode script call, so one dead instance never blocks Redis for long. */
 const DROP_NODE_BATCH = 200;
-const MEMBER_FIELDS = 5;
+const MEMBER_FIELDS = 6;
+const VACATED_FIELDS = 5;
 
 /**
  * Cluster-wide presence in Redis: all instances share one view, so a user's connections on several
@@ -97,25 +100,39 @@ export class RedisPresenceStore extends PresenceStore {
     room: string,
     conn: ConnRef,
   ): Promise<{ firstForUser: boolean; member: Member; transition?: PresenceTransition }> {
-    const reply = await this.run('hubbubPresenceJoin', room, conn.connId, this.now());
-    if (reply === null) throw new UnknownConnectionError(conn.connId);
-    const [first, id, occupied, ...fields] = asArray(reply);
-    const member = toMember(fields, 0);
-    if (Number(first) !== 1) return { firstForUser: false, member };
-    return {
-      firstForUser: true,
-      member,
-      transition: { id: String(id), room: Number(occupied) === 1 },
-    };
+    const { announce, member, transition } = await this.joinScript(room, conn, 'join');
+    return { firstForUser: announce, member, ...(transition ? { transition } : {}) };
+  }
+
+  rejoin(
+    room: string,
+    conn: ConnRef,
+    fresh = false,
+  ): Promise<{ announce: boolean; member: Member; transition?: PresenceTransition }> {
+    return this.joinScript(room, conn, fresh ? 'fresh' : 'resync');
+  }
+
+  async confirmLeft(
+    room: string,
+    userId: string,
+  ): Promise<{ v: number; vacated: boolean } | undefined> {
+    const [v, vacated] = asArray(await this.run('hubbubPresenceConfirmLeft', room, userId));
+    return v === undefined ? undefined : { v: Number(v), vacated: Number(vacated) === 1 };
   }
 
   async leave(
     room: string,
     conn: ConnRef,
-  ): Promise<{ lastForUser: boolean; transition?: PresenceTransition }> {
-    const [last, id, vacated] = asArray(await this.run('hubbubPresenceLeave', room, conn.connId));
+  ): Promise<{ lastForUser: boolean; v?: number; transition?: PresenceTransition }> {
+    const [last, id, vacated, v] = asArray(
+      await this.run('hubbubPresenceLeave', room, conn.connId),
+    );
     if (Number(last) !== 1) return { lastForUser: false };
-    return { lastForUser: true, transition: { id: String(id), room: Number(vacated) === 1 } };
+    return {
+      lastForUser: true,
+      v: Number(v),
+      transition: { id: String(id), room: Number(vacated) === 1 },
+    };
   }
 
   async members(room: string): Promise<Member[]> {
@@ -144,11 +161,12 @@ export class RedisPresenceStore extends PresenceStore {
     return Object.fromEntries(userIds.map((id, i) => [id, Number(flags[i]) === 1]));
   }
 
-  async dropNode(node: string): Promise<Vacated[]> {
+  async dropNode(node: string, opts: { silent?: boolean } = {}): Promise<Vacated[]> {
     const vacated: Vacated[] = [];
+    const silent = opts.silent ? '1' : '0';
     for (;;) {
       const [left, ...rest] = asArray(
-        await this.run('hubbubPresenceDropNode', node, DROP_NODE_BATCH),
+        await this.run('hubbubPresenceDropNode', node, DROP_NODE_BATCH, silent),
       );
       vacated.push(...vacatedOf(rest));
       if (Number(left) === 0) return vacated;
@@ -176,6 +194,19 @@ export class RedisPresenceStore extends PresenceStore {
     return Promise.resolve();
   }
 
+  private async joinScript(
+    room: string,
+    conn: ConnRef,
+    mode: 'join' | 'resync' | 'fresh',
+  ): Promise<{ announce: boolean; member: Member; transition?: PresenceTransition }> {
+    const reply = await this.run('hubbubPresenceJoin', room, conn.connId, this.now(), mode);
+    if (reply === null) throw new UnknownConnectionError(conn.connId);
+    const [first, id, occupied, ...fields] = asArray(reply);
+    const member = toMember(fields, 0);
+    if (Number(first) !== 1) return { announce: false, member };
+    return { announce: true, member, transition: { id: String(id), room: Number(occupied) === 1 } };
+  }
+
   private run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
     const commands = this.redis as unknown as Record<ScriptName, ScriptFn>;
     return commands[name](this.base, ...args);
@@ -187,22 +218,23 @@ function asArray(reply: unknown): unknown[] {
   return reply as unknown[];
 }
 
-/** Flat [room, userId, transition id, vacated (0|1), …] → one Vacated each. */
+/** Flat [room, userId, transition id, vacated (0|1), v, …] → one Vacated each. */
 function vacatedOf(flat: unknown[]): Vacated[] {
   const out: Vacated[] = [];
-  for (let i = 0; i + 3 < flat.length; i += 4) {
+  for (let i = 0; i + VACATED_FIELDS - 1 < flat.length; i += VACATED_FIELDS) {
     out.push({
       room: String(flat[i]),
       userId: String(flat[i + 1]),
+      v: Number(flat[i + 4]),
       transition: { id: String(flat[i + 2]), room: Number(flat[i + 3]) === 1 },
     });
   }
   return out;
 }
 
-/** Reads userId, since, connections, status, name at fields[at…]. */
+/** Reads userId, since, connections, status, name, v at fields[at…]. */
 function toMember(fields: unknown[], at: number): Member {
-  const [userId, since, connections, status, name] = fields.slice(at, at + MEMBER_FIELDS);
+  const [userId, since, connections, status, name, v] = fields.slice(at, at + MEMBER_FIELDS);
   return {
     userId: String(userId),
     ...(typeof name === 'string' ? { name } : {}), // a Lua false (unset) arrives as null
@@ -211,5 +243,6 @@ function toMember(fields: unknown[], at: number): Member {
       : 'online',
     connections: Number(connections ?? 0),
     since: Number(since),
+    v: Number(v ?? 0),
   };
 }
