@@ -7,10 +7,12 @@ import { FanoutModule } from '../fanout/fanout.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { PresenceModule } from '../presence/presence.module';
+import { TransportModule } from '../ws/transport.module';
 
 /**
  * The HTTP side: the controllers of the routes the options enable (health, metrics, the server API and the
- * dashboard's, the pages, the AsyncAPI document, dev tokens; chosen in http-routes.ts), and what they inject.
+ * dashboard's, the pages, the AsyncAPI document, dev tokens, `GET /ws`'s handshake check; chosen in http-routes.ts),
+ * and what they inject.
  */
 @Module({})
 export class HttpSurfacesModule {
@@ -26,6 +28,7 @@ export class HttpSurfacesModule {
         LifecycleModule,
         CoreModule,
         MetricsModule,
+        TransportModule,
       ],
       controllers,
     };
