@@ -23,6 +23,10 @@ export abstract class Broker {
   abstract publish(message: BrokerMessage): Promise<void>;
   /** False while the broker cannot deliver to other instances (Redis down). */
   abstract isHealthy(): boolean;
+  /** True once the broker has been healthy since the start (a later outage does not make it false again). */
+  hasBeenHealthy(): boolean {
+    return true;
+  }
   /**
    * Writes this instance's routes again, after Redis lost them (a restart, a failover to a replica that had not
    * caught up) or another instance reaped them while this one was cut off. Called by NodeLiveness; idempotent.

@@ -53,6 +53,7 @@ export class RedisBroker extends Broker {
   private readonly cmd: FanoutRedis;
   private readonly probeChannel: string;
   private probe: PubSubProbe | undefined;
+  private answeredOnce = false;
 
   /** `probeIntervalMs`: how often the subscriber connection is proven to deliver (HEARTBEAT_INTERVAL_MS). */
   constructor(
@@ -65,6 +66,8 @@ export class RedisBroker extends Broker {
     this.cmd = command as FanoutRedis;
     this.cmd.defineCommand('hubbubFanout', { numberOfKeys: 1, lua: FANOUT });
     this.probeChannel = RedisKeys.probe(node);
+    if (command.status === 'ready') this.answeredOnce = true;
+    else command.once('ready', () => (this.answeredOnce = true));
   }
 
   async start(handler: BrokerHandler): Promise<void> {
@@ -126,6 +129,11 @@ export class RedisBroker extends Broker {
       // Remote instances miss this push; clients recover it through chat history (seq) or channel `since`.
       this.logger.warn(`fan-out of ${message.topic} to other instances failed: ${String(err)}`);
     }
+  }
+
+  /** Redis has answered once since the start (the command connection was ready). */
+  override hasBeenHealthy(): boolean {
+    return this.answeredOnce;
   }
 
   /** Both connections up, and the subscriber proven to deliver (its last probe came back). */

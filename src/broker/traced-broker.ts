@@ -41,6 +41,10 @@ export class TracedBroker extends Broker {
     return this.inner.isHealthy();
   }
 
+  override hasBeenHealthy(): boolean {
+    return this.inner.hasBeenHealthy();
+  }
+
   override restore(): Promise<void> {
     return this.inner.restore();
   }

@@ -19,7 +19,17 @@ export const MESSAGE_CARRYING_COST: ReadonlyMap<string, number> = new Map([
   ['channel.subscribe', 1],
 ]);
 
-/** Message-carrying requests of one connection that may wait behind the one running; more get `rate_limited`. */
+/**
+ * Requests that wait their turn with the message-carrying ones (for 1 token, never refused as `overloaded`): a leave
+ * or unsubscribe sent after a join or subscribe of the same name must not overtake it while that one waits.
+ */
+export const ORDERED_WITH_JOINS: ReadonlySet<string> = new Set([
+  'chat.leave',
+  'channel.unsubscribe',
+]);
+
+/** Reads (cost above 1) of one connection that may wait behind the running request; more get `rate_limited`. Joins
+ * and subscribes may wait up to MAX_SUBSCRIPTIONS more (FrameRouter). */
 export const MESSAGE_CARRYING_QUEUE = 8;
 
 /** Bytes a reply's other fields and its envelope are allowed besides what {@link fitReply} measures. */

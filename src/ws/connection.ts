@@ -86,6 +86,8 @@ export interface WaitingRequest {
   event: string;
   id: string | number | undefined;
   data: unknown;
+  /** Its rate-limit tokens (reply-budget.ts): reads cost more than joins and subscribes, and wait in fewer. */
+  cost: number;
 }
 
 const NO_ROOMS: ReadonlySet<string> = new Set<string>();

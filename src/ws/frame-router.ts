@@ -7,7 +7,11 @@ import { Tracing } from '../tracing/tracing.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 import { encodeReply, frameText, replyEvent, type MessageId } from '../protocol/frames';
-import { MESSAGE_CARRYING_COST, MESSAGE_CARRYING_QUEUE } from '../protocol/reply-budget';
+import {
+  MESSAGE_CARRYING_COST,
+  MESSAGE_CARRYING_QUEUE,
+  ORDERED_WITH_JOINS,
+} from '../protocol/reply-budget';
 import type { Connection, WaitingRequest } from './connection';
 import { OutboundWriter } from './outbound-writer';
 import { Overload } from './overload';
@@ -52,6 +56,8 @@ const FLOOD_CLOSE_WAIT_MS = 2000;
 export class FrameRouter {
   private readonly log = new Logger('FrameRouter');
   private readonly limiter: RateLimiter;
+  /** Joins and subscribes that may wait behind the running message-carrying request, besides the reads. */
+  private readonly joinsWaiting: number;
   /** Event name to the gateway handler that declared it (GatewayHandlers refuses an event declared twice). */
   private readonly routes = new Map<string, Route>([['ping', { handler: pong, gateway: this }]]);
   /** Client messages received, and error frames sent by code: plain numbers, read by metrics at scrape time. */
@@ -68,6 +74,7 @@ export class FrameRouter {
     private readonly overload: Overload,
   ) {
     this.limiter = new RateLimiter(config.rateLimitPerSec, config.rateLimitBurst);
+    this.joinsWaiting = config.maxSubscriptions;
   }
 
   /** One gateway handler, built once at start (see gateway-handlers.ts). */
@@ -122,7 +129,9 @@ export class FrameRouter {
     // gateway, Hubbub's and a team's, instead of a guard on each.
     if (conn.principal.expiresAt <= now) return this.sendError(conn, id, TOKEN_EXPIRED);
     const data = frame.data === undefined ? {} : frame.data;
-    const cost = MESSAGE_CARRYING_COST.get(frame.event);
+    const cost =
+      MESSAGE_CARRYING_COST.get(frame.event) ??
+      (ORDERED_WITH_JOINS.has(frame.event) ? 1 : undefined);
     if (cost !== undefined) return this.carrying(conn, route, frame.event, id, data, now, cost);
     this.dispatch(conn, route, frame.event, id, data);
   }
@@ -134,9 +143,12 @@ export class FrameRouter {
 
   /**
    * A request whose reply carries messages (protocol/reply-budget.ts): it takes `cost` tokens, and
-   * runs only when no other one of the connection runs; else it waits its turn (at most MESSAGE_CARRYING_QUEUE
-   * wait). So one socket's burst of history reads is served one at a time, each on its own turn of the event loop,
-   * and other connections' frames are read in between. An overloaded instance refuses them (`overloaded`).
+   * runs only when no other one of the connection runs; else it waits its turn. At most MESSAGE_CARRYING_QUEUE
+   * reads (cost above 1) wait, and at most MAX_SUBSCRIPTIONS joins and subscribes besides: a client rejoining its
+   * rooms and channels after a reconnect sends them all at once, and each can take only a subscription slot. So one
+   * socket's burst is served one at a time, each on its own turn of the event loop, and other connections' frames
+   * are read in between. An overloaded instance refuses them (`overloaded`). Leaves and unsubscribes
+   * (ORDERED_WITH_JOINS) take the same turns, so that none overtakes a join or subscribe sent before it.
    */
   private carrying(
     conn: Connection,
@@ -147,20 +159,26 @@ export class FrameRouter {
     now: number,
     cost: number,
   ): void {
-    if (this.overload.active) return this.sendError(conn, id, this.overload.error());
+    if (this.overload.active && MESSAGE_CARRYING_COST.has(event)) {
+      return this.sendError(conn, id, this.overload.error());
+    }
     if (!this.limiter.takeMore(conn, cost - 1)) return this.refuse(conn, id, now, cost);
     if (!conn.carrying) {
       conn.carrying = true;
       return this.dispatch(conn, route, event, id, data);
     }
     const waiting = (conn.waiting ??= []);
-    if (waiting.length >= MESSAGE_CARRYING_QUEUE) {
+    const full =
+      cost > 1
+        ? waiting.reduce((n, w) => n + (w.cost > 1 ? 1 : 0), 0) >= MESSAGE_CARRYING_QUEUE
+        : waiting.length >= MESSAGE_CARRYING_QUEUE + this.joinsWaiting;
+    if (full) {
       const retryAfterMs = this.limiter.retryAfterMs(conn, cost);
       const error = new HubbubError('rate_limited', 'Too many requests waiting', { retryAfterMs });
       return this.sendError(conn, id, error);
     }
     conn.inflight++; // a flood close waits for it like for a running request
-    waiting.push({ event, id, data });
+    waiting.push({ event, id, data, cost });
   }
 
   /** The running message-carrying request was answered: the next waiting one starts on a later turn. */
@@ -180,7 +198,7 @@ export class FrameRouter {
     if (conn.closed) return this.carried(conn);
     const next = conn.waiting!.shift() as WaitingRequest;
     conn.inflight--; // dispatch counts it again
-    if (this.overload.active) {
+    if (this.overload.active && MESSAGE_CARRYING_COST.has(next.event)) {
       this.sendError(conn, next.id, this.overload.error());
       return this.carried(conn);
     }
@@ -275,7 +293,9 @@ export class FrameRouter {
         toHubbubError(outcome, outcome instanceof Error ? undefined : this.log),
       );
     this.observe.request(event, (performance.now() - started) / 1000);
-    if (conn.carrying && MESSAGE_CARRYING_COST.has(event)) this.carried(conn);
+    if (conn.carrying && (MESSAGE_CARRYING_COST.has(event) || ORDERED_WITH_JOINS.has(event))) {
+      this.carried(conn);
+    }
     conn.inflight--;
     if (conn.closeWhenIdle && conn.inflight === 0) this.closeIdle(conn);
   }

@@ -24,9 +24,6 @@ export class HandshakeService {
     private readonly broker: Broker,
   ) {}
 
-  /** Cluster mode: false until Redis has answered once since the start; handshakes get 503 until then. */
-  private redisAnswered = false;
-
   /** Resolves with the principal holding an acquired quota slot, or throws a HandshakeRejection. */
   async admit(request: IncomingMessage): Promise<Principal> {
     const principal = await this.verify(request, request.headers.origin);
@@ -52,10 +49,9 @@ export class HandshakeService {
   private async verify(request: IncomingMessage, origin: string | undefined): Promise<Principal> {
     if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
     if (this.overload.active) throw new HandshakeRejection(503, 'server overloaded');
-    if (this.config.redis && !this.redisAnswered) {
-      if (!this.broker.isHealthy()) throw new HandshakeRejection(503, 'Redis is not reachable yet');
-      this.redisAnswered = true;
-    }
+    // Cluster mode: until Redis has answered once since the start (a later outage keeps serving).
+    if (!this.broker.hasBeenHealthy())
+      throw new HandshakeRejection(503, 'Redis is not reachable yet');
     // Non-browser clients send no Origin; browsers always do, and that is what cross-site hijacking needs.
     if (
       origin !== undefined &&

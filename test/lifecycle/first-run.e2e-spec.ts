@@ -100,6 +100,7 @@ pg.describe('with PostgreSQL', () => {
       child = await spawnServer({
         DATABASE_URL: TEST_DATABASE_URL,
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        DEV_TOKENS: 'false', // its start-up warning is not what this test counts
       });
       const token = signToken(`u-${rid()}`);
       const ready = await fetch(`${child.url}/health/ready`);

@@ -251,14 +251,22 @@ gate.describe('presence through faults', () => {
       ]);
       const vs = pushes.map((f) => (f.data.v ?? f.data.member?.v) as number);
       expect(vs).toEqual([...vs].sort((x, y) => x - y));
-      await until(
-        async () => Promise.resolve(hookCount('presence.left', room, user) === 2),
-        'two leaves',
-      );
       await observer.call('chat.leave', { room });
       await until(async () => Promise.resolve(hookCount('room.vacated', room) >= 1), 'vacated');
       await drained();
-      expect(hookCount('presence.joined', room, user)).toBe(2);
+      // The webhooks alternate too, and end with the leave. (The leave and rejoin of the resyncs may come within the
+      // outbox's coalescing window, which then sends neither: issue 19's flap coalescing.)
+      const hooksOf = hooks
+        .filter(
+          (h) => h.type.startsWith('presence.') && h.data.room === room && h.data.userId === user,
+        )
+        .map((h) =>
+          h.type
+            .replace('presence.joined', 'presence.join')
+            .replace('presence.left', 'presence.leave'),
+        );
+      expect(alternates(hooksOf)).toBe(true);
+      expect(hooksOf.at(-1)).toBe('presence.leave');
     }, 90_000);
 
     it('a join the store could not record (Redis cut off) is announced once it is written back', async () => {
