@@ -7,6 +7,7 @@ import { FanoutModule } from '../fanout/fanout.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { PresenceModule } from '../presence/presence.module';
+import { TransportModule } from '../ws/transport.module';
 
 /**
  * The HTTP side: the controllers of the routes the options enable (health, metrics, the server API and the
@@ -26,6 +27,7 @@ export class HttpSurfacesModule {
         LifecycleModule,
         CoreModule,
         MetricsModule,
+        TransportModule,
       ],
       controllers,
     };

@@ -20,7 +20,7 @@ export interface HubbubHttpOptions {
   api?: boolean;
   /** The dashboard at `/admin`; it reads the server API, so it needs `api` too. */
   admin?: boolean;
-  /** `GET /asyncapi.json`, and `/api/docs` with `/api/openapi.json` once the app calls `setupApiDocs`. */
+  /** `GET /asyncapi.json`, and `/api/docs` with `/api/openapi.json` while `apiKey` is set. */
   docs?: boolean;
   /** The chat page at `/`. */
   demo?: boolean;

@@ -44,6 +44,7 @@ import { WsTransport } from './ws-transport';
     ClientRegistry,
     DrainState,
     FrameRouter,
+    HandshakeService,
     OutboundWriter,
     Overload,
     SlowConsumerPolicy,
