@@ -23,6 +23,15 @@ describe('HubbubModule options', () => {
     expect(() => configFromOptions({ redisUrl: 'redis://localhost:6379' })).toThrow(/DATABASE_URL/);
   });
 
+  it('names each key as the option a team writes, beside its variable', () => {
+    expect(() => configFromOptions({ maxPayloadBytes: -1 })).toThrow(
+      /^Invalid configuration: maxPayloadBytes \(MAX_PAYLOAD_BYTES\) /,
+    );
+    expect(() => configFromOptions({ redisUrl: 'redis://localhost:6379' })).toThrow(
+      /databaseUrl \(DATABASE_URL\)/,
+    );
+  });
+
   it('refuses unknown options and the standalone-only port and host', () => {
     expect(() => configFromOptions({ nope: 1 } as never)).toThrow('unknown option nope');
     expect(() => configFromOptions({ port: 3000 } as never)).toThrow('unknown option port');

@@ -71,8 +71,23 @@ export function configFromOptions(options: HubbubOptions): HubbubConfig {
         `Invalid configuration: option ${key} must be a string, number or boolean`,
       );
   }
-  return loadConfig(env);
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(asOptionNames(err.message));
+    throw err;
+  }
 }
+
+/** A refusal from the environment's rules, naming each key as the option a team writes: `maxPayloadBytes (MAX_PAYLOAD_BYTES)`. */
+function asOptionNames(message: string): string {
+  return message.replace(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b[A-Z]{3,}\b/g, (name) =>
+    KNOWN.has(name) ? `${camel(name)} (${name})` : name,
+  );
+}
+
+const camel = (name: string): string =>
+  name.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** `http`: an object of the known route names, each a boolean; `admin` only with `api`. */
 export function checkHttpOptions(http: unknown): asserts http is HubbubHttpOptions {
