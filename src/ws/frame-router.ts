@@ -7,7 +7,11 @@ import { Tracing } from '../tracing/tracing.service';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { CloseCode, ERROR_CODES, HubbubError, type ErrorCode } from '../protocol/errors';
 import { encodeReply, frameText, replyEvent, type MessageId } from '../protocol/frames';
-import { MESSAGE_CARRYING_COST, MESSAGE_CARRYING_QUEUE } from '../protocol/reply-budget';
+import {
+  MESSAGE_CARRYING_COST,
+  MESSAGE_CARRYING_QUEUE,
+  REFUSED_WHILE_OVERLOADED,
+} from '../protocol/reply-budget';
 import type { Connection, WaitingRequest } from './connection';
 import { OutboundWriter } from './outbound-writer';
 import { Overload } from './overload';
@@ -122,6 +126,9 @@ export class FrameRouter {
     // gateway, Hubbub's and a team's, instead of a guard on each.
     if (conn.principal.expiresAt <= now) return this.sendError(conn, id, TOKEN_EXPIRED);
     const data = frame.data === undefined ? {} : frame.data;
+    if (this.overload.active && REFUSED_WHILE_OVERLOADED.has(frame.event)) {
+      return this.sendError(conn, id, this.overload.error());
+    }
     const cost = MESSAGE_CARRYING_COST.get(frame.event);
     if (cost !== undefined) return this.carrying(conn, route, frame.event, id, data, now, cost);
     this.dispatch(conn, route, frame.event, id, data);
