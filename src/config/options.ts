@@ -74,16 +74,20 @@ export function configFromOptions(options: HubbubOptions): HubbubConfig {
   try {
     return loadConfig(env);
   } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(asOptionNames(err.message));
+    if (err instanceof ConfigError) throw new ConfigError(withOptionNames(err.message));
     throw err;
   }
 }
 
-/** A refusal from the environment's rules, naming each key as the option a team writes: `maxPayloadBytes (MAX_PAYLOAD_BYTES)`. */
-function asOptionNames(message: string): string {
-  return message.replace(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b|\b[A-Z]{3,}\b/g, (name) =>
-    KNOWN.has(name) ? `${camel(name)} (${name})` : name,
-  );
+/**
+ * A refusal from the environment's rules, unchanged, followed by the options a team writes for the keys it names:
+ * `… MAX_PAYLOAD_BYTES must not be less than 64 (option maxPayloadBytes)`.
+ */
+function withOptionNames(message: string): string {
+  const keys = message.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\b/g) ?? [];
+  const options = [...new Set(keys.filter((key) => KNOWN.has(key)).map(camel))];
+  if (options.length === 0) return message;
+  return `${message} (option${options.length > 1 ? 's' : ''} ${options.join(', ')})`;
 }
 
 const camel = (name: string): string =>

@@ -81,7 +81,7 @@ describe('a team app that embeds Hubbub, started in its own process', () => {
     [{ http: { helth: true } }, 'Invalid configuration: unknown option http.helth'],
     [
       { maxPayloadBytes: 5 },
-      'Invalid configuration: maxPayloadBytes (MAX_PAYLOAD_BYTES) must not be less than 64',
+      'Invalid configuration: MAX_PAYLOAD_BYTES must not be less than 64 (option maxPayloadBytes)',
     ],
   ])(
     "with Nest's default logger, %j stops the start with Nest's one error line",
