@@ -11,7 +11,6 @@ import { applyHandshakeLimits } from './http/handshake-limits';
 import { applyHttpHardening } from './http/http-hardening';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './lifecycle/shutdown.service';
-import { setupApiDocs } from './openapi/openapi';
 
 /** Connections the kernel may queue before the server accepts them. */
 export const LISTEN_BACKLOG = 8192;
@@ -43,7 +42,6 @@ export async function createServer(
   (app as NestExpressApplication).set('trust proxy', app.get(ClientAddresses).isTrusted);
   applyHttpHardening(app);
   applyHandshakeLimits(app, config);
-  setupApiDocs(app, config);
   // A deep accept queue (the kernel caps it at net.core.somaxconn): a reconnect storm after a restart, all of it from
   // one proxy, waits in the kernel while the event loop is busy instead of having its SYNs dropped (Node: 511).
   // (Nest passes extra arguments on to server.listen; its type does not list the backlog.)

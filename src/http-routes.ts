@@ -1,13 +1,12 @@
 import type { Type } from '@nestjs/common';
-import { ApiController } from './api/api.controller';
-import { ChannelsApiController } from './api/channels-api.controller';
-import { DashboardApiController } from './api/dashboard-api.controller';
+import { API_CONTROLLERS } from './api/api-controllers';
 import type { HubbubHttpOptions } from './config/options';
 import { DevTokenController } from './dev/dev-token.controller';
 import { AsyncApiController } from './docs/asyncapi.controller';
 import { HealthController } from './health/health.controller';
 import { HandshakeCheckController } from './http/handshake-check.controller';
 import { MetricsController } from './metrics/metrics.controller';
+import { ApiDocsController } from './openapi/api-docs.controller';
 import { AdminPageController } from './web/admin-page.controller';
 import { WebController } from './web/web.controller';
 
@@ -15,9 +14,9 @@ import { WebController } from './web/web.controller';
 const ROUTES: Record<keyof HubbubHttpOptions, Type[]> = {
   health: [HealthController],
   metrics: [MetricsController],
-  api: [ApiController, DashboardApiController, ChannelsApiController],
+  api: API_CONTROLLERS,
   admin: [AdminPageController],
-  docs: [AsyncApiController],
+  docs: [AsyncApiController, ApiDocsController],
   demo: [WebController],
 };
 

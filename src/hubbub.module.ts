@@ -35,6 +35,7 @@ import { Tracing } from './tracing/tracing.service';
 import { TransportModule } from './ws/transport.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { controllersFor } from './http-routes';
+import { OPENAPI_SOURCE, type OpenApiSource } from './openapi/openapi';
 
 /** What a team adds to Hubbub without forking it: its modules, and providers that replace Hubbub's own. */
 export interface HubbubExtensions {
@@ -171,6 +172,14 @@ export class HubbubModule {
         EventListeners,
         PrometheusObservations,
         { provide: Observations, useExisting: PrometheusObservations },
+        {
+          provide: OPENAPI_SOURCE,
+          inject: [HUBBUB_CONFIG],
+          useFactory:
+            (c: HubbubConfig): OpenApiSource =>
+            () =>
+              HubbubModule.withConfig(c, {}, { api: true }),
+        },
         // Last, so that a team's provider replaces Hubbub's one for the same token.
         ...(extensions.providers ?? []),
       ],
@@ -184,6 +193,7 @@ export class HubbubModule {
         EventBus,
         PrometheusObservations,
         Observations,
+        OPENAPI_SOURCE,
         // What a team's modules inject: PushService, ClientRegistry, ChatService, RoomService, PresenceService,
         // ChannelsService, DisconnectService, AccessCheck (MessageStore comes from the global BackendsModule).
         AccessModule,

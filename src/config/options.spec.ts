@@ -23,6 +23,15 @@ describe('HubbubModule options', () => {
     expect(() => configFromOptions({ redisUrl: 'redis://localhost:6379' })).toThrow(/DATABASE_URL/);
   });
 
+  it('names the options a team writes for the keys the refusal names, after it', () => {
+    expect(() => configFromOptions({ maxPayloadBytes: -1 })).toThrow(
+      /^Invalid configuration: MAX_PAYLOAD_BYTES must not be less than 64 \(option maxPayloadBytes\)$/,
+    );
+    expect(() => configFromOptions({ redisUrl: 'redis://localhost:6379' })).toThrow(
+      /DATABASE_URL.* \(options [a-zA-Z, ]*databaseUrl[a-zA-Z, ]*\)$/,
+    );
+  });
+
   it('refuses unknown options and the standalone-only port and host', () => {
     expect(() => configFromOptions({ nope: 1 } as never)).toThrow('unknown option nope');
     expect(() => configFromOptions({ port: 3000 } as never)).toThrow('unknown option port');

@@ -20,7 +20,7 @@ export interface HubbubHttpOptions {
   api?: boolean;
   /** The dashboard at `/admin`; it reads the server API, so it needs `api` too. */
   admin?: boolean;
-  /** `GET /asyncapi.json`, and `/api/docs` with `/api/openapi.json` once the app calls `setupApiDocs`. */
+  /** `GET /asyncapi.json`, and `/api/docs` with `/api/openapi.json` while `apiKey` is set. */
   docs?: boolean;
   /** The chat page at `/`. */
   demo?: boolean;
@@ -71,8 +71,27 @@ export function configFromOptions(options: HubbubOptions): HubbubConfig {
         `Invalid configuration: option ${key} must be a string, number or boolean`,
       );
   }
-  return loadConfig(env);
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(withOptionNames(err.message));
+    throw err;
+  }
 }
+
+/**
+ * A refusal from the environment's rules, unchanged, followed by the options a team writes for the keys it names:
+ * `… MAX_PAYLOAD_BYTES must not be less than 64 (option maxPayloadBytes)`.
+ */
+function withOptionNames(message: string): string {
+  const keys = message.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*\b/g) ?? [];
+  const options = [...new Set(keys.filter((key) => KNOWN.has(key)).map(camel))];
+  if (options.length === 0) return message;
+  return `${message} (option${options.length > 1 ? 's' : ''} ${options.join(', ')})`;
+}
+
+const camel = (name: string): string =>
+  name.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 /** `http`: an object of the known route names, each a boolean; `admin` only with `api`. */
 export function checkHttpOptions(http: unknown): asserts http is HubbubHttpOptions {

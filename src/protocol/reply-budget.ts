@@ -20,6 +20,14 @@ export const MESSAGE_CARRYING_COST: ReadonlyMap<string, number> = new Map([
 ]);
 
 /**
+ * Requests an overloaded instance refuses (`overloaded`) besides the message-carrying ones: those that make it hold
+ * more. A publication stays in its channel's recovery window (up to CHANNEL_HISTORY_MAX_BYTES, more than a small
+ * heap holds), so a crowd publishing at its rate limits would otherwise fill the heap past its limit (issue 19,
+ * test/budgets/crowd.e2e-spec.ts). A chat message goes to the store, not the heap: `chat.send` is still served.
+ */
+export const REFUSED_WHILE_OVERLOADED: ReadonlySet<string> = new Set(['channel.publish']);
+
+/**
  * Requests that wait their turn with the message-carrying ones (for 1 token, never refused as `overloaded`): a leave
  * or unsubscribe sent after a join or subscribe of the same name must not overtake it while that one waits.
  */

@@ -11,6 +11,7 @@ import {
   MESSAGE_CARRYING_COST,
   MESSAGE_CARRYING_QUEUE,
   ORDERED_WITH_JOINS,
+  REFUSED_WHILE_OVERLOADED,
 } from '../protocol/reply-budget';
 import type { Connection, WaitingRequest } from './connection';
 import { OutboundWriter } from './outbound-writer';
@@ -129,6 +130,9 @@ export class FrameRouter {
     // gateway, Hubbub's and a team's, instead of a guard on each.
     if (conn.principal.expiresAt <= now) return this.sendError(conn, id, TOKEN_EXPIRED);
     const data = frame.data === undefined ? {} : frame.data;
+    if (this.overload.active && REFUSED_WHILE_OVERLOADED.has(frame.event)) {
+      return this.sendError(conn, id, this.overload.error());
+    }
     const cost =
       MESSAGE_CARRYING_COST.get(frame.event) ??
       (ORDERED_WITH_JOINS.has(frame.event) ? 1 : undefined);

@@ -11,6 +11,9 @@ import { measureMemory } from 'node:vm';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { HubbubError } from '../protocol/errors';
 
+/** `global.gc` while the process runs with --expose-gc (read once: the flag cannot change at run time). */
+const exposedGc = (globalThis as { gc?: () => void }).gc;
+
 /** How often the heap is looked at (one timer per instance). */
 export const OVERLOAD_SAMPLE_MS = 1000;
 /** What an `overloaded` refusal tells the client to wait. */
@@ -28,10 +31,16 @@ export const OVERLOAD_RECHECK_MS = 5000;
  * garbage above the line is not overloaded, and one whose live data is above it is, as soon as V8's next major GC
  * proves it (V8 runs them as the heap approaches its limit). When the load leaves, what it held is garbage that an
  * idle instance may never collect by itself (measured: no major GC in 45 s of idling, so it stayed overloaded). So
- * while overloaded, and only then, with no major GC for OVERLOAD_RECHECK_MS, it asks V8 for one through
- * `vm.measureMemory({execution: 'eager'})` (a public API, no --expose-gc): at most one GC every 5 s, only in the
- * state where refusing work costs more than the pause. The instance accepts again within a few seconds of the load
- * leaving.
+ * while overloaded, and only then, with no major GC for OVERLOAD_RECHECK_MS, it asks V8 for one: at most one GC
+ * every 5 s, only in the state where refusing work costs more than the pause. The instance accepts again within a
+ * few seconds of the load leaving.
+ *
+ * How it asks: `global.gc()` when the process runs with `--expose-gc`; otherwise
+ * `vm.measureMemory({execution: 'eager'})`, the one public API that runs a full GC without that flag. Node marks it
+ * experimental and prints one `ExperimentalWarning` line (two with its `--trace-warnings` hint) the first time, once
+ * per process, only once the instance has been overloaded. No flag-free way avoids it (on Node 24 `v8.queryObjects`
+ * warns the same way, a heap snapshot serializes the whole heap, and allocating garbage until V8 collects is not
+ * bounded under the very memory pressure this is for); `--expose-gc` in NODE_OPTIONS does (docs/configuration.md).
  */
 @Injectable()
 export class Overload implements OnModuleInit, OnModuleDestroy {
@@ -83,10 +92,15 @@ export class Overload implements OnModuleInit, OnModuleDestroy {
     if (over && !this.measuring && Date.now() - this.lastMajorGc > OVERLOAD_RECHECK_MS) {
       this.measuring = true;
       // Runs a full GC now; the 'gc' observer (and this) then see the heap used after it.
-      measureMemory({ mode: 'summary', execution: 'eager' }).then(
-        () => this.afterGc(),
-        () => undefined,
-      );
+      if (exposedGc) {
+        exposedGc();
+        this.afterGc();
+      } else {
+        measureMemory({ mode: 'summary', execution: 'eager' }).then(
+          () => this.afterGc(),
+          () => undefined,
+        );
+      }
     }
     return over;
   }

@@ -1,4 +1,4 @@
-import { Module, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Logger, Module, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { mkdtempSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +20,11 @@ const PRODUCTION: HubbubOptions = {
 /** Warnings Nest's logger received, to see the dev-token warning line. */
 class Recorder implements LoggerService {
   readonly warnings: string[] = [];
-  log(): void {}
+  /** `context: message` of each log line. */
+  readonly logs: string[] = [];
+  log(message: unknown, ...rest: unknown[]): void {
+    this.logs.push(`${String(rest[rest.length - 1])}: ${String(message)}`);
+  }
   error(): void {}
   warn(message: unknown): void {
     this.warnings.push(String(message));
@@ -57,6 +61,9 @@ const ROUTES: { option: string; method: string; path: string }[] = [
   { option: 'demo', method: 'GET', path: '/' },
   { option: 'metrics', method: 'GET', path: '/metrics' },
   { option: 'docs', method: 'GET', path: '/asyncapi.json' },
+  { option: 'docs', method: 'GET', path: '/api/openapi.json' },
+  { option: 'docs', method: 'GET', path: '/api/docs' },
+  { option: 'docs', method: 'GET', path: '/api/docs/swagger-ui-bundle.js' },
   { option: 'health', method: 'GET', path: '/health' },
   { option: 'health', method: 'GET', path: '/health/ready' },
   { option: 'api', method: 'GET', path: '/api/stats' },
@@ -138,6 +145,39 @@ describe('HubbubModule embedded in a team app', () => {
       }
     },
   );
+
+  it('http.docs serves the OpenAPI document and Swagger UI with no call from the app', async () => {
+    const team = await teamApp([
+      HubbubModule.forRoot({
+        jwtSecret: TEST_SECRET,
+        sqlitePath: sqlite(),
+        apiKey: 'team-key-that-is-long-enough-0123456789',
+        http: { docs: true, api: true },
+      }),
+    ]);
+    try {
+      const linesBefore = team.logger.logs.length;
+      const doc = (await (await fetch(`${team.url}/api/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+      };
+      // The document is read from a preview application: its start lines are not the team's, and the team's
+      // logger is the static one again afterwards.
+      expect(team.logger.logs.slice(linesBefore)).toEqual([]);
+      new Logger('TeamService').warn('still the team logger');
+      expect(team.logger.warnings).toContain('still the team logger');
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(['/api/stats', '/api/channels/{channel}/publish']),
+      );
+      const page = await (await fetch(`${team.url}/api/docs`)).text();
+      for (const src of page.match(/(?:src|href)="docs\/[^"]+"/g) ?? []) {
+        const file = src.slice(src.indexOf('"') + 1, -1);
+        expect([file, await status(`${team.url}/api/${file}`, 'GET')]).toEqual([file, 200]);
+      }
+      expect(page).toContain('docs/swagger-ui-init.js');
+    } finally {
+      await team.app.close();
+    }
+  });
 
   it('http.admin with http.api mounts the dashboard', async () => {
     const team = await teamApp([
