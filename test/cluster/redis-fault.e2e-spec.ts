@@ -2,7 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { freePort, removeBuild, type ChildServer } from '../support/child-server';
 import { spawnCluster, stopCluster } from '../support/cluster';
 import { rid } from '../support/fixtures';
-import { redisBinaryGate, startRedisProcess, stopProcess, until } from '../support/redis-processes';
+import {
+  redisBinaryGate,
+  startEphemeralRedis,
+  stopProcess,
+  until,
+} from '../support/redis-processes';
 import { connectAndJoin } from '../support/clients';
 import { servicesGate } from '../support/services';
 import { TestClient } from '../support/ws-client';
@@ -14,19 +19,6 @@ import { TestClient } from '../support/ws-client';
  */
 const postgres = servicesGate('postgres');
 const run = rid();
-
-function startRedis(port: number): Promise<ChildProcess> {
-  return startRedisProcess([
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-}
 
 /** Readiness has no event to await: poll it. */
 function readiness(node: ChildServer, expected: number): Promise<void> {
@@ -48,7 +40,7 @@ gate.describe('Redis restarted under a running cluster', () => {
 
   beforeAll(async () => {
     redisPort = await freePort();
-    redis = await startRedis(redisPort);
+    redis = await startEphemeralRedis(redisPort);
     nodes = await spawnCluster(['a', 'b'], (name) => ({
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       DATABASE_URL: postgres.url,
@@ -81,7 +73,7 @@ gate.describe('Redis restarted under a running cluster', () => {
     const during = await alice.call('chat.send', { room, text: 'during the outage' });
     expect((await carol.next('chat.message')).data).toEqual(during.message);
 
-    redis = await startRedis(redisPort);
+    redis = await startEphemeralRedis(redisPort);
     await Promise.all(nodes.map((n) => readiness(n, 200)));
 
     // Routes and subscriptions are back: a push crosses instances again.

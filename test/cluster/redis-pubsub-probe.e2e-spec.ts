@@ -10,7 +10,12 @@ import { connect as tcpConnect, createServer, type Server, type Socket } from 'n
 import { Redis } from 'ioredis';
 import { freePort } from '../support/child-server';
 import { rid } from '../support/fixtures';
-import { redisBinaryGate, startRedisProcess, stopProcess, until } from '../support/redis-processes';
+import {
+  redisBinaryGate,
+  startEphemeralRedis,
+  stopProcess,
+  until,
+} from '../support/redis-processes';
 import { startServer, type TestServer } from '../support/server';
 import { servicesGate } from '../support/services';
 import { TestClient } from '../support/ws-client';
@@ -106,16 +111,7 @@ gate.describe('Redis pub/sub connections are probed', () => {
 
   beforeAll(async () => {
     redisPort = await freePort();
-    redis = await startRedisProcess([
-      '--port',
-      String(redisPort),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]);
+    redis = await startEphemeralRedis(redisPort);
     proxy = new DroppingProxy(redisPort);
     await proxy.listen();
     const env = {

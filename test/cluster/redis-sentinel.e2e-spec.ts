@@ -6,7 +6,13 @@ import { Redis } from 'ioredis';
 import { freePort, removeBuild, type ChildServer } from '../support/child-server';
 import { spawnCluster, stopCluster } from '../support/cluster';
 import { type Message, rid } from '../support/fixtures';
-import { redisBinaryGate, startRedisProcess, stopProcess, until } from '../support/redis-processes';
+import {
+  redisBinaryGate,
+  startEphemeralRedis,
+  startRedisProcess,
+  stopProcess,
+  until,
+} from '../support/redis-processes';
 import { connectAndJoin, fullHistory } from '../support/clients';
 import { servicesGate } from '../support/services';
 import { TestClient } from '../support/ws-client';
@@ -30,11 +36,6 @@ gate.describe('cluster mode through Redis Sentinel', () => {
   let nodes: ChildServer[] = [];
   const clients: TestClient[] = [];
 
-  // --dir: a replica writes the snapshot it receives from its master to disk; keep it in the temp dir.
-  const redisArgs = (port: number) => [
-    ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir],
-    ...['--save', '', '--appendonly', 'no'],
-  ];
   const masterPort = async () =>
     Number(
       ((await sentinel.call('SENTINEL', 'get-master-addr-by-name', MASTER_NAME)) as string[])[1],
@@ -43,10 +44,12 @@ gate.describe('cluster mode through Redis Sentinel', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hubbub-sentinel-'));
     ports = { master: await freePort(), replica: await freePort(), sentinel: await freePort() };
-    procs.push(await startRedisProcess(redisArgs(ports.master)));
+    // --dir: a replica writes the snapshot it receives from its master to disk; keep it in the temp dir.
+    procs.push(await startEphemeralRedis(ports.master, ['--dir', dir]));
     procs.push(
-      await startRedisProcess([
-        ...redisArgs(ports.replica),
+      await startEphemeralRedis(ports.replica, [
+        '--dir',
+        dir,
         '--replicaof',
         '127.0.0.1',
         String(ports.master),

@@ -8,7 +8,12 @@ import {
   type ChildServer,
 } from '../support/child-server';
 import { rid } from '../support/fixtures';
-import { startRedisProcess, redisBinaryGate, stopProcess, until } from '../support/redis-processes';
+import {
+  startEphemeralRedis,
+  redisBinaryGate,
+  stopProcess,
+  until,
+} from '../support/redis-processes';
 import { servicesGate, TEST_DATABASE_URL } from '../support/services';
 import { signToken } from '../support/tokens';
 import { handshakeStatus } from '../support/ws-client';
@@ -115,16 +120,7 @@ pg.describe('with PostgreSQL', () => {
       ]);
 
       // Redis comes up: readiness and handshakes follow.
-      redis = await startRedisProcess([
-        '--port',
-        String(redisPort),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-      ]);
+      redis = await startEphemeralRedis(redisPort);
       await until(
         async () => (await fetch(`${child!.url}/health/ready`)).status === 200,
         'readiness 200 once Redis answers',

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort } from './child-server';
-import { redisBinaryGate, startRedisProcess, stopProcess } from './redis-processes';
+import { redisBinaryGate, startEphemeralRedis, stopProcess } from './redis-processes';
 
 export interface PrivateRedis {
   readonly url: string;
@@ -21,16 +21,7 @@ export function privateRedis(): PrivateRedis {
   const clients: Redis[] = [];
   beforeAll(async () => {
     const port = await freePort();
-    proc = await startRedisProcess([
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]);
+    proc = await startEphemeralRedis(port);
     url = `redis://127.0.0.1:${port}`;
   });
   afterAll(async () => {

@@ -38,6 +38,18 @@ export function startRedisProcess(
   });
 }
 
+/**
+ * A throw-away redis-server on 127.0.0.1:`port` that writes nothing to disk (no RDB snapshot, no AOF), ready to
+ * accept connections; `extraArgs` are appended (`--dir`, `--replicaof`, ...). Stop it with {@link stopProcess}.
+ */
+export function startEphemeralRedis(port: number, extraArgs: string[] = []): Promise<ChildProcess> {
+  return startRedisProcess([
+    ...['--port', String(port), '--bind', '127.0.0.1'],
+    ...['--save', '', '--appendonly', 'no'],
+    ...extraArgs,
+  ]);
+}
+
 /** SIGKILL by PID, resolved once it has exited (at once when it already has). */
 export function stopProcess(proc: ChildProcess | undefined): Promise<void> {
   if (!proc || proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
