@@ -4,53 +4,18 @@
  * finally written.
  */
 import { randomBytes } from 'node:crypto';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { WebhookOutbox } from '../../src/store/webhook-outbox';
 import { WebhookService } from '../../src/webhooks/webhook.service';
 import { rid } from '../support/fixtures';
 import { startServer, type TestServer } from '../support/server';
 import { servicesGate } from '../support/services';
+import { TcpProxy } from '../support/tcp-proxy';
 import { Receiver } from '../support/webhook-receiver';
 import { TestClient } from '../support/ws-client';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const postgres = servicesGate('postgres');
-
-/** A TCP proxy in front of PostgreSQL that the test can cut (every connection dropped, none accepted) and restore. */
-class CuttableProxy {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = createConnection(this.targetPort, this.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    await new Promise((resolve) => server?.close(resolve));
-  }
-}
 
 postgres.describe('webhooks through a PostgreSQL outage', () => {
   const schema = `hubbub_wh_faults_${randomBytes(4).toString('hex')}`;
@@ -68,19 +33,20 @@ postgres.describe('webhooks through a PostgreSQL outage', () => {
 
   let receiver: Receiver;
   let server: TestServer | undefined;
-  let proxy: CuttableProxy;
+  let proxy: TcpProxy | undefined;
   afterEach(async () => {
     await server?.close();
     server = undefined;
-    await proxy.cut();
+    await proxy?.close();
+    proxy = undefined;
     await receiver.stop();
   });
 
   test('presence.left and room.vacated written during the cut are delivered after it, once, with the time of the leave', async () => {
     receiver = await Receiver.start();
     const target = new URL(postgres.url);
-    proxy = new CuttableProxy(target.hostname, Number(target.port || 5432));
-    await proxy.up();
+    // In front of PostgreSQL: cut() drops every connection and accepts none until restore().
+    proxy = await TcpProxy.start(Number(target.port || 5432), target.hostname);
     const url = new URL(postgres.url);
     url.port = String(proxy.port);
     url.hostname = '127.0.0.1';
@@ -99,7 +65,7 @@ postgres.describe('webhooks through a PostgreSQL outage', () => {
     const outbox = server.app.get(WebhookOutbox);
     while ((await outbox.countWebhooks()) > 0) await new Promise((r) => setTimeout(r, 20));
 
-    await proxy.cut();
+    proxy.cut();
     const leftAt = Date.now();
     await alice.close();
     const webhooks = server.app.get(WebhookService);
@@ -109,7 +75,7 @@ postgres.describe('webhooks through a PostgreSQL outage', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     const restoredAt = Date.now();
-    await proxy.up();
+    proxy.restore();
 
     const left = await receiver.next('presence.left', (d) => d.userId === 'alice', 40_000);
     const vacated = await receiver.next('room.vacated', (d) => d.room === room, 40_000);
