@@ -11,7 +11,6 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Client } from 'pg';
 import { AccessPolicy } from '../../src/access/access-policy';
 import { subscribeClaimDecision } from '../../src/access/claim-rules';
 import { roomClaimDecision } from '../../src/rooms/room-access';
@@ -24,6 +23,7 @@ import { until } from '../support/redis-processes';
 import { startServer, type TestServer } from '../support/server';
 import { servicesGate } from '../support/services';
 import type { TestClient } from '../support/ws-client';
+import { pgQuery } from '../support/pg-query';
 
 const API_KEY = 'room-races-key-0123456789';
 const api = serverApi(API_KEY);
@@ -147,13 +147,7 @@ const memory: Env = () => Promise.resolve({ env: {}, cleanup: () => Promise.reso
 const redis = servicesGate('redis');
 const postgres = servicesGate('postgres');
 const sql = async (text: string): Promise<void> => {
-  const c = new Client({ connectionString: postgres.url });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
+  await pgQuery(postgres.url, text);
 };
 /** Redis and PostgreSQL (a schema of this server's own), as a cluster instance runs. */
 const cluster: Env = async () => {

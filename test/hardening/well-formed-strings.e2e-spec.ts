@@ -5,13 +5,13 @@
  * `clientMsgId`s collapsed into one message.
  */
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { trackedClients } from '../support/clients';
 import { rid } from '../support/fixtures';
 import { serverApi } from '../support/http';
 import { startServer, type TestServer } from '../support/server';
 import { servicesGate } from '../support/services';
 import { handshakeStatus, type TestClient } from '../support/ws-client';
+import { pgQuery } from '../support/pg-query';
 
 const API_KEY = 'well-formed-test-key-0123456789';
 const api = serverApi(API_KEY);
@@ -120,13 +120,7 @@ storeSuite('well-formed strings (SQLite)', () => startServer({ API_KEY }));
 const postgres = servicesGate('postgres');
 const schema = `hubbub_wf_${randomBytes(4).toString('hex')}`;
 const sql = async (text: string): Promise<void> => {
-  const c = new Client({ connectionString: postgres.url });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
+  await pgQuery(postgres.url, text);
 };
 postgres.describe('PostgreSQL', () => {
   storeSuite(

@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import {
   buildServerOnce,
@@ -18,6 +17,7 @@ import { servicesGate } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';
 import { signToken } from '../support/tokens';
 import { TestClient, type Frame } from '../support/ws-client';
+import { pgQuery } from '../support/pg-query';
 
 /**
  * Presence through faults (contract sections 5 and 6, fault-correctness): lifecycle webhooks alternate per (room,
@@ -50,11 +50,7 @@ gate.describe('presence through faults', () => {
   let receiver: Server;
   let base: ChildEnv;
 
-  const sql = async (text: string): Promise<unknown[]> => {
-    const c = new Client({ connectionString: postgres.url });
-    await c.connect();
-    return (await c.query(text).finally(() => c.end())).rows as unknown[];
-  };
+  const sql = (text: string) => pgQuery(postgres.url, text);
   /** Every lifecycle event recorded so far was delivered: a repeat, had one been recorded, would have come too. */
   const drained = () =>
     until(

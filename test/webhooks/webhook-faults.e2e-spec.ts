@@ -4,7 +4,6 @@
  * finally written.
  */
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { WebhookOutbox } from '../../src/store/webhook-outbox';
 import { WebhookService } from '../../src/webhooks/webhook.service';
 import { rid } from '../support/fixtures';
@@ -13,21 +12,14 @@ import { servicesGate } from '../support/services';
 import { TcpProxy } from '../support/tcp-proxy';
 import { Receiver } from '../support/webhook-receiver';
 import { TestClient } from '../support/ws-client';
+import { pgQuery } from '../support/pg-query';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const postgres = servicesGate('postgres');
 
 postgres.describe('webhooks through a PostgreSQL outage', () => {
   const schema = `hubbub_wh_faults_${randomBytes(4).toString('hex')}`;
-  const sql = async (text: string) => {
-    const c = new Client({ connectionString: postgres.url });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
+  const sql = (text: string) => pgQuery(postgres.url, text);
   beforeAll(() => sql(`CREATE SCHEMA "${schema}"`));
   afterAll(() => sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
 

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
 import { until } from '../support/redis-processes';
 import { startServer, type TestServer } from '../support/server';
 import { servicesGate } from '../support/services';
 import { TestClient } from '../support/ws-client';
+import { pgQuery } from '../support/pg-query';
 
 /**
  * Lifecycle webhooks are sent exactly once per cluster (contract, section 7), even when the last two users of a
@@ -26,15 +26,7 @@ interface Body {
 
 gate.describe('webhooks in cluster mode: the last two users leave at once', () => {
   const schema = `hubbub_race_${randomBytes(4).toString('hex')}`;
-  const sql = async <T>(text: string): Promise<T[]> => {
-    const c = new Client({ connectionString: postgres.url });
-    await c.connect();
-    try {
-      return (await c.query(text)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  };
+  const sql = <T>(text: string): Promise<T[]> => pgQuery<T>(postgres.url, text);
   const bodies: Body[] = [];
   let receiver: Server;
   let servers: TestServer[] = [];

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { WebhookOutbox } from '../../src/store/webhook-outbox';
 import { removeBuild, spawnServer } from '../support/child-server';
@@ -10,6 +9,7 @@ import { startServer, type TestServer } from '../support/server';
 import { servicesGate } from '../support/services';
 import { type Delivery, Receiver } from '../support/webhook-receiver';
 import { TestClient } from '../support/ws-client';
+import { pgQuery } from '../support/pg-query';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -238,15 +238,7 @@ const clusterGate = redis.available ? postgres : redis;
 
 clusterGate.describe('webhooks in cluster mode', () => {
   const schema = `hubbub_webhooks_${randomBytes(4).toString('hex')}`;
-  const sql = async (text: string) => {
-    const c = new Client({ connectionString: postgres.url });
-    await c.connect();
-    try {
-      await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
+  const sql = (text: string) => pgQuery(postgres.url, text);
 
   beforeAll(() => sql(`CREATE SCHEMA "${schema}"`));
   afterAll(() => sql(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
