@@ -15,6 +15,7 @@ import {
   type ChildServer,
 } from '../support/child-server';
 import { rid } from '../support/fixtures';
+import { overloadedGaugeBecomes } from '../support/overload-gauge';
 import { signToken } from '../support/tokens';
 import { handshakeStatus, TestClient } from '../support/ws-client';
 
@@ -77,22 +78,6 @@ class CrowdSocket {
       this.ws.once('close', () => resolve());
       this.ws.close();
     });
-  }
-}
-
-async function gauge(server: ChildServer): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = /^hubbub_overloaded (\d+)$/m.exec(text);
-  if (!line) throw new Error('no hubbub_overloaded in /metrics');
-  return Number(line[1]);
-}
-
-/** Polls the gauge (sampled once a second by the server) until it reads `value`, for at most `ms`. */
-async function gaugeBecomes(server: ChildServer, value: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while ((await gauge(server)) !== value) {
-    if (Date.now() > deadline) throw new Error(`hubbub_overloaded did not become ${value}`);
-    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -189,7 +174,7 @@ describe('a crowd against a small heap', () => {
 
     // The crowd leaves; its publications expire (15 s) and the instance accepts again by itself.
     await Promise.all(crowd.splice(0).map((s) => s.close()));
-    await gaugeBecomes(server, 0, 45_000);
+    await overloadedGaugeBecomes(server, 0, 45_000);
     expect(
       await handshakeStatus(server.wsUrl, { authorization: `Bearer ${signToken('later')}` }),
     ).toBe(101);

@@ -11,6 +11,7 @@ import {
   type ChildServer,
 } from '../support/child-server';
 import { rid } from '../support/fixtures';
+import { overloadedGauge, overloadedGaugeBecomes } from '../support/overload-gauge';
 import { serverApi } from '../support/http';
 import { signToken } from '../support/tokens';
 import { handshakeStatus, TestClient } from '../support/ws-client';
@@ -18,22 +19,6 @@ import { handshakeStatus, TestClient } from '../support/ws-client';
 const API_KEY = 'overload-api-key-0123456789abcdef0123';
 const api = serverApi(API_KEY);
 const CHUNK = 'o'.repeat(60_000);
-
-async function gauge(server: ChildServer): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = /^hubbub_overloaded (\d+)$/m.exec(text);
-  if (!line) throw new Error('no hubbub_overloaded in /metrics');
-  return Number(line[1]);
-}
-
-/** Polls the gauge (sampled once a second by the server) until it reads `value`, for at most `ms`. */
-async function gaugeBecomes(server: ChildServer, value: number, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while ((await gauge(server)) !== value) {
-    if (Date.now() > deadline) throw new Error(`hubbub_overloaded did not become ${value}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('overload', () => {
   let server: ChildServer;
@@ -60,7 +45,7 @@ describe('overload', () => {
   });
 
   it('refuses new work while the heap is over the ratio, serves what it holds, and accepts again after', async () => {
-    expect(await gauge(server)).toBe(0);
+    expect(await overloadedGauge(server)).toBe(0);
     const held = await TestClient.connect(server.wsUrl, signToken('holder'));
     clients.push(held);
     const room = `r-${rid()}`;
@@ -70,10 +55,14 @@ describe('overload', () => {
     const channel = `fill-${rid()}`;
     const publish = async () =>
       (await api(server, 'POST', `/api/channels/${channel}/publish`, { data: CHUNK })).status;
-    for (let batch = 0; batch < 100 && (batch % 4 !== 3 || (await gauge(server)) === 0); batch++) {
+    for (
+      let batch = 0;
+      batch < 100 && (batch % 4 !== 3 || (await overloadedGauge(server)) === 0);
+      batch++
+    ) {
       expect(await Promise.all(Array.from({ length: 8 }, publish))).toEqual(Array(8).fill(201));
     }
-    await gaugeBecomes(server, 1, 10_000);
+    await overloadedGaugeBecomes(server, 1, 10_000);
 
     expect(
       await handshakeStatus(server.wsUrl, { authorization: `Bearer ${signToken('late')}` }),
@@ -98,7 +87,7 @@ describe('overload', () => {
 
     // The load leaves: the publications expire (30 s) and the idle channel is forgotten (within 10 s more). The
     // contract gives the instance 30 s from there to accept again.
-    await gaugeBecomes(server, 0, 70_000);
+    await overloadedGaugeBecomes(server, 0, 70_000);
     expect(
       await handshakeStatus(server.wsUrl, { authorization: `Bearer ${signToken('later')}` }),
     ).toBe(101);
