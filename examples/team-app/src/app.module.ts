@@ -20,6 +20,10 @@ export class PollModule {}
           sqlitePath: config.sqlitePath,
           apiKey: config.apiKey,
           logLevel: 'warn',
+          // Hubbub's slow-client protection, at sizes a test can reach: past 64 connections that have not sent
+          // their request, the oldest are cut (a fresh burst never is); a long handshake timeout leaves that to the cap.
+          maxPendingConnections: 64,
+          handshakeTimeoutMs: 60_000,
         }),
         // Routes are off unless enabled: this team wants Hubbub's health checks and its server API, nothing else.
         http: { health: true, api: true },
