@@ -154,17 +154,17 @@ gate.describe('presence through faults', () => {
     await a.call('chat.join', { room });
     const b1 = await connect(nodes[1], bob);
     await b1.call('chat.join', { room });
-    await a.next('presence.join', 5000, (f) => f.data.member.userId === bob);
+    await a.next('presence.join', 30_000, (f) => f.data.member.userId === bob);
 
     nodes[1].kill('SIGKILL'); // a reaps b: bob's leave is announced, and b's tombstone written
-    await a.next('presence.leave', 10_000, (f) => f.data.userId === bob);
+    await a.next('presence.leave', 30_000, (f) => f.data.userId === bob);
     await nodes[1].waitForExit();
     nodes[1] = await node('b', beat);
     await readiness(nodes[1], 200);
     const mark = a.frames.length;
     const b2 = await connect(nodes[1], bob);
     await b2.call('chat.join', { room });
-    await a.next('presence.join', 5000, (f) => f.data.member.userId === bob);
+    await a.next('presence.join', 30_000, (f) => f.data.member.userId === bob);
 
     // Both instances lose Redis for a moment and write their state back: b must not take itself for reaped.
     const rewritten = () => nodes[1].stdout.filter((l) => l.includes('state rewritten')).length;
@@ -178,7 +178,7 @@ gate.describe('presence through faults', () => {
     // A later event: bob leaves. Between the rejoin and it, no second join of bob reached alice (on a machine so
     // busy that an instance misses its liveness TTL, a reap and its rewrite add a leave and a join: still alternating).
     await b2.call('chat.leave', { room });
-    await a.next('presence.leave', 5000, (f) => f.data.userId === bob);
+    await a.next('presence.leave', 30_000, (f) => f.data.userId === bob);
     expect(alternates(pushesOf(a, room, bob, mark).map((f) => f.event))).toBe(true);
     await a.call('chat.leave', { room });
     await until(async () => Promise.resolve(hookCount('room.vacated', room) >= 1), 'vacated');
@@ -223,7 +223,7 @@ gate.describe('presence through faults', () => {
       await observer.call('chat.join', { room });
       const old = await connect(nodes[0], user);
       await old.call('chat.join', { room });
-      await observer.next('presence.join', 5000, (f) => f.data.member.userId === user);
+      await observer.next('presence.join', 30_000, (f) => f.data.member.userId === user);
       const mark = observer.frames.length;
 
       redisA.cut();
@@ -235,7 +235,7 @@ gate.describe('presence through faults', () => {
 
       // a writes its state back first: the user is in nobody's records, so a announces the leave.
       redisA.restore();
-      await observer.next('presence.leave', 10_000, (f) => f.data.userId === user);
+      await observer.next('presence.leave', 30_000, (f) => f.data.userId === user);
       await readiness(nodes[0], 200);
       // Then b: its write makes the user present again, which must be announced.
       redisB.restore();
@@ -244,7 +244,7 @@ gate.describe('presence through faults', () => {
 
       // A later event: the user leaves. Every push in v order, the last one before it a join.
       await fresh.call('chat.leave', { room });
-      await observer.next('presence.leave', 5000, (f) => f.data.userId === user);
+      await observer.next('presence.leave', 30_000, (f) => f.data.userId === user);
       const pushes = pushesOf(observer, room, user, mark);
       expect(pushes.map((f) => f.event)).toEqual([
         'presence.leave',
@@ -281,11 +281,11 @@ gate.describe('presence through faults', () => {
       const late = await connect(nodes[1], user);
       await late.call('chat.join', { room }); // b cannot record it
       redisB.restore();
-      await observer.next('presence.join', 10_000, (f) => f.data.member.userId === user);
+      await observer.next('presence.join', 30_000, (f) => f.data.member.userId === user);
       await readiness(nodes[1], 200);
 
       await late.call('chat.leave', { room }); // a later event
-      await observer.next('presence.leave', 5000, (f) => f.data.userId === user);
+      await observer.next('presence.leave', 30_000, (f) => f.data.userId === user);
       expect(alternates(pushesOf(observer, room, user).map((f) => f.event))).toBe(true);
       await observer.call('chat.leave', { room });
       await until(async () => Promise.resolve(hookCount('room.vacated', room) >= 1), 'vacated');
@@ -303,7 +303,7 @@ gate.describe('presence through faults', () => {
       await bystander.call('chat.join', { room });
       const old = await connect(nodes[0], user);
       await old.call('chat.join', { room });
-      await observer.next('presence.join', 5000, (f) => f.data.member.userId === user);
+      await observer.next('presence.join', 30_000, (f) => f.data.member.userId === user);
       const mark = observer.frames.length;
 
       // a decides the old socket's leave at once (Redis) but cannot write its webhook yet (PostgreSQL held).
@@ -311,7 +311,7 @@ gate.describe('presence through faults', () => {
       await old.close();
       const fresh = await connect(nodes[1], user);
       await fresh.call('chat.join', { room });
-      await observer.next('presence.join', 5000, (f) => f.data.member.userId === user);
+      await observer.next('presence.join', 30_000, (f) => f.data.member.userId === user);
       pgA.restore();
 
       // The old leave is announced now (its webhook proves it); a later push from a comes after its push.
@@ -320,7 +320,7 @@ gate.describe('presence through faults', () => {
         'the old leave announced',
       );
       const sent = await bystander.call('chat.send', { room, text: 'later' });
-      await observer.next('chat.message', 5000, (f) => f.data.id === sent.message.id);
+      await observer.next('chat.message', 30_000, (f) => f.data.id === sent.message.id);
 
       const pushes = pushesOf(observer, room, user, mark);
       expect(pushes.map((f) => f.event)).toEqual(['presence.join']);

@@ -66,6 +66,10 @@ postgres.describe('webhooks through a PostgreSQL outage', () => {
       if (Date.now() > deadline) throw new Error('the outbox write never failed');
       await new Promise((r) => setTimeout(r, 20));
     }
+    // The leave happened before the failed write was seen: restore on a later millisecond, so that a `ts` taken at
+    // the (later) write time cannot pass for the leave's.
+    const failedAt = Date.now();
+    while (Date.now() === failedAt) await new Promise((r) => setImmediate(r));
     const restoredAt = Date.now();
     proxy.restore();
 
