@@ -265,15 +265,20 @@ function memoryPhase(kind, results) {
   });
 }
 
-/** Two Hubbub instances sharing Redis and PostgreSQL: a publication's hop from one to the other, at 5/s. */
-async function hopPhase(results) {
+/** Cluster mode's environment for the bench's Hubbub instances: its own PostgreSQL database (made if missing), Redis. */
+async function clusterEnv() {
   const database =
     process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/hubbub_bench';
   await ensureDatabase(database);
-  const env = {
+  return {
     DATABASE_URL: database,
     REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   };
+}
+
+/** Two Hubbub instances sharing Redis and PostgreSQL: a publication's hop from one to the other, at 5/s. */
+async function hopPhase(results) {
+  const env = await clusterEnv();
   const a = await startServer('hubbub', env);
   const b = await startServer('hubbub', env);
   const client = startLoadClient();
@@ -308,13 +313,7 @@ async function hopPhase(results) {
  * messages, beside the time for as many plain connects at once, from one source address (a proxy, a NAT) and from 8.
  */
 async function stormPhase(results) {
-  const database =
-    process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/hubbub_bench';
-  await ensureDatabase(database);
-  const env = {
-    DATABASE_URL: database,
-    REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
-  };
+  const env = await clusterEnv();
   const { clients: count, missed } = sizes.storm;
   results.storm = {};
   for (const [from, n] of [
