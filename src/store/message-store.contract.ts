@@ -197,6 +197,13 @@ export function describeMessageStore(
       expect(await store.lastSeq(room)).toBe(3);
     });
 
+    test('firstSeq is 1 for a room never written and the oldest stored seq otherwise', async () => {
+      const room = freshRoom();
+      expect(await store.firstSeq(room)).toBe(1);
+      await fill(room, 3);
+      expect(await store.firstSeq(room)).toBe(1);
+    });
+
     test('append rejects malformed input without affecting other appends', async () => {
       const room = freshRoom();
       const bad = store.append({ room, userId: 'u1', text: undefined } as unknown as NewMessage);

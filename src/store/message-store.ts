@@ -49,6 +49,11 @@ export abstract class MessageStore {
   /** Ascending seq. before: newest `limit` with seq < before; after: oldest `limit` with seq > after; neither: newest `limit`. (both given: seq between them, oldest first, limit). */
   abstract history(q: HistoryQuery): Promise<StoredMessage[]>;
   abstract lastSeq(room: string): Promise<number>; // 0 for an empty room
+  /**
+   * The oldest seq still stored in the room; lastSeq + 1 when none is (an empty room: 1). Seqs below it were deleted
+   * for good (retention); those from it to lastSeq are all there (deleted messages stay as tombstones).
+   */
+  abstract firstSeq(room: string): Promise<number>;
   abstract ping(): Promise<void>; // throws when the store does not answer (readiness probe)
   abstract close(): Promise<void>; // flushes pending writes then closes
 }

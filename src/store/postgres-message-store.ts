@@ -279,6 +279,15 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     return rows.length ? Number(rows[0].last_seq) : 0;
   }
 
+  override async firstSeq(room: string): Promise<number> {
+    const { rows } = await this.pool.query<{ first: string }>(
+      `SELECT COALESCE((SELECT min(seq) FROM messages WHERE room = $1),
+        (SELECT last_seq FROM rooms WHERE room = $1) + 1, 1) AS first`,
+      [room],
+    );
+    return Number(rows[0].first);
+  }
+
   override async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
   }

@@ -37,6 +37,10 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** The oldest seq stored, else the room's last + 1 (1 for a room never written). */
+const FIRST_SEQ_SQL = `SELECT COALESCE((SELECT min(seq) FROM messages WHERE room = ?),
+  (SELECT last_seq FROM rooms WHERE room = ?) + 1, 1) AS first`;
+
 /**
  * Single-node store on a SQLite file (node:sqlite, synchronous API).
  *
@@ -59,6 +63,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     bumpSeq: StatementSync;
     insert: StatementSync;
     lastSeq: StatementSync;
+    firstSeq: StatementSync;
     ping: StatementSync;
     outboxInsert: StatementSync;
     outboxClaim: StatementSync;
@@ -111,6 +116,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
           `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
+        firstSeq: db.prepare(FIRST_SEQ_SQL),
         ping: db.prepare('SELECT 1'),
         // OR IGNORE: an id already in the outbox is a repeat of that event (see WebhookEvent.id).
         outboxInsert: db.prepare(SQLITE_OUTBOX_SQL.insert),
@@ -228,6 +234,14 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       this.open();
       const row = this.stmt.lastSeq.get(room) as { last_seq: number } | undefined;
       return row ? Number(row.last_seq) : 0;
+    });
+  }
+
+  override firstSeq(room: string): Promise<number> {
+    return settle(() => {
+      this.open();
+      const row = this.stmt.firstSeq.get(room, room) as { first: number };
+      return Number(row.first);
     });
   }
 
