@@ -7,7 +7,8 @@ import {
   type StoredMessage,
 } from './message-store';
 import { PostgresAppendBatcher } from './postgres-append-batcher';
-import { APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
+import { APPEND_BATCH2_FUNCTION_SQL, APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
+import { POSTGRES_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
 import { buildHistoryQuery, type MessageRow, rowToMessage } from './sql-common';
 import {
   type ClaimedWebhook,
@@ -61,6 +62,8 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   },
   { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
   { version: 4, name: 'webhook outbox lanes', sql: POSTGRES_OUTBOX_LANES_MIGRATION },
+  { version: 5, name: 'chat lifecycle', sql: POSTGRES_CHAT_LIFECYCLE_MIGRATION },
+  { version: 6, name: 'group commit with replies and mentions', sql: APPEND_BATCH2_FUNCTION_SQL },
 ];
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */

@@ -29,6 +29,7 @@ import {
   type WebhookOutbox,
 } from './webhook-outbox';
 import { SQLITE_OUTBOX_SQL } from './outbox-sql';
+import { SQLITE_INSERT_MENTION, SQLITE_INSERT_MESSAGE } from './chat-lifecycle-sql';
 
 /** A write waiting for the next group commit. */
 interface Pending {
@@ -62,6 +63,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     findByClient: StatementSync;
     bumpSeq: StatementSync;
     insert: StatementSync;
+    mention: StatementSync;
     lastSeq: StatementSync;
     firstSeq: StatementSync;
     ping: StatementSync;
@@ -112,9 +114,8 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
           `INSERT INTO rooms (room, last_seq) VALUES (?, 1)
            ON CONFLICT (room) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
         ),
-        insert: db.prepare(
-          `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ),
+        insert: db.prepare(SQLITE_INSERT_MESSAGE),
+        mention: db.prepare(SQLITE_INSERT_MENTION),
         lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
         firstSeq: db.prepare(FIRST_SEQ_SQL),
         ping: db.prepare('SELECT 1'),
@@ -308,6 +309,9 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     };
     if (msg.name !== undefined) message.name = msg.name;
     if (msg.clientMsgId !== undefined) message.clientMsgId = msg.clientMsgId;
+    if (msg.replyTo !== undefined) message.replyTo = msg.replyTo;
+    const mentions = msg.mentions?.length ? [...new Set(msg.mentions)] : undefined;
+    if (mentions) message.mentions = mentions;
     this.stmt.insert.run(
       message.id,
       message.room,
@@ -317,7 +321,10 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       message.text,
       message.ts,
       msg.clientMsgId ?? null,
+      msg.replyTo ?? null,
+      mentions ? JSON.stringify(mentions) : null,
     );
+    for (const user of mentions ?? []) this.stmt.mention.run(message.room, message.seq, user);
     if (this.opts.outbox) {
       const [id, type, payload, ts] = outboxValues({
         id: randomUUID(),
