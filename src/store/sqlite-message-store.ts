@@ -59,22 +59,8 @@ const FIRST_SEQ_SQL = `SELECT COALESCE((SELECT min(seq) FROM messages WHERE room
  */
 export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   private db?: DatabaseSync;
-  private stmt!: {
-    findByClient: StatementSync;
-    bumpSeq: StatementSync;
-    insert: StatementSync;
-    mention: StatementSync;
-    lastSeq: StatementSync;
-    firstSeq: StatementSync;
-    ping: StatementSync;
-    outboxInsert: StatementSync;
-    outboxClaim: StatementSync;
-    outboxDelete: StatementSync;
-    outboxRetry: StatementSync;
-    outboxExists: StatementSync;
-    outboxLatest: StatementSync;
-    outboxCount: StatementSync;
-  };
+  /** Prepared once in initSync (names as there). */
+  private stmt!: Record<string, StatementSync>;
   /** history() has four SQL shapes; prepare each once. */
   private readonly historyStmts = new Map<string, StatementSync>();
   private queue: Pending[] = [];
@@ -104,6 +90,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = FULL');
       db.exec('PRAGMA busy_timeout = 5000'); // another process may hold the write lock briefly
+      db.exec('PRAGMA secure_delete = ON'); // freed content is zeroed: a deleted message's text leaves the file
       migrate(db);
       this.stmt = {
         findByClient: db.prepare(
@@ -204,6 +191,26 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
 
   onEnqueue(listener: () => void): void {
     this.enqueueListeners.push(listener);
+  }
+
+  /**
+   * Runs `work` in the next group commit (one transaction with the writes queued beside it; it must not throw for
+   * an expected outcome, which would fail them all) and, with the outbox on, writes the events it returns in it.
+   */
+  transact<T>(work: (db: DatabaseSync) => [T, OutboxEvent[]]): Promise<T> {
+    return this.queued(() => {
+      const [result, events] = work(this.open());
+      if (this.opts.outbox && events.length > 0) {
+        for (const e of events) this.insertEvent(e, outboxValues(e));
+        this.batchEnqueued = true;
+      }
+      return result;
+    });
+  }
+
+  /** The open database, for reads and statements of the features beside the store. */
+  database(): DatabaseSync {
+    return this.open();
   }
 
   /** Queues `work` for the next group commit. `check` runs now; its throw rejects this call only. */
