@@ -23,10 +23,7 @@ export type WebhookEventType = keyof WebhookEventData;
 export type LifecycleEventType = Exclude<WebhookEventType, StoreEventType>;
 /** The events the store writes in the transaction of the change they announce. */
 export type StoreEventType =
-  | 'message.created'
-  | 'message.updated'
-  | 'message.deleted'
-  | 'message.reacted';
+  'message.created' | 'message.updated' | 'message.deleted' | 'message.reacted';
 /**
  * `id`: given when the event derives from a transition decided once for the cluster; else a random one. `ts`: when
  * it happened (ms since epoch), when the emitter knows better than the time of the emit.
