@@ -27,8 +27,11 @@ export function describeMessageEdits(
     const texts = (ms: StoredMessage[]) => ms.map((m) => m.text);
     const search = (room: string, q: string, before = Number.MAX_SAFE_INTEGER, limit = 50) =>
       edits.search(room, searchWords(q), before, limit);
-    /** The outbox's events of `type` about `room`, in order; every due event is taken out (delivered). */
-    async function events(type: string, room: string): Promise<unknown[]> {
+    /**
+     * The outbox's events of `type` about `room` (every type, as {type, data}, when undefined), in order; every due
+     * event is taken out (delivered).
+     */
+    async function events(type: string | undefined, room: string): Promise<unknown[]> {
       const out: unknown[] = [];
       for (;;) {
         const claimed = await store.claimWebhooks(1000, 60_000);
@@ -36,7 +39,9 @@ export function describeMessageEdits(
         for (const e of claimed) {
           await store.completeWebhook(e.id);
           const data = e.data as { room?: string; message?: { room: string } };
-          if (e.type === type && (data.room ?? data.message?.room) === room) out.push(e.data);
+          if ((data.room ?? data.message?.room) !== room) continue;
+          if (type === undefined) out.push({ type: e.type, data: e.data });
+          else if (e.type === type) out.push(e.data);
         }
       }
     }
@@ -298,6 +303,16 @@ export function describeMessageEdits(
       ]);
       await edits.edit(room, 1, { text: 'no', editedAt: 6 });
       expect(await events('message.updated', room)).toEqual([]);
+      // Undelivered events of a message deleted meanwhile carry its tombstone, not its text.
+      await append(room, { text: 'gone soon' });
+      await edits.edit(room, 2, { text: 'gone for good', editedAt: 7 });
+      const { message: tombstone } = (await edits.delete(room, 2, 'u1'))!;
+      const pending = await events(undefined, room);
+      expect(pending).toEqual([
+        { type: 'message.created', data: tombstone },
+        { type: 'message.updated', data: { message: tombstone } },
+        { type: 'message.deleted', data: { room, seq: 2, userId: 'u1', by: 'u1' } },
+      ]);
     });
   });
 }

@@ -23,6 +23,12 @@ const SQL = {
   mentions: `INSERT INTO message_mentions (room, seq, user_id)
     SELECT $1, $2, u FROM unnest($3::text[]) AS u ON CONFLICT DO NOTHING`,
   dropReactions: 'DELETE FROM message_reactions WHERE room = $1 AND seq = $2',
+  /** Undelivered events that carry the message's text get the tombstone instead (see MessageEdits). */
+  scrub: `UPDATE webhook_outbox SET payload = CASE type WHEN 'message.created' THEN $3::text
+      ELSE json_build_object('message', $3::text::json)::text END
+    WHERE queue = 'message ' || $1::text AND (
+      (type = 'message.created' AND (payload::jsonb ->> 'seq')::bigint = $2::bigint) OR
+      (type = 'message.updated' AND (payload::jsonb -> 'message' ->> 'seq')::bigint = $2::bigint))`,
   addReaction: `INSERT INTO message_reactions (room, seq, reaction, user_id, ts) VALUES ($1, $2, $3, $4, $5)
     ON CONFLICT DO NOTHING`,
   removeReaction:
@@ -92,11 +98,10 @@ export class PostgresMessageEdits extends MessageEdits {
       const { rows } = await c.query<MessageRow>(SQL.tombstone, [room, seq]);
       await c.query(SQL.dropMentions, [room, seq]);
       await c.query(SQL.dropReactions, [room, seq]);
+      const message = rowToMessage(rows[0]);
+      await c.query(SQL.scrub, [room, seq, JSON.stringify(message)]);
       const data = { room, seq, userId: before.userId, by };
-      return [
-        { message: rowToMessage(rows[0]), changed: true },
-        [event('message.deleted', room, data)],
-      ];
+      return [{ message, changed: true }, [event('message.deleted', room, data)]];
     });
   }
 
