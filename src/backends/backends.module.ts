@@ -9,6 +9,7 @@ import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MessageStore } from '../store/message-store';
 import { WebhookOutbox } from '../store/webhook-outbox';
+import { ReadMarkers } from '../chat/read-markers';
 import { backendProviders } from './backend.providers';
 
 /**
@@ -23,6 +24,7 @@ import { backendProviders } from './backend.providers';
     REDIS,
     MessageStore,
     WebhookOutbox,
+    ReadMarkers,
     Broker,
     ConnectionQuota,
     PresenceStore,

@@ -48,6 +48,8 @@ export interface HubbubEventMap {
   'command.channel.subscribe': { channel: string; userId: string };
   /** Unsubscribe every connection of the user from the channel (the server API). */
   'command.channel.unsubscribe': { channel: string; userId: string };
+  /** `chat.read {room, userId, seq}` for every instance's connections in the room and the reader's, joined or not. */
+  'command.chat.read': { room: string; userId: string; seq: number; except?: string };
   /** A presence push for every instance's connections in the room, each of which keeps a (room, user) in `v` order. */
   'command.presence.push': {
     room: string;

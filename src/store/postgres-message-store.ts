@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
 import {
   type AppendResult,
   type HistoryQuery,
@@ -20,6 +20,7 @@ import {
   type WebhookOutbox,
 } from './webhook-outbox';
 import { POSTGRES_OUTBOX_LANES_MIGRATION, POSTGRES_OUTBOX_SQL } from './outbox-sql';
+import { POSTGRES_READ_MARKERS_MIGRATION } from './read-markers-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -61,6 +62,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   },
   { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
   { version: 4, name: 'webhook outbox lanes', sql: POSTGRES_OUTBOX_LANES_MIGRATION },
+  { version: 7, name: 'read markers', sql: POSTGRES_READ_MARKERS_MIGRATION },
 ];
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */
@@ -262,6 +264,11 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     const untrack = () => this.inFlight.delete(p);
     p.then(untrack, untrack);
     return p;
+  }
+
+  /** For concepts kept in the same database (read markers): one statement on the store's pool, tracked like writes. */
+  query<R extends QueryResultRow>(text: string, params: unknown[]): Promise<QueryResult<R>> {
+    return this.write(() => this.pool.query<R>(text, params));
   }
 
   override async history(q: HistoryQuery): Promise<StoredMessage[]> {
