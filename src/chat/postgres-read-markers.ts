@@ -17,8 +17,10 @@ const ADVANCE = `INSERT INTO read_markers (user_id, room, seq, updated_at) VALUE
   RETURNING seq, (xmax = 0) AS inserted`;
 const ENSURE = `INSERT INTO read_markers (user_id, room, seq, updated_at) VALUES ($1, $2, 0, $3)
   ON CONFLICT (user_id, room) DO NOTHING RETURNING seq`;
+/** Beside the one just made ($2), the user's newest MAX_MARKERS_PER_USER - 1 (by when they moved) stay. */
 const EVICT = `DELETE FROM read_markers WHERE user_id = $1 AND room IN (
-  SELECT room FROM read_markers WHERE user_id = $1 ORDER BY updated_at DESC, room OFFSET $2)`;
+  SELECT room FROM read_markers WHERE user_id = $1 AND room <> $2
+  ORDER BY updated_at DESC, room DESC OFFSET $3)`;
 const COUNT = `SELECT count(*)::int AS n FROM (SELECT 1 FROM messages
   WHERE room = $1 AND seq > $2 AND user_id <> $3 LIMIT $4) c`;
 /** The user's rooms, newest message first, each with its counts, in one statement. */
@@ -56,7 +58,7 @@ export class PostgresReadMarkers extends ReadMarkers {
     const now = Date.now();
     if (peer !== undefined && peer !== userId) {
       const made = await this.store.query(ENSURE, [peer, room, now]);
-      if (made.rowCount) await this.evict(peer);
+      if (made.rowCount) await this.evict(peer, room);
     }
     const { rows } = await this.store.query<{ seq: string; inserted: boolean }>(ADVANCE, [
       userId,
@@ -65,7 +67,7 @@ export class PostgresReadMarkers extends ReadMarkers {
       now,
     ]);
     if (rows.length === 0) return this.lastRead(userId, room);
-    if (rows[0].inserted) await this.evict(userId);
+    if (rows[0].inserted) await this.evict(userId, room);
     return Number(rows[0].seq);
   }
 
@@ -135,7 +137,7 @@ export class PostgresReadMarkers extends ReadMarkers {
     return rowCount ?? 0;
   }
 
-  private async evict(userId: string): Promise<void> {
-    await this.store.query(EVICT, [userId, MAX_MARKERS_PER_USER]);
+  private async evict(userId: string, kept: string): Promise<void> {
+    await this.store.query(EVICT, [userId, kept, MAX_MARKERS_PER_USER - 1]);
   }
 }

@@ -14,9 +14,10 @@ const SQL = {
   get: 'SELECT seq FROM read_markers WHERE user_id = ? AND room = ?',
   insert: 'INSERT INTO read_markers (user_id, room, seq, updated_at) VALUES (?, ?, ?, ?)',
   move: 'UPDATE read_markers SET seq = ?, updated_at = ? WHERE user_id = ? AND room = ?',
-  /** The user's markers past the newest MAX_MARKERS_PER_USER (by when they moved) go. */
+  /** Beside the one just made (?2), the user's newest MAX_MARKERS_PER_USER - 1 (by when they moved) stay. */
   evict: `DELETE FROM read_markers WHERE user_id = ?1 AND room IN (
-    SELECT room FROM read_markers WHERE user_id = ?1 ORDER BY updated_at DESC, room LIMIT -1 OFFSET ?2)`,
+    SELECT room FROM read_markers WHERE user_id = ?1 AND room <> ?2
+    ORDER BY updated_at DESC, room DESC LIMIT -1 OFFSET ?3)`,
   drop: 'DELETE FROM read_markers WHERE user_id = ? AND room = ?',
   reset: 'UPDATE read_markers SET seq = 0, updated_at = ? WHERE user_id = ? AND room = ?',
   unread: `SELECT count(*) AS n FROM (SELECT 1 FROM messages
@@ -137,7 +138,7 @@ export class SqliteReadMarkers extends ReadMarkers {
 
   private create(db: DatabaseSync, userId: string, room: string, seq: number, now: number): void {
     this.prepared(db, SQL.insert).run(userId, room, seq, now);
-    this.prepared(db, SQL.evict).run(userId, MAX_MARKERS_PER_USER);
+    this.prepared(db, SQL.evict).run(userId, room, MAX_MARKERS_PER_USER - 1);
   }
 
   /** Each statement prepared once on the store's connection. */
