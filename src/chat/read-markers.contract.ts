@@ -133,8 +133,9 @@ export function describeReadMarkers(name: string, harness: () => ReadMarkersHarn
       expect(await markers.erase(me, 2)).toBe(1);
       expect(await markers.erase(me, 2)).toBe(0);
       expect(await markers.page(me, undefined, 10)).toEqual([]);
-      expect(await markers.page(other, undefined, 10)).toEqual([
-        { room: `x-${me}`, seq: 0, updatedAt: expect.any(Number) },
+      const left = await markers.page(other, undefined, 10);
+      expect(left.map((m) => [m.room, m.seq, typeof m.updatedAt])).toEqual([
+        [`x-${me}`, 0, 'number'],
       ]);
     });
   });
