@@ -1,4 +1,4 @@
-import { Pool, type PoolClient, type QueryResult, type QueryResultRow } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import {
   type AppendResult,
   type HistoryQuery,
@@ -264,11 +264,6 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     const untrack = () => this.inFlight.delete(p);
     p.then(untrack, untrack);
     return p;
-  }
-
-  /** For concepts kept in the same database (read markers): one statement on the store's pool, tracked like writes. */
-  query<R extends QueryResultRow>(text: string, params: unknown[]): Promise<QueryResult<R>> {
-    return this.write(() => this.pool.query<R>(text, params));
   }
 
   override async history(q: HistoryQuery): Promise<StoredMessage[]> {

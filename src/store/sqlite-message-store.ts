@@ -215,16 +215,6 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     });
   }
 
-  /** For concepts kept in the same file (read markers): `work` runs in the next group commit, after what is queued. */
-  batch<T>(work: (db: DatabaseSync) => T): Promise<T> {
-    return this.queued(() => work(this.open()));
-  }
-
-  /** A read on the same connection, now (it sees what earlier group commits wrote). */
-  read<T>(fn: (db: DatabaseSync) => T): Promise<T> {
-    return settle(() => fn(this.open()));
-  }
-
   override history(q: HistoryQuery): Promise<StoredMessage[]> {
     return settle(() => this.historySync(q));
   }
