@@ -24,7 +24,10 @@ import { RedisPresenceStore } from '../presence/store/redis-presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MemoryConnectionQuota } from '../quota/memory-connection-quota';
 import { RedisConnectionQuota } from '../quota/redis-connection-quota';
+import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
+import { PostgresMessageEdits } from '../store/postgres-message-edits';
+import { SqliteMessageEdits } from '../store/sqlite-message-edits';
 import { PostgresMessageStore } from '../store/postgres-message-store';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { tracedMessageStore } from '../store/traced-store';
@@ -78,6 +81,7 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | MessageStore      | SQLite, or PostgreSQL with DATABASE_URL | PostgreSQL |
  * | WebhookOutbox     | the message store itself (same transaction as `message.created`) | same |
  * | ReadMarkers       | SqliteReadMarkers or PostgresReadMarkers, in the message store's database | PostgresReadMarkers |
+ * | MessageEdits      | SqliteMessageEdits or PostgresMessageEdits, on the message store | PostgresMessageEdits |
  * | Broker            | MemoryBroker             | RedisBroker             |
  * | ConnectionQuota   | MemoryConnectionQuota    | RedisConnectionQuota    |
  * | PresenceStore     | MemoryPresenceStore      | RedisPresenceStore      |
@@ -116,6 +120,14 @@ export const backendProviders: Provider[] = [
       store instanceof SqliteMessageStore
         ? new SqliteReadMarkers(store)
         : new PostgresReadMarkers(store as PostgresMessageStore),
+  },
+  {
+    provide: MessageEdits,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof PostgresMessageStore
+        ? new PostgresMessageEdits(store)
+        : new SqliteMessageEdits(store as SqliteMessageStore),
   },
   {
     provide: REDIS,

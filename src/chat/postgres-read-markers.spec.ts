@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pgQuery } from '../../test/support/pg-query';
 import { servicesGate, TEST_DATABASE_URL } from '../../test/support/services';
+import { PostgresMessageEdits } from '../store/postgres-message-edits';
 import { PostgresMessageStore } from '../store/postgres-message-store';
 import { PostgresReadMarkers } from './postgres-read-markers';
 import { describeReadMarkers } from './read-markers.contract';
@@ -16,7 +17,11 @@ pg.describe('PostgresReadMarkers', () => {
       open: async () => {
         store = new PostgresMessageStore({ url: TEST_DATABASE_URL, schema, poolSize: 5 });
         await store.init();
-        return { store, markers: new PostgresReadMarkers(store) };
+        return {
+          store,
+          edits: new PostgresMessageEdits(store),
+          markers: new PostgresReadMarkers(store),
+        };
       },
       destroy: async () => {
         await store?.close();

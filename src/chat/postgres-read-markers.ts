@@ -21,13 +21,21 @@ const ENSURE = `INSERT INTO read_markers (user_id, room, seq, updated_at) VALUES
 const EVICT = `DELETE FROM read_markers WHERE user_id = $1 AND room IN (
   SELECT room FROM read_markers WHERE user_id = $1 AND room <> $2
   ORDER BY updated_at DESC, room DESC OFFSET $3)`;
-const COUNT = `SELECT count(*)::int AS n FROM (SELECT 1 FROM messages
-  WHERE room = $1 AND seq > $2 AND user_id <> $3 LIMIT $4) c`;
+const COUNT = `SELECT
+  (SELECT count(*)::int FROM (SELECT 1 FROM messages
+    WHERE room = $1 AND seq > $2 AND user_id <> $3 AND NOT deleted LIMIT $4) c) AS unread,
+  (SELECT count(*)::int FROM (SELECT 1 FROM message_mentions n
+    JOIN messages m ON m.room = n.room AND m.seq = n.seq AND m.user_id <> n.user_id
+    WHERE n.user_id = $3 AND n.room = $1 AND n.seq > $2 LIMIT $4) c) AS mentions`;
 /** The user's rooms, newest message first, each with its counts, in one statement. */
 const ROOMS = `SELECT x.room, x.last_read, x.seq,
-  CASE WHEN x.last_read >= x.seq THEN 0 ELSE (SELECT count(*)::int FROM (SELECT 1 FROM messages m
-    WHERE m.room = x.room AND m.seq > GREATEST(x.last_read, x.seq - $3) AND m.user_id <> $1 LIMIT $4) c)
-  END AS unread
+  CASE WHEN x.last_read >= x.seq THEN 0 ELSE (SELECT count(*)::int FROM (SELECT 1 FROM messages g
+    WHERE g.room = x.room AND g.seq > GREATEST(x.last_read, x.seq - $3) AND g.user_id <> $1
+      AND NOT g.deleted LIMIT $4) c) END AS unread,
+  CASE WHEN x.last_read >= x.seq THEN 0 ELSE (SELECT count(*)::int FROM (SELECT 1 FROM message_mentions n
+    JOIN messages o ON o.room = n.room AND o.seq = n.seq AND o.user_id <> n.user_id
+    WHERE n.user_id = $1 AND n.room = x.room AND n.seq > GREATEST(x.last_read, x.seq - $3) LIMIT $4) c)
+    END AS mentions
   FROM (SELECT r.room, r.seq AS last_read, coalesce(k.last_seq, 0) AS seq, coalesce(m.ts, 0) AS active
     FROM read_markers r
     LEFT JOIN rooms k ON k.room = r.room
@@ -42,7 +50,7 @@ export class PostgresReadMarkers extends ReadMarkers {
   }
 
   override async lastRead(userId: string, room: string): Promise<number> {
-    const { rows } = await this.store.query<{ seq: string }>(
+    const rows = await this.store.query<{ seq: string }>(
       'SELECT seq FROM read_markers WHERE user_id = $1 AND room = $2',
       [userId, room],
     );
@@ -58,9 +66,9 @@ export class PostgresReadMarkers extends ReadMarkers {
     const now = Date.now();
     if (peer !== undefined && peer !== userId) {
       const made = await this.store.query(ENSURE, [peer, room, now]);
-      if (made.rowCount) await this.evict(peer, room);
+      if (made.length > 0) await this.evict(peer, room);
     }
-    const { rows } = await this.store.query<{ seq: string; inserted: boolean }>(ADVANCE, [
+    const rows = await this.store.query<{ seq: string; inserted: boolean }>(ADVANCE, [
       userId,
       room,
       seq,
@@ -90,28 +98,29 @@ export class PostgresReadMarkers extends ReadMarkers {
     seq: number,
   ): Promise<UnreadCounts> {
     if (lastRead >= seq) return { unread: 0, mentions: 0 };
-    const { rows } = await this.store.query<{ n: number }>(COUNT, [
+    const [counts] = await this.store.query<UnreadCounts>(COUNT, [
       room,
       scanFrom(lastRead, seq),
       userId,
       UNREAD_CAP,
     ]);
-    return { unread: rows[0].n, mentions: 0 };
+    return { unread: counts.unread, mentions: counts.mentions };
   }
 
   override async rooms(userId: string, limit: number): Promise<RoomUnread[]> {
-    const { rows } = await this.store.query<{
+    const rows = await this.store.query<{
       room: string;
       last_read: string;
       seq: string;
       unread: number;
+      mentions: number;
     }>(ROOMS, [userId, limit, UNREAD_SCAN_WINDOW, UNREAD_CAP]);
     return rows.map((r) => ({
       room: r.room,
       seq: Number(r.seq),
       lastRead: Number(r.last_read),
       unread: r.unread,
-      mentions: 0,
+      mentions: r.mentions,
     }));
   }
 
@@ -120,7 +129,7 @@ export class PostgresReadMarkers extends ReadMarkers {
     afterRoom: string | undefined,
     limit: number,
   ): Promise<ReadMarker[]> {
-    const { rows } = await this.store.query<{ room: string; seq: string; updated_at: string }>(
+    const rows = await this.store.query<{ room: string; seq: string; updated_at: string }>(
       `SELECT room, seq, updated_at FROM read_markers WHERE user_id = $1 AND room > $2
         ORDER BY room LIMIT $3`,
       [userId, afterRoom ?? '', limit],
@@ -129,12 +138,12 @@ export class PostgresReadMarkers extends ReadMarkers {
   }
 
   override async erase(userId: string, limit: number): Promise<number> {
-    const { rowCount } = await this.store.query(
+    const rows = await this.store.query(
       `DELETE FROM read_markers WHERE user_id = $1 AND room IN (
-        SELECT room FROM read_markers WHERE user_id = $1 LIMIT $2)`,
+        SELECT room FROM read_markers WHERE user_id = $1 LIMIT $2) RETURNING room`,
       [userId, limit],
     );
-    return rowCount ?? 0;
+    return rows.length;
   }
 
   private async evict(userId: string, kept: string): Promise<void> {

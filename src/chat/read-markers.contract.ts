@@ -2,12 +2,13 @@
  * Behavioural suite both ReadMarkers twins must pass, each on the message store it lives in. Not a spec file
  * itself: the backend specs call describeReadMarkers().
  */
+import type { MessageEdits } from '../store/message-edits';
 import type { MessageStore } from '../store/message-store';
 import { MAX_MARKERS_PER_USER, type ReadMarkers, UNREAD_CAP } from './read-markers';
 
 export interface ReadMarkersHarness {
   /** A new, initialised store on fresh storage and the markers kept in it. */
-  open(): Promise<{ store: MessageStore; markers: ReadMarkers }>;
+  open(): Promise<{ store: MessageStore; edits: MessageEdits; markers: ReadMarkers }>;
   /** Closes the store and deletes its storage. */
   destroy(): Promise<void>;
 }
@@ -17,6 +18,7 @@ export function describeReadMarkers(name: string, harness: () => ReadMarkersHarn
     let h: ReadMarkersHarness;
     let store: MessageStore;
     let markers: ReadMarkers;
+    let edits: MessageEdits;
     let n = 0;
     const fresh = (prefix: string) => `${prefix}-${++n}-${Math.random().toString(36).slice(2, 8)}`;
     const post = (room: string, userId: string, count = 1) =>
@@ -26,7 +28,7 @@ export function describeReadMarkers(name: string, harness: () => ReadMarkersHarn
 
     beforeAll(async () => {
       h = harness();
-      ({ store, markers } = await h.open());
+      ({ store, markers, edits } = await h.open());
     });
     afterAll(() => h.destroy());
 
@@ -49,6 +51,27 @@ export function describeReadMarkers(name: string, harness: () => ReadMarkersHarn
       expect(await markers.unread(me, room, 0, seq)).toEqual({ unread: 4, mentions: 0 });
       expect(await markers.unread(me, room, 3, seq)).toEqual({ unread: 1, mentions: 0 });
       expect(await markers.unread(me, room, seq, seq)).toEqual({ unread: 0, mentions: 0 });
+    });
+
+    it('leaves deleted messages out, and counts those that mention the user', async () => {
+      const [room, me, other] = [fresh('room'), fresh('me'), fresh('other')];
+      await post(room, other, 2);
+      await store.append({ room, userId: other, text: `@${me}`, mentions: [me] });
+      await store.append({ room, userId: other, text: `@${me} again`, mentions: [me, other] });
+      await store.append({ room, userId: other, text: `@${me} gone`, mentions: [me] });
+      await edits.delete(room, 5, other);
+      await edits.delete(room, 1, other);
+      expect(await markers.unread(me, room, 0, 5)).toEqual({ unread: 3, mentions: 2 });
+      expect(await markers.unread(me, room, 3, 5)).toEqual({ unread: 1, mentions: 1 });
+      expect(await markers.unread(other, room, 0, 5)).toEqual({ unread: 0, mentions: 0 });
+      await markers.advance(me, room, 2);
+      expect((await markers.rooms(me, 10))[0]).toEqual({
+        room,
+        seq: 5,
+        lastRead: 2,
+        unread: 2,
+        mentions: 2,
+      });
     });
 
     it(`caps unread at ${UNREAD_CAP}`, async () => {

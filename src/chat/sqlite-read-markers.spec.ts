@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteMessageEdits } from '../store/sqlite-message-edits';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { describeReadMarkers } from './read-markers.contract';
 import { SqliteReadMarkers } from './sqlite-read-markers';
@@ -12,7 +13,7 @@ describeReadMarkers('SqliteReadMarkers', () => {
     open: async () => {
       store = new SqliteMessageStore({ path: join(dir, 'hubbub.db') });
       await store.init();
-      return { store, markers: new SqliteReadMarkers(store) };
+      return { store, edits: new SqliteMessageEdits(store), markers: new SqliteReadMarkers(store) };
     },
     destroy: async () => {
       await store?.close();

@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { settle } from '../common/settle';
 import type { SqliteMessageStore } from '../store/sqlite-message-store';
 import {
   MAX_MARKERS_PER_USER,
@@ -21,7 +22,11 @@ const SQL = {
   drop: 'DELETE FROM read_markers WHERE user_id = ? AND room = ?',
   reset: 'UPDATE read_markers SET seq = 0, updated_at = ? WHERE user_id = ? AND room = ?',
   unread: `SELECT count(*) AS n FROM (SELECT 1 FROM messages
-    WHERE room = ? AND seq > ? AND user_id <> ? LIMIT ?)`,
+    WHERE room = ? AND seq > ? AND user_id <> ? AND deleted = 0 LIMIT ?)`,
+  /** Mentions in other users' messages (a deleted message's are erased with it). */
+  mentions: `SELECT count(*) AS n FROM (SELECT 1 FROM message_mentions n
+    JOIN messages m ON m.room = n.room AND m.seq = n.seq AND m.user_id <> n.user_id
+    WHERE n.user_id = ? AND n.room = ? AND n.seq > ? LIMIT ?)`,
   rooms: `SELECT r.room AS room, r.seq AS last_read, coalesce(k.last_seq, 0) AS seq
     FROM read_markers r
     LEFT JOIN rooms k ON k.room = r.room
@@ -45,11 +50,11 @@ export class SqliteReadMarkers extends ReadMarkers {
   }
 
   override lastRead(userId: string, room: string): Promise<number> {
-    return this.store.read((db) => this.current(db, userId, room) ?? 0);
+    return this.read((db) => this.current(db, userId, room) ?? 0);
   }
 
   override advance(userId: string, room: string, seq: number, peer?: string): Promise<number> {
-    return this.store.batch((db) => {
+    return this.store.transact((db) => {
       const now = Date.now();
       if (peer !== undefined && peer !== userId && this.current(db, peer, room) === undefined) {
         this.create(db, peer, room, 0, now);
@@ -57,14 +62,15 @@ export class SqliteReadMarkers extends ReadMarkers {
       const was = this.current(db, userId, room);
       if (was === undefined) this.create(db, userId, room, seq, now);
       else if (seq > was) this.prepared(db, SQL.move).run(seq, now, userId, room);
-      return Math.max(was ?? 0, seq);
+      return [Math.max(was ?? 0, seq), []];
     });
   }
 
   override forget(userId: string, room: string, keep: boolean): Promise<void> {
-    return this.store.batch((db) => {
+    return this.store.transact((db) => {
       if (keep) this.prepared(db, SQL.reset).run(Date.now(), userId, room);
       else this.prepared(db, SQL.drop).run(userId, room);
+      return [undefined, []];
     });
   }
 
@@ -74,11 +80,11 @@ export class SqliteReadMarkers extends ReadMarkers {
     lastRead: number,
     seq: number,
   ): Promise<UnreadCounts> {
-    return this.store.read((db) => this.counts(db, userId, room, lastRead, seq));
+    return this.read((db) => this.counts(db, userId, room, lastRead, seq));
   }
 
   override rooms(userId: string, limit: number): Promise<RoomUnread[]> {
-    return this.store.read((db) => {
+    return this.read((db) => {
       const rows = this.prepared(db, SQL.rooms).all(userId, limit) as {
         room: string;
         last_read: number;
@@ -96,7 +102,7 @@ export class SqliteReadMarkers extends ReadMarkers {
     afterRoom: string | undefined,
     limit: number,
   ): Promise<ReadMarker[]> {
-    return this.store.read((db) => {
+    return this.read((db) => {
       const rows = this.prepared(db, SQL.page).all(userId, afterRoom ?? '', limit) as {
         room: string;
         seq: number;
@@ -111,9 +117,10 @@ export class SqliteReadMarkers extends ReadMarkers {
   }
 
   override erase(userId: string, limit: number): Promise<number> {
-    return this.store.batch((db) =>
+    return this.store.transact((db) => [
       Number(this.prepared(db, SQL.erase).run(userId, limit).changes),
-    );
+      [],
+    ]);
   }
 
   private counts(
@@ -128,7 +135,10 @@ export class SqliteReadMarkers extends ReadMarkers {
     const unread = this.prepared(db, SQL.unread).get(room, from, userId, UNREAD_CAP) as {
       n: number;
     };
-    return { unread: Number(unread.n), mentions: 0 };
+    const mentions = this.prepared(db, SQL.mentions).get(userId, room, from, UNREAD_CAP) as {
+      n: number;
+    };
+    return { unread: Number(unread.n), mentions: Number(mentions.n) };
   }
 
   private current(db: DatabaseSync, userId: string, room: string): number | undefined {
@@ -139,6 +149,11 @@ export class SqliteReadMarkers extends ReadMarkers {
   private create(db: DatabaseSync, userId: string, room: string, seq: number, now: number): void {
     this.prepared(db, SQL.insert).run(userId, room, seq, now);
     this.prepared(db, SQL.evict).run(userId, room, MAX_MARKERS_PER_USER - 1);
+  }
+
+  /** A read on the store's connection, now (it sees what earlier group commits wrote). */
+  private read<T>(fn: (db: DatabaseSync) => T): Promise<T> {
+    return settle(() => fn(this.store.database()));
   }
 
   /** Each statement prepared once on the store's connection. */
