@@ -4,6 +4,7 @@
  */
 
 import type { MessageDeletedData, MessageReactedData, MessageUpdatedData } from './message-edits';
+import type { StoredMessage } from './message-store';
 
 /** Every webhook event type with its `data`: the one definition (the dispatcher and the stores share it). */
 export interface WebhookEventData {
@@ -17,16 +18,20 @@ export interface WebhookEventData {
   'message.updated': MessageUpdatedData;
   'message.deleted': MessageDeletedData;
   'message.reacted': MessageReactedData;
+  /** A mentioned user or dm recipient with no live connection in the cluster (for mobile push); once per user. */
+  'message.notify': {
+    userId: string;
+    room: string;
+    message: StoredMessage;
+    reason: 'mention' | 'dm';
+  };
 }
 export type WebhookEventType = keyof WebhookEventData;
 /** The events services record; `message.created` is not among them: the store writes it with the message. */
 export type LifecycleEventType = Exclude<WebhookEventType, StoreEventType>;
 /** The events the store writes in the transaction of the change they announce. */
 export type StoreEventType =
-  | 'message.created'
-  | 'message.updated'
-  | 'message.deleted'
-  | 'message.reacted';
+  'message.created' | 'message.updated' | 'message.deleted' | 'message.reacted';
 /**
  * `id`: given when the event derives from a transition decided once for the cluster; else a random one. `ts`: when
  * it happened (ms since epoch), when the emitter knows better than the time of the emit.
