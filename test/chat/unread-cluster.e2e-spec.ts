@@ -120,7 +120,7 @@ gate.describe('read markers and notifications on two instances', () => {
     const b = await connect(nodes[1], `ben-${rid()}`);
     const later = await b.call('chat.dm', { to: offline, text: 'still nowhere' });
     await receiver.next('message.notify', (data) => data.message.id === later.message.id, 15_000);
-    const ids = notifies(offline).map((x) => x.body.id as string);
+    const ids = notifies(offline).map((x) => x.body.id);
     expect(new Set(ids).size).toBe(2);
     expect(notifies(online)).toEqual([]);
   }, 30_000);
