@@ -11,6 +11,7 @@ import { dmPeer, dmRoom } from '../protocol/names';
 import { fitReply, jsonBytes } from '../protocol/reply-budget';
 import { RoomService } from '../rooms/room.service';
 import { type AppendResult, MessageStore, type StoredMessage } from '../store/message-store';
+import { MessageExtras } from './message-extras';
 import { MessageHooks, type MessageContext } from './message-hooks';
 import { type JoinUnread, UnreadService } from './unread.service';
 import type { Connection } from '../ws/connection';
@@ -53,6 +54,7 @@ export class ChatService {
     private readonly access: AccessCheck,
     private readonly unread: UnreadService,
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly extras: MessageExtras,
   ) {}
 
   /**
@@ -139,14 +141,16 @@ export class ChatService {
     room: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<StoredMessage> {
     this.rooms.assertJoined(conn, room);
     const peer = dmPeer(room, conn.userId);
-    if (peer !== undefined) return this.dm(conn, peer, text, clientMsgId);
+    if (peer !== undefined) return this.dm(conn, peer, text, clientMsgId, replyTo);
     return this.post(room, conn.userId, text, {
       name: conn.principal.name,
       clientMsgId,
       except: conn,
+      replyTo,
     });
   }
 
@@ -155,10 +159,16 @@ export class ChatService {
     room: string,
     userId: string,
     text: string,
-    opts: { name?: string; clientMsgId?: string; except?: Connection } = {},
+    opts: { name?: string; clientMsgId?: string; except?: Connection; replyTo?: number } = {},
   ): Promise<StoredMessage> {
     const ctx = { userId, name: opts.name, connection: opts.except };
-    const { message, duplicate } = await this.append(ctx, room, text, opts.clientMsgId);
+    const { message, duplicate } = await this.append(
+      ctx,
+      room,
+      text,
+      opts.clientMsgId,
+      opts.replyTo,
+    );
     if (!duplicate) await this.push.toRoom(room, 'chat.message', message, opts.except);
     return message;
   }
@@ -169,6 +179,7 @@ export class ChatService {
     to: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<StoredMessage> {
     const room = dmRoom(conn.userId, to);
     if (room === undefined) {
@@ -186,7 +197,7 @@ export class ChatService {
       ]);
     }
     const ctx = { userId: conn.userId, name: conn.principal.name, connection: conn };
-    const { message, duplicate } = await this.append(ctx, room, text, clientMsgId);
+    const { message, duplicate } = await this.append(ctx, room, text, clientMsgId, replyTo);
     if (!duplicate) {
       const pushes = [this.push.toUser(conn.userId, 'chat.message', message, conn)];
       if (to !== conn.userId) pushes.push(this.push.toUser(to, 'chat.message', message));
@@ -233,8 +244,10 @@ export class ChatService {
     room: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<AppendResult> {
     const draft = await this.draftText(ctx, room, text);
+    const extras = await this.extras.of(room, draft, replyTo);
     const started = performance.now();
     const result = await this.store.append({
       room,
@@ -242,6 +255,7 @@ export class ChatService {
       name: ctx.name,
       text: draft,
       clientMsgId,
+      ...extras,
     });
     this.observe.chatAppend((performance.now() - started) / 1000);
     await this.unread.stored(result);

@@ -36,7 +36,8 @@ export function rowToMessage(r: MessageRow): StoredMessage {
   if (r.client_msg_id != null) m.clientMsgId = r.client_msg_id;
   if (r.reply_to != null) m.replyTo = Number(r.reply_to);
   if (r.mentions != null) {
-    const mentions = typeof r.mentions === 'string' ? (JSON.parse(r.mentions) as string[]) : r.mentions;
+    const mentions =
+      typeof r.mentions === 'string' ? (JSON.parse(r.mentions) as string[]) : r.mentions;
     if (mentions.length > 0) m.mentions = mentions;
   }
   if (r.edited_at != null) m.editedAt = Number(r.edited_at);
