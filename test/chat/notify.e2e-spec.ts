@@ -67,6 +67,29 @@ describe.each(backends)('message.notify on $name', ({ name, env, gate }) => {
       expect(notifies(amy)).toEqual([]);
     });
 
+    it('sends one message.notify with reason "mention" to each mentioned user with no connection, none to the author or to one connected', async () => {
+      const amy = `amy-${rid()}`;
+      const gone = `gone-${rid()}`;
+      const here = `here-${rid()}`;
+      const room = `room-${rid()}`;
+      const a = await connect(amy);
+      await connect(here);
+      await a.call('chat.join', { room });
+      const { message } = await a.call('chat.send', {
+        room,
+        text: `@${gone} @${here} @${amy} look`,
+      });
+      const d = await receiver.next('message.notify', (data) => data.userId === gone);
+      expect(d.body.data).toEqual({ userId: gone, room, message, reason: 'mention' });
+      // The author's own later dm to someone offline proves the first message was decided.
+      const after = `after-${rid()}`;
+      await a.call('chat.dm', { to: after, text: 'barrier' });
+      await receiver.next('message.notify', (data) => data.userId === after);
+      expect(notifies(here)).toEqual([]);
+      expect(notifies(amy)).toEqual([]);
+      expect(notifies(gone)).toHaveLength(1);
+    });
+
     it('sends none to a dm recipient who has a live connection', async () => {
       const amy = `amy-${rid()}`;
       const bob = `bob-${rid()}`;

@@ -106,6 +106,67 @@ gate.describe('read markers and notifications on two instances', () => {
     expect(await unreadOf(phone, room)).toMatchObject({ lastRead: 2, unread: 1 });
   }, 30_000);
 
+  it("pushes user.mention to the mentioned user's connection on the other instance, joined or not, and counts it there", async () => {
+    const room = `room-${run}-${rid()}`;
+    const alice = `alice-${rid()}`;
+    const carol = `carol-${rid()}`;
+    const a = await connect(nodes[0], alice);
+    const inRoom = await connect(nodes[0], carol);
+    const elsewhere = await connect(nodes[1], carol);
+    await a.call('chat.join', { room });
+    await inRoom.call('chat.join', { room });
+    await inRoom.call('chat.read', { room, seq: 0 });
+    const mark = a.frames.length;
+    const { message } = await a.call('chat.send', { room, text: `ping @${carol}` });
+    expect(message.mentions).toEqual([carol]);
+    for (const device of [elsewhere, inRoom]) {
+      expect((await device.next('user.mention', 10_000)).data).toEqual({ room, message });
+    }
+    expect(await unreadOf(elsewhere, room)).toEqual({
+      room,
+      seq: 1,
+      lastRead: 0,
+      unread: 1,
+      mentions: 1,
+    });
+    expect(a.frames.slice(mark).filter((f) => f.event === 'user.mention')).toEqual([]);
+    // Connected (on both instances): no message.notify for carol.
+    const gone = `gone-${rid()}`;
+    await a.call('chat.send', { room, text: `and @${gone}?` });
+    await receiver.next('message.notify', (data) => data.userId === gone, 15_000);
+    expect(notifies(carol)).toEqual([]);
+  }, 30_000);
+
+  it('sends one message.notify for a mention of a user connected nowhere, decided where the message was stored', async () => {
+    const room = `room-${run}-${rid()}`;
+    const dora = `dora-${rid()}`;
+    const senders = [
+      await connect(nodes[0], `s0-${rid()}`),
+      await connect(nodes[1], `s1-${rid()}`),
+    ];
+    await Promise.all(senders.map((s) => s.call('chat.join', { room })));
+    const sent = await Promise.all(
+      senders.map((s, i) => s.call('chat.send', { room, text: `@${dora} from ${i}` })),
+    );
+    const ids = sent.map((r) => r.message.id as string);
+    await receiver.until(
+      (all) => ids.every((id) => all.some((d) => d.body.data?.message?.id === id)),
+      'both notifications',
+      15_000,
+    );
+    // One event (one id) per message for dora, whichever instance stored it.
+    const perMessage = ids.map(
+      (id) =>
+        new Set(
+          notifies(dora)
+            .filter((d) => d.body.data.message.id === id)
+            .map((d) => d.body.id),
+        ),
+    );
+    expect(perMessage.map((s) => s.size)).toEqual([1, 1]);
+    expect(notifies(dora)[0].body.data).toMatchObject({ userId: dora, room, reason: 'mention' });
+  }, 30_000);
+
   it('sends one message.notify for a dm to a user connected nowhere, none to one connected on the other instance', async () => {
     const amy = `amy-${rid()}`;
     const online = `on-${rid()}`;

@@ -19,7 +19,7 @@ import { TestClient, type Frame } from '../support/ws-client';
 type Json = Record<string, any>;
 
 /** Pushes of the contract that the server API sends; that part of the server lands with the channel-access work. */
-const NOT_SENT_YET: string[] = ['user.mention']; // until `@<userId>` mentions are parsed (chatedit)
+const NOT_SENT_YET: string[] = [];
 /** Codes no client input can cause: a 404 from a guard (none today) and a fault of the server. */
 // overloaded: caused by load, not by one client's frames (test/access/access-proxy.e2e-spec.ts and
 // test/overload.e2e-spec.ts provoke it).
@@ -173,6 +173,8 @@ describe('frames of a session that uses every event', () => {
     await bob.next('presence.join');
     await alice.call('chat.send', { room, text: 'hi', clientMsgId: 'c1' });
     await bob.next('chat.message');
+    await alice.call('chat.send', { room, text: 'hi @bob' });
+    await bob.next('user.mention');
     await bob.call('chat.history', { room, after: 0, limit: 10 });
     await alice.call('chat.typing', { room, typing: true });
     await bob.next('chat.typing');
