@@ -9,6 +9,7 @@ import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
 import { MentionDelivery } from './mention-delivery';
 import { MessageExtras } from './message-extras';
+import { ReadMarkersUserData } from './read-markers-user-data';
 import { UnreadGateway } from './unread.gateway';
 import { UnreadService } from './unread.service';
 import { TransportModule } from '../ws/transport.module';
@@ -26,7 +27,8 @@ import { TransportModule } from '../ws/transport.module';
     UnreadService,
     UnreadGateway,
     MentionDelivery,
+    ReadMarkersUserData,
   ],
-  exports: [RoomService, ChatService, ChatEditsService, UnreadService],
+  exports: [RoomService, ChatService, ChatEditsService, UnreadService, ReadMarkersUserData],
 })
 export class ChatModule {}
