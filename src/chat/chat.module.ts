@@ -9,6 +9,7 @@ import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
 import { MentionDelivery } from './mention-delivery';
 import { MessageExtras } from './message-extras';
+import { ReadMarkerWriter } from './read-marker-writer';
 import { ReadMarkersUserData } from './read-markers-user-data';
 import { UnreadGateway } from './unread.gateway';
 import { UnreadService } from './unread.service';
@@ -28,6 +29,7 @@ import { TransportModule } from '../ws/transport.module';
     UnreadGateway,
     MentionDelivery,
     ReadMarkersUserData,
+    ReadMarkerWriter,
   ],
   exports: [RoomService, ChatService, ChatEditsService, UnreadService, ReadMarkersUserData],
 })

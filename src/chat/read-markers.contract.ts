@@ -106,12 +106,19 @@ export function describeReadMarkers(name: string, harness: () => ReadMarkersHarn
       const [me, peer] = [fresh('me'), fresh('peer')];
       const room = `dm:${[me, peer].sort().join(':')}`;
       await post(room, me, 2);
-      await markers.advance(me, room, 2, peer);
+      const dm = (seq: number) => [
+        { userId: me, room, seq },
+        { userId: peer, room, seq: 0 },
+      ];
+      await markers.advanceAll(dm(2));
+      expect(await markers.lastRead(me, room)).toBe(2);
       expect(await markers.lastRead(peer, room)).toBe(0);
       expect((await markers.rooms(peer, 10))[0]).toMatchObject({ room, lastRead: 0, unread: 2 });
       await markers.advance(peer, room, 1);
-      await markers.advance(me, room, 2, peer);
+      await markers.advanceAll([...dm(2), ...dm(1), { userId: me, room, seq: 1 }]);
       expect(await markers.lastRead(peer, room)).toBe(1);
+      expect(await markers.lastRead(me, room)).toBe(2);
+      await markers.advanceAll([]);
     });
 
     it('forgets a marker, or sets it back to 0 when kept', async () => {
