@@ -142,10 +142,14 @@ describe.each(backends)('read markers and unread counts on $name', ({ name, env,
       await m.call('chat.read', { room: quiet, seq: 1 });
       const busy = await roomWith(o, m, 1);
       await m.call('chat.read', { room: busy, seq: 0 });
+      // Messages a few ms apart: rooms are ordered by the ts of their last message.
+      const later = () => new Promise((r) => setTimeout(r, 3));
+      await later();
       // A dm the user never joined nor read is listed, with every message unread.
       await p.call('chat.dm', { to: me, text: 'one' });
       await p.call('chat.dm', { to: me, text: 'two' });
       const dm = `dm:${[me, peer].sort().join(':')}`;
+      await later();
       await o.call('chat.send', { room: busy, text: 'newest' });
       const { rooms } = await m.call('chat.unread', {});
       expect(rooms).toEqual([
