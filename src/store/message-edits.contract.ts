@@ -27,8 +27,11 @@ export function describeMessageEdits(
     const texts = (ms: StoredMessage[]) => ms.map((m) => m.text);
     const search = (room: string, q: string, before = Number.MAX_SAFE_INTEGER, limit = 50) =>
       edits.search(room, searchWords(q), before, limit);
-    /** The outbox's events of `type` about `room`, in order; every due event is taken out (delivered). */
-    async function events(type: string, room: string): Promise<unknown[]> {
+    /**
+     * The outbox's events of `type` about `room` (every type, as {type, data}, when undefined), in order; every due
+     * event is taken out (delivered).
+     */
+    async function events(type: string | undefined, room: string): Promise<unknown[]> {
       const out: unknown[] = [];
       for (;;) {
         const claimed = await store.claimWebhooks(1000, 60_000);
@@ -36,7 +39,9 @@ export function describeMessageEdits(
         for (const e of claimed) {
           await store.completeWebhook(e.id);
           const data = e.data as { room?: string; message?: { room: string } };
-          if (e.type === type && (data.room ?? data.message?.room) === room) out.push(e.data);
+          if ((data.room ?? data.message?.room) !== room) continue;
+          if (type === undefined) out.push({ type: e.type, data: e.data });
+          else if (e.type === type) out.push(e.data);
         }
       }
     }
@@ -235,6 +240,38 @@ export function describeMessageEdits(
       expect(texts(await search(room, 'y x 0 v2'))).toHaveLength(1);
     });
 
+    test('search of a long room finds old matches below many newer messages, newest first, across pages', async () => {
+      // A store without the outbox (1,500 message.created events would swamp the webhook test's drain).
+      const quiet = harness.open({ outbox: false });
+      await quiet.store.init();
+      const room = freshRoom();
+      const texts = Array.from({ length: 1500 }, (_, i) =>
+        i + 1 <= 3 || i + 1 === 700 || i + 1 === 1450 ? `needle ${i + 1}` : `hay ${i + 1}`,
+      );
+      let stored: StoredMessage[];
+      try {
+        // Appends in flight together: their seqs follow the commits, so the needles' seqs are read back.
+        const results = await Promise.all(
+          texts.map((text) => quiet.store.append({ room, userId: 'u1', text })),
+        );
+        stored = results.map((r) => r.message);
+      } finally {
+        await quiet.store.close();
+      }
+      const needles = stored
+        .filter((m) => m.text.startsWith('needle'))
+        .map((m) => m.seq)
+        .sort((a, b) => b - a);
+      expect(needles.filter((seq) => seq < 1500 - 1000)).not.toHaveLength(0); // below the newest 1,000
+      const seqsOf = (ms: StoredMessage[]) => ms.map((m) => m.seq);
+      expect(seqsOf(await search(room, 'needle'))).toEqual(needles);
+      expect(seqsOf(await search(room, 'needle', Number.MAX_SAFE_INTEGER, 2))).toEqual(
+        needles.slice(0, 2),
+      );
+      expect(seqsOf(await search(room, 'needle', needles[1], 2))).toEqual(needles.slice(2, 4));
+      expect(seqsOf(await search(room, 'needle', needles[0]))).toEqual(needles.slice(1));
+    }, 30_000);
+
     test('search never finds a deleted message and finds an edited one by its new text only', async () => {
       const room = freshRoom();
       await append(room, { text: 'alpha beta' });
@@ -266,6 +303,16 @@ export function describeMessageEdits(
       ]);
       await edits.edit(room, 1, { text: 'no', editedAt: 6 });
       expect(await events('message.updated', room)).toEqual([]);
+      // Undelivered events of a message deleted meanwhile carry its tombstone, not its text.
+      await append(room, { text: 'gone soon' });
+      await edits.edit(room, 2, { text: 'gone for good', editedAt: 7 });
+      const { message: tombstone } = (await edits.delete(room, 2, 'u1'))!;
+      const pending = await events(undefined, room);
+      expect(pending).toEqual([
+        { type: 'message.created', data: tombstone },
+        { type: 'message.updated', data: { message: tombstone } },
+        { type: 'message.deleted', data: { room, seq: 2, userId: 'u1', by: 'u1' } },
+      ]);
     });
   });
 }

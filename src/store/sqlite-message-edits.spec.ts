@@ -43,7 +43,7 @@ describe('SqliteMessageEdits specifics', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hubbub-edits-'));
     path = join(dir, 'messages.db');
-    store = new SqliteMessageStore({ path });
+    store = new SqliteMessageStore({ path, outbox: true }); // undelivered webhooks hold texts too
     edits = new SqliteMessageEdits(store);
     await store.init();
   });

@@ -35,6 +35,11 @@ const SQL = {
     ORDER BY f.rowid DESC LIMIT ?`,
   rowidBelow: `SELECT rowid AS id FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT 1`,
   checkpoint: 'PRAGMA wal_checkpoint(TRUNCATE)',
+  /** Undelivered events that carry the message's text get the tombstone instead (see MessageEdits). */
+  scrubCreated: `UPDATE webhook_outbox SET payload = ? WHERE queue = ? AND type = 'message.created'
+    AND json_extract(payload, '$.seq') = ?`,
+  scrubUpdated: `UPDATE webhook_outbox SET payload = ? WHERE queue = ? AND type = 'message.updated'
+    AND json_extract(payload, '$.message.seq') = ?`,
 } as const;
 
 /**
@@ -97,11 +102,11 @@ export class SqliteMessageEdits extends MessageEdits {
       this.sql.tombstone.run(room, seq);
       this.sql.dropMentions.run(room, seq);
       this.sql.dropReactions.run(room, seq);
+      const message = this.read(room, seq)!;
+      this.sql.scrubCreated.run(JSON.stringify(message), `message ${room}`, seq);
+      this.sql.scrubUpdated.run(JSON.stringify({ message }), `message ${room}`, seq);
       const data = { room, seq, userId: before.userId, by };
-      return [
-        { message: this.read(room, seq)!, changed: true },
-        [event('message.deleted', room, data)],
-      ];
+      return [{ message, changed: true }, [event('message.deleted', room, data)]];
     });
     if (outcome?.changed) this.checkpoint();
     return outcome;
