@@ -29,6 +29,9 @@ export interface JoinUnread {
  */
 @Injectable()
 export class UnreadService {
+  /** `chat.unread` answers being read, per user. */
+  private readonly listing = new Map<string, Promise<RoomUnread[]>>();
+
   constructor(
     private readonly markers: ReadMarkers,
     private readonly store: MessageStore,
@@ -54,6 +57,7 @@ export class UnreadService {
       ]);
     }
     const marker = await this.markers.advance(conn.userId, room, seq);
+    this.listing.delete(conn.userId); // a listing under way may predate the move: later requests read again
     await this.push.command('command.chat.read', {
       room,
       userId: conn.userId,
@@ -87,6 +91,7 @@ export class UnreadService {
     const peer = dmPeer(room, userId);
     if (peer !== undefined && peer !== userId) moves.push({ userId: peer, room, seq: 0 });
     void this.moves.move(moves);
+    this.listing.delete(userId);
     if (!duplicate) await this.mentions.delivered(message);
   }
 
@@ -99,14 +104,26 @@ export class UnreadService {
   }
 
   /** Every room with a marker of the user (their dm rooms among them), newest activity first. */
-  async unread(userId: string): Promise<RoomUnread[]> {
-    await this.moves.settled(userId);
-    return this.markers.rooms(userId, UNREAD_ROOMS_LIMIT);
+  unread(userId: string): Promise<RoomUnread[]> {
+    // The same user's requests while one is being answered share its answer (they would read the same rows); a
+    // change of their markers (read, own message, forget) makes the next request read again.
+    let answer = this.listing.get(userId);
+    if (!answer) {
+      answer = this.moves
+        .settled(userId)
+        .then(() => this.markers.rooms(userId, UNREAD_ROOMS_LIMIT))
+        .finally(() => {
+          if (this.listing.get(userId) === answer) this.listing.delete(userId);
+        });
+      this.listing.set(userId, answer);
+    }
+    return answer;
   }
 
   /** Drops the user's marker of the room; a dm room of theirs stays listed, with its marker back at 0. */
   async forget(userId: string, room: string): Promise<void> {
     await this.moves.settled(userId); // a move still on its way would make the marker again
     await this.markers.forget(userId, room, dmPeer(room, userId) !== undefined);
+    this.listing.delete(userId);
   }
 }
