@@ -33,6 +33,9 @@ import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { tracedMessageStore } from '../store/traced-store';
 import { Tracing } from '../tracing/tracing.service';
 import { WebhookOutbox } from '../store/webhook-outbox';
+import { PostgresReadMarkers } from '../chat/postgres-read-markers';
+import { ReadMarkers } from '../chat/read-markers';
+import { SqliteReadMarkers } from '../chat/sqlite-read-markers';
 
 const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
 
@@ -77,6 +80,7 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | ----------------- | ------------------------ | ----------------------- |
  * | MessageStore      | SQLite, or PostgreSQL with DATABASE_URL | PostgreSQL |
  * | WebhookOutbox     | the message store itself (same transaction as `message.created`) | same |
+ * | ReadMarkers       | SqliteReadMarkers or PostgresReadMarkers, in the message store's database | PostgresReadMarkers |
  * | MessageEdits      | SqliteMessageEdits or PostgresMessageEdits, on the message store | PostgresMessageEdits |
  * | Broker            | MemoryBroker             | RedisBroker             |
  * | ConnectionQuota   | MemoryConnectionQuota    | RedisConnectionQuota    |
@@ -108,6 +112,15 @@ export const backendProviders: Provider[] = [
   },
   // Both SQL stores implement the outbox, so `message.created` commits with its message.
   { provide: WebhookOutbox, useExisting: MessageStore },
+  // Read markers live in the store's database, on its connection (SQLite) or pool (PostgreSQL).
+  {
+    provide: ReadMarkers,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof SqliteMessageStore
+        ? new SqliteReadMarkers(store)
+        : new PostgresReadMarkers(store as PostgresMessageStore),
+  },
   {
     provide: MessageEdits,
     inject: [MessageStore],

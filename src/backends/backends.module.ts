@@ -10,6 +10,7 @@ import { ConnectionQuota } from '../quota/connection-quota';
 import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
 import { WebhookOutbox } from '../store/webhook-outbox';
+import { ReadMarkers } from '../chat/read-markers';
 import { backendProviders } from './backend.providers';
 
 /**
@@ -25,6 +26,7 @@ import { backendProviders } from './backend.providers';
     MessageStore,
     MessageEdits,
     WebhookOutbox,
+    ReadMarkers,
     Broker,
     ConnectionQuota,
     PresenceStore,

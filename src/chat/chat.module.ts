@@ -7,11 +7,17 @@ import { ChatEditsGateway } from './chat-edits.gateway';
 import { ChatEditsService } from './chat-edits.service';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
+import { MentionDelivery } from './mention-delivery';
 import { MessageExtras } from './message-extras';
+import { ReadMarkerWriter } from './read-marker-writer';
+import { ReadMarkersUserData } from './read-markers-user-data';
+import { UnreadGateway } from './unread.gateway';
+import { UnreadService } from './unread.service';
+import { TransportModule } from '../ws/transport.module';
 
 /** Chat rooms with durable history. */
 @Module({
-  imports: [FanoutModule, PresenceModule, AccessModule],
+  imports: [FanoutModule, PresenceModule, AccessModule, TransportModule],
   providers: [
     RoomService,
     ChatService,
@@ -19,7 +25,12 @@ import { MessageExtras } from './message-extras';
     MessageExtras,
     ChatEditsService,
     ChatEditsGateway,
+    UnreadService,
+    UnreadGateway,
+    MentionDelivery,
+    ReadMarkersUserData,
+    ReadMarkerWriter,
   ],
-  exports: [RoomService, ChatService, ChatEditsService],
+  exports: [RoomService, ChatService, ChatEditsService, UnreadService, ReadMarkersUserData],
 })
 export class ChatModule {}

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../protocol/errors';
-import type { ChatLifecyclePush, PushEvent } from '../protocol/pushes';
+import type { ChatLifecyclePush, PushEvent, UnreadPush } from '../protocol/pushes';
 
 /**
  * The JSON schemas of the socket protocol, event by event, for the AsyncAPI document. They mirror the DTOs of the
@@ -281,7 +281,7 @@ const CHANNEL_REASON: Schema = {
 
 /** `data` of each push; typed by PushEvent, so a push missing here does not compile. */
 export const PUSHES: Record<
-  Exclude<PushEvent, ChatLifecyclePush>,
+  Exclude<PushEvent, ChatLifecyclePush | UnreadPush>,
   { summary: string; data: Schema }
 > = {
   welcome: {

@@ -7,6 +7,7 @@ import {
   withLifecycleFields,
 } from './asyncapi-chat-lifecycle';
 import { PUSHES, REQUESTS, SHARED_SCHEMAS, type Schema } from './asyncapi-schemas';
+import { UNREAD_PUSH_DOCS, withJoinUnread } from './asyncapi-unread';
 
 /**
  * The AsyncAPI 3 document of the socket protocol, built from the code: the request events and their replies, every
@@ -60,7 +61,10 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
   const messages: Record<string, Schema> = {};
   const operations: Record<string, Schema> = {};
 
-  for (const [event, doc] of Object.entries({ ...REQUESTS, ...LIFECYCLE_REQUESTS })) {
+  for (const [event, doc] of Object.entries({
+    ...withJoinUnread(REQUESTS),
+    ...LIFECYCLE_REQUESTS,
+  })) {
     const request = frame(event, doc.data, 'optional');
     // A request without data is taken as `{}`.
     request.required = ['event'];
@@ -89,7 +93,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     };
   }
 
-  const pushes = { ...PUSHES, ...LIFECYCLE_PUSHES };
+  const pushes = { ...PUSHES, ...LIFECYCLE_PUSHES, ...UNREAD_PUSH_DOCS };
   for (const event of PUSH_EVENTS) {
     const doc = pushes[event];
     const key = event === 'error' ? 'error' : `${event}.push`;

@@ -36,6 +36,14 @@ export interface HubbubEventMap {
    * closed: other expiries (subscription tokens) are swept on it.
    */
   'expiry.tick': { now: number };
+  /**
+   * A new message names users to notify (mentioned, or a dm's recipient; never its author), on the instance that
+   * committed it: each of them with no live connection in the cluster gets one `message.notify` webhook.
+   */
+  'chat.notify': {
+    message: StoredMessage;
+    recipients: { userId: string; reason: 'mention' | 'dm' }[];
+  };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
   /** A message was edited (committed); `previous` is what it was before (e.g. to find new mentions). */
@@ -61,6 +69,8 @@ export interface HubbubEventMap {
   'command.channel.subscribe': { channel: string; userId: string };
   /** Unsubscribe every connection of the user from the channel (the server API). */
   'command.channel.unsubscribe': { channel: string; userId: string };
+  /** `chat.read {room, userId, seq}` for every instance's connections in the room and the reader's, joined or not. */
+  'command.chat.read': { room: string; userId: string; seq: number; except?: string };
   /** A presence push for every instance's connections in the room, each of which keeps a (room, user) in `v` order. */
   'command.presence.push': {
     room: string;

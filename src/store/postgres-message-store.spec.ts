@@ -69,6 +69,7 @@ pg.describe('PostgresMessageStore', () => {
         'message_mentions',
         'message_reactions',
         'messages',
+        'read_markers',
         'rooms',
         'schema_migrations',
         'webhook_outbox',

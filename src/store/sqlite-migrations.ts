@@ -4,6 +4,7 @@ import {
   SQLITE_INDEX_ON_APPEND_MIGRATION,
 } from './chat-lifecycle-sql';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
+import { SQLITE_READ_MARKERS_MIGRATION } from './read-markers-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -46,6 +47,7 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
   { version: 3, name: 'webhook outbox lanes', sql: SQLITE_OUTBOX_LANES_MIGRATION },
   { version: 4, name: 'chat lifecycle', sql: SQLITE_CHAT_LIFECYCLE_MIGRATION },
   { version: 5, name: 'search index written by the append', sql: SQLITE_INDEX_ON_APPEND_MIGRATION },
+  { version: 6, name: 'read markers', sql: SQLITE_READ_MARKERS_MIGRATION },
 ];
 
 /** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */

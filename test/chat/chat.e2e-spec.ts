@@ -22,7 +22,7 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
     const { connect } = trackedClients(() => server);
 
     describe('chat.join', () => {
-      it('replies {room, seq, members, messages} with seq 0, the joiner as only member and no messages in a new room', async () => {
+      it('replies {room, seq, lastRead, unread, members, messages} with seq 0, the joiner as only member and no messages in a new room', async () => {
         const room = `room-${rid()}`;
         const alice = `alice-${rid()}`;
         const a = await connect(alice, { name: 'Alice' });
@@ -31,6 +31,8 @@ describe.each(backends)('chat rooms on $name', ({ name, env, gate }) => {
         expect(reply).toEqual({
           room,
           seq: 0,
+          lastRead: 0,
+          unread: 0,
           members: [
             presentMember({ userId: alice, name: 'Alice', status: 'online', connections: 1 }),
           ],

@@ -177,6 +177,7 @@ describe('frames of a session that uses every event', () => {
     // chat-lifecycle: replies, mentions, edits, reactions, threads, search, deletes.
     await bob.call('chat.send', { room, text: 'reply @alice', replyTo: 1 });
     await alice.next('chat.message');
+    await alice.next('user.mention');
     await alice.call('chat.edit', { room, seq: 1, text: 'hi there' });
     await bob.next('chat.updated');
     await bob.call('chat.react', { room, seq: 1, reaction: '👍', on: true });
@@ -190,6 +191,8 @@ describe('frames of a session that uses every event', () => {
     await bob.next('chat.typing');
     await bob.call('chat.read', { room, seq: 1 });
     await alice.next('chat.read');
+    await bob.call('chat.unread', {});
+    await bob.call('chat.forget', { room });
     await alice.call('chat.dm', { to: 'bob', text: 'psst' });
     await bob.next('chat.message');
     await alice.call('presence.status', { status: 'away' });
