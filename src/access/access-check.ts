@@ -1,9 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../auth/principal';
+import { isAdmin, type Principal } from '../auth/principal';
 import { HubbubError } from '../protocol/errors';
+import { SlowModeGate } from '../quota/slow-mode-gate';
 import { roomClaimDecision } from '../rooms/room-access';
+import type { RoomRole } from '../store/moderation-store';
 import { AccessPolicy } from './access-policy';
 import { excludedByUserLimit } from './claim-rules';
+import {
+  inForce,
+  type ModerationCheck,
+  moderationDecision,
+  restrictionDetails,
+} from './moderation-rules';
+import { RoomRules } from './room-rules';
+
+/** A moderation request as the caller knows it; AccessCheck adds the roles and Hubbub's answer. */
+export type ModerationRequest = Pick<ModerationCheck, 'action' | 'room' | 'targetUserId' | 'newRole'>;
 
 /**
  * The one authorization path of every room and channel operation a client asks for: `chat.join`, `chat.history`
@@ -40,6 +52,15 @@ export class AccessCheck {
     const answer = this.policy.canPublish(principal, channel, data);
     if (!(typeof answer === 'boolean' ? answer : await answer))
       throw new HubbubError('forbidden', `No publish right on channel "${channel}"`);
+  }
+
+  private async assertPolicy(principal: Principal, check: ModerationCheck): Promise<void> {
+    // A team's policy written against the older interface (without canModerate) keeps Hubbub's answer.
+    const answer = this.policy.canModerate?.(principal, check) ?? check.allowed;
+    if (!(typeof answer === 'boolean' ? answer : await answer))
+      throw new HubbubError('forbidden', `Not allowed to ${check.action} in room "${check.room}"`, {
+        reason: 'policy',
+      });
   }
 
   private async mayJoin(principal: Principal, room: string): Promise<boolean> {
