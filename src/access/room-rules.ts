@@ -1,11 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EventPriority, OnEvent } from '../events/on-event';
 import type { HubbubEventMap } from '../events/event-map';
-import {
-  ModerationStore,
-  type RoomSettings,
-  type StoredStanding,
-} from '../store/moderation-store';
+import { ModerationStore, type RoomSettings, type StoredStanding } from '../store/moderation-store';
 
 /** Entries each cache holds; past it the least recently used goes. */
 export const RULES_CACHE_SIZE = 10_000;
@@ -67,9 +63,7 @@ export class RoomRules {
   constructor(private readonly store: ModerationStore) {}
 
   standing(room: string, userId: string): Promise<StoredStanding> {
-    return this.read(this.standings, `${room}\n${userId}`, () =>
-      this.store.standing(room, userId),
-    );
+    return this.read(this.standings, `${room}\n${userId}`, () => this.store.standing(room, userId));
   }
 
   settings(room: string): Promise<RoomSettings> {

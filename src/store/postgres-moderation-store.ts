@@ -120,7 +120,7 @@ export class PostgresModerationStore extends ModerationStore {
         );
         await c.query('COMMIT');
         const { room: _room, ...entry } = change;
-        return { ...entry, ts } as AuditEntry;
+        return { ...entry, ts };
       } catch (err) {
         await c.query('ROLLBACK').catch((e: unknown) => (broken = e));
         throw err;
@@ -212,7 +212,8 @@ async function apply(c: PoolClient, m: ModerationRecord): Promise<void> {
         );
       return;
     }
-    default:
-      return; // kick, delete: the audit entry only
+    case 'kick':
+    case 'delete':
+      return; // the audit entry only
   }
 }

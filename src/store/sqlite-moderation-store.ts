@@ -56,7 +56,7 @@ export class SqliteModerationStore extends ModerationStore {
   }
 
   private all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.conn.prepare(sql).all(...params) as Row[];
+    return this.conn.prepare(sql).all(...params);
   }
 
   standing(room: string, userId: string): Promise<StoredStanding> {
@@ -91,7 +91,7 @@ export class SqliteModerationStore extends ModerationStore {
           room,
           role,
           MAX_STAFF,
-        ).map((r) => String(r.user_id));
+        ).map((r) => r.user_id as string);
       return { owners: of('owner'), moderators: of('moderator') };
     });
   }
@@ -110,7 +110,10 @@ export class SqliteModerationStore extends ModerationStore {
     return settle(() =>
       transaction(this.conn, () => {
         this.apply(change);
-        const last = this.all('SELECT max(ts) AS ts FROM room_audit WHERE room = ?', change.room)[0];
+        const last = this.all(
+          'SELECT max(ts) AS ts FROM room_audit WHERE room = ?',
+          change.room,
+        )[0];
         const ts = Math.max(Date.now(), Number(last?.ts ?? 0) + 1);
         this.conn
           .prepare(
@@ -127,7 +130,7 @@ export class SqliteModerationStore extends ModerationStore {
             auditDetail(change),
           );
         const { room: _room, ...entry } = change;
-        return { ...entry, ts } as AuditEntry;
+        return { ...entry, ts };
       }),
     );
   }
@@ -189,8 +192,9 @@ export class SqliteModerationStore extends ModerationStore {
           );
         return;
       }
-      default:
-        return; // kick, delete: the audit entry only
+      case 'kick':
+      case 'delete':
+        return; // the audit entry only
     }
   }
 
@@ -215,7 +219,7 @@ export class SqliteModerationStore extends ModerationStore {
          WHERE retention_days IS NOT NULL AND room > ? ORDER BY room LIMIT ?`,
         after ?? '',
         limit,
-      ).map((r) => ({ room: String(r.room), retentionDays: Number(r.retention_days) })),
+      ).map((r) => ({ room: r.room as string, retentionDays: Number(r.retention_days) })),
     );
   }
 
@@ -226,16 +230,15 @@ export class SqliteModerationStore extends ModerationStore {
         userId,
         afterRoom ?? '',
         limit,
-      ).map((r) => ({ room: String(r.room), role: r.role as UserRole['role'] })),
+      ).map((r) => ({ room: r.room as string, role: r.role as UserRole['role'] })),
     );
   }
 
   eraseRoles(userId: string): Promise<number> {
     return settle(
       () =>
-        Number(
-          this.conn.prepare('DELETE FROM room_roles WHERE user_id = ?').run(userId).changes,
-        ) || 0,
+        Number(this.conn.prepare('DELETE FROM room_roles WHERE user_id = ?').run(userId).changes) ||
+        0,
     );
   }
 }
