@@ -146,8 +146,12 @@ export class ModerationService {
 
   private decide(actor: Actor, request: ModerationRequest): Promise<void> {
     const target = request.targetUserId;
+    // Lifting a ban or a mute is never refused for the target's admin token (it was never held by them).
+    const lifting = request.action === 'unban' || request.action === 'unmute';
     const targetIsAdmin =
-      target !== undefined && [...this.registry.forUser(target)].some((c) => isAdmin(c.principal));
+      !lifting &&
+      target !== undefined &&
+      [...this.registry.forUser(target)].some((c) => isAdmin(c.principal));
     return this.access.assertModerate(actor, request, targetIsAdmin);
   }
 
