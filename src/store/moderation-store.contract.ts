@@ -70,8 +70,9 @@ export function describeModerationStore(
         ['role', 'amy', 'bob'],
         ['role', 'bob', 'server'],
       ]);
-      expect(audit[4]).toEqual({
-        ts: expect.any(Number),
+      const { ts, ...ban } = audit[4];
+      expect(typeof ts).toBe('number');
+      expect(ban).toEqual({
         action: 'ban',
         userId: 'eve',
         by: 'bob',
