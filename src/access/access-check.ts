@@ -116,11 +116,11 @@ export class AccessCheck {
         self: targetUserId === principal.userId,
       }),
     );
-    if (!check.allowed)
+    // Nobody acts on an admin: no policy lifts it. Any other answer of the rules is the policy's to keep or change.
+    if (check.reason === 'admin' || !(await this.policyAllows(principal, check)))
       throw new HubbubError('forbidden', `Not allowed to ${request.action} in room "${room}"`, {
-        reason: check.reason,
+        reason: check.allowed ? 'policy' : check.reason,
       });
-    await this.assertPolicy(principal, check);
   }
 
   /**
@@ -158,12 +158,16 @@ export class AccessCheck {
   }
 
   private async assertPolicy(principal: Principal, check: ModerationCheck): Promise<void> {
-    // A team's policy written against the older interface (without canModerate) keeps Hubbub's answer.
-    const answer = this.policy.canModerate?.(principal, check) ?? check.allowed;
-    if (!(typeof answer === 'boolean' ? answer : await answer))
+    if (!(await this.policyAllows(principal, check)))
       throw new HubbubError('forbidden', `Not allowed to ${check.action} in room "${check.room}"`, {
         reason: 'policy',
       });
+  }
+
+  private async policyAllows(principal: Principal, check: ModerationCheck): Promise<boolean> {
+    // A team's policy written against the older interface (without canModerate) keeps Hubbub's answer.
+    const answer = this.policy.canModerate?.(principal, check) ?? check.allowed;
+    return typeof answer === 'boolean' ? answer : await answer;
   }
 
   private async mayJoin(principal: Principal, room: string): Promise<boolean> {
