@@ -170,6 +170,21 @@ export class AccessCheck {
     return typeof answer === 'boolean' ? answer : await answer;
   }
 
+  /**
+   * `chat.delete` (the server API's delete has no principal: it may). The author may delete their message;
+   * anyone else needs {@link mayDeleteOthers}: a moderator over members, an owner over moderators too, `admin`,
+   * as the policy's `canModerate` has it (`forbidden` with `details.reason` otherwise).
+   */
+  async assertMayDelete(principal: Principal, room: string, authorId: string): Promise<void> {
+    if (principal.userId === authorId) return;
+    await this.assertModerate(principal, { action: 'delete', room, targetUserId: authorId });
+  }
+
+  /** Whether the user moderates the room: a moderator or owner there, or `admin`. */
+  async mayModerate(principal: Principal, room: string): Promise<boolean> {
+    return (await this.roleOf(principal, room)) !== 'member';
+  }
+
   private async mayJoin(principal: Principal, room: string): Promise<boolean> {
     const answer = this.policy.canJoin(principal, room);
     return typeof answer === 'boolean' ? answer : await answer;

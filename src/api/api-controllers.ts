@@ -3,6 +3,7 @@ import { ApiController } from './api.controller';
 import { ChannelsApiController } from './channels-api.controller';
 import { DashboardApiController } from './dashboard-api.controller';
 import { ModerationApiController } from './moderation-api.controller';
+import { MessagesApiController } from './messages-api.controller';
 
 /** The controllers of the server API (`/api/*`): mounted by `http.api`, described by the OpenAPI document. */
 export const API_CONTROLLERS: Type[] = [
@@ -10,4 +11,5 @@ export const API_CONTROLLERS: Type[] = [
   DashboardApiController,
   ChannelsApiController,
   ModerationApiController,
+  MessagesApiController,
 ];

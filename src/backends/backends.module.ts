@@ -7,6 +7,7 @@ import { REDIS } from '../cluster/redis.provider';
 import { Broker } from '../broker/broker';
 import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
+import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
 import { ModerationStore } from '../store/moderation-store';
 import { SlowModeGate } from '../quota/slow-mode-gate';
@@ -24,6 +25,7 @@ import { backendProviders } from './backend.providers';
   exports: [
     REDIS,
     MessageStore,
+    MessageEdits,
     WebhookOutbox,
     Broker,
     ConnectionQuota,

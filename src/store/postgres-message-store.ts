@@ -7,7 +7,8 @@ import {
   type StoredMessage,
 } from './message-store';
 import { PostgresAppendBatcher } from './postgres-append-batcher';
-import { APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
+import { APPEND_BATCH2_FUNCTION_SQL, APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
+import { POSTGRES_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
 import { buildHistoryQuery, type MessageRow, rowToMessage } from './sql-common';
 import {
   type ClaimedWebhook,
@@ -21,6 +22,7 @@ import {
 } from './webhook-outbox';
 import { POSTGRES_MODERATION_MIGRATION } from './moderation-sql';
 import { POSTGRES_OUTBOX_LANES_MIGRATION, POSTGRES_OUTBOX_SQL } from './outbox-sql';
+import { connectionWithOptions } from './postgres-connection';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -62,6 +64,8 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   },
   { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
   { version: 4, name: 'webhook outbox lanes', sql: POSTGRES_OUTBOX_LANES_MIGRATION },
+  { version: 5, name: 'chat lifecycle', sql: POSTGRES_CHAT_LIFECYCLE_MIGRATION },
+  { version: 6, name: 'group commit with replies and mentions', sql: APPEND_BATCH2_FUNCTION_SQL },
   { version: 8, name: 'room moderation', sql: POSTGRES_MODERATION_MIGRATION },
 ];
 
@@ -171,34 +175,36 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   }
 
   enqueue(events: OutboxEvent[]): Promise<number> {
-    return this.write(async () => {
-      const rows = events.map((e) => [...outboxValues(e), e]);
-      if (rows.length === 0) return 0;
+    // One transaction: all events or none. An id already there is a repeat of that event: dropped.
+    return this.transact(async (c) => {
+      events.forEach(outboxValues); // unserialisable data rejects this call before anything is written
       let dropped = 0;
-      // One transaction: all events or none. An id already there is a repeat of that event: dropped.
+      for (const e of events) {
+        const { rows } = await c.query<{ gone: number }>(
+          POSTGRES_OUTBOX_SQL.insert,
+          outboxParams(e),
+        );
+        dropped += rows[0].gone > 0 ? 2 : 0;
+      }
+      return [dropped, events.length > 0];
+    });
+  }
+
+  /**
+   * Runs `fn` in a transaction on one pooled connection (a write close() waits for); with the outbox on, the events
+   * it returns are written in that transaction. The second element of its answer says whether it enqueued events
+   * itself (listeners are then told after the COMMIT).
+   */
+  transact<T>(fn: (c: PoolClient) => Promise<[T, boolean | OutboxEvent[]]>): Promise<T> {
+    return this.write(async () => {
       const c = await this.pool.connect();
       let broken: unknown;
+      let out!: [T, boolean | OutboxEvent[]];
       try {
         await inTransaction(c, async () => {
-          for (const [id, type, payload, ts, e] of rows as [
-            string,
-            string,
-            string,
-            number,
-            OutboxEvent,
-          ][]) {
-            const { rows: out } = await c.query<{ gone: number }>(POSTGRES_OUTBOX_SQL.insert, [
-              id,
-              type,
-              payload,
-              ts,
-              ts + (e.holdMs ?? 0),
-              e.lane ?? null,
-              e.lane === undefined ? null : (e.coalesceMs ?? null),
-              e.owner ?? null,
-            ]);
-            dropped += out[0].gone > 0 ? 2 : 0;
-          }
+          out = await fn(c);
+          if (this.outbox && Array.isArray(out[1]))
+            for (const e of out[1]) await c.query(POSTGRES_OUTBOX_SQL.insert, outboxParams(e));
         });
       } catch (err) {
         broken = err;
@@ -206,9 +212,15 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
       } finally {
         c.release(broken instanceof Error ? broken : undefined);
       }
-      this.notifyEnqueued();
-      return dropped;
+      const enqueued = Array.isArray(out[1]) ? this.outbox && out[1].length > 0 : out[1];
+      if (enqueued) this.notifyEnqueued();
+      return out[0];
     });
+  }
+
+  /** A read on the pool (for the features beside the store). */
+  async query<R extends object>(sql: string, params: unknown[]): Promise<R[]> {
+    return (await this.pool.query<R>(sql, params)).rows;
   }
 
   claimWebhooks(limit: number, leaseMs: number): Promise<ClaimedWebhook[]> {
@@ -314,24 +326,8 @@ async function inTransaction(c: PoolClient, fn: () => Promise<void>): Promise<vo
   }
 }
 
-/**
- * pg lets an `options` parameter in the URL silently override the `options`
- * config field, which would drop our search_path. So when the URL carries its
- * own `options`, append ours to it in the URL instead (later -c settings win).
- */
-function connectionWithOptions(
-  url: string,
-  options: string,
-): { connectionString: string; options?: string } {
-  try {
-    const u = new URL(url);
-    const existing = u.searchParams.get('options');
-    if (existing !== null) {
-      u.searchParams.set('options', `${existing} ${options}`);
-      return { connectionString: u.toString() };
-    }
-  } catch {
-    // not WHATWG-parseable (e.g. a socket path): leave the URL alone
-  }
-  return { connectionString: url, options };
+function outboxParams(e: OutboxEvent): unknown[] {
+  const [id, type, payload, ts] = outboxValues(e);
+  const coalesce = e.lane === undefined ? null : (e.coalesceMs ?? null);
+  return [id, type, payload, ts, ts + (e.holdMs ?? 0), e.lane ?? null, coalesce, e.owner ?? null];
 }

@@ -226,6 +226,59 @@ describe.each(backends)('room moderation on $name', ({ name, env, gate }) => {
       ]);
     });
 
+    it('moderators delete others’ messages (audited, room.moderated), members may not; a mute refuses edits and reactions', async () => {
+      const room = uid('delete');
+      const [owner, mod, bob, carol] = [uid('owner'), uid('mod'), uid('bob'), uid('carol')];
+      await setRole(server, room, owner, 'owner');
+      await setRole(server, room, mod, 'moderator');
+      const [o, m, b, c] = await Promise.all([owner, mod, bob, carol].map((u) => connect(u)));
+      for (const x of [o, m, b, c]) await x.call('chat.join', { room });
+      const one = (await b.call('chat.send', { room, text: 'one' })).message;
+      const two = (await b.call('chat.send', { room, text: 'two' })).message;
+      const boss = (await o.call('chat.send', { room, text: 'boss' })).message;
+      expect((await refused(c, 'chat.delete', { room, seq: one.seq })).data).toEqual(
+        forbidden('role'),
+      );
+      expect((await refused(m, 'chat.delete', { room, seq: boss.seq })).data).toEqual(
+        forbidden('outranked'),
+      );
+      await m.call('chat.delete', { room, seq: one.seq });
+      expect((await b.next('chat.deleted')).data).toEqual({ room, seq: one.seq });
+      // The audit entry and the webhook follow the reply (a reaction to chat.deleted).
+      await hooks.until(
+        (all) =>
+          all.some(
+            (d) =>
+              d.body.type === 'room.moderated' &&
+              d.body.data.room === room &&
+              d.body.data.action === 'delete',
+          ),
+        'room.moderated delete',
+      );
+      const audit = await auditOf(server, room);
+      expect(audit[0]).toEqual({
+        ts: expect.any(Number),
+        action: 'delete',
+        userId: bob,
+        by: mod,
+        reason: `seq ${one.seq}`,
+      });
+      // The author's own delete is no moderation action.
+      await b.call('chat.delete', { room, seq: two.seq });
+      expect((await auditOf(server, room)).filter((e) => e.action === 'delete')).toHaveLength(1);
+      const three = (await b.call('chat.send', { room, text: 'three' })).message;
+      await m.call('room.mute', { room, userId: bob });
+      expect((await refused(b, 'chat.edit', { room, seq: three.seq, text: 'x' })).data).toEqual(
+        forbidden('muted'),
+      );
+      expect(
+        (await refused(b, 'chat.react', { room, seq: boss.seq, reaction: 'ok', on: true })).data,
+      ).toEqual(forbidden('muted'));
+      await m.call('room.unmute', { room, userId: bob });
+      await b.call('chat.react', { room, seq: boss.seq, reaction: 'ok', on: true });
+      await b.call('chat.edit', { room, seq: three.seq, text: 'three!' });
+    });
+
     it('refuses an until in the past or from the year 3000 on (validation_failed, 400) and records nothing', async () => {
       const room = uid('until');
       const owner = uid('owner');
