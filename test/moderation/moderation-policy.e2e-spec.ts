@@ -6,6 +6,7 @@ import { AccessPolicy, type ModerationCheck } from '../../src/access/access-poli
 import { ClaimAccessPolicy } from '../../src/access/claim-access-policy';
 import type { Principal } from '../../src/auth/principal';
 import { trackedClients } from '../support/clients';
+import { RoleDataPart } from '../../src/moderation/role-data.part';
 import { startServer, type TestServer } from '../support/server';
 import { TestClient } from '../support/ws-client';
 import { auditOf, forbidden, MOD_ENV, refused, setRole, uid } from './moderation-support';
@@ -141,3 +142,41 @@ describe('moderation on SQLite across a restart', () => {
 async function connectTo(server: TestServer, sub: string): Promise<TestClient> {
   return TestClient.connect(server.wsUrl, await server.token(sub));
 }
+
+describe('the roles part of a person’s data (for the export and erasure of a person)', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(MOD_ENV);
+  }, 30_000);
+  afterAll(() => server?.close());
+
+  it('exports the user’s roles page by page and erases them (idempotent), forgetting cached roles', async () => {
+    const part = server.app.get(RoleDataPart);
+    expect(part.name).toBe('roles');
+    const user = uid('person');
+    const rooms = [uid('a'), uid('b'), uid('c')].sort();
+    await setRole(server, rooms[0], user, 'owner');
+    await setRole(server, rooms[1], user, 'moderator');
+    await setRole(server, rooms[2], user, 'owner');
+    const c = await connectTo(server, user);
+    // The user's owner role is cached by a check: erasing must drop it on every instance.
+    await c.call('room.settings', { room: rooms[0], slowModeMs: 1000 });
+    const exported: object[] = [];
+    for await (const record of part.export(user)) exported.push(record);
+    expect(exported).toEqual([
+      { room: rooms[0], role: 'owner' },
+      { room: rooms[1], role: 'moderator' },
+      { room: rooms[2], role: 'owner' },
+    ]);
+    await part.erase(user);
+    await part.erase(user);
+    const after: object[] = [];
+    for await (const record of part.export(user)) after.push(record);
+    expect(after).toEqual([]);
+    expect((await c.call('room.info', { room: rooms[0] })).owners).toEqual([]);
+    expect((await refused(c, 'room.settings', { room: rooms[0], slowModeMs: 0 })).data).toEqual(
+      forbidden('role'),
+    );
+    await c.close();
+  });
+});
