@@ -7,9 +7,10 @@ import { ClaimAccessPolicy } from '../../src/access/claim-access-policy';
 import type { Principal } from '../../src/auth/principal';
 import { trackedClients } from '../support/clients';
 import { RoleDataPart } from '../../src/moderation/role-data.part';
+import { RoomRetentionSettings } from '../../src/moderation/room-retention-settings';
 import { startServer, type TestServer } from '../support/server';
 import { TestClient } from '../support/ws-client';
-import { auditOf, forbidden, MOD_ENV, refused, setRole, uid } from './moderation-support';
+import { api, auditOf, forbidden, MOD_ENV, refused, setRole, uid } from './moderation-support';
 
 /**
  * A team's own AccessPolicy sees every moderation decision (`canModerate`, with the actor's role and Hubbub's
@@ -178,5 +179,16 @@ describe('the roles part of a person’s data (for the export and erasure of a p
       forbidden('role'),
     );
     await c.close();
+  });
+
+  it('tells the retention sweep a room’s own retentionDays, else the default', async () => {
+    const settings = server.app.get(RoomRetentionSettings);
+    const room = uid('kept');
+    expect(await settings.daysFor(room, undefined)).toBeUndefined();
+    expect(await settings.daysFor(room, 30)).toBe(30);
+    const res = await api(server, 'PUT', `/api/rooms/${room}/settings`, { retentionDays: 2 });
+    expect(res.body).toEqual({ settings: { retentionDays: 2 } });
+    expect(await settings.daysFor(room, 30)).toBe(2);
+    expect(await settings.anyRoomHasRetention()).toBe(true);
   });
 });
