@@ -166,6 +166,29 @@ describe.each(backends)('room moderation on $name', ({ name, env, gate }) => {
       expect(hook.body.data).toEqual({ room, action: 'ban', userId: bob, by: owner, until });
     });
 
+    it('a timed ban and a timed mute end by themselves at until', async () => {
+      const room = uid('timed');
+      const [owner, bob] = [uid('owner'), uid('bob')];
+      await setRole(server, room, owner, 'owner');
+      const o = await connect(owner);
+      const b = await connect(bob);
+      const until = Date.now() + 1500;
+      await o.call('room.ban', { room, userId: bob, until });
+      await o.call('room.mute', { room, userId: bob, until });
+      expect((await refused(b, 'chat.join', { room })).data).toEqual(forbidden('banned', until));
+      // No event announces the end of a ban: the join is tried again until it is let in.
+      const deadline = Date.now() + 15_000;
+      let reply = await b.request('chat.join', { room });
+      while (reply.event === 'error' && Date.now() < deadline) {
+        expect(reply.data).toEqual(forbidden('banned', until));
+        await new Promise((r) => setTimeout(r, 100));
+        reply = await b.request('chat.join', { room });
+      }
+      expect(reply.event).toBe('chat.join');
+      expect(Date.now()).toBeGreaterThanOrEqual(until);
+      await b.call('chat.send', { room, text: 'served my time' });
+    });
+
     it('nobody bans or kicks an admin; a ban over the server API never removes an admin connection', async () => {
       const room = uid('admin');
       const [owner, boss] = [uid('owner'), uid('boss')];
