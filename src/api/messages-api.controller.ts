@@ -13,17 +13,9 @@ import {
   UseGuards,
   UsePipes,
 } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-} from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { ChatEditsService } from '../chat/chat-edits.service';
 import { httpValidationPipe } from '../http/http-validation.pipe';
-import { SearchResponse, MessageResponse, HttpErrorResponse } from '../openapi/api-schemas';
 import { HubbubError } from '../protocol/errors';
 import type { StoredMessage } from '../store/message-store';
 import { RoomParams } from './api.dto';
@@ -41,13 +33,6 @@ export class MessagesApiController {
   constructor(private readonly chat: ChatEditsService) {}
 
   @Patch('rooms/:room/messages/:seq')
-  @ApiOperation({ summary: 'Edit a message (pushed as chat.updated, webhook message.updated)' })
-  @ApiOkResponse({ type: MessageResponse })
-  @ApiBadRequestResponse({ type: HttpErrorResponse, description: 'Invalid parameters or body' })
-  @ApiNotFoundResponse({
-    type: HttpErrorResponse,
-    description: 'No such message, or it is deleted',
-  })
   async edit(
     @Param() { room, seq }: MessageParams,
     @Body() { text }: EditMessageBody,
@@ -57,21 +42,11 @@ export class MessagesApiController {
 
   @Delete('rooms/:room/messages/:seq')
   @HttpCode(204)
-  @ApiOperation({
-    summary:
-      'Delete a message: its text, mentions and reactions are erased, it stays as a tombstone (idempotent)',
-  })
-  @ApiNoContentResponse({ description: 'Deleted (or it was already)' })
-  @ApiBadRequestResponse({ type: HttpErrorResponse, description: 'Invalid parameters' })
-  @ApiNotFoundResponse({ type: HttpErrorResponse, description: 'No such message' })
   async delete(@Param() { room, seq }: MessageParams): Promise<void> {
     await http(this.chat.delete(undefined, room, seq));
   }
 
   @Get('rooms/:room/search')
-  @ApiOperation({ summary: 'Full-text search of a room, newest first' })
-  @ApiOkResponse({ type: SearchResponse })
-  @ApiBadRequestResponse({ type: HttpErrorResponse, description: 'Invalid parameters' })
   async search(
     @Param() { room }: RoomParams,
     @Query() query: SearchQueryParams,
