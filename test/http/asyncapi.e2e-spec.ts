@@ -203,12 +203,13 @@ describe('frames of a session that uses every event', () => {
     await bob.call('room.info', { room });
     await alice.call('room.mute', { room, userId: 'erin', until: Date.now() + 60_000 });
     await alice.call('room.unmute', { room, userId: 'erin' });
+    const ring = `ring-${rid()}`;
     const erin = await capture.connect(server, 'erin');
-    await erin.call('chat.join', { room });
-    await bob.call('room.kick', { room, userId: 'erin' });
+    await erin.call('chat.join', { room: ring });
+    await alice.call('room.kick', { room: ring, userId: 'erin' });
     await erin.next('chat.left');
-    await alice.call('room.ban', { room, userId: 'erin', reason: 'spam' });
-    await alice.call('room.unban', { room, userId: 'erin' });
+    await alice.call('room.ban', { room: ring, userId: 'erin', reason: 'spam' });
+    await alice.call('room.unban', { room: ring, userId: 'erin' });
 
     const { epoch } = await alice.call('channel.subscribe', { channel: news });
     await bob.call('channel.publish', { channel: news, data: [1, 'two', null] });
