@@ -115,6 +115,23 @@ export function describeModerationStore(
       expect((await store.audit(r, undefined, 1))[0].settings).toEqual({});
     });
 
+    it('lists the bans and mutes of a room by user id, page by page', async () => {
+      const r = room();
+      for (const u of ['c', 'a', 'b'])
+        await store.record({ room: r, action: 'ban', userId: u, by: 'm', reason: `r-${u}` });
+      await store.record({ room: r, action: 'mute', userId: 'z', by: 'm', until: 9e12 });
+      await store.record({ room: r, action: 'unban', userId: 'b', by: 'm' });
+      const first = await store.restrictions(r, 'ban', undefined, 1);
+      const rest = await store.restrictions(r, 'ban', first[0].userId, 10);
+      expect([...first, ...rest]).toEqual([
+        { userId: 'a', reason: 'r-a' },
+        { userId: 'c', reason: 'r-c' },
+      ]);
+      expect(await store.restrictions(r, 'mute', undefined, 10)).toEqual([
+        { userId: 'z', until: 9e12 },
+      ]);
+    });
+
     it('pages and erases the roles of a user (idempotent)', async () => {
       const user = `person-${Math.random().toString(36).slice(2, 8)}`;
       const rooms = [room(), room(), room()].sort();

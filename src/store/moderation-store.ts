@@ -98,6 +98,16 @@ export abstract class ModerationStore {
     afterRoom: string | undefined,
     limit: number,
   ): Promise<UserRole[]>;
+  /**
+   * Bans (or mutes) of the room stored now, by user id after `afterUserId`, at most `limit`; expired ones included
+   * (compare `until` with now). For the dashboard's listing of a room's restrictions.
+   */
+  abstract restrictions(
+    room: string,
+    kind: 'ban' | 'mute',
+    afterUserId: string | undefined,
+    limit: number,
+  ): Promise<(Restriction & { userId: string })[]>;
   /** Removes every role of the user; idempotent. Returns how many rows went. */
   abstract eraseRoles(userId: string): Promise<number>;
 }

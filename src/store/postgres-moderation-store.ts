@@ -7,6 +7,7 @@ import {
   MAX_STAFF,
   type ModerationRecord,
   ModerationStore,
+  type Restriction,
   restrictionOf,
   type RoomSettings,
   rowToAudit,
@@ -160,6 +161,24 @@ export class PostgresModerationStore extends ModerationStore {
       [userId, afterRoom ?? '', limit],
     );
     return rows;
+  }
+
+  async restrictions(
+    room: string,
+    kind: 'ban' | 'mute',
+    afterUserId: string | undefined,
+    limit: number,
+  ): Promise<(Restriction & { userId: string })[]> {
+    const sql =
+      kind === 'ban'
+        ? 'SELECT user_id, until, reason FROM room_bans WHERE room = $1 AND user_id > $2 ORDER BY user_id LIMIT $3'
+        : 'SELECT user_id, until FROM room_mutes WHERE room = $1 AND user_id > $2 ORDER BY user_id LIMIT $3';
+    const { rows } = await this.pool.query<{
+      user_id: string;
+      until: string | null;
+      reason?: string | null;
+    }>(sql, [room, afterUserId ?? '', limit]);
+    return rows.map((r) => ({ userId: r.user_id, ...restrictionOf(r) }));
   }
 
   async eraseRoles(userId: string): Promise<number> {

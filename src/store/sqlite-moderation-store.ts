@@ -8,6 +8,7 @@ import {
   MAX_STAFF,
   type ModerationRecord,
   ModerationStore,
+  type Restriction,
   restrictionOf,
   type RoomSettings,
   rowToAudit,
@@ -231,6 +232,24 @@ export class SqliteModerationStore extends ModerationStore {
         afterRoom ?? '',
         limit,
       ).map((r) => ({ room: r.room as string, role: r.role as UserRole['role'] })),
+    );
+  }
+
+  restrictions(
+    room: string,
+    kind: 'ban' | 'mute',
+    afterUserId: string | undefined,
+    limit: number,
+  ): Promise<(Restriction & { userId: string })[]> {
+    const sql =
+      kind === 'ban'
+        ? 'SELECT user_id, until, reason FROM room_bans WHERE room = ? AND user_id > ? ORDER BY user_id LIMIT ?'
+        : 'SELECT user_id, until FROM room_mutes WHERE room = ? AND user_id > ? ORDER BY user_id LIMIT ?';
+    return settle(() =>
+      this.all(sql, room, afterUserId ?? '', limit).map((r) => ({
+        userId: r.user_id as string,
+        ...restrictionOf(r as Parameters<typeof restrictionOf>[0]),
+      })),
     );
   }
 
