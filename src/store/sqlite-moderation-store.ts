@@ -1,4 +1,4 @@
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { settle } from '../common/settle';
 import { AUDIT_COLUMNS } from './moderation-sql';
 import {
@@ -28,6 +28,7 @@ type Row = Record<string, SQLInputValue>;
  */
 export class SqliteModerationStore extends ModerationStore {
   private db?: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
 
   constructor(private readonly path: string) {
     super();
@@ -46,9 +47,17 @@ export class SqliteModerationStore extends ModerationStore {
 
   close(): Promise<void> {
     return settle(() => {
+      this.statements.clear();
       this.db?.close();
       this.db = undefined;
     });
+  }
+
+  /** Each SQL text is prepared once per connection (a handful of fixed statements). */
+  private prepared(sql: string): StatementSync {
+    let stmt = this.statements.get(sql);
+    if (!stmt) this.statements.set(sql, (stmt = this.conn.prepare(sql)));
+    return stmt;
   }
 
   private get conn(): DatabaseSync {
@@ -57,7 +66,7 @@ export class SqliteModerationStore extends ModerationStore {
   }
 
   private all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.conn.prepare(sql).all(...params);
+    return this.prepared(sql).all(...params);
   }
 
   standing(room: string, userId: string): Promise<StoredStanding> {
@@ -116,20 +125,18 @@ export class SqliteModerationStore extends ModerationStore {
           change.room,
         )[0];
         const ts = Math.max(Date.now(), Number(last?.ts ?? 0) + 1);
-        this.conn
-          .prepare(
-            `INSERT INTO room_audit (room, ${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            change.room,
-            ts,
-            change.action,
-            change.userId,
-            change.by,
-            change.until ?? null,
-            change.reason ?? null,
-            auditDetail(change),
-          );
+        this.prepared(
+          `INSERT INTO room_audit (room, ${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(
+          change.room,
+          ts,
+          change.action,
+          change.userId,
+          change.by,
+          change.until ?? null,
+          change.reason ?? null,
+          auditDetail(change),
+        );
         const { room: _room, ...entry } = change;
         return { ...entry, ts };
       }),
@@ -138,7 +145,7 @@ export class SqliteModerationStore extends ModerationStore {
 
   private apply(c: ModerationRecord): void {
     const run = (sql: string, ...params: SQLInputValue[]): void => {
-      this.conn.prepare(sql).run(...params);
+      this.prepared(sql).run(...params);
     };
     switch (c.action) {
       case 'role':
@@ -256,8 +263,7 @@ export class SqliteModerationStore extends ModerationStore {
   eraseRoles(userId: string): Promise<number> {
     return settle(
       () =>
-        Number(this.conn.prepare('DELETE FROM room_roles WHERE user_id = ?').run(userId).changes) ||
-        0,
+        Number(this.prepared('DELETE FROM room_roles WHERE user_id = ?').run(userId).changes) || 0,
     );
   }
 }
