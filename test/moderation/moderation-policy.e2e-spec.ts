@@ -192,3 +192,63 @@ describe('the roles part of a person’s data (for the export and erasure of a p
     expect(await settings.anyRoomHasRetention()).toBe(true);
   });
 });
+
+/** Lets everyone join, but answers joins of `gated-` rooms only when the test opens the gate (a slow policy). */
+@Injectable()
+class GatedPolicy extends ClaimAccessPolicy {
+  private gate = Promise.resolve();
+  private openGate = (): void => undefined;
+  private asked: (() => void)[] = [];
+
+  close(): void {
+    this.gate = new Promise((resolve) => (this.openGate = resolve));
+  }
+
+  open(): void {
+    this.openGate();
+  }
+
+  whenAsked(): Promise<void> {
+    return new Promise((resolve) => this.asked.push(resolve));
+  }
+
+  override async canJoin(principal: Principal, room: string): Promise<boolean> {
+    if (!room.startsWith('gated-')) return super.canJoin(principal, room);
+    for (const wake of this.asked.splice(0)) wake();
+    await this.gate;
+    return true;
+  }
+}
+
+describe('a ban that lands while a join is being decided', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer(MOD_ENV, {
+      providers: [{ provide: AccessPolicy, useClass: GatedPolicy }],
+    });
+  }, 30_000);
+  afterAll(() => server?.close());
+
+  it('refuses the join: the ban is read after the policy answered', async () => {
+    const policy: GatedPolicy = server.app.get(AccessPolicy);
+    const room = uid('gated');
+    const bob = uid('bob');
+    const b = await connectTo(server, bob);
+    // Bob's standing is cached before the ban: a first join, which the open gate lets through at once.
+    await b.call('chat.join', { room });
+    await b.call('chat.leave', { room });
+    policy.close();
+    const asked = policy.whenAsked();
+    const join = b.request('chat.join', { room }, 15_000);
+    await asked;
+    const res = await api(server, 'POST', `/api/rooms/${room}/bans`, { userId: bob });
+    expect(res.status).toBe(204);
+    policy.open();
+    const reply = await join;
+    expect(reply.event).toBe('error');
+    expect(reply.data).toEqual(forbidden('banned'));
+    const members = await api(server, 'GET', `/api/rooms/${room}/presence`);
+    expect(members.body.members).toEqual([]);
+    await b.close();
+  });
+});
