@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { ApiController } from './api.controller';
 import { ChannelsApiController } from './channels-api.controller';
 import { DashboardApiController } from './dashboard-api.controller';
+import { ModerationApiController } from './moderation-api.controller';
 import { MessagesApiController } from './messages-api.controller';
 import { UnreadApiController } from './unread-api.controller';
 
@@ -10,6 +11,7 @@ export const API_CONTROLLERS: Type[] = [
   ApiController,
   DashboardApiController,
   ChannelsApiController,
+  ModerationApiController,
   MessagesApiController,
   UnreadApiController,
 ];

@@ -26,6 +26,12 @@ import { MemoryConnectionQuota } from '../quota/memory-connection-quota';
 import { RedisConnectionQuota } from '../quota/redis-connection-quota';
 import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
+import { ModerationStore } from '../store/moderation-store';
+import { PostgresModerationStore } from '../store/postgres-moderation-store';
+import { SqliteModerationStore } from '../store/sqlite-moderation-store';
+import { MemorySlowModeGate } from '../quota/memory-slow-mode-gate';
+import { RedisSlowModeGate } from '../quota/redis-slow-mode-gate';
+import { SlowModeGate } from '../quota/slow-mode-gate';
 import { PostgresMessageEdits } from '../store/postgres-message-edits';
 import { SqliteMessageEdits } from '../store/sqlite-message-edits';
 import { PostgresMessageStore } from '../store/postgres-message-store';
@@ -51,10 +57,12 @@ class StoreLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(MessageStore) private readonly store: MessageStore,
     @Inject(ChannelHistory) private readonly history: ChannelHistory,
+    @Inject(ModerationStore) private readonly moderation: ModerationStore,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.history.close();
+    await this.moderation.close();
     await this.store.close();
   }
 }
@@ -88,6 +96,8 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | ChannelHistory    | MemoryChannelHistory     | RedisChannelHistory     |
  * | ChannelSubscribers | MemoryChannelSubscribers | RedisChannelSubscribers |
  * | NodeDirectory     | MemoryNodeDirectory      | RedisNodeDirectory      |
+ * | ModerationStore   | SQLite, or PostgreSQL with DATABASE_URL (the message store's database) | PostgreSQL |
+ * | SlowModeGate      | MemorySlowModeGate       | RedisSlowModeGate       |
  *
  * Every provider is a factory of the injected configuration, so the choice is made when the app starts, also when
  * the configuration itself comes from an async factory (HubbubModule.forRootAsync). Everything above depends on
@@ -198,6 +208,28 @@ export const backendProviders: Provider[] = [
       redis
         ? new RedisNodeDirectory(config, redis, local, sampler)
         : new MemoryNodeDirectory(local, sampler),
+  },
+  {
+    // Opened after the message store, whose migrations create its tables; closed by StoreLifecycle.
+    provide: ModerationStore,
+    inject: [HUBBUB_CONFIG, MessageStore],
+    useFactory: async (config: HubbubConfig) => {
+      const store = config.databaseUrl
+        ? new PostgresModerationStore({ url: config.databaseUrl })
+        : new SqliteModerationStore(config.sqlitePath);
+      try {
+        await store.init();
+      } catch (err) {
+        throw storeUnreachable(config, err);
+      }
+      return store;
+    },
+  },
+  {
+    provide: SlowModeGate,
+    inject: [REDIS],
+    useFactory: (redis: Redis | null) =>
+      redis ? new RedisSlowModeGate(redis) : new MemorySlowModeGate(),
   },
   StoreLifecycle,
   RedisLifecycle,

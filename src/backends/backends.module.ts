@@ -9,6 +9,8 @@ import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
+import { ModerationStore } from '../store/moderation-store';
+import { SlowModeGate } from '../quota/slow-mode-gate';
 import { WebhookOutbox } from '../store/webhook-outbox';
 import { ReadMarkers } from '../chat/read-markers';
 import { backendProviders } from './backend.providers';
@@ -33,6 +35,8 @@ import { backendProviders } from './backend.providers';
     ChannelHistory,
     ChannelSubscribers,
     NodeDirectory,
+    ModerationStore,
+    SlowModeGate,
   ],
 })
 export class BackendsModule {}

@@ -1,5 +1,6 @@
 import type { PresenceTransition } from '../presence/store/presence-store';
 import type { StoredMessage } from '../store/message-store';
+import type { ModerationAction } from '../store/moderation-store';
 
 /**
  * Every in-process event, with its payload: the one list of what features announce, what cross-cutting reactions
@@ -46,6 +47,15 @@ export interface HubbubEventMap {
   };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
+  /** A moderation action was recorded (emitted by the instance that took it; `by`: a user id or `server`). */
+  'room.moderated': {
+    room: string;
+    action: ModerationAction;
+    userId: string;
+    by: string;
+    until?: number;
+    ts: number;
+  };
   /** A message was edited (committed); `previous` is what it was before (e.g. to find new mentions). */
   'chat.updated': { message: StoredMessage; previous: StoredMessage };
   /** A message became a tombstone (committed; not emitted for a repeated delete). `by`: user id or `server`. */
@@ -71,6 +81,11 @@ export interface HubbubEventMap {
   'command.channel.unsubscribe': { channel: string; userId: string };
   /** `chat.read {room, userId, seq}` for every instance's connections in the room and the reader's, joined or not. */
   'command.chat.read': { room: string; userId: string; seq: number; except?: string };
+  /**
+   * A moderation action changed a room's rules: every instance drops what it cached of them and, for `kick` and
+   * `ban`, takes the user's connections out of the room (a ban spares connections whose token has `admin`).
+   */
+  'command.room.moderated': { room: string; userId: string; action: ModerationAction };
   /** A presence push for every instance's connections in the room, each of which keeps a (room, user) in `v` order. */
   'command.presence.push': {
     room: string;

@@ -1,3 +1,4 @@
+import { POSTGRES_MODERATION_MIGRATION } from './moderation-sql';
 import { POSTGRES_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
 import { POSTGRES_OUTBOX_LANES_MIGRATION } from './outbox-sql';
 import { APPEND_BATCH2_FUNCTION_SQL, APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
@@ -46,4 +47,5 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   { version: 5, name: 'chat lifecycle', sql: POSTGRES_CHAT_LIFECYCLE_MIGRATION },
   { version: 6, name: 'group commit with replies and mentions', sql: APPEND_BATCH2_FUNCTION_SQL },
   { version: 7, name: 'read markers', sql: POSTGRES_READ_MARKERS_MIGRATION },
+  { version: 8, name: 'room moderation', sql: POSTGRES_MODERATION_MIGRATION },
 ];

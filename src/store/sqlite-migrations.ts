@@ -3,6 +3,7 @@ import {
   SQLITE_CHAT_LIFECYCLE_MIGRATION,
   SQLITE_INDEX_ON_APPEND_MIGRATION,
 } from './chat-lifecycle-sql';
+import { SQLITE_MODERATION_MIGRATION } from './moderation-sql';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
 import { SQLITE_READ_MARKERS_MIGRATION } from './read-markers-sql';
 
@@ -48,6 +49,7 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
   { version: 4, name: 'chat lifecycle', sql: SQLITE_CHAT_LIFECYCLE_MIGRATION },
   { version: 5, name: 'search index written by the append', sql: SQLITE_INDEX_ON_APPEND_MIGRATION },
   { version: 6, name: 'read markers', sql: SQLITE_READ_MARKERS_MIGRATION },
+  { version: 7, name: 'room moderation', sql: SQLITE_MODERATION_MIGRATION },
 ];
 
 /** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */

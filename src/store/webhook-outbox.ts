@@ -14,6 +14,8 @@ export interface WebhookEventData {
   'room.vacated': { room: string };
   'presence.joined': { room: string; userId: string; name?: string };
   'presence.left': { room: string; userId: string };
+  /** A moderation action (see ModerationStore); `by`: the acting user id, or `server`. */
+  'room.moderated': { room: string; action: string; userId: string; by: string; until?: number };
   /** Written by the store in the change's own transaction (see message-edits.ts), in the room's message lane. */
   'message.updated': MessageUpdatedData;
   'message.deleted': MessageDeletedData;

@@ -199,6 +199,20 @@ describe('frames of a session that uses every event', () => {
     await bob.next('presence.update');
     await bob.call('presence.list', { room });
     await bob.call('presence.query', { userIds: ['alice', 'nobody'] });
+    // Room moderation (alice has `admin`: an owner everywhere).
+    await alice.call('room.role', { room, userId: 'bob', role: 'moderator' });
+    await bob.next('room.role');
+    await alice.call('room.settings', { room, retentionDays: 30, slowModeMs: 0 });
+    await bob.call('room.info', { room });
+    await alice.call('room.mute', { room, userId: 'erin', until: Date.now() + 60_000 });
+    await alice.call('room.unmute', { room, userId: 'erin' });
+    const ring = `ring-${rid()}`;
+    const erin = await capture.connect(server, 'erin');
+    await erin.call('chat.join', { room: ring });
+    await alice.call('room.kick', { room: ring, userId: 'erin' });
+    await erin.next('chat.left');
+    await alice.call('room.ban', { room: ring, userId: 'erin', reason: 'spam' });
+    await alice.call('room.unban', { room: ring, userId: 'erin' });
 
     const { epoch } = await alice.call('channel.subscribe', { channel: news });
     await bob.call('channel.publish', { channel: news, data: [1, 'two', null] });
