@@ -31,6 +31,8 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrometheusObservations } from './metrics/prometheus-observations';
 import { PresenceModule } from './presence/presence.module';
+import { PrivacyModule } from './privacy/privacy.module';
+import { GlobalRoomRetention, RoomRetention } from './privacy/room-retention';
 import { Tracing } from './tracing/tracing.service';
 import { TransportModule } from './ws/transport.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -74,6 +76,7 @@ const FEATURES = [
   LifecycleModule,
   PresenceModule,
   ChatModule,
+  PrivacyModule,
   AccessModule,
   ChannelsModule,
   CoreModule,
@@ -165,6 +168,7 @@ export class HubbubModule {
         config,
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         { provide: MessageHooks, useClass: PassThroughMessageHooks },
+        { provide: RoomRetention, useClass: GlobalRoomRetention },
         accessPolicyProvider,
         TokenVerifier,
         Tracing,
@@ -187,6 +191,7 @@ export class HubbubModule {
         HUBBUB_CONFIG,
         HandshakeAuthenticator,
         MessageHooks,
+        RoomRetention,
         AccessPolicy,
         TokenVerifier,
         Tracing,

@@ -7,6 +7,7 @@ import { FanoutModule } from '../fanout/fanout.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { PresenceModule } from '../presence/presence.module';
+import { PrivacyModule } from '../privacy/privacy.module';
 import { TransportModule } from '../ws/transport.module';
 
 /**
@@ -24,6 +25,7 @@ export class HttpSurfacesModule {
         ChatModule,
         ChannelsModule,
         PresenceModule,
+        PrivacyModule,
         FanoutModule,
         LifecycleModule,
         CoreModule,

@@ -30,6 +30,12 @@ import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { tracedMessageStore } from '../store/traced-store';
 import { Tracing } from '../tracing/tracing.service';
 import { WebhookOutbox } from '../store/webhook-outbox';
+import { PostgresRetentionStore } from '../store/postgres-retention-store';
+import { PostgresUserMessageStore } from '../store/postgres-user-message-store';
+import { RetentionStore } from '../store/retention-store';
+import { SqliteRetentionStore } from '../store/sqlite-retention-store';
+import { SqliteUserMessageStore } from '../store/sqlite-user-message-store';
+import { UserMessageStore } from '../store/user-message-store';
 
 const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
 
@@ -74,6 +80,7 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | ----------------- | ------------------------ | ----------------------- |
  * | MessageStore      | SQLite, or PostgreSQL with DATABASE_URL | PostgreSQL |
  * | WebhookOutbox     | the message store itself (same transaction as `message.created`) | same |
+ * | RetentionStore, UserMessageStore | on the message store's connection (SQLite / PostgreSQL twin) | PostgreSQL |
  * | Broker            | MemoryBroker             | RedisBroker             |
  * | ConnectionQuota   | MemoryConnectionQuota    | RedisConnectionQuota    |
  * | PresenceStore     | MemoryPresenceStore      | RedisPresenceStore      |
@@ -104,6 +111,22 @@ export const backendProviders: Provider[] = [
   },
   // Both SQL stores implement the outbox, so `message.created` commits with its message.
   { provide: WebhookOutbox, useExisting: MessageStore },
+  {
+    provide: RetentionStore,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof SqliteMessageStore
+        ? new SqliteRetentionStore(store)
+        : new PostgresRetentionStore(store as PostgresMessageStore),
+  },
+  {
+    provide: UserMessageStore,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof SqliteMessageStore
+        ? new SqliteUserMessageStore(store)
+        : new PostgresUserMessageStore(store as PostgresMessageStore),
+  },
   {
     provide: REDIS,
     inject: [HUBBUB_CONFIG],

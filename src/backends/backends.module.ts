@@ -9,6 +9,8 @@ import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MessageStore } from '../store/message-store';
 import { WebhookOutbox } from '../store/webhook-outbox';
+import { RetentionStore } from '../store/retention-store';
+import { UserMessageStore } from '../store/user-message-store';
 import { backendProviders } from './backend.providers';
 
 /**
@@ -23,6 +25,8 @@ import { backendProviders } from './backend.providers';
     REDIS,
     MessageStore,
     WebhookOutbox,
+    RetentionStore,
+    UserMessageStore,
     Broker,
     ConnectionQuota,
     PresenceStore,

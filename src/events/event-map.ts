@@ -36,6 +36,11 @@ export interface HubbubEventMap {
    * closed: other expiries (subscription tokens) are swept on it.
    */
   'expiry.tick': { now: number };
+  /**
+   * Every part of a person's data was erased (DELETE /api/users/:userId). `id` is the erasure's, the same when a
+   * cut-short erasure is resumed: the webhook's id.
+   */
+  'user.erased': { userId: string; id: string; at: number };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
   /**

@@ -20,6 +20,7 @@ import {
   type WebhookOutbox,
 } from './webhook-outbox';
 import { POSTGRES_OUTBOX_LANES_MIGRATION, POSTGRES_OUTBOX_SQL } from './outbox-sql';
+import { POSTGRES_PRIVACY_MIGRATION } from './privacy-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -61,6 +62,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   },
   { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
   { version: 4, name: 'webhook outbox lanes', sql: POSTGRES_OUTBOX_LANES_MIGRATION },
+  { version: 9, name: 'messages by user, pending erasures', sql: POSTGRES_PRIVACY_MIGRATION },
 ];
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */
@@ -262,6 +264,11 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     const untrack = () => this.inFlight.delete(p);
     p.then(untrack, untrack);
     return p;
+  }
+
+  /** Runs `fn` on the pool, tracked like a write (for this store's other twins: retention, erasure). */
+  withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
+    return this.write(() => fn(this.pool));
   }
 
   override async history(q: HistoryQuery): Promise<StoredMessage[]> {

@@ -215,6 +215,16 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     });
   }
 
+  /** Runs `work` on the database in the next group commit (for this store's other twins: retention, erasure). */
+  inBatch<T>(work: (db: DatabaseSync) => T): Promise<T> {
+    return this.queued(() => work(this.open()));
+  }
+
+  /** Runs `work` on the database now, outside any transaction: reads, a WAL checkpoint. */
+  direct<T>(work: (db: DatabaseSync) => T): Promise<T> {
+    return settle(() => work(this.open()));
+  }
+
   override history(q: HistoryQuery): Promise<StoredMessage[]> {
     return settle(() => this.historySync(q));
   }

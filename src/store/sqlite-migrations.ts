@@ -1,5 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
+import { SQLITE_PRIVACY_MIGRATION } from './privacy-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -40,6 +41,7 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
   },
   { version: 3, name: 'webhook outbox lanes', sql: SQLITE_OUTBOX_LANES_MIGRATION },
+  { version: 8, name: 'messages by user, pending erasures', sql: SQLITE_PRIVACY_MIGRATION },
 ];
 
 /** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */

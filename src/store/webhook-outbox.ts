@@ -11,6 +11,8 @@ export interface WebhookEventData {
   'room.vacated': { room: string };
   'presence.joined': { room: string; userId: string; name?: string };
   'presence.left': { room: string; userId: string };
+  /** Every stored piece of the user's data was erased (DELETE /api/users/:userId); never shed. */
+  'user.erased': { userId: string };
 }
 export type WebhookEventType = keyof WebhookEventData;
 /** The events services record; `message.created` is not among them: the store writes it with the message. */

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { StoredMessage } from './message-store';
+import { MESSAGE_COLUMNS, type MessageRow, rowToMessage } from './sql-common';
+import type { SqliteMessageStore } from './sqlite-message-store';
+import { prepared } from './sqlite-statements';
+import { deleteChildRowsOfUser } from './sqlite-child-rows';
+import { type MessageKey, type PendingErasure, UserMessageStore } from './user-message-store';
+
+const AFTER = 'user_id = ? AND (room, seq) > (?, ?)';
+const PAGE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT ?`;
+const KEYS = `SELECT room, seq FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT ?`;
+const ERASE = `UPDATE messages SET text = '', name = NULL, client_msg_id = NULL
+  WHERE ${AFTER} AND (room, seq) <= (?, ?) AND (text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`;
+// A no-op update on conflict, so that RETURNING hands back the pending row in the same statement.
+const BEGIN = `INSERT INTO user_erasures (user_id, id, requested_at) VALUES (?, ?, ?)
+  ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id RETURNING user_id, id, requested_at`;
+const PENDING =
+  'SELECT user_id, id, requested_at FROM user_erasures ORDER BY requested_at, user_id';
+const FINISH = 'DELETE FROM user_erasures WHERE user_id = ? AND id = ?';
+
+interface ErasureRow {
+  user_id: string;
+  id: string;
+  requested_at: number;
+}
+
+const toPending = (r: ErasureRow): PendingErasure => ({
+  userId: r.user_id,
+  id: r.id,
+  requestedAt: Number(r.requested_at),
+});
+
+/**
+ * A person's messages on the SQLite store, on its connection: writes are batches of its group commit (one short
+ * transaction each), reads run at once. Erased bytes: the connection runs with `secure_delete` (freed space in
+ * pages is zeroed) and `scrub` checkpoints the WAL into the database and truncates the `-wal` file, which held
+ * the pages as they were before the erasure.
+ */
+export class SqliteUserMessageStore extends UserMessageStore {
+  constructor(private readonly store: SqliteMessageStore) {
+    super();
+    void store.direct((db) => db.exec('PRAGMA secure_delete = ON'));
+  }
+
+  override page(
+    userId: string,
+    after: MessageKey | undefined,
+    limit: number,
+  ): Promise<StoredMessage[]> {
+    return this.store.direct((db) =>
+      prepared(db, PAGE)
+        .all(userId, after?.room ?? '', after?.seq ?? 0, limit)
+        .map((r) => rowToMessage(r as unknown as MessageRow)),
+    );
+  }
+
+  override erasePage(
+    userId: string,
+    after: MessageKey | undefined,
+    limit: number,
+  ): Promise<MessageKey | undefined> {
+    return this.store.inBatch((db) => {
+      const from = [after?.room ?? '', after?.seq ?? 0] as const;
+      const keys = prepared(db, KEYS).all(userId, ...from, limit) as {
+        room: string;
+        seq: number;
+      }[];
+      if (keys.length === 0) return undefined;
+      const last = { room: keys[keys.length - 1].room, seq: Number(keys[keys.length - 1].seq) };
+      deleteChildRowsOfUser(db, userId, from, [last.room, last.seq]);
+      prepared(db, ERASE).run(userId, ...from, last.room, last.seq);
+      return last;
+    });
+  }
+
+  override scrub(): Promise<void> {
+    return this.store.direct((db) => void db.exec('PRAGMA wal_checkpoint(TRUNCATE)'));
+  }
+
+  override beginErasure(userId: string): Promise<PendingErasure> {
+    return this.store.inBatch((db) => {
+      const row = prepared(db, BEGIN).get(userId, randomUUID(), Date.now());
+      return toPending(row as unknown as ErasureRow);
+    });
+  }
+
+  override pendingErasures(): Promise<PendingErasure[]> {
+    return this.store.direct((db) =>
+      prepared(db, PENDING)
+        .all()
+        .map((r) => toPending(r as unknown as ErasureRow)),
+    );
+  }
+
+  override finishErasure(userId: string, id: string): Promise<void> {
+    return this.store.inBatch((db) => void prepared(db, FINISH).run(userId, id));
+  }
+}
