@@ -24,7 +24,10 @@ import { RedisPresenceStore } from '../presence/store/redis-presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MemoryConnectionQuota } from '../quota/memory-connection-quota';
 import { RedisConnectionQuota } from '../quota/redis-connection-quota';
+import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
+import { PostgresMessageEdits } from '../store/postgres-message-edits';
+import { SqliteMessageEdits } from '../store/sqlite-message-edits';
 import { PostgresMessageStore } from '../store/postgres-message-store';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { tracedMessageStore } from '../store/traced-store';
@@ -80,6 +83,7 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | ----------------- | ------------------------ | ----------------------- |
  * | MessageStore      | SQLite, or PostgreSQL with DATABASE_URL | PostgreSQL |
  * | WebhookOutbox     | the message store itself (same transaction as `message.created`) | same |
+ * | MessageEdits      | SqliteMessageEdits or PostgresMessageEdits, on the message store | PostgresMessageEdits |
  * | RetentionStore, UserMessageStore | on the message store's connection (SQLite / PostgreSQL twin) | PostgreSQL |
  * | Broker            | MemoryBroker             | RedisBroker             |
  * | ConnectionQuota   | MemoryConnectionQuota    | RedisConnectionQuota    |
@@ -111,6 +115,14 @@ export const backendProviders: Provider[] = [
   },
   // Both SQL stores implement the outbox, so `message.created` commits with its message.
   { provide: WebhookOutbox, useExisting: MessageStore },
+  {
+    provide: MessageEdits,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof PostgresMessageStore
+        ? new PostgresMessageEdits(store)
+        : new SqliteMessageEdits(store as SqliteMessageStore),
+  },
   {
     provide: RetentionStore,
     inject: [MessageStore],

@@ -7,6 +7,7 @@ import { REDIS } from '../cluster/redis.provider';
 import { Broker } from '../broker/broker';
 import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
+import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
 import { WebhookOutbox } from '../store/webhook-outbox';
 import { RetentionStore } from '../store/retention-store';
@@ -24,6 +25,7 @@ import { backendProviders } from './backend.providers';
   exports: [
     REDIS,
     MessageStore,
+    MessageEdits,
     WebhookOutbox,
     RetentionStore,
     UserMessageStore,

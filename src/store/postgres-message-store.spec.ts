@@ -66,6 +66,8 @@ pg.describe('PostgresMessageStore', () => {
         [schema],
       );
       expect(tables.map((t) => t.table_name)).toEqual([
+        'message_mentions',
+        'message_reactions',
         'messages',
         'rooms',
         'schema_migrations',

@@ -7,7 +7,8 @@ import {
   type StoredMessage,
 } from './message-store';
 import { PostgresAppendBatcher } from './postgres-append-batcher';
-import { APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
+import { APPEND_BATCH2_FUNCTION_SQL, APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
+import { POSTGRES_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
 import { buildHistoryQuery, type MessageRow, rowToMessage } from './sql-common';
 import {
   type ClaimedWebhook,
@@ -62,6 +63,8 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   },
   { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
   { version: 4, name: 'webhook outbox lanes', sql: POSTGRES_OUTBOX_LANES_MIGRATION },
+  { version: 5, name: 'chat lifecycle', sql: POSTGRES_CHAT_LIFECYCLE_MIGRATION },
+  { version: 6, name: 'group commit with replies and mentions', sql: APPEND_BATCH2_FUNCTION_SQL },
   { version: 9, name: 'messages by user, pending erasures', sql: POSTGRES_PRIVACY_MIGRATION },
 ];
 
@@ -171,34 +174,36 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   }
 
   enqueue(events: OutboxEvent[]): Promise<number> {
-    return this.write(async () => {
-      const rows = events.map((e) => [...outboxValues(e), e]);
-      if (rows.length === 0) return 0;
+    events.forEach(outboxValues); // unserialisable data rejects this call before anything is written
+    // One transaction: all events or none. An id already there is a repeat of that event: dropped.
+    return this.transact(async (c) => {
       let dropped = 0;
-      // One transaction: all events or none. An id already there is a repeat of that event: dropped.
+      for (const e of events) {
+        const { rows } = await c.query<{ gone: number }>(
+          POSTGRES_OUTBOX_SQL.insert,
+          outboxParams(e),
+        );
+        dropped += rows[0].gone > 0 ? 2 : 0;
+      }
+      return [dropped, events.length > 0];
+    });
+  }
+
+  /**
+   * Runs `fn` in a transaction on one pooled connection (a write close() waits for); with the outbox on, the events
+   * it returns are written in that transaction. The second element of its answer says whether it enqueued events
+   * itself (listeners are then told after the COMMIT).
+   */
+  transact<T>(fn: (c: PoolClient) => Promise<[T, boolean | OutboxEvent[]]>): Promise<T> {
+    return this.write(async () => {
       const c = await this.pool.connect();
       let broken: unknown;
+      let out!: [T, boolean | OutboxEvent[]];
       try {
         await inTransaction(c, async () => {
-          for (const [id, type, payload, ts, e] of rows as [
-            string,
-            string,
-            string,
-            number,
-            OutboxEvent,
-          ][]) {
-            const { rows: out } = await c.query<{ gone: number }>(POSTGRES_OUTBOX_SQL.insert, [
-              id,
-              type,
-              payload,
-              ts,
-              ts + (e.holdMs ?? 0),
-              e.lane ?? null,
-              e.lane === undefined ? null : (e.coalesceMs ?? null),
-              e.owner ?? null,
-            ]);
-            dropped += out[0].gone > 0 ? 2 : 0;
-          }
+          out = await fn(c);
+          if (this.outbox && Array.isArray(out[1]))
+            for (const e of out[1]) await c.query(POSTGRES_OUTBOX_SQL.insert, outboxParams(e));
         });
       } catch (err) {
         broken = err;
@@ -206,9 +211,15 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
       } finally {
         c.release(broken instanceof Error ? broken : undefined);
       }
-      this.notifyEnqueued();
-      return dropped;
+      const enqueued = Array.isArray(out[1]) ? this.outbox && out[1].length > 0 : out[1];
+      if (enqueued) this.notifyEnqueued();
+      return out[0];
     });
+  }
+
+  /** A read on the pool (for the features beside the store). */
+  async query<R extends object>(sql: string, params: unknown[]): Promise<R[]> {
+    return (await this.pool.query<R>(sql, params)).rows;
   }
 
   claimWebhooks(limit: number, leaseMs: number): Promise<ClaimedWebhook[]> {
@@ -251,10 +262,7 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     for (const listener of this.enqueueListeners) listener();
   }
 
-  /**
-   * Runs a write, tracked so close() can wait for writes already under way. The async IIFE runs
-   * synchronously up to its first await, so the closing check happens at call time; throws become rejections.
-   */
+  /** A write close() waits for; the closing check runs at call time (sync up to the first await). */
   private write<T>(fn: () => Promise<T>): Promise<T> {
     const p = (async () => {
       if (this.closing) throw new Error('PostgresMessageStore: closed');
@@ -264,11 +272,6 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
     const untrack = () => this.inFlight.delete(p);
     p.then(untrack, untrack);
     return p;
-  }
-
-  /** Runs `fn` on the pool, tracked like a write (for this store's other twins: retention, erasure). */
-  withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
-    return this.write(() => fn(this.pool));
   }
 
   override async history(q: HistoryQuery): Promise<StoredMessage[]> {
@@ -319,10 +322,15 @@ async function inTransaction(c: PoolClient, fn: () => Promise<void>): Promise<vo
   }
 }
 
+function outboxParams(e: OutboxEvent): unknown[] {
+  const [id, type, payload, ts] = outboxValues(e);
+  const coalesce = e.lane === undefined ? null : (e.coalesceMs ?? null);
+  return [id, type, payload, ts, ts + (e.holdMs ?? 0), e.lane ?? null, coalesce, e.owner ?? null];
+}
+
 /**
- * pg lets an `options` parameter in the URL silently override the `options`
- * config field, which would drop our search_path. So when the URL carries its
- * own `options`, append ours to it in the URL instead (later -c settings win).
+ * pg lets an `options` parameter in the URL silently override the `options` config field, which would drop our
+ * search_path: when the URL carries its own `options`, ours are appended to it there (later -c settings win).
  */
 function connectionWithOptions(
   url: string,

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from './message-store';
-import { deleteChildRowsOfUser } from './postgres-child-rows';
 import type { PostgresMessageStore } from './postgres-message-store';
-import { inTransaction } from './postgres-transaction';
 import { MESSAGE_COLUMNS, type MessageRow, rowToMessage } from './sql-common';
 import { type MessageKey, type PendingErasure, UserMessageStore } from './user-message-store';
 
@@ -10,8 +8,18 @@ const AFTER = 'user_id = $1 AND (room, seq) > ($2, $3)';
 const PAGE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT $4`;
 const LAST_KEY = `SELECT room, seq FROM (SELECT room, seq FROM messages WHERE ${AFTER}
   ORDER BY room, seq LIMIT $4) page ORDER BY room DESC, seq DESC LIMIT 1`;
-const ERASE = `UPDATE messages SET text = '', name = NULL, client_msg_id = NULL
-  WHERE ${AFTER} AND (room, seq) <= ($4, $5) AND (text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`;
+const RANGE = `${AFTER} AND (room, seq) <= ($4, $5)`;
+const OF_RANGE = `(room, seq) IN (SELECT room, seq FROM messages WHERE ${RANGE})`;
+/** The tombstone, as chat.delete leaves it (the search vector is generated from the emptied text). */
+const ERASE = [
+  `DELETE FROM message_mentions WHERE ${OF_RANGE}`,
+  `DELETE FROM message_reactions WHERE ${OF_RANGE}`,
+  `UPDATE messages SET text = '', name = NULL, client_msg_id = NULL, mentions = NULL, reactions = NULL,
+    deleted = true WHERE ${RANGE} AND (NOT deleted OR text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`,
+];
+/** A no-op update on conflict, so that RETURNING hands back the pending row in the same statement. */
+const BEGIN = `INSERT INTO user_erasures (user_id, id, requested_at) VALUES ($1, $2, $3)
+  ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id RETURNING user_id, id, requested_at`;
 
 interface ErasureRow {
   user_id: string;
@@ -27,27 +35,20 @@ const toPending = (r: ErasureRow): PendingErasure => ({
 
 /**
  * A person's messages on the PostgreSQL store: each erased page is one short transaction. The old row versions
- * stay in the table's files until (auto)vacuum reclaims them, as with every UPDATE in PostgreSQL.
+ * stay in the table's files until (auto)vacuum reclaims them, as with every UPDATE in PostgreSQL; no query sees them.
  */
 export class PostgresUserMessageStore extends UserMessageStore {
   constructor(private readonly store: PostgresMessageStore) {
     super();
   }
 
-  override page(
+  override async page(
     userId: string,
     after: MessageKey | undefined,
     limit: number,
   ): Promise<StoredMessage[]> {
-    return this.store.withPool(async (pool) => {
-      const { rows } = await pool.query<MessageRow>(PAGE, [
-        userId,
-        after?.room ?? '',
-        after?.seq ?? 0,
-        limit,
-      ]);
-      return rows.map(rowToMessage);
-    });
+    const params = [userId, after?.room ?? '', after?.seq ?? 0, limit];
+    return (await this.store.query<MessageRow>(PAGE, params)).map(rowToMessage);
   }
 
   override erasePage(
@@ -55,51 +56,43 @@ export class PostgresUserMessageStore extends UserMessageStore {
     after: MessageKey | undefined,
     limit: number,
   ): Promise<MessageKey | undefined> {
-    return this.store.withPool((pool) =>
-      inTransaction(pool, async (c) => {
-        const from = [after?.room ?? '', after?.seq ?? 0] as const;
-        const { rows } = await c.query<{ room: string; seq: string }>(LAST_KEY, [
-          userId,
-          ...from,
-          limit,
-        ]);
-        if (rows.length === 0) return undefined;
-        const last = { room: rows[0].room, seq: Number(rows[0].seq) };
-        await deleteChildRowsOfUser(c, userId, from, [last.room, last.seq]);
-        await c.query(ERASE, [userId, ...from, last.room, last.seq]);
-        return last;
-      }),
-    );
+    return this.store.transact(async (c) => {
+      const from = [after?.room ?? '', after?.seq ?? 0] as const;
+      const { rows } = await c.query<{ room: string; seq: string }>(LAST_KEY, [
+        userId,
+        ...from,
+        limit,
+      ]);
+      if (rows.length === 0) return [undefined, false];
+      const last = { room: rows[0].room, seq: Number(rows[0].seq) };
+      for (const sql of ERASE) await c.query(sql, [userId, ...from, last.room, last.seq]);
+      return [last, false];
+    });
   }
 
   override scrub(): Promise<void> {
     return Promise.resolve();
   }
 
-  override beginErasure(userId: string): Promise<PendingErasure> {
-    return this.store.withPool(async (pool) => {
-      // A no-op update on conflict, so that RETURNING hands back the pending row in the same statement.
-      const { rows } = await pool.query<ErasureRow>(
-        `INSERT INTO user_erasures (user_id, id, requested_at) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id RETURNING user_id, id, requested_at`,
-        [userId, randomUUID(), Date.now()],
-      );
-      return toPending(rows[0]);
+  override async beginErasure(userId: string): Promise<PendingErasure> {
+    return this.store.transact(async (c) => {
+      const { rows } = await c.query<ErasureRow>(BEGIN, [userId, randomUUID(), Date.now()]);
+      return [toPending(rows[0]), false];
     });
   }
 
-  override pendingErasures(): Promise<PendingErasure[]> {
-    return this.store.withPool(async (pool) => {
-      const { rows } = await pool.query<ErasureRow>(
-        'SELECT user_id, id, requested_at FROM user_erasures ORDER BY requested_at, user_id',
-      );
-      return rows.map(toPending);
-    });
+  override async pendingErasures(): Promise<PendingErasure[]> {
+    const rows = await this.store.query<ErasureRow>(
+      'SELECT user_id, id, requested_at FROM user_erasures ORDER BY requested_at, user_id',
+      [],
+    );
+    return rows.map(toPending);
   }
 
-  override finishErasure(userId: string, id: string): Promise<void> {
-    return this.store.withPool(async (pool) => {
-      await pool.query('DELETE FROM user_erasures WHERE user_id = $1 AND id = $2', [userId, id]);
+  override async finishErasure(userId: string, id: string): Promise<void> {
+    await this.store.transact(async (c) => {
+      await c.query('DELETE FROM user_erasures WHERE user_id = $1 AND id = $2', [userId, id]);
+      return [undefined, false];
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { SQLITE_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
 import { SQLITE_PRIVACY_MIGRATION } from './privacy-sql';
 
@@ -41,6 +42,7 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
   },
   { version: 3, name: 'webhook outbox lanes', sql: SQLITE_OUTBOX_LANES_MIGRATION },
+  { version: 4, name: 'chat lifecycle', sql: SQLITE_CHAT_LIFECYCLE_MIGRATION },
   { version: 8, name: 'messages by user, pending erasures', sql: SQLITE_PRIVACY_MIGRATION },
 ];
 

@@ -1,7 +1,7 @@
 import { RetentionStore } from './retention-store';
 import type { SqliteMessageStore } from './sqlite-message-store';
 import { prepared } from './sqlite-statements';
-import { deleteChildRowsUpTo } from './sqlite-child-rows';
+import { settle } from '../common/settle';
 
 const ROOMS = 'SELECT room FROM rooms WHERE room > ? ORDER BY room LIMIT ?';
 const OLDEST = 'SELECT ts FROM messages WHERE room = ? ORDER BY seq LIMIT 1';
@@ -20,8 +20,8 @@ export class SqliteRetentionStore extends RetentionStore {
   }
 
   override roomsAfter(after: string | undefined, limit: number): Promise<string[]> {
-    return this.store.direct((db) =>
-      prepared(db, ROOMS)
+    return settle(() =>
+      prepared(this.store.database(), ROOMS)
         .all(after ?? '', limit)
         .map((r) => String(r.room)),
     );
@@ -29,19 +29,18 @@ export class SqliteRetentionStore extends RetentionStore {
 
   override async purge(room: string, before: number, limit: number): Promise<number> {
     // A look at the oldest message first, outside any write: most rooms have nothing to purge.
-    const oldest = await this.store.direct(
-      (db) => prepared(db, OLDEST).get(room) as { ts: number } | undefined,
+    const oldest = await settle(
+      () => prepared(this.store.database(), OLDEST).get(room) as { ts: number } | undefined,
     );
     if (!oldest || Number(oldest.ts) >= before) return 0;
-    return this.store.inBatch((db) => {
+    return this.store.transact((db) => {
       const head = prepared(db, HEAD).all(room, limit) as { seq: number; ts: number }[];
       let last = -1;
       while (last + 1 < head.length && Number(head[last + 1].ts) < before) last++;
-      if (last < 0) return 0;
-      const upTo = Number(head[last].seq);
-      deleteChildRowsUpTo(db, room, upTo);
-      prepared(db, DELETE_UP_TO).run(room, upTo);
-      return last + 1;
+      if (last < 0) return [0, []];
+      // Mentions, reactions and full-text rows go with their message (the messages_erased trigger).
+      prepared(db, DELETE_UP_TO).run(room, Number(head[last].seq));
+      return [last + 1, []];
     });
   }
 

@@ -3,14 +3,21 @@ import type { StoredMessage } from './message-store';
 import { MESSAGE_COLUMNS, type MessageRow, rowToMessage } from './sql-common';
 import type { SqliteMessageStore } from './sqlite-message-store';
 import { prepared } from './sqlite-statements';
-import { deleteChildRowsOfUser } from './sqlite-child-rows';
+import { settle } from '../common/settle';
 import { type MessageKey, type PendingErasure, UserMessageStore } from './user-message-store';
 
 const AFTER = 'user_id = ? AND (room, seq) > (?, ?)';
 const PAGE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT ?`;
 const KEYS = `SELECT room, seq FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT ?`;
-const ERASE = `UPDATE messages SET text = '', name = NULL, client_msg_id = NULL
-  WHERE ${AFTER} AND (room, seq) <= (?, ?) AND (text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`;
+const RANGE = `${AFTER} AND (room, seq) <= (?, ?)`;
+const OF_RANGE = `(room, seq) IN (SELECT room, seq FROM messages WHERE ${RANGE})`;
+/** The tombstone, as chat.delete leaves it; the FTS rows go by the messages_fts_update trigger. */
+const ERASE = [
+  `DELETE FROM message_mentions WHERE ${OF_RANGE}`,
+  `DELETE FROM message_reactions WHERE ${OF_RANGE}`,
+  `UPDATE messages SET text = '', name = NULL, client_msg_id = NULL, mentions = NULL, reactions = NULL,
+    deleted = 1 WHERE ${RANGE} AND (deleted = 0 OR text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`,
+];
 // A no-op update on conflict, so that RETURNING hands back the pending row in the same statement.
 const BEGIN = `INSERT INTO user_erasures (user_id, id, requested_at) VALUES (?, ?, ?)
   ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id RETURNING user_id, id, requested_at`;
@@ -32,14 +39,13 @@ const toPending = (r: ErasureRow): PendingErasure => ({
 
 /**
  * A person's messages on the SQLite store, on its connection: writes are batches of its group commit (one short
- * transaction each), reads run at once. Erased bytes: the connection runs with `secure_delete` (freed space in
- * pages is zeroed) and `scrub` checkpoints the WAL into the database and truncates the `-wal` file, which held
+ * transaction each), reads run at once. Erased bytes: the store's connection runs with `secure_delete` (freed
+ * space in pages is zeroed), the FTS5 index with `secure-delete` (tokens removed, not marked), and `scrub` checkpoints the WAL into the database and truncates the `-wal` file, which held
  * the pages as they were before the erasure.
  */
 export class SqliteUserMessageStore extends UserMessageStore {
   constructor(private readonly store: SqliteMessageStore) {
     super();
-    void store.direct((db) => db.exec('PRAGMA secure_delete = ON'));
   }
 
   override page(
@@ -47,8 +53,8 @@ export class SqliteUserMessageStore extends UserMessageStore {
     after: MessageKey | undefined,
     limit: number,
   ): Promise<StoredMessage[]> {
-    return this.store.direct((db) =>
-      prepared(db, PAGE)
+    return settle(() =>
+      prepared(this.store.database(), PAGE)
         .all(userId, after?.room ?? '', after?.seq ?? 0, limit)
         .map((r) => rowToMessage(r as unknown as MessageRow)),
     );
@@ -59,40 +65,39 @@ export class SqliteUserMessageStore extends UserMessageStore {
     after: MessageKey | undefined,
     limit: number,
   ): Promise<MessageKey | undefined> {
-    return this.store.inBatch((db) => {
+    return this.store.transact((db) => {
       const from = [after?.room ?? '', after?.seq ?? 0] as const;
       const keys = prepared(db, KEYS).all(userId, ...from, limit) as {
         room: string;
         seq: number;
       }[];
-      if (keys.length === 0) return undefined;
+      if (keys.length === 0) return [undefined, []];
       const last = { room: keys[keys.length - 1].room, seq: Number(keys[keys.length - 1].seq) };
-      deleteChildRowsOfUser(db, userId, from, [last.room, last.seq]);
-      prepared(db, ERASE).run(userId, ...from, last.room, last.seq);
-      return last;
+      for (const sql of ERASE) prepared(db, sql).run(userId, ...from, last.room, last.seq);
+      return [last, []];
     });
   }
 
   override scrub(): Promise<void> {
-    return this.store.direct((db) => void db.exec('PRAGMA wal_checkpoint(TRUNCATE)'));
+    return settle(() => void this.store.database().exec('PRAGMA wal_checkpoint(TRUNCATE)'));
   }
 
   override beginErasure(userId: string): Promise<PendingErasure> {
-    return this.store.inBatch((db) => {
+    return this.store.transact((db) => {
       const row = prepared(db, BEGIN).get(userId, randomUUID(), Date.now());
-      return toPending(row as unknown as ErasureRow);
+      return [toPending(row as unknown as ErasureRow), []];
     });
   }
 
   override pendingErasures(): Promise<PendingErasure[]> {
-    return this.store.direct((db) =>
-      prepared(db, PENDING)
+    return settle(() =>
+      prepared(this.store.database(), PENDING)
         .all()
         .map((r) => toPending(r as unknown as ErasureRow)),
     );
   }
 
   override finishErasure(userId: string, id: string): Promise<void> {
-    return this.store.inBatch((db) => void prepared(db, FINISH).run(userId, id));
+    return this.store.transact((db) => [void prepared(db, FINISH).run(userId, id), []]);
   }
 }
