@@ -81,9 +81,8 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * the messages are inserted in the same transaction, so a rolled-back batch also rolls back its bumps: seq stays
  * gapless.
  *
- * Webhooks: with `outbox: true` the `message.created` event is inserted into webhook_outbox in the same
- * transaction as its message. Claims lock rows with FOR UPDATE SKIP LOCKED, so instances sharing the
- * database never hand the same event to two dispatchers at once.
+ * Webhooks: with `outbox: true` the `message.created` event is inserted into webhook_outbox in the same transaction
+ * as its message. Claims lock rows with FOR UPDATE SKIP LOCKED: no event is handed to two dispatchers at once.
  */
 export class PostgresMessageStore extends MessageStore implements WebhookOutbox {
   private readonly pool: Pool;
