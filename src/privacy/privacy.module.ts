@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MessagesPart } from './messages.part';
 import { PresencePart } from './presence.part';
@@ -15,7 +16,7 @@ import { UserExportService } from './user-export.service';
  * long a room keeps its messages: GlobalRoomRetention, RETENTION_DAYS, until the room settings provide theirs).
  */
 @Module({
-  imports: [LifecycleModule],
+  imports: [DiscoveryModule, LifecycleModule],
   providers: [
     MessagesPart,
     PresencePart,
