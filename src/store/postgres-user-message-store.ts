@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from './message-store';
 import type { PostgresMessageStore } from './postgres-message-store';
 import { MESSAGE_COLUMNS, type MessageRow, rowToMessage } from './sql-common';
-import { type MessageKey, type PendingErasure, UserMessageStore } from './user-message-store';
+import {
+  type MessageKey,
+  type PendingErasure,
+  UserMessageStore,
+  type UserReaction,
+} from './user-message-store';
 
 const AFTER = 'user_id = $1 AND (room, seq) > ($2, $3)';
 const PAGE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT $4`;
@@ -17,6 +22,8 @@ const ERASE = [
   `UPDATE messages SET text = '', name = NULL, client_msg_id = NULL, mentions = NULL, reactions = NULL,
     deleted = true WHERE ${RANGE} AND (NOT deleted OR text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`,
 ];
+const REACTIONS = `SELECT room, seq, reaction, ts FROM message_reactions
+  WHERE user_id = $1 AND (room, seq, reaction) > ($2, $3, $4) ORDER BY room, seq, reaction LIMIT $5`;
 /** A no-op update on conflict, so that RETURNING hands back the pending row in the same statement. */
 const BEGIN = `INSERT INTO user_erasures (user_id, id, requested_at) VALUES ($1, $2, $3)
   ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id RETURNING user_id, id, requested_at`;
@@ -68,6 +75,26 @@ export class PostgresUserMessageStore extends UserMessageStore {
       for (const sql of ERASE) await c.query(sql, [userId, ...from, last.room, last.seq]);
       return [last, false];
     });
+  }
+
+  override async reactionsPage(
+    userId: string,
+    after: Omit<UserReaction, 'ts'> | undefined,
+    limit: number,
+  ): Promise<UserReaction[]> {
+    const params = [userId, after?.room ?? '', after?.seq ?? 0, after?.reaction ?? '', limit];
+    const rows = await this.store.query<{
+      room: string;
+      seq: string;
+      reaction: string;
+      ts: string;
+    }>(REACTIONS, params);
+    return rows.map((r) => ({
+      room: r.room,
+      seq: Number(r.seq),
+      reaction: r.reaction,
+      ts: Number(r.ts),
+    }));
   }
 
   override scrub(): Promise<void> {

@@ -4,7 +4,12 @@ import { MESSAGE_COLUMNS, type MessageRow, rowToMessage } from './sql-common';
 import type { SqliteMessageStore } from './sqlite-message-store';
 import { prepared } from './sqlite-statements';
 import { settle } from '../common/settle';
-import { type MessageKey, type PendingErasure, UserMessageStore } from './user-message-store';
+import {
+  type MessageKey,
+  type PendingErasure,
+  UserMessageStore,
+  type UserReaction,
+} from './user-message-store';
 
 const AFTER = 'user_id = ? AND (room, seq) > (?, ?)';
 const PAGE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT ?`;
@@ -18,6 +23,8 @@ const ERASE = [
   `UPDATE messages SET text = '', name = NULL, client_msg_id = NULL, mentions = NULL, reactions = NULL,
     deleted = 1 WHERE ${RANGE} AND (deleted = 0 OR text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`,
 ];
+const REACTIONS = `SELECT room, seq, reaction, ts FROM message_reactions
+  WHERE user_id = ? AND (room, seq, reaction) > (?, ?, ?) ORDER BY room, seq, reaction LIMIT ?`;
 // A no-op update on conflict, so that RETURNING hands back the pending row in the same statement.
 const BEGIN = `INSERT INTO user_erasures (user_id, id, requested_at) VALUES (?, ?, ?)
   ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id RETURNING user_id, id, requested_at`;
@@ -76,6 +83,24 @@ export class SqliteUserMessageStore extends UserMessageStore {
       for (const sql of ERASE) prepared(db, sql).run(userId, ...from, last.room, last.seq);
       return [last, []];
     });
+  }
+
+  override reactionsPage(
+    userId: string,
+    after: Omit<UserReaction, 'ts'> | undefined,
+    limit: number,
+  ): Promise<UserReaction[]> {
+    const from = [after?.room ?? '', after?.seq ?? 0, after?.reaction ?? ''];
+    return settle(() =>
+      prepared(this.store.database(), REACTIONS)
+        .all(userId, ...from, limit)
+        .map((r) => ({
+          room: String(r.room),
+          seq: Number(r.seq),
+          reaction: String(r.reaction),
+          ts: Number(r.ts),
+        })),
+    );
   }
 
   override scrub(): Promise<void> {

@@ -6,6 +6,15 @@ export interface MessageKey {
   seq: number;
 }
 
+/** A reaction a user gave; reactions of a user are visited in (room, seq, reaction) order. */
+export interface UserReaction {
+  room: string;
+  seq: number;
+  reaction: string;
+  /** ms since epoch. */
+  ts: number;
+}
+
 /** An erasure asked for and not finished (see UserMessageStore.beginErasure). */
 export interface PendingErasure {
   userId: string;
@@ -39,6 +48,12 @@ export abstract class UserMessageStore {
     after: MessageKey | undefined,
     limit: number,
   ): Promise<MessageKey | undefined>;
+  /** Up to `limit` of the reactions the user gave, after `after` (from the first when absent). */
+  abstract reactionsPage(
+    userId: string,
+    after: Omit<UserReaction, 'ts'> | undefined,
+    limit: number,
+  ): Promise<UserReaction[]>;
   /**
    * After an erasure: leaves no erased byte readable in the store's files where the store can see to it (SQLite:
    * freed pages are zeroed by `secure_delete`, and the `-wal` file is checkpointed and truncated).

@@ -68,6 +68,8 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
       await a.call('chat.send', { room: r1, text: 'one', clientMsgId: 'c1' });
       await b.call('chat.send', { room: r1, text: 'not hers' });
       await a.call('chat.send', { room: r1, text: 'three' });
+      const edits = server.app.get(MessageEdits);
+      await edits.react(r1, 2, { reaction: 'up', userId: alice, on: true, ts: 1000 });
 
       const res = await api(server.url, 'GET', `/api/users/${alice}/export`);
       expect(res.status).toBe(200);
@@ -86,6 +88,7 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
         expect.objectContaining({ room: r1, seq: 3, text: 'three', userId: alice }),
         expect.objectContaining({ room: r2, seq: 1, text: 'in two' }),
       ]);
+      expect(doc.reactions).toEqual([{ room: r1, seq: 2, reaction: 'up', ts: 1000 }]);
       expect(doc.presence).toEqual([
         expect.objectContaining({ room: r1, status: 'online', connections: 1 }),
         expect.objectContaining({ room: r2, status: 'online', connections: 1 }),
@@ -119,6 +122,8 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
       const edits = server.app.get(MessageEdits);
       await edits.react(room, 1, { reaction: 'wow', userId: bob, on: true, ts: Date.now() });
       await edits.react(room, 2, { reaction: 'ok', userId: bob, on: true, ts: Date.now() });
+      await edits.react(room, 2, { reaction: 'ok', userId: alice, on: true, ts: Date.now() });
+      await edits.react(room, 4, { reaction: 'no', userId: alice, on: true, ts: Date.now() });
 
       const closed = a.waitClose(10_000);
       const left = b.next('presence.leave', 10_000, (f) => f.data.userId === alice);
@@ -139,6 +144,10 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
       );
       expect(Number(childRows[0].n)).toBe(0);
       expect(await sql(`SELECT * FROM user_erasures WHERE user_id = ${lit(alice)}`)).toEqual([]);
+      const reactions = await sql<{ user_id: string; reaction: string }>(
+        `SELECT user_id, reaction FROM message_reactions WHERE room = ${lit(room)} ORDER BY seq`,
+      );
+      expect(reactions).toEqual([{ user_id: bob, reaction: 'ok' }]);
       // Bob's messages, and his reaction to his own, are his: untouched.
       const his = await sql<Row>(`${ROW} WHERE user_id = ${lit(bob)} ORDER BY seq`);
       expect(his.map((r) => [r.seq, r.text, r.deleted])).toEqual([
@@ -170,6 +179,7 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
         ['', true],
       ]);
       expect(doc.presence).toEqual([]);
+      expect(doc.reactions).toEqual([]);
     });
 
     it('erasing again, or a user it never saw, answers 202 and changes nothing', async () => {
