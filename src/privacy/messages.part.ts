@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { StoredMessage } from '../store/message-store';
 import { type MessageKey, UserMessageStore } from '../store/user-message-store';
+import { BatchPacer } from './batch-pacer';
 import { UserData, type UserDataPart } from './user-data';
 
-/** Rows per page of the export and per erased batch (one short transaction each). */
+/** Rows per page of the export, and per erased batch at most (one short transaction each, paced). */
 export const MESSAGE_PAGE = 500;
 
 /**
@@ -29,8 +30,9 @@ export class MessagesPart implements UserDataPart {
   }
 
   async erase(userId: string): Promise<void> {
+    const pacer = new BatchPacer(MESSAGE_PAGE);
     let after: MessageKey | undefined;
-    do after = await this.store.erasePage(userId, after, MESSAGE_PAGE);
+    do after = await pacer.run((size) => this.store.erasePage(userId, after, size));
     while (after !== undefined);
   }
 }

@@ -5,30 +5,24 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loggableError } from '../common/log-error';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { RetentionStore } from '../store/retention-store';
+import { BatchPacer } from './batch-pacer';
 import { RoomRetention } from './room-retention';
 import { UserErasureService } from './user-erasure.service';
 
 /** Rooms read per page while walking them. */
 const ROOM_PAGE = 200;
-/** Messages deleted per transaction at most, and at first. */
+/** Messages deleted per transaction at most (fewer when a batch takes long: BatchPacer). */
 export const PURGE_BATCH = 500;
-/**
- * What one batch may take: the batch size adapts to it (a store's delete cost varies with its indexes, full-text
- * ones especially, and the machine), so that the event loop never waits long on one batch.
- */
-const BATCH_TARGET_MS = 8;
-const MIN_BATCH = 10;
 const DAY_MS = 86_400_000;
 
 /**
  * The background retention sweep: every RETENTION_SWEEP_MS, under the store's sweep lock (one instance of a
  * cluster at a time), it walks every room and deletes for good the messages older than the room's retention
- * (RoomRetention), oldest first, at most PURGE_BATCH per transaction (fewer when a batch takes longer than
- * BATCH_TARGET_MS), each batch on a turn of the event loop of its own.
+ * (RoomRetention), oldest first, at most PURGE_BATCH per transaction, sized and paced by a BatchPacer (each batch
+ * on a turn of the event loop of its own, and a pause after it).
  * A sweep never overlaps the previous one; a shutdown stops it between two batches. The same tick resumes
  * erasures a failure left pending.
  */
@@ -38,8 +32,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnModuleDestroy
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopping = false;
-  /** The current batch size (see BATCH_TARGET_MS). */
-  private batch = PURGE_BATCH;
+  private readonly pacer = new BatchPacer(PURGE_BATCH);
 
   constructor(
     private readonly store: RetentionStore,
@@ -93,15 +86,9 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnModuleDestroy
   private async purgeRoom(room: string, before: number): Promise<void> {
     for (;;) {
       if (this.stopping) return;
-      const limit = this.batch;
-      const t0 = performance.now();
-      const deleted = await this.store.purge(room, before, limit);
+      const limit = this.pacer.size;
+      const deleted = await this.pacer.run((size) => this.store.purge(room, before, size));
       if (deleted < limit) return;
-      const ms = Math.max(0.1, performance.now() - t0);
-      const next = Math.round((limit * BATCH_TARGET_MS) / ms);
-      this.batch = Math.min(PURGE_BATCH, Math.max(MIN_BATCH, Math.round((limit + next) / 2)));
-      // Leaves the event loop to everyone else for half as long as the batch held it (and the disk, and a core).
-      await sleep(Math.min(ms / 2, 100));
     }
   }
 }

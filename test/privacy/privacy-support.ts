@@ -41,3 +41,28 @@ export function postgresReader(url: string): Sql {
 
 /** `'x'` as an SQL string literal (test ids only: letters, digits, dashes). */
 export const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** Writes `count` messages of `userId` into `room` on a connection of the test's own (one transaction). */
+export function fill(
+  path: string,
+  room: string,
+  userId: string,
+  count: number,
+  text: string,
+  ts: number,
+): void {
+  const db = new DatabaseSync(path);
+  try {
+    db.exec('PRAGMA busy_timeout = 10000');
+    db.exec('BEGIN IMMEDIATE');
+    db.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+       INSERT INTO messages (id, room, seq, user_id, text, ts)
+       SELECT lower(hex(randomblob(16))), ?, i, ?, ? || i, ? + i FROM n`,
+    ).run(count, room, userId, text, ts);
+    db.prepare('INSERT INTO rooms (room, last_seq) VALUES (?, ?)').run(room, count);
+    db.exec('COMMIT');
+  } finally {
+    db.close();
+  }
+}

@@ -1,12 +1,11 @@
 import { readFileSync, existsSync } from 'node:fs';
-import { DatabaseSync } from 'node:sqlite';
 import { RetentionSweeper } from '../../src/privacy/retention-sweeper';
 import { MessageStore } from '../../src/store/message-store';
 import { BASE_ENV } from '../chat/chat-stores';
 import { trackedClients } from '../support/clients';
 import { rid } from '../support/fixtures';
 import { startServer, type TestServer } from '../support/server';
-import { api, API_KEY } from './privacy-support';
+import { api, API_KEY, fill } from './privacy-support';
 
 /**
  * SQLite at scale and on disk (2-vCPU VM figures in the report): erased text leaves the files (database, FTS index,
@@ -14,31 +13,6 @@ import { api, API_KEY } from './privacy-support';
  * with bounded heap.
  */
 const DAY_MS = 86_400_000;
-
-/** Writes `count` messages of `userId` into `room` on a connection of the test's own (one transaction). */
-function fill(
-  path: string,
-  room: string,
-  userId: string,
-  count: number,
-  text: string,
-  ts: number,
-): void {
-  const db = new DatabaseSync(path);
-  try {
-    db.exec('PRAGMA busy_timeout = 10000');
-    db.exec('BEGIN IMMEDIATE');
-    db.prepare(
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-       INSERT INTO messages (id, room, seq, user_id, text, ts)
-       SELECT lower(hex(randomblob(16))), ?, i, ?, ? || i, ? + i FROM n`,
-    ).run(count, room, userId, text, ts);
-    db.prepare('INSERT INTO rooms (room, last_seq) VALUES (?, ?)').run(room, count);
-    db.exec('COMMIT');
-  } finally {
-    db.close();
-  }
-}
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
