@@ -3,6 +3,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { MessageEdits } from '../../src/store/message-edits';
 import { MessageStore } from '../../src/store/message-store';
 import { RetentionSweeper } from '../../src/privacy/retention-sweeper';
+import { RetentionStore } from '../../src/store/retention-store';
 import { BASE_ENV, backends } from '../chat/chat-stores';
 import { trackedClients } from '../support/clients';
 import { rid } from '../support/fixtures';
@@ -221,6 +222,22 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
         `SELECT count(*) AS n FROM message_mentions WHERE room = ${lit(room)}`,
       );
       expect(Number(mentions[0].n)).toBe(0);
+    });
+
+    it("lets one sweeper at a time hold the store's sweep lock (another instance sharing it skips that sweep)", async () => {
+      const other = await startServer({ ...BASE_ENV, ...env(), RETENTION_SWEEP_MS: '3600000' });
+      try {
+        const mine = server.app.get(RetentionStore);
+        const theirs = other.app.get(RetentionStore);
+        const inside = await mine.exclusively(() =>
+          theirs.exclusively(() => Promise.resolve('ran')),
+        );
+        // SQLite: one instance per file, the process is the lock; PostgreSQL: an advisory lock.
+        expect(inside).toBe(name === 'SQLite' ? 'ran' : undefined);
+        expect(await theirs.exclusively(() => Promise.resolve('ran'))).toBe('ran');
+      } finally {
+        await other.close();
+      }
     });
   });
 });
