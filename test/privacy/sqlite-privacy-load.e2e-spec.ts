@@ -75,12 +75,12 @@ describe('retention sweep of a million messages on SQLite', () => {
   const { connect } = trackedClients(() => server);
 
   it("deletes them in bounded batches while a bystander's ping p99 stays under 50 ms", async () => {
+    const sweeper = server.app.get(RetentionSweeper);
+    await sweeper.tick(); // the start's sweep (of nothing), or one of nothing now: none runs during the fill
     const rooms = Array.from({ length: 10 }, () => `swept-${rid()}`);
     const old = Date.now() - 400 * DAY_MS;
     for (const room of rooms)
       fill(server.config.sqlitePath, room, 'old-user', 100_000, 'old message ', old);
-    const sweeper = server.app.get(RetentionSweeper);
-    await sweeper.tick(); // the start's sweep, if still under way
 
     const bystander = await connect(`bystander-${rid()}`);
     const rtt = async (): Promise<number> => {
@@ -110,7 +110,7 @@ describe('retention sweep of a million messages on SQLite', () => {
     );
     expect(during.length).toBeGreaterThan(100);
     expect(p99).toBeLessThan(50);
-  }, 900_000);
+  }, 1_500_000);
 });
 
 describe('export of 100,000 messages on SQLite', () => {
