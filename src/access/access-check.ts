@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal } from '../auth/principal';
+import { isAdmin, type Principal } from '../auth/principal';
 import { HubbubError } from '../protocol/errors';
 import { roomClaimDecision } from '../rooms/room-access';
 import { AccessPolicy } from './access-policy';
@@ -40,6 +40,23 @@ export class AccessCheck {
     const answer = this.policy.canPublish(principal, channel, data);
     if (!(typeof answer === 'boolean' ? answer : await answer))
       throw new HubbubError('forbidden', `No publish right on channel "${channel}"`);
+  }
+
+  /**
+   * `chat.delete` (and the server API's delete has no principal: it may). The author may delete their message;
+   * anyone else needs {@link mayModerate}.
+   */
+  async assertMayDelete(principal: Principal, room: string, authorId: string): Promise<void> {
+    if (principal.userId === authorId || (await this.mayModerate(principal, room))) return;
+    throw new HubbubError('forbidden', 'Only the author or a moderator of the room may delete it');
+  }
+
+  /**
+   * Whether the user moderates the room (deletes others' messages): `admin` everywhere. The one place room roles
+   * (owner, moderator) plug in.
+   */
+  mayModerate(principal: Principal, _room: string): boolean | Promise<boolean> {
+    return isAdmin(principal);
   }
 
   private async mayJoin(principal: Principal, room: string): Promise<boolean> {

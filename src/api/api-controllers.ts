@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { ApiController } from './api.controller';
 import { ChannelsApiController } from './channels-api.controller';
 import { DashboardApiController } from './dashboard-api.controller';
+import { MessagesApiController } from './messages-api.controller';
 import { PrivacyApiController } from './privacy-api.controller';
 
 /** The controllers of the server API (`/api/*`): mounted by `http.api`, described by the OpenAPI document. */
@@ -9,5 +10,6 @@ export const API_CONTROLLERS: Type[] = [
   ApiController,
   DashboardApiController,
   ChannelsApiController,
+  MessagesApiController,
   PrivacyApiController,
 ];

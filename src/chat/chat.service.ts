@@ -11,6 +11,7 @@ import { dmPeer, dmRoom } from '../protocol/names';
 import { fitReply, jsonBytes } from '../protocol/reply-budget';
 import { RoomService } from '../rooms/room.service';
 import { type AppendResult, MessageStore, type StoredMessage } from '../store/message-store';
+import { MessageExtras } from './message-extras';
 import { MessageHooks, type MessageContext } from './message-hooks';
 import type { Connection } from '../ws/connection';
 
@@ -51,6 +52,7 @@ export class ChatService {
     private readonly observe: Observations,
     private readonly access: AccessCheck,
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly extras: MessageExtras,
   ) {}
 
   /**
@@ -135,14 +137,16 @@ export class ChatService {
     room: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<StoredMessage> {
     this.rooms.assertJoined(conn, room);
     const peer = dmPeer(room, conn.userId);
-    if (peer !== undefined) return this.dm(conn, peer, text, clientMsgId);
+    if (peer !== undefined) return this.dm(conn, peer, text, clientMsgId, replyTo);
     return this.post(room, conn.userId, text, {
       name: conn.principal.name,
       clientMsgId,
       except: conn,
+      replyTo,
     });
   }
 
@@ -151,10 +155,16 @@ export class ChatService {
     room: string,
     userId: string,
     text: string,
-    opts: { name?: string; clientMsgId?: string; except?: Connection } = {},
+    opts: { name?: string; clientMsgId?: string; except?: Connection; replyTo?: number } = {},
   ): Promise<StoredMessage> {
     const ctx = { userId, name: opts.name, connection: opts.except };
-    const { message, duplicate } = await this.append(ctx, room, text, opts.clientMsgId);
+    const { message, duplicate } = await this.append(
+      ctx,
+      room,
+      text,
+      opts.clientMsgId,
+      opts.replyTo,
+    );
     if (!duplicate) await this.push.toRoom(room, 'chat.message', message, opts.except);
     return message;
   }
@@ -165,6 +175,7 @@ export class ChatService {
     to: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<StoredMessage> {
     const room = dmRoom(conn.userId, to);
     if (room === undefined) {
@@ -182,7 +193,7 @@ export class ChatService {
       ]);
     }
     const ctx = { userId: conn.userId, name: conn.principal.name, connection: conn };
-    const { message, duplicate } = await this.append(ctx, room, text, clientMsgId);
+    const { message, duplicate } = await this.append(ctx, room, text, clientMsgId, replyTo);
     if (!duplicate) {
       const pushes = [this.push.toUser(conn.userId, 'chat.message', message, conn)];
       if (to !== conn.userId) pushes.push(this.push.toUser(to, 'chat.message', message));
@@ -234,14 +245,16 @@ export class ChatService {
     await this.push.toRoom(room, 'chat.read', { room, userId: conn.userId, seq }, conn);
   }
 
-  /** Hooks, then the durable append (timed); `chat.stored` for a new message (the caller pushes it). */
+  /** Hooks, replyTo and mentions, then the durable append (timed); `chat.stored` for a new message. */
   private async append(
     ctx: MessageContext,
     room: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<AppendResult> {
     const draft = await this.draftText(ctx, room, text);
+    const extras = await this.extras.of(room, draft, replyTo);
     const started = performance.now();
     const result = await this.store.append({
       room,
@@ -249,6 +262,7 @@ export class ChatService {
       name: ctx.name,
       text: draft,
       clientMsgId,
+      ...extras,
     });
     this.observe.chatAppend((performance.now() - started) / 1000);
     if (!result.duplicate) {

@@ -1,6 +1,11 @@
 import { CloseCode, type ErrorCode } from '../protocol/errors';
 import { PUSH_EVENTS } from '../protocol/pushes';
 import { WS_PATH } from '../ws/decorators';
+import {
+  LIFECYCLE_PUSHES,
+  LIFECYCLE_REQUESTS,
+  withLifecycleFields,
+} from './asyncapi-chat-lifecycle';
 import { PUSHES, REQUESTS, SHARED_SCHEMAS, type Schema } from './asyncapi-schemas';
 
 /**
@@ -55,7 +60,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
   const messages: Record<string, Schema> = {};
   const operations: Record<string, Schema> = {};
 
-  for (const [event, doc] of Object.entries(REQUESTS)) {
+  for (const [event, doc] of Object.entries({ ...REQUESTS, ...LIFECYCLE_REQUESTS })) {
     const request = frame(event, doc.data, 'optional');
     // A request without data is taken as `{}`.
     request.required = ['event'];
@@ -84,8 +89,9 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     };
   }
 
+  const pushes = { ...PUSHES, ...LIFECYCLE_PUSHES };
   for (const event of PUSH_EVENTS) {
-    const doc = PUSHES[event];
+    const doc = pushes[event];
     const key = event === 'error' ? 'error' : `${event}.push`;
     messages[key] =
       event === 'error'
@@ -160,7 +166,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     },
     operations,
     components: {
-      schemas: SHARED_SCHEMAS,
+      schemas: { ...SHARED_SCHEMAS, Message: withLifecycleFields(SHARED_SCHEMAS.Message) },
       messages: componentMessages,
       securitySchemes: {
         bearer: {

@@ -17,7 +17,8 @@ const ANSWER_WITHIN_MS = 10_000;
 /**
  * The erasure of a person: durable, idempotent, resumable. It is journaled first (UserMessageStore's pending
  * erasures), then the parts run in order (presence first: every connection of the person closes with 4403 before
- * anything is erased, so nothing new is written meanwhile), then the store is scrubbed (SQLite: the WAL), then
+ * anything is erased, so nothing new is written meanwhile), then the store is scrubbed (undelivered webhook events of their messages carry
+ * tombstones; SQLite: the WAL), then
  * `user.erased` is emitted (the webhook goes into the durable outbox under the erasure's id), and only then the
  * journal entry is removed. A crash anywhere leaves the entry, and the erasure runs again from the start at the
  * next start of any instance (or the next sweep): every part's erasure is idempotent, and the webhook's id is the
@@ -82,7 +83,7 @@ export class UserErasureService implements OnApplicationBootstrap, OnModuleDestr
       if (this.stopping) throw new Error('shutting down');
       await part.erase(userId);
     }
-    await this.store.scrub();
+    await this.store.scrub(userId);
     await this.bus.emitOrThrow('user.erased', { userId, id, at: Date.now() });
     await this.store.finishErasure(userId, id);
   }

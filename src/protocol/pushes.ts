@@ -2,6 +2,10 @@
  * Every push the server sends (frames without an `id`), in one list: PushService accepts only these names, and the
  * AsyncAPI document (src/docs/asyncapi.ts) must describe each of them, so a new push is added here first.
  */
+/** The pushes of edits, deletions and reactions (chat-lifecycle; documented in docs/asyncapi-chat-lifecycle.ts). */
+export const CHAT_LIFECYCLE_PUSHES = ['chat.updated', 'chat.deleted', 'chat.reacted'] as const;
+export type ChatLifecyclePush = (typeof CHAT_LIFECYCLE_PUSHES)[number];
+
 export const PUSH_EVENTS = [
   'welcome',
   'error',
@@ -17,6 +21,7 @@ export const PUSH_EVENTS = [
   'channel.subscribed',
   'channel.unsubscribed',
   'user.message',
+  ...CHAT_LIFECYCLE_PUSHES,
 ] as const;
 export type PushEvent = (typeof PUSH_EVENTS)[number];
 

@@ -9,7 +9,8 @@
  *   outbox is on. A change that does not happen (unknown or deleted message, reaction limit, a repeat) writes nothing.
  * - A deleted message stays as a tombstone: text "", no name, mentions or reactions (their rows are deleted too), and
  *   its text is gone from the store itself (SQLite: the file, the full-text index and the -wal file; PostgreSQL: any
- *   query of the tables), not only hidden.
+ *   query of the tables), not only hidden. Undelivered `message.created` / `message.updated` events of it in the
+ *   outbox carry the tombstone from then on.
  * - Search finds the messages holding every given word (words as searchWords() splits them), newest first, never a
  *   deleted one, an edited one by its new text only.
  */

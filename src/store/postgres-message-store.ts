@@ -22,6 +22,7 @@ import {
 } from './webhook-outbox';
 import { POSTGRES_OUTBOX_LANES_MIGRATION, POSTGRES_OUTBOX_SQL } from './outbox-sql';
 import { POSTGRES_PRIVACY_MIGRATION } from './privacy-sql';
+import { connectionWithOptions } from './postgres-connection';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -173,9 +174,9 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   }
 
   enqueue(events: OutboxEvent[]): Promise<number> {
-    events.forEach(outboxValues); // unserialisable data rejects this call before anything is written
     // One transaction: all events or none. An id already there is a repeat of that event: dropped.
     return this.transact(async (c) => {
+      events.forEach(outboxValues); // unserialisable data rejects this call before anything is written
       let dropped = 0;
       for (const e of events) {
         const { rows } = await c.query<{ gone: number }>(
@@ -325,25 +326,4 @@ function outboxParams(e: OutboxEvent): unknown[] {
   const [id, type, payload, ts] = outboxValues(e);
   const coalesce = e.lane === undefined ? null : (e.coalesceMs ?? null);
   return [id, type, payload, ts, ts + (e.holdMs ?? 0), e.lane ?? null, coalesce, e.owner ?? null];
-}
-
-/**
- * pg lets an `options` parameter in the URL silently override the `options` config field, which would drop our
- * search_path: when the URL carries its own `options`, ours are appended to it there (later -c settings win).
- */
-function connectionWithOptions(
-  url: string,
-  options: string,
-): { connectionString: string; options?: string } {
-  try {
-    const u = new URL(url);
-    const existing = u.searchParams.get('options');
-    if (existing !== null) {
-      u.searchParams.set('options', `${existing} ${options}`);
-      return { connectionString: u.toString() };
-    }
-  } catch {
-    // not WHATWG-parseable (e.g. a socket path): leave the URL alone
-  }
-  return { connectionString: url, options };
 }

@@ -24,6 +24,19 @@ const ERASE = [
 ];
 const REACTIONS = `SELECT room, seq, reaction, ts FROM message_reactions
   WHERE user_id = $1 AND (room, seq, reaction) > ($2, $3, $4) ORDER BY room, seq, reaction LIMIT $5`;
+/** The tombstone in place of the message in undelivered events (see UserMessageStore.scrub). */
+const TOMBSTONE = `'{"text": "", "deleted": true}'::jsonb`;
+const UNNAMED = (m: string): string => `(${m} - 'name' - 'mentions' - 'reactions' - 'clientMsgId')`;
+const SCRUB_OUTBOX = [
+  `UPDATE webhook_outbox SET payload = (${UNNAMED('payload::jsonb')} || ${TOMBSTONE})::text
+    WHERE type = 'message.created' AND payload::jsonb ->> 'userId' = $1`,
+  // message.updated, and any other event that carries one of their messages (message.notify)
+  `UPDATE webhook_outbox SET payload = (payload::jsonb || jsonb_build_object('message',
+      ${UNNAMED("(payload::jsonb -> 'message')")} || ${TOMBSTONE}))::text
+    WHERE payload::jsonb -> 'message' ->> 'userId' = $1`,
+  `UPDATE webhook_outbox SET payload = (payload::jsonb - 'name')::text
+    WHERE type = 'presence.joined' AND payload::jsonb ->> 'userId' = $1`,
+];
 /** A no-op update on conflict, so that RETURNING hands back the pending row in the same statement. */
 const BEGIN = `INSERT INTO user_erasures (user_id, id, requested_at) VALUES ($1, $2, $3)
   ON CONFLICT (user_id) DO UPDATE SET user_id = EXCLUDED.user_id RETURNING user_id, id, requested_at`;
@@ -97,8 +110,11 @@ export class PostgresUserMessageStore extends UserMessageStore {
     }));
   }
 
-  override scrub(): Promise<void> {
-    return Promise.resolve();
+  override async scrub(userId: string): Promise<void> {
+    await this.store.transact(async (c) => {
+      for (const sql of SCRUB_OUTBOX) await c.query(sql, [userId]);
+      return [undefined, false];
+    });
   }
 
   override async beginErasure(userId: string): Promise<PendingErasure> {

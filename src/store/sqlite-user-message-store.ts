@@ -25,6 +25,19 @@ const ERASE = [
 ];
 const REACTIONS = `SELECT room, seq, reaction, ts FROM message_reactions
   WHERE user_id = ? AND (room, seq, reaction) > (?, ?, ?) ORDER BY room, seq, reaction LIMIT ?`;
+/** The tombstone in place of the message in undelivered events (see UserMessageStore.scrub). */
+const tombstone = (at: string): string =>
+  `json_set(json_remove(payload, '${at}.name', '${at}.mentions', '${at}.reactions', '${at}.clientMsgId'),
+    '${at}.text', '', '${at}.deleted', json('true'))`;
+const SCRUB_OUTBOX = [
+  `UPDATE webhook_outbox SET payload = ${tombstone('$')}
+    WHERE type = 'message.created' AND json_extract(payload, '$.userId') = ?`,
+  // message.updated, and any other event that carries one of their messages (message.notify)
+  `UPDATE webhook_outbox SET payload = ${tombstone('$.message')}
+    WHERE json_extract(payload, '$.message.userId') = ?`,
+  `UPDATE webhook_outbox SET payload = json_remove(payload, '$.name')
+    WHERE type = 'presence.joined' AND json_extract(payload, '$.userId') = ?`,
+];
 // A no-op update on conflict, so that RETURNING hands back the pending row in the same statement.
 const BEGIN = `INSERT INTO user_erasures (user_id, id, requested_at) VALUES (?, ?, ?)
   ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id RETURNING user_id, id, requested_at`;
@@ -103,8 +116,12 @@ export class SqliteUserMessageStore extends UserMessageStore {
     );
   }
 
-  override scrub(): Promise<void> {
-    return settle(() => void this.store.database().exec('PRAGMA wal_checkpoint(TRUNCATE)'));
+  override async scrub(userId: string): Promise<void> {
+    await this.store.transact((db) => {
+      for (const sql of SCRUB_OUTBOX) prepared(db, sql).run(userId);
+      return [undefined, []];
+    });
+    await settle(() => void this.store.database().exec('PRAGMA wal_checkpoint(TRUNCATE)'));
   }
 
   override beginErasure(userId: string): Promise<PendingErasure> {

@@ -55,10 +55,12 @@ export abstract class UserMessageStore {
     limit: number,
   ): Promise<UserReaction[]>;
   /**
-   * After an erasure: leaves no erased byte readable in the store's files where the store can see to it (SQLite:
-   * freed pages are zeroed by `secure_delete`, and the `-wal` file is checkpointed and truncated).
+   * After the user's messages were erased: undelivered webhook events that carry one of their messages get the
+   * tombstone in place of it (as chat.delete does), their `presence.joined` events lose the name, and no erased byte stays readable
+   * in the store's files where the store can see to it (SQLite: freed pages are zeroed by `secure_delete`, and the
+   * `-wal` file is checkpointed and truncated).
    */
-  abstract scrub(): Promise<void>;
+  abstract scrub(userId: string): Promise<void>;
   /** Records that the user's erasure was asked for; resolves with the pending one when there already is one. */
   abstract beginErasure(userId: string): Promise<PendingErasure>;
   /** Every erasure not finished, oldest first. */

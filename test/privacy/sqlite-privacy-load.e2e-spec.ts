@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { RetentionSweeper } from '../../src/privacy/retention-sweeper';
 import { MessageStore } from '../../src/store/message-store';
@@ -5,7 +6,8 @@ import { BASE_ENV } from '../chat/chat-stores';
 import { trackedClients } from '../support/clients';
 import { rid } from '../support/fixtures';
 import { startServer, type TestServer } from '../support/server';
-import { api, API_KEY, fill } from './privacy-support';
+import { Receiver } from '../support/webhook-receiver';
+import { api, API_KEY, fill, sqliteReader } from './privacy-support';
 
 /**
  * SQLite at scale and on disk (2-vCPU VM figures in the report): erased text leaves the files (database, FTS index,
@@ -21,10 +23,22 @@ const percentile = (values: number[], p: number): number => {
 
 describe('erased text leaves the SQLite files', () => {
   let server: TestServer;
+  let receiver: Receiver;
   beforeAll(async () => {
-    server = await startServer({ ...BASE_ENV, API_KEY });
+    // A receiver that refuses everything: the message.created events stay in the outbox, undelivered.
+    receiver = await Receiver.start();
+    receiver.status = () => 500;
+    server = await startServer({
+      ...BASE_ENV,
+      API_KEY,
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+    });
   });
-  afterAll(() => server?.close());
+  afterAll(async () => {
+    await server?.close();
+    await receiver?.stop();
+  });
   const { connect } = trackedClients(() => server);
 
   /** The database file and its -wal file, as bytes. */
@@ -37,7 +51,7 @@ describe('erased text leaves the SQLite files', () => {
     ]);
   };
 
-  it('leaves neither the text, nor its full-text index entries, nor the name in the database or the -wal file', async () => {
+  it('leaves neither the text, nor its full-text index entries, nor the name in the database, the -wal file or undelivered webhooks', async () => {
     const marker = `zq${rid()}${rid()}`;
     const nameMarker = `Nm${rid()}${rid()}`;
     const [alice, bob, room] = [`alice-${rid()}`, `bob-${rid()}`, `bytes-${rid()}`];
@@ -57,6 +71,14 @@ describe('erased text leaves the SQLite files', () => {
     expect(bytes.includes(marker)).toBe(false);
     expect(bytes.includes(nameMarker)).toBe(false);
     expect(bytes.includes('bob stays')).toBe(true);
+    const outbox = sqliteReader(server.config.sqlitePath);
+    const undelivered = await outbox<{ payload: string }>(
+      `SELECT payload FROM webhook_outbox WHERE type = 'message.created' AND payload LIKE '%${alice}%'`,
+    );
+    expect(undelivered.length).toBe(40);
+    for (const { payload } of undelivered) {
+      expect(JSON.parse(payload)).toEqual(expect.objectContaining({ text: '', deleted: true }));
+    }
     const wal = `${server.config.sqlitePath}-wal`;
     expect(existsSync(wal) ? readFileSync(wal).includes(marker) : false).toBe(false);
   });

@@ -183,6 +183,31 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
       expect(doc.reactions).toEqual([]);
     });
 
+    it('puts tombstones in the undelivered webhook events of their messages, and drops their name from presence ones', async () => {
+      receiver.status = () => 500; // nothing is delivered: the events wait in the outbox
+      try {
+        const [alice, room] = [`alice-${rid()}`, `outbox-${rid()}`];
+        const a = await connect(alice, { name: 'Alice Outbox' });
+        await a.call('chat.join', { room });
+        await a.call('chat.send', { room, text: 'undelivered secret' });
+        const mine = `payload LIKE ${lit(`%${alice}%`)}`;
+        expect((await sql(`SELECT id FROM webhook_outbox WHERE ${mine}`)).length).toBeGreaterThan(
+          1,
+        );
+        expect((await api(server.url, 'DELETE', `/api/users/${alice}`)).status).toBe(202);
+        const left = await sql<{ payload: string }>(
+          `SELECT payload FROM webhook_outbox WHERE ${mine}`,
+        );
+        expect(left.length).toBeGreaterThan(1);
+        for (const { payload } of left) {
+          expect(payload).not.toContain('undelivered secret');
+          expect(payload).not.toContain('Alice Outbox');
+        }
+      } finally {
+        receiver.status = () => 200;
+      }
+    });
+
     it('erasing again, or a user it never saw, answers 202 and changes nothing', async () => {
       const [alice, room] = [`alice-${rid()}`, `again-${rid()}`];
       const a = await connect(alice);
