@@ -32,6 +32,8 @@ import { MetricsModule } from './metrics/metrics.module';
 import { ModerationModule } from './moderation/moderation.module';
 import { PrometheusObservations } from './metrics/prometheus-observations';
 import { PresenceModule } from './presence/presence.module';
+import { PrivacyModule } from './privacy/privacy.module';
+import { GlobalRoomRetention, RoomRetention } from './privacy/room-retention';
 import { Tracing } from './tracing/tracing.service';
 import { TransportModule } from './ws/transport.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -75,6 +77,7 @@ const FEATURES = [
   LifecycleModule,
   PresenceModule,
   ChatModule,
+  PrivacyModule,
   AccessModule,
   ChannelsModule,
   ModerationModule,
@@ -167,6 +170,7 @@ export class HubbubModule {
         config,
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         { provide: MessageHooks, useClass: PassThroughMessageHooks },
+        { provide: RoomRetention, useClass: GlobalRoomRetention },
         accessPolicyProvider,
         TokenVerifier,
         Tracing,
@@ -189,6 +193,7 @@ export class HubbubModule {
         HUBBUB_CONFIG,
         HandshakeAuthenticator,
         MessageHooks,
+        RoomRetention,
         AccessPolicy,
         TokenVerifier,
         Tracing,

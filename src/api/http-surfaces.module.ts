@@ -8,6 +8,7 @@ import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { ModerationModule } from '../moderation/moderation.module';
 import { PresenceModule } from '../presence/presence.module';
+import { PrivacyModule } from '../privacy/privacy.module';
 import { TransportModule } from '../ws/transport.module';
 
 /**
@@ -25,6 +26,7 @@ export class HttpSurfacesModule {
         ChatModule,
         ChannelsModule,
         PresenceModule,
+        PrivacyModule,
         FanoutModule,
         LifecycleModule,
         CoreModule,

@@ -42,6 +42,12 @@ import { WebhookOutbox } from '../store/webhook-outbox';
 import { PostgresReadMarkers } from '../chat/postgres-read-markers';
 import { ReadMarkers } from '../chat/read-markers';
 import { SqliteReadMarkers } from '../chat/sqlite-read-markers';
+import { PostgresRetentionStore } from '../store/postgres-retention-store';
+import { PostgresUserMessageStore } from '../store/postgres-user-message-store';
+import { RetentionStore } from '../store/retention-store';
+import { SqliteRetentionStore } from '../store/sqlite-retention-store';
+import { SqliteUserMessageStore } from '../store/sqlite-user-message-store';
+import { UserMessageStore } from '../store/user-message-store';
 
 const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
 
@@ -90,6 +96,7 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | WebhookOutbox     | the message store itself (same transaction as `message.created`) | same |
  * | ReadMarkers       | SqliteReadMarkers or PostgresReadMarkers, in the message store's database | PostgresReadMarkers |
  * | MessageEdits      | SqliteMessageEdits or PostgresMessageEdits, on the message store | PostgresMessageEdits |
+ * | RetentionStore, UserMessageStore | on the message store's connection (SQLite / PostgreSQL twin) | PostgreSQL |
  * | Broker            | MemoryBroker             | RedisBroker             |
  * | ConnectionQuota   | MemoryConnectionQuota    | RedisConnectionQuota    |
  * | PresenceStore     | MemoryPresenceStore      | RedisPresenceStore      |
@@ -138,6 +145,22 @@ export const backendProviders: Provider[] = [
       store instanceof PostgresMessageStore
         ? new PostgresMessageEdits(store)
         : new SqliteMessageEdits(store as SqliteMessageStore),
+  },
+  {
+    provide: RetentionStore,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof SqliteMessageStore
+        ? new SqliteRetentionStore(store)
+        : new PostgresRetentionStore(store as PostgresMessageStore),
+  },
+  {
+    provide: UserMessageStore,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof SqliteMessageStore
+        ? new SqliteUserMessageStore(store)
+        : new PostgresUserMessageStore(store as PostgresMessageStore),
   },
   {
     provide: REDIS,

@@ -13,6 +13,8 @@ import { ModerationStore } from '../store/moderation-store';
 import { SlowModeGate } from '../quota/slow-mode-gate';
 import { WebhookOutbox } from '../store/webhook-outbox';
 import { ReadMarkers } from '../chat/read-markers';
+import { RetentionStore } from '../store/retention-store';
+import { UserMessageStore } from '../store/user-message-store';
 import { backendProviders } from './backend.providers';
 
 /**
@@ -29,6 +31,8 @@ import { backendProviders } from './backend.providers';
     MessageEdits,
     WebhookOutbox,
     ReadMarkers,
+    RetentionStore,
+    UserMessageStore,
     Broker,
     ConnectionQuota,
     PresenceStore,

@@ -99,6 +99,10 @@ export interface HubbubConfig {
   maxPendingConnections: number;
   /** TRUSTED_PROXIES: peers whose `X-Forwarded-For` names the client's address (see common/client-address.ts). */
   trustedProxies?: string[];
+  /** Messages older than this many days (by `ts`) are deleted for good; absent: kept forever (a room may override). */
+  retentionDays?: number;
+  /** How often the retention sweep runs. */
+  retentionSweepMs: number;
 }
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
@@ -234,6 +238,8 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     handshakeTimeoutMs: vars.HANDSHAKE_TIMEOUT_MS,
     maxPendingConnections: vars.MAX_PENDING_CONNECTIONS,
     trustedProxies: trustedProxies(vars.TRUSTED_PROXIES),
+    retentionDays: vars.RETENTION_DAYS,
+    retentionSweepMs: vars.RETENTION_SWEEP_MS,
   };
 }
 

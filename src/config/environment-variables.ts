@@ -124,4 +124,11 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) HANDSHAKE_TIMEOUT_MS = 10000;
   @Transform(toInt) @IsInt() @Min(1) MAX_PENDING_CONNECTIONS = 10000;
   @Transform(blankToUndefined) @IsOptional() @IsString() TRUSTED_PROXIES?: string;
+  @Transform(blankToUndefined)
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  RETENTION_DAYS?: number;
+  @Transform(toInt) @IsInt() @Min(1) RETENTION_SWEEP_MS = 60000;
 }

@@ -45,6 +45,11 @@ export interface HubbubEventMap {
     message: StoredMessage;
     recipients: { userId: string; reason: 'mention' | 'dm' }[];
   };
+  /**
+   * Every part of a person's data was erased (DELETE /api/users/:userId). `id` is the erasure's, the same when a
+   * cut-short erasure is resumed: the webhook's id.
+   */
+  'user.erased': { userId: string; id: string; at: number };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
   /** A moderation action was recorded (emitted by the instance that took it; `by`: a user id or `server`). */

@@ -1,3 +1,5 @@
+import { DiscoveryService } from '@nestjs/core';
+
 /**
  * A person's data, part by part: each feature that stores something about a user (messages, reactions, read
  * markers, roles, ...) provides one `UserDataPart`, registered with `@Injectable()` and listed under
@@ -19,3 +21,11 @@ export interface UserDataPart {
 
 /** The injection token of the list of every UserDataPart (a multi-provider built in the privacy module). */
 export const USER_DATA_PARTS = Symbol('USER_DATA_PARTS');
+
+/**
+ * Marks a provider class as a UserDataPart: `@UserData() @Injectable() class ReadMarkersPart implements
+ * UserDataPart`, listed in its own module's `providers`. The privacy module finds every marked provider of the
+ * app (a team's too) through Nest's DiscoveryService when the modules initialise and lists them under
+ * USER_DATA_PARTS; nothing else to wire.
+ */
+export const UserData = DiscoveryService.createDecorator<void>();

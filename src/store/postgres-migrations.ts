@@ -1,3 +1,4 @@
+import { POSTGRES_PRIVACY_MIGRATION } from './privacy-sql';
 import { POSTGRES_MODERATION_MIGRATION } from './moderation-sql';
 import { POSTGRES_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
 import { POSTGRES_OUTBOX_LANES_MIGRATION } from './outbox-sql';
@@ -48,4 +49,5 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   { version: 6, name: 'group commit with replies and mentions', sql: APPEND_BATCH2_FUNCTION_SQL },
   { version: 7, name: 'read markers', sql: POSTGRES_READ_MARKERS_MIGRATION },
   { version: 8, name: 'room moderation', sql: POSTGRES_MODERATION_MIGRATION },
+  { version: 9, name: 'messages by user, pending erasures', sql: POSTGRES_PRIVACY_MIGRATION },
 ];

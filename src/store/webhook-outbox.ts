@@ -27,6 +27,8 @@ export interface WebhookEventData {
     message: StoredMessage;
     reason: 'mention' | 'dm';
   };
+  /** Every stored piece of the user's data was erased (DELETE /api/users/:userId); never shed. */
+  'user.erased': { userId: string };
 }
 export type WebhookEventType = keyof WebhookEventData;
 /** The events services record; `message.created` is not among them: the store writes it with the message. */

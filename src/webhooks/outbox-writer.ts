@@ -18,6 +18,9 @@ const COUNT_EVERY_MS = 1_000;
 const MAX_SHED_LANES = 10_000;
 const SHED_LOG_EVERY_MS = 10_000;
 
+/** Events a full outbox still takes: the word that a person's data is gone must reach the receiver. */
+const NEVER_SHED = new Set<string>(['user.erased']);
+
 /**
  * Writes lifecycle events to the outbox in the order they were emitted, one transaction at a time (what is
  * emitted meanwhile goes in the next one). A write that fails (the store is unreachable) keeps its events in
@@ -137,7 +140,7 @@ export class OutboxWriter {
   /** Shed `e`? Also true for the partner of an event shed before (see the class comment). */
   private shedding(e: OutboxEvent): boolean {
     if (e.lane !== undefined && this.shedLanes.delete(e.lane)) return true;
-    if (CLOSING_EVENTS.has(e.type)) return false;
+    if (CLOSING_EVENTS.has(e.type) || NEVER_SHED.has(e.type)) return false;
     const full = this.size >= this.maxEvents || this.unwritten.length >= MAX_UNWRITTEN;
     if (!full || this.shedLanes.size >= MAX_SHED_LANES) return false;
     if (e.lane !== undefined) this.shedLanes.add(e.lane);

@@ -36,6 +36,8 @@ export function queuedEvent(e: LifecycleEvent, id: string, ts: number, by?: stri
       break;
     case 'room.moderated':
       break; // no lane: never coalesced or shed with a partner; one per action
+    case 'user.erased':
+      break; // a lane of its own
   }
   if (e.type === 'presence.joined' || e.type === 'room.occupied') event.coalesceMs = FLAP_WINDOW_MS;
   if (CLOSING_EVENTS.has(e.type)) event.holdMs = FLAP_WINDOW_MS;
