@@ -1,5 +1,5 @@
-import { Controller, Get, Logger, NotFoundException, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Logger, NotFoundException, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -19,8 +19,6 @@ export function findClientDir(): string | undefined {
 interface ClientFiles {
   indexHtml: string;
   sdk: string;
-  /** The SDK's chat lifecycle and moderation methods, imported by hubbub-client.js. */
-  sdkChat: string;
   /** The page's script, served as a file: the Content-Security-Policy allows no inline script. */
   pageScript: string;
 }
@@ -32,15 +30,33 @@ function loadClientFiles(): ClientFiles | undefined {
   return {
     indexHtml: readFileSync(join(dir, 'index.html'), 'utf8'),
     sdk: readFileSync(join(dir, 'hubbub-client.js'), 'utf8'),
-    sdkChat: readFileSync(join(dir, 'hubbub-chat.js'), 'utf8'),
     pageScript: readFileSync(join(dir, 'chat-page.js'), 'utf8'),
   };
+}
+
+/**
+ * ES modules beside hubbub-client.js and chat-page.js that they import: the SDK's chat lifecycle and moderation
+ * methods, and the page's message list, room list and moderation.
+ */
+const MODULES = [
+  'hubbub-chat.js',
+  'chat-page-dom.js',
+  'chat-page-messages.js',
+  'chat-page-rooms.js',
+  'chat-page-moderation.js',
+];
+
+function loadModules(): Map<string, string> | undefined {
+  const dir = findClientDir();
+  if (!dir) return undefined;
+  return new Map(MODULES.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
 /** `GET /`: the demo chat page, and `GET /hubbub-client.js`: the client SDK it is built on. */
 @Controller()
 export class WebController {
   private readonly files = loadClientFiles();
+  private readonly modules = loadModules();
 
   constructor() {
     if (!this.files) {
@@ -60,9 +76,14 @@ export class WebController {
     return this.serve(res, 'sdk', 'application/javascript; charset=utf-8');
   }
 
-  @Get('hubbub-chat.js')
-  sdkChat(@Res({ passthrough: true }) res: Response): string {
-    return this.serve(res, 'sdkChat', 'application/javascript; charset=utf-8');
+  /** The SDK's and the page's other ES modules, each at `/<file>`. */
+  @Get(MODULES)
+  module(@Req() req: Request, @Res({ passthrough: true }) res: Response): string {
+    const body = this.modules?.get(req.path.split('/').pop() ?? '');
+    if (body === undefined) throw new NotFoundException();
+    res.setHeader('Content-Type', 'application/javascript; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache');
+    return body;
   }
 
   @Get('chat-page.js')
