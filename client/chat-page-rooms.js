@@ -8,6 +8,7 @@ export function createRoomList(ctx) {
   /** @type {Map<string, {room: string, seq: number, lastRead: number, unread: number, mentions: number}>} */
   let rooms = new Map();
   let readTimer;
+  let pendingRead = null; // {room, seq} waiting to be sent with chat.read
   let refreshTimer;
   let readSent = new Map(); // room -> the last seq sent with chat.read
 
@@ -68,12 +69,21 @@ export function createRoomList(ctx) {
   function seen(room, seq) {
     const r = rooms.get(room);
     if (r) { rooms.set(room, { ...r, seq: Math.max(r.seq, seq), lastRead: Math.max(r.lastRead, seq), unread: 0, mentions: 0 }); render(); }
-    if (!seq || (readSent.get(room) ?? 0) >= seq) return;
+    if (!seq || (readSent.get(room) ?? 0) >= seq || (pendingRead?.room === room && pendingRead.seq >= seq)) return;
+    if (pendingRead && pendingRead.room !== room) flushRead();
+    pendingRead = { room, seq };
     clearTimeout(readTimer);
-    readTimer = setTimeout(() => {
-      readSent.set(room, seq);
-      ctx.client?.markRead(room, seq).then(() => { if (!rooms.has(room)) refreshSoon(); }, () => {});
-    }, 300);
+    readTimer = setTimeout(flushRead, 300);
+  }
+
+  /** Sends the pending read marker now (also when the user moves to another room). */
+  function flushRead() {
+    clearTimeout(readTimer);
+    const read = pendingRead;
+    pendingRead = null;
+    if (!read || !ctx.client) return;
+    readSent.set(read.room, read.seq);
+    ctx.client.markRead(read.room, read.seq).then(() => { if (!rooms.has(read.room)) refreshSoon(); }, () => {});
   }
 
   /** A message for a room not shown (a DM, a mention): its badge grows until the next refresh says exactly. */
@@ -90,7 +100,8 @@ export function createRoomList(ctx) {
     refreshSoon,
     render,
     seen,
+    flushRead,
     arrived,
-    reset() { rooms = new Map(); readSent = new Map(); clearTimeout(readTimer); clearTimeout(refreshTimer); render(); },
+    reset() { rooms = new Map(); readSent = new Map(); pendingRead = null; clearTimeout(readTimer); clearTimeout(refreshTimer); render(); },
   };
 }

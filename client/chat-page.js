@@ -218,6 +218,7 @@ $('roomForm').addEventListener('submit', async (ev) => {
   const next = $('room').value.trim();
   if (!client || !next || next === room) return;
   try {
+    roomList.flushRead();
     if (room) await client.leave(room).catch(() => {}); // already out (kicked, banned) is fine
     room = null;
     const reply = await client.join(next);
