@@ -23,7 +23,7 @@ const LAYERS: string[][] = [
   ['events'],
   ['ws'],
   ['fanout', 'lifecycle'],
-  ['core', 'rooms', 'access', 'chat', 'channels', 'presence', 'privacy'],
+  ['core', 'rooms', 'access', 'chat', 'channels', 'presence', 'privacy', 'moderation'],
   ['webhooks', 'metrics', 'admin'],
   ['api', 'health', 'dev', 'web', 'http', 'openapi', 'docs'],
   ['backends', '.'],

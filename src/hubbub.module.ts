@@ -29,6 +29,7 @@ import { HttpSurfacesModule } from './api/http-surfaces.module';
 import { HttpThrottleModule } from './http/throttle.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { ModerationModule } from './moderation/moderation.module';
 import { PrometheusObservations } from './metrics/prometheus-observations';
 import { PresenceModule } from './presence/presence.module';
 import { Tracing } from './tracing/tracing.service';
@@ -76,6 +77,7 @@ const FEATURES = [
   ChatModule,
   AccessModule,
   ChannelsModule,
+  ModerationModule,
   CoreModule,
   WebhooksModule,
   MetricsModule,
@@ -203,6 +205,7 @@ export class HubbubModule {
         PresenceModule,
         ChannelsModule,
         LifecycleModule,
+        ModerationModule,
       ],
     };
   }

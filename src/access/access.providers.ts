@@ -4,6 +4,7 @@ import { AccessCheck } from './access-check';
 import { AccessPolicy } from './access-policy';
 import { ClaimAccessPolicy } from './claim-access-policy';
 import { ProxyAccessPolicy } from './proxy-access-policy';
+import { RoomRules } from './room-rules';
 import { SubscriptionTokens } from './subscription-tokens';
 
 /**
@@ -19,4 +20,4 @@ export const accessPolicyProvider: Provider = {
 };
 
 /** What AccessModule provides to the features. */
-export const accessProviders: Provider[] = [AccessCheck, SubscriptionTokens];
+export const accessProviders: Provider[] = [AccessCheck, SubscriptionTokens, RoomRules];

@@ -6,6 +6,7 @@ import { CoreModule } from '../core/core.module';
 import { FanoutModule } from '../fanout/fanout.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MetricsModule } from '../metrics/metrics.module';
+import { ModerationModule } from '../moderation/moderation.module';
 import { PresenceModule } from '../presence/presence.module';
 import { TransportModule } from '../ws/transport.module';
 
@@ -29,6 +30,7 @@ export class HttpSurfacesModule {
         CoreModule,
         MetricsModule,
         TransportModule,
+        ModerationModule,
       ],
       controllers,
     };

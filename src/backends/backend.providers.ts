@@ -25,6 +25,12 @@ import { ConnectionQuota } from '../quota/connection-quota';
 import { MemoryConnectionQuota } from '../quota/memory-connection-quota';
 import { RedisConnectionQuota } from '../quota/redis-connection-quota';
 import { MessageStore } from '../store/message-store';
+import { ModerationStore } from '../store/moderation-store';
+import { PostgresModerationStore } from '../store/postgres-moderation-store';
+import { SqliteModerationStore } from '../store/sqlite-moderation-store';
+import { MemorySlowModeGate } from '../quota/memory-slow-mode-gate';
+import { RedisSlowModeGate } from '../quota/redis-slow-mode-gate';
+import { SlowModeGate } from '../quota/slow-mode-gate';
 import { PostgresMessageStore } from '../store/postgres-message-store';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { tracedMessageStore } from '../store/traced-store';
@@ -45,10 +51,12 @@ class StoreLifecycle implements OnApplicationShutdown {
   constructor(
     @Inject(MessageStore) private readonly store: MessageStore,
     @Inject(ChannelHistory) private readonly history: ChannelHistory,
+    @Inject(ModerationStore) private readonly moderation: ModerationStore,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.history.close();
+    await this.moderation.close();
     await this.store.close();
   }
 }
@@ -80,6 +88,8 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | ChannelHistory    | MemoryChannelHistory     | RedisChannelHistory     |
  * | ChannelSubscribers | MemoryChannelSubscribers | RedisChannelSubscribers |
  * | NodeDirectory     | MemoryNodeDirectory      | RedisNodeDirectory      |
+ * | ModerationStore   | SQLite, or PostgreSQL with DATABASE_URL (the message store's database) | PostgreSQL |
+ * | SlowModeGate      | MemorySlowModeGate       | RedisSlowModeGate       |
  *
  * Every provider is a factory of the injected configuration, so the choice is made when the app starts, also when
  * the configuration itself comes from an async factory (HubbubModule.forRootAsync). Everything above depends on
@@ -173,6 +183,28 @@ export const backendProviders: Provider[] = [
       redis
         ? new RedisNodeDirectory(config, redis, local, sampler)
         : new MemoryNodeDirectory(local, sampler),
+  },
+  {
+    // Opened after the message store, whose migrations create its tables; closed by StoreLifecycle.
+    provide: ModerationStore,
+    inject: [HUBBUB_CONFIG, MessageStore],
+    useFactory: async (config: HubbubConfig) => {
+      const store = config.databaseUrl
+        ? new PostgresModerationStore({ url: config.databaseUrl })
+        : new SqliteModerationStore(config.sqlitePath);
+      try {
+        await store.init();
+      } catch (err) {
+        throw storeUnreachable(config, err);
+      }
+      return store;
+    },
+  },
+  {
+    provide: SlowModeGate,
+    inject: [REDIS],
+    useFactory: (redis: Redis | null) =>
+      redis ? new RedisSlowModeGate(redis) : new MemorySlowModeGate(),
   },
   StoreLifecycle,
   RedisLifecycle,

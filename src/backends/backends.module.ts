@@ -8,6 +8,8 @@ import { Broker } from '../broker/broker';
 import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MessageStore } from '../store/message-store';
+import { ModerationStore } from '../store/moderation-store';
+import { SlowModeGate } from '../quota/slow-mode-gate';
 import { WebhookOutbox } from '../store/webhook-outbox';
 import { backendProviders } from './backend.providers';
 
@@ -29,6 +31,8 @@ import { backendProviders } from './backend.providers';
     ChannelHistory,
     ChannelSubscribers,
     NodeDirectory,
+    ModerationStore,
+    SlowModeGate,
   ],
 })
 export class BackendsModule {}

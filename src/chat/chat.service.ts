@@ -139,11 +139,19 @@ export class ChatService {
     this.rooms.assertJoined(conn, room);
     const peer = dmPeer(room, conn.userId);
     if (peer !== undefined) return this.dm(conn, peer, text, clientMsgId);
-    return this.post(room, conn.userId, text, {
-      name: conn.principal.name,
-      clientMsgId,
-      except: conn,
-    });
+    // Mute, the policy and slow mode (the one access path); the slot goes back when the send fails.
+    const release = await this.access.assertWrite(conn.principal, room, 'send');
+    try {
+      this.rooms.assertJoined(conn, room); // still joined: not kicked or banned meanwhile
+      return await this.post(room, conn.userId, text, {
+        name: conn.principal.name,
+        clientMsgId,
+        except: conn,
+      });
+    } catch (err) {
+      await release();
+      throw err;
+    }
   }
 
   /** Stores then pushes to the room; also the server API's entry point (no sending connection). */

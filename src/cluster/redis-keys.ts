@@ -25,6 +25,7 @@
  * | `hubbub:history:pubs:<channel>`    | list    | RedisChannelHistory   | the channel's recovery window            |
  * | `hubbub:history:meta`              | hash    | RedisChannelHistory   | generation, byte count, offset floors    |
  * | `hubbub:history:budget`            | zset    | RedisChannelHistory   | every retained publication, oldest first |
+ * | `hubbub:slow:<room>|<userId>`      | string  | RedisSlowModeGate     | a slow-mode slot, TTL the room interval  |
  */
 export const REDIS_PREFIX = 'hubbub:';
 
@@ -47,6 +48,7 @@ export const RedisKeys = {
   channelSubscribers: (node: string): string => `${REDIS_PREFIX}chansubs:${node}`,
   nodeInfo: (node: string): string => `${REDIS_PREFIX}node-info:${node}`,
   nodeActivity: (node: string): string => `${REDIS_PREFIX}node-activity:${node}`,
+  slowMode: (room: string, userId: string): string => `${REDIS_PREFIX}slow:${room}|${userId}`,
 
   /** Key prefixes of the stores that lay out their own keys below them. */
   presencePrefix: `${REDIS_PREFIX}presence:`,

@@ -1,5 +1,6 @@
 import { ERROR_CODES } from '../protocol/errors';
 import type { PushEvent } from '../protocol/pushes';
+import { MODERATION_REQUESTS, ROOM_ROLE_PUSH } from './asyncapi-moderation';
 
 /**
  * The JSON schemas of the socket protocol, event by event, for the AsyncAPI document. They mirror the DTOs of the
@@ -109,7 +110,7 @@ export const SHARED_SCHEMAS: Record<string, Schema> = {
       message: { type: 'string' },
       details: {
         description:
-          'validation_failed: a list of {field, errors[]}; rate_limited: {retryAfterMs}; else absent',
+          'validation_failed: a list of {field, errors[]}; rate_limited: {retryAfterMs}; forbidden by a ban or a mute: {reason: "banned" | "muted", until?}; else absent',
       },
     },
     ['details'],
@@ -266,11 +267,13 @@ export const REQUESTS: Record<string, RequestDoc> = {
     }),
     reply: out({ online: { type: 'object', additionalProperties: bool } }),
   },
+  ...MODERATION_REQUESTS,
 };
 
 const REASON: Schema = {
-  enum: ['forbidden', 'server'],
-  description: 'forbidden: the refreshed claims no longer grant it; server: the server API',
+  enum: ['forbidden', 'server', 'kicked', 'banned'],
+  description:
+    'forbidden: the refreshed claims no longer grant it; server: the server API; kicked, banned: a moderator',
 };
 
 const CHANNEL_REASON: Schema = {
@@ -337,4 +340,5 @@ export const PUSHES: Record<PushEvent, { summary: string; data: Schema }> = {
     summary: 'From the server API to every connection of this user',
     data: out({ data: ANY, from: { type: 'string' } }),
   },
+  'room.role': ROOM_ROLE_PUSH,
 };

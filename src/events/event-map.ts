@@ -1,5 +1,6 @@
 import type { PresenceTransition } from '../presence/store/presence-store';
 import type { StoredMessage } from '../store/message-store';
+import type { ModerationAction } from '../store/moderation-store';
 
 /**
  * Every in-process event, with its payload: the one list of what features announce, what cross-cutting reactions
@@ -38,6 +39,15 @@ export interface HubbubEventMap {
   'expiry.tick': { now: number };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
+  /** A moderation action was recorded (emitted by the instance that took it; `by`: a user id or `server`). */
+  'room.moderated': {
+    room: string;
+    action: ModerationAction;
+    userId: string;
+    by: string;
+    until?: number;
+    ts: number;
+  };
   /**
    * Cluster commands, published with PushService.command (as JSON under the topic `ctl:<name without "command.">`)
    * and run on every instance, this one included.
@@ -48,6 +58,11 @@ export interface HubbubEventMap {
   'command.channel.subscribe': { channel: string; userId: string };
   /** Unsubscribe every connection of the user from the channel (the server API). */
   'command.channel.unsubscribe': { channel: string; userId: string };
+  /**
+   * A moderation action changed a room's rules: every instance drops what it cached of them and, for `kick` and
+   * `ban`, takes the user's connections out of the room (a ban spares connections whose token has `admin`).
+   */
+  'command.room.moderated': { room: string; userId: string; action: ModerationAction };
   /** A presence push for every instance's connections in the room, each of which keeps a (room, user) in `v` order. */
   'command.presence.push': {
     room: string;

@@ -17,12 +17,13 @@ export const PUSH_EVENTS = [
   'channel.subscribed',
   'channel.unsubscribed',
   'user.message',
+  'room.role',
 ] as const;
 export type PushEvent = (typeof PUSH_EVENTS)[number];
 
 /** Hubbub's own namespaces and names: a push there must be one of PUSH_EVENTS. Teams push in their own namespaces. */
 type Reserved =
-  | `${'chat' | 'presence' | 'channel' | 'user' | 'auth' | 'server'}.${string}`
+  | `${'chat' | 'presence' | 'channel' | 'user' | 'auth' | 'server' | 'room'}.${string}`
   | 'welcome'
   | 'error'
   | 'broadcast'

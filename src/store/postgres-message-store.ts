@@ -19,6 +19,7 @@ import {
   rowToClaimed,
   type WebhookOutbox,
 } from './webhook-outbox';
+import { POSTGRES_MODERATION_MIGRATION } from './moderation-sql';
 import { POSTGRES_OUTBOX_LANES_MIGRATION, POSTGRES_OUTBOX_SQL } from './outbox-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
@@ -61,6 +62,7 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   },
   { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
   { version: 4, name: 'webhook outbox lanes', sql: POSTGRES_OUTBOX_LANES_MIGRATION },
+  { version: 8, name: 'room moderation', sql: POSTGRES_MODERATION_MIGRATION },
 ];
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */

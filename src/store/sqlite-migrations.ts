@@ -1,4 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { SQLITE_MODERATION_MIGRATION } from './moderation-sql';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
@@ -40,6 +41,7 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
   },
   { version: 3, name: 'webhook outbox lanes', sql: SQLITE_OUTBOX_LANES_MIGRATION },
+  { version: 7, name: 'room moderation', sql: SQLITE_MODERATION_MIGRATION },
 ];
 
 /** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */

@@ -11,6 +11,8 @@ export interface WebhookEventData {
   'room.vacated': { room: string };
   'presence.joined': { room: string; userId: string; name?: string };
   'presence.left': { room: string; userId: string };
+  /** A moderation action (see ModerationStore); `by`: the acting user id, or `server`. */
+  'room.moderated': { room: string; action: string; userId: string; by: string; until?: number };
 }
 export type WebhookEventType = keyof WebhookEventData;
 /** The events services record; `message.created` is not among them: the store writes it with the message. */
