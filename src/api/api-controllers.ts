@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { ApiController } from './api.controller';
 import { ChannelsApiController } from './channels-api.controller';
 import { DashboardApiController } from './dashboard-api.controller';
+import { DashboardModerationController } from './dashboard-moderation.controller';
 import { ModerationApiController } from './moderation-api.controller';
 
 /** The controllers of the server API (`/api/*`): mounted by `http.api`, described by the OpenAPI document. */
@@ -10,4 +11,5 @@ export const API_CONTROLLERS: Type[] = [
   DashboardApiController,
   ChannelsApiController,
   ModerationApiController,
+  DashboardModerationController,
 ];
