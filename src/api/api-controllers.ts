@@ -4,6 +4,7 @@ import { ChannelsApiController } from './channels-api.controller';
 import { DashboardApiController } from './dashboard-api.controller';
 import { DashboardModerationController } from './dashboard-moderation.controller';
 import { ModerationApiController } from './moderation-api.controller';
+import { UnreadApiController } from './unread-api.controller';
 
 /** The controllers of the server API (`/api/*`): mounted by `http.api`, described by the OpenAPI document. */
 export const API_CONTROLLERS: Type[] = [
@@ -12,4 +13,5 @@ export const API_CONTROLLERS: Type[] = [
   ChannelsApiController,
   ModerationApiController,
   DashboardModerationController,
+  UnreadApiController,
 ];

@@ -24,6 +24,7 @@ import { RedisPresenceStore } from '../presence/store/redis-presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MemoryConnectionQuota } from '../quota/memory-connection-quota';
 import { RedisConnectionQuota } from '../quota/redis-connection-quota';
+import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
 import { ModerationStore } from '../store/moderation-store';
 import { PostgresModerationStore } from '../store/postgres-moderation-store';
@@ -31,11 +32,16 @@ import { SqliteModerationStore } from '../store/sqlite-moderation-store';
 import { MemorySlowModeGate } from '../quota/memory-slow-mode-gate';
 import { RedisSlowModeGate } from '../quota/redis-slow-mode-gate';
 import { SlowModeGate } from '../quota/slow-mode-gate';
+import { PostgresMessageEdits } from '../store/postgres-message-edits';
+import { SqliteMessageEdits } from '../store/sqlite-message-edits';
 import { PostgresMessageStore } from '../store/postgres-message-store';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { tracedMessageStore } from '../store/traced-store';
 import { Tracing } from '../tracing/tracing.service';
 import { WebhookOutbox } from '../store/webhook-outbox';
+import { PostgresReadMarkers } from '../chat/postgres-read-markers';
+import { ReadMarkers } from '../chat/read-markers';
+import { SqliteReadMarkers } from '../chat/sqlite-read-markers';
 
 const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
 
@@ -82,6 +88,8 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | ----------------- | ------------------------ | ----------------------- |
  * | MessageStore      | SQLite, or PostgreSQL with DATABASE_URL | PostgreSQL |
  * | WebhookOutbox     | the message store itself (same transaction as `message.created`) | same |
+ * | ReadMarkers       | SqliteReadMarkers or PostgresReadMarkers, in the message store's database | PostgresReadMarkers |
+ * | MessageEdits      | SqliteMessageEdits or PostgresMessageEdits, on the message store | PostgresMessageEdits |
  * | Broker            | MemoryBroker             | RedisBroker             |
  * | ConnectionQuota   | MemoryConnectionQuota    | RedisConnectionQuota    |
  * | PresenceStore     | MemoryPresenceStore      | RedisPresenceStore      |
@@ -114,6 +122,23 @@ export const backendProviders: Provider[] = [
   },
   // Both SQL stores implement the outbox, so `message.created` commits with its message.
   { provide: WebhookOutbox, useExisting: MessageStore },
+  // Read markers live in the store's database, on its connection (SQLite) or pool (PostgreSQL).
+  {
+    provide: ReadMarkers,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof SqliteMessageStore
+        ? new SqliteReadMarkers(store)
+        : new PostgresReadMarkers(store as PostgresMessageStore),
+  },
+  {
+    provide: MessageEdits,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof PostgresMessageStore
+        ? new PostgresMessageEdits(store)
+        : new SqliteMessageEdits(store as SqliteMessageStore),
+  },
   {
     provide: REDIS,
     inject: [HUBBUB_CONFIG],

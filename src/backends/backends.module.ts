@@ -7,10 +7,12 @@ import { REDIS } from '../cluster/redis.provider';
 import { Broker } from '../broker/broker';
 import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
+import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
 import { ModerationStore } from '../store/moderation-store';
 import { SlowModeGate } from '../quota/slow-mode-gate';
 import { WebhookOutbox } from '../store/webhook-outbox';
+import { ReadMarkers } from '../chat/read-markers';
 import { backendProviders } from './backend.providers';
 
 /**
@@ -24,7 +26,9 @@ import { backendProviders } from './backend.providers';
   exports: [
     REDIS,
     MessageStore,
+    MessageEdits,
     WebhookOutbox,
+    ReadMarkers,
     Broker,
     ConnectionQuota,
     PresenceStore,

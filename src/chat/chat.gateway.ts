@@ -2,7 +2,7 @@ import { MessageBody, SubscribeMessage } from '@nestjs/websockets';
 import type { StoredMessage } from '../store/message-store';
 import type { Connection } from '../ws/connection';
 import { Conn, HubbubGateway } from '../ws/decorators';
-import { DmDto, HistoryDto, JoinDto, ReadDto, RoomDto, SendDto, TypingDto } from './chat.dto';
+import { DmDto, HistoryDto, JoinDto, RoomDto, SendDto, TypingDto } from './chat.dto';
 import { ChatService, type HistoryResult, type JoinResult } from './chat.service';
 
 @HubbubGateway()
@@ -51,11 +51,5 @@ export class ChatGateway {
     @MessageBody() { to, text, clientMsgId }: DmDto,
   ): Promise<{ message: StoredMessage }> {
     return { message: await this.chat.dm(conn, to, text, clientMsgId) };
-  }
-
-  @SubscribeMessage('chat.read')
-  async read(@Conn() conn: Connection, @MessageBody() { room, seq }: ReadDto): Promise<object> {
-    await this.chat.read(conn, room, seq);
-    return {};
   }
 }

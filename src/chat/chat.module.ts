@@ -5,11 +5,14 @@ import { PresenceModule } from '../presence/presence.module';
 import { RoomService } from '../rooms/room.service';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
+import { UnreadGateway } from './unread.gateway';
+import { UnreadService } from './unread.service';
+import { TransportModule } from '../ws/transport.module';
 
 /** Chat rooms with durable history. */
 @Module({
-  imports: [FanoutModule, PresenceModule, AccessModule],
-  providers: [RoomService, ChatService, ChatGateway],
-  exports: [RoomService, ChatService],
+  imports: [FanoutModule, PresenceModule, AccessModule, TransportModule],
+  providers: [RoomService, ChatService, ChatGateway, UnreadService, UnreadGateway],
+  exports: [RoomService, ChatService, UnreadService],
 })
 export class ChatModule {}

@@ -12,6 +12,7 @@ import { fitReply, jsonBytes } from '../protocol/reply-budget';
 import { RoomService } from '../rooms/room.service';
 import { type AppendResult, MessageStore, type StoredMessage } from '../store/message-store';
 import { MessageHooks, type MessageContext } from './message-hooks';
+import { type JoinUnread, UnreadService } from './unread.service';
 import type { Connection } from '../ws/connection';
 
 export const JOIN_SINCE_LIMIT = 100;
@@ -20,7 +21,7 @@ export const HISTORY_DEFAULT_LIMIT = 50;
 /** Longest text a message may have (the contract's `chat.send`), also for what a hook returns. */
 const MAX_TEXT = 4000;
 
-export interface JoinResult {
+export interface JoinResult extends JoinUnread {
   room: string;
   seq: number;
   members: Member[];
@@ -50,6 +51,7 @@ export class ChatService {
     private readonly hooks: MessageHooks,
     private readonly observe: Observations,
     private readonly access: AccessCheck,
+    private readonly unread: UnreadService,
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
   ) {}
 
@@ -96,6 +98,7 @@ export class ChatService {
     const joined = this.rooms.join(conn, room);
     let messages: StoredMessage[];
     let seq: number;
+    let unread: JoinUnread;
     try {
       [messages, seq] = await Promise.all([
         since === undefined
@@ -103,6 +106,7 @@ export class ChatService {
           : this.store.history({ room, after: since, limit: JOIN_SINCE_LIMIT }),
         this.store.lastSeq(room),
       ]);
+      unread = await this.unread.onJoin(conn.userId, room, seq);
     } catch (err) {
       if (joined) this.rooms.leave(conn, room);
       throw err;
@@ -121,7 +125,7 @@ export class ChatService {
       since === undefined ? 'last' : 'first',
       jsonBytes(members),
     );
-    const reply: JoinResult = { room, seq, members, messages: page.items };
+    const reply: JoinResult = { room, seq, ...unread, members, messages: page.items };
     if (page.more) reply.more = true;
     return reply;
   }
@@ -231,17 +235,6 @@ export class ChatService {
     await this.push.toRoom(room, 'chat.typing', { room, userId: conn.userId, typing }, conn);
   }
 
-  async read(conn: Connection, room: string, seq: number): Promise<void> {
-    this.rooms.assertJoined(conn, room);
-    const last = await this.store.lastSeq(room);
-    if (seq > last) {
-      throw new HubbubError('validation_failed', 'Validation failed', [
-        { field: 'seq', errors: [`seq must not be above the room's last seq (${last})`] },
-      ]);
-    }
-    await this.push.toRoom(room, 'chat.read', { room, userId: conn.userId, seq }, conn);
-  }
-
   /** Hooks, then the durable append (timed); `chat.stored` for a new message (the caller pushes it). */
   private async append(
     ctx: MessageContext,
@@ -259,6 +252,7 @@ export class ChatService {
       clientMsgId,
     });
     this.observe.chatAppend((performance.now() - started) / 1000);
+    await this.unread.stored(result.message);
     if (!result.duplicate) {
       this.afterStore(result.message);
       void this.bus.emit('chat.stored', { message: result.message });

@@ -63,6 +63,8 @@ export interface HubbubEventMap {
    * `ban`, takes the user's connections out of the room (a ban spares connections whose token has `admin`).
    */
   'command.room.moderated': { room: string; userId: string; action: ModerationAction };
+  /** `chat.read {room, userId, seq}` for every instance's connections in the room and the reader's, joined or not. */
+  'command.chat.read': { room: string; userId: string; seq: number; except?: string };
   /** A presence push for every instance's connections in the room, each of which keeps a (room, user) in `v` order. */
   'command.presence.push': {
     room: string;

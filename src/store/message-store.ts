@@ -18,6 +18,16 @@ export interface StoredMessage {
   ts: number;
   /** Client-chosen idempotency key, unique per (room, userId). */
   clientMsgId?: string;
+  /** The seq of the message (same room) this one answers. */
+  replyTo?: number;
+  /** User ids named by `@<userId>` in the text (deduplicated, in order of appearance, at most 20). */
+  mentions?: string[];
+  /** ms since epoch of the last edit. */
+  editedAt?: number;
+  /** A tombstone: text "" and no name, mentions or reactions (they were erased from the store). */
+  deleted?: true;
+  /** Count of users per reaction; absent when nobody reacted. */
+  reactions?: Record<string, number>;
 }
 
 export interface NewMessage {
@@ -26,6 +36,9 @@ export interface NewMessage {
   name?: string;
   text: string;
   clientMsgId?: string;
+  replyTo?: number;
+  /** Already checked by the caller (who may read the room); stored as given, also as message_mentions rows. */
+  mentions?: string[];
 }
 
 export interface AppendResult {

@@ -27,7 +27,7 @@ const MAX_RETRIES = 3;
  * Group commit for PostgreSQL appends. Up to `maxInFlight` batches run at once per store; the appends that arrive
  * meanwhile (any room, any user) wait in the queue and go together into the next batch, at most `maxBatch` of them.
  *
- * A batch is one call of the `hubbub_append_batch` function (migration 3, see postgres-append-sql.ts): one round
+ * A batch is one call of the `hubbub_append_batch2` function (migrations 3 and 6, see postgres-append-sql.ts): one round
  * trip, one implicit transaction, one counter bump per room, one multi-row insert with the outbox rows; every append
  * of the batch resolves after that COMMIT. Repeats of a clientMsgId inside the batch are folded here first (they get
  * the first one's message, as duplicates); keys stored before are found by the function under the rooms' locks.
@@ -133,7 +133,7 @@ export class PostgresAppendBatcher {
       return sent.length - 1;
     });
     const { rows } = await this.pool.query<BatchRow>(
-      'SELECT * FROM hubbub_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+      'SELECT * FROM hubbub_append_batch2($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
       [
         sent.map((m) => m.room),
         sent.map((m) => m.userId),
@@ -142,6 +142,8 @@ export class PostgresAppendBatcher {
         sent.map((m) => m.clientMsgId ?? null),
         sent.map(() => randomUUID()),
         sent.map(() => randomUUID()),
+        sent.map((m) => m.replyTo ?? null),
+        sent.map((m) => (m.mentions?.length ? JSON.stringify([...new Set(m.mentions)]) : null)),
         Date.now(),
         this.opts.outbox,
       ],

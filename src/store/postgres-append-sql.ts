@@ -69,3 +69,73 @@ BEGIN
     WHERE i.pos = ANY (coalesce(dups, '{}'));
 END
 $fn$;`;
+
+/**
+ * Migration 6: `hubbub_append_batch2`, the same group commit as `hubbub_append_batch` (kept, so an instance of the
+ * previous version still appends during a rolling upgrade) with the chat-lifecycle fields: `p_reply` (replyTo seq or
+ * NULL) and `p_mentions` (JSON text array of user ids or NULL) per message; the mentions also become
+ * message_mentions rows, in the same statement. Returns the new columns too.
+ */
+export const APPEND_BATCH2_FUNCTION_SQL = `
+CREATE FUNCTION hubbub_append_batch2(
+  p_room text[], p_user text[], p_name text[], p_text text[], p_cid text[], p_id uuid[], p_event uuid[],
+  p_reply bigint[], p_mentions text[], p_ts bigint, p_outbox boolean)
+RETURNS TABLE (ord integer, duplicate boolean, id uuid, room text, seq bigint, user_id text, name text,
+               text text, ts bigint, client_msg_id text, reply_to bigint, mentions text[], edited_at bigint,
+               deleted boolean, reactions jsonb)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+  dups integer[];
+BEGIN
+  INSERT INTO rooms AS t (room, last_seq)
+    SELECT r, count(*) FROM unnest(p_room) AS r GROUP BY r ORDER BY r
+    ON CONFLICT (room) DO UPDATE SET last_seq = t.last_seq + excluded.last_seq;
+
+  SELECT array_agg(i.ord::integer) INTO dups
+    FROM unnest(p_room, p_user, p_cid) WITH ORDINALITY AS i(room, user_id, cid, ord)
+    JOIN messages m ON m.room = i.room AND m.user_id = i.user_id AND m.client_msg_id = i.cid;
+
+  IF dups IS NOT NULL THEN
+    UPDATE rooms AS t SET last_seq = t.last_seq - d.n
+      FROM (SELECT p_room[o] AS room, count(*) AS n FROM unnest(dups) AS o GROUP BY 1) AS d
+      WHERE t.room = d.room;
+  END IF;
+
+  RETURN QUERY
+  WITH input AS (
+    SELECT i.*, i.ord::integer AS pos,
+           CASE WHEN i.mjson IS NULL THEN NULL
+                ELSE ARRAY(SELECT jsonb_array_elements_text(i.mjson::jsonb)) END AS mentions
+      FROM unnest(p_room, p_user, p_name, p_text, p_cid, p_id, p_event, p_reply, p_mentions)
+           WITH ORDINALITY AS i(room, user_id, name, text, cid, id, event_id, reply, mjson, ord)
+  ), fresh AS (
+    SELECT f.*, r.last_seq - count(*) OVER w + row_number() OVER (w ORDER BY f.pos) AS seq
+      FROM input f JOIN rooms r ON r.room = f.room
+      WHERE f.pos <> ALL (coalesce(dups, '{}'))
+      WINDOW w AS (PARTITION BY f.room)
+  ), inserted AS (
+    INSERT INTO messages (id, room, seq, user_id, name, text, ts, client_msg_id, reply_to, mentions)
+      SELECT id, room, seq, user_id, name, text, p_ts, cid, reply, mentions FROM fresh
+  ), mentioned AS (
+    INSERT INTO message_mentions (room, seq, user_id)
+      SELECT DISTINCT f.room, f.seq, u FROM fresh f, unnest(f.mentions) AS u
+  ), events AS (
+    INSERT INTO webhook_outbox (id, type, payload, ts, next_attempt_at)
+      SELECT event_id, 'message.created',
+             json_strip_nulls(json_build_object('id', id, 'room', room, 'seq', seq, 'userId', user_id,
+               'text', text, 'ts', p_ts, 'name', name, 'clientMsgId', cid, 'replyTo', reply,
+               'mentions', mjson::json))::text,
+             p_ts, p_ts
+        FROM fresh WHERE p_outbox
+  )
+  SELECT f.pos, false, f.id, f.room, f.seq, f.user_id, f.name, f.text, p_ts, f.cid, f.reply, f.mentions,
+         NULL::bigint, false, NULL::jsonb
+    FROM fresh f
+  UNION ALL
+  SELECT i.pos, true, m.id, m.room, m.seq, m.user_id, m.name, m.text, m.ts, m.client_msg_id, m.reply_to,
+         m.mentions, m.edited_at, m.deleted, m.reactions
+    FROM input i JOIN messages m ON m.room = i.room AND m.user_id = i.user_id AND m.client_msg_id = i.cid
+    WHERE i.pos = ANY (coalesce(dups, '{}'));
+END
+$fn$;`;

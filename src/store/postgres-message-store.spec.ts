@@ -66,7 +66,10 @@ pg.describe('PostgresMessageStore', () => {
         [schema],
       );
       expect(tables.map((t) => t.table_name)).toEqual([
+        'message_mentions',
+        'message_reactions',
         'messages',
+        'read_markers',
         'rooms',
         'schema_migrations',
         'webhook_outbox',

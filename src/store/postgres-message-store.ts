@@ -7,7 +7,6 @@ import {
   type StoredMessage,
 } from './message-store';
 import { PostgresAppendBatcher } from './postgres-append-batcher';
-import { APPEND_BATCH_FUNCTION_SQL } from './postgres-append-sql';
 import { buildHistoryQuery, type MessageRow, rowToMessage } from './sql-common';
 import {
   type ClaimedWebhook,
@@ -19,51 +18,10 @@ import {
   rowToClaimed,
   type WebhookOutbox,
 } from './webhook-outbox';
-import { POSTGRES_MODERATION_MIGRATION } from './moderation-sql';
-import { POSTGRES_OUTBOX_LANES_MIGRATION, POSTGRES_OUTBOX_SQL } from './outbox-sql';
+import { POSTGRES_OUTBOX_SQL } from './outbox-sql';
+import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 
-/** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
-export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
-  {
-    version: 1,
-    name: 'rooms and messages',
-    sql: `
-      CREATE TABLE rooms (
-        room     text PRIMARY KEY,
-        last_seq bigint NOT NULL
-      );
-      CREATE TABLE messages (
-        id            uuid PRIMARY KEY,
-        room          text NOT NULL,
-        seq           bigint NOT NULL,
-        user_id       text NOT NULL,
-        name          text,
-        text          text NOT NULL,
-        ts            bigint NOT NULL,
-        client_msg_id text,
-        CONSTRAINT messages_room_seq_key UNIQUE (room, seq),
-        CONSTRAINT messages_idempotency_key UNIQUE (room, user_id, client_msg_id)
-      );`,
-  },
-  {
-    version: 2,
-    name: 'webhook outbox',
-    sql: `
-      CREATE TABLE webhook_outbox (
-        id              uuid PRIMARY KEY,
-        type            text NOT NULL,
-        payload         text NOT NULL,     -- JSON of the event's data, kept byte for byte
-        ts              bigint NOT NULL,
-        attempts        integer NOT NULL DEFAULT 0,
-        next_attempt_at bigint NOT NULL,
-        lease_until     bigint             -- a dispatcher holds it until then; delivered rows are deleted
-      );
-      CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
-  },
-  { version: 3, name: 'group commit function', sql: APPEND_BATCH_FUNCTION_SQL },
-  { version: 4, name: 'webhook outbox lanes', sql: POSTGRES_OUTBOX_LANES_MIGRATION },
-  { version: 8, name: 'room moderation', sql: POSTGRES_MODERATION_MIGRATION },
-];
+export { POSTGRES_MIGRATIONS };
 
 /** First half of the two-int advisory lock key ("HUBB"); second half hashes the schema. */
 const MIGRATION_LOCK_CLASS = 0x48554242;
@@ -171,34 +129,36 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   }
 
   enqueue(events: OutboxEvent[]): Promise<number> {
-    return this.write(async () => {
-      const rows = events.map((e) => [...outboxValues(e), e]);
-      if (rows.length === 0) return 0;
+    events.forEach(outboxValues); // unserialisable data rejects this call before anything is written
+    // One transaction: all events or none. An id already there is a repeat of that event: dropped.
+    return this.transact(async (c) => {
       let dropped = 0;
-      // One transaction: all events or none. An id already there is a repeat of that event: dropped.
+      for (const e of events) {
+        const { rows } = await c.query<{ gone: number }>(
+          POSTGRES_OUTBOX_SQL.insert,
+          outboxParams(e),
+        );
+        dropped += rows[0].gone > 0 ? 2 : 0;
+      }
+      return [dropped, events.length > 0];
+    });
+  }
+
+  /**
+   * Runs `fn` in a transaction on one pooled connection (a write close() waits for); with the outbox on, the events
+   * it returns are written in that transaction. The second element of its answer says whether it enqueued events
+   * itself (listeners are then told after the COMMIT).
+   */
+  transact<T>(fn: (c: PoolClient) => Promise<[T, boolean | OutboxEvent[]]>): Promise<T> {
+    return this.write(async () => {
       const c = await this.pool.connect();
       let broken: unknown;
+      let out!: [T, boolean | OutboxEvent[]];
       try {
         await inTransaction(c, async () => {
-          for (const [id, type, payload, ts, e] of rows as [
-            string,
-            string,
-            string,
-            number,
-            OutboxEvent,
-          ][]) {
-            const { rows: out } = await c.query<{ gone: number }>(POSTGRES_OUTBOX_SQL.insert, [
-              id,
-              type,
-              payload,
-              ts,
-              ts + (e.holdMs ?? 0),
-              e.lane ?? null,
-              e.lane === undefined ? null : (e.coalesceMs ?? null),
-              e.owner ?? null,
-            ]);
-            dropped += out[0].gone > 0 ? 2 : 0;
-          }
+          out = await fn(c);
+          if (this.outbox && Array.isArray(out[1]))
+            for (const e of out[1]) await c.query(POSTGRES_OUTBOX_SQL.insert, outboxParams(e));
         });
       } catch (err) {
         broken = err;
@@ -206,9 +166,15 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
       } finally {
         c.release(broken instanceof Error ? broken : undefined);
       }
-      this.notifyEnqueued();
-      return dropped;
+      const enqueued = Array.isArray(out[1]) ? this.outbox && out[1].length > 0 : out[1];
+      if (enqueued) this.notifyEnqueued();
+      return out[0];
     });
+  }
+
+  /** A read on the pool (for the features beside the store). */
+  async query<R extends object>(sql: string, params: unknown[]): Promise<R[]> {
+    return (await this.pool.query<R>(sql, params)).rows;
   }
 
   claimWebhooks(limit: number, leaseMs: number): Promise<ClaimedWebhook[]> {
@@ -312,6 +278,12 @@ async function inTransaction(c: PoolClient, fn: () => Promise<void>): Promise<vo
     await c.query('ROLLBACK').catch(() => {});
     throw e;
   }
+}
+
+function outboxParams(e: OutboxEvent): unknown[] {
+  const [id, type, payload, ts] = outboxValues(e);
+  const coalesce = e.lane === undefined ? null : (e.coalesceMs ?? null);
+  return [id, type, payload, ts, ts + (e.holdMs ?? 0), e.lane ?? null, coalesce, e.owner ?? null];
 }
 
 /**

@@ -11,6 +11,15 @@ export interface MessageRow {
   text: string;
   ts: number | string | bigint;
   client_msg_id: string | null;
+  /** Absent in rows from before the chat-lifecycle migration's columns were read (the v1 append function). */
+  reply_to?: number | string | bigint | null;
+  /** SQLite: JSON text; PostgreSQL: text[]. */
+  mentions?: string | string[] | null;
+  edited_at?: number | string | bigint | null;
+  /** SQLite: 0/1; PostgreSQL: boolean. */
+  deleted?: number | bigint | boolean | null;
+  /** SQLite: JSON text; PostgreSQL: jsonb (parsed by pg). */
+  reactions?: string | Record<string, number> | null;
 }
 
 /** Maps a DB row to a StoredMessage, dropping NULL optionals and converting bigints. */
@@ -25,6 +34,21 @@ export function rowToMessage(r: MessageRow): StoredMessage {
   };
   if (r.name != null) m.name = r.name;
   if (r.client_msg_id != null) m.clientMsgId = r.client_msg_id;
+  if (r.reply_to != null) m.replyTo = Number(r.reply_to);
+  if (r.mentions != null) {
+    const mentions =
+      typeof r.mentions === 'string' ? (JSON.parse(r.mentions) as string[]) : r.mentions;
+    if (mentions.length > 0) m.mentions = mentions;
+  }
+  if (r.edited_at != null) m.editedAt = Number(r.edited_at);
+  if (r.deleted === true || (r.deleted != null && Number(r.deleted) === 1)) m.deleted = true;
+  if (r.reactions != null) {
+    const reactions =
+      typeof r.reactions === 'string'
+        ? (JSON.parse(r.reactions) as Record<string, number>)
+        : r.reactions;
+    if (Object.keys(reactions).length > 0) m.reactions = reactions;
+  }
   return m;
 }
 
@@ -33,7 +57,9 @@ export function clampLimit(limit: number): number {
   return Number.isFinite(limit) ? Math.max(0, Math.floor(limit)) : 0;
 }
 
-export const MESSAGE_COLUMNS = 'id, room, seq, user_id, name, text, ts, client_msg_id';
+/** The columns a StoredMessage is read from (see rowToMessage). */
+export const MESSAGE_COLUMNS =
+  'id, room, seq, user_id, name, text, ts, client_msg_id, reply_to, mentions, edited_at, deleted, reactions';
 
 /**
  * SQL for history() shared by both backends; `ph(n)` renders the n-th (1-based)
@@ -74,4 +100,10 @@ export function assertNewMessage(m: NewMessage): void {
   if (typeof m.text !== 'string') throw bad('text');
   if (m.name !== undefined && typeof m.name !== 'string') throw bad('name');
   if (m.clientMsgId !== undefined && typeof m.clientMsgId !== 'string') throw bad('clientMsgId');
+  if (m.replyTo !== undefined && !(Number.isSafeInteger(m.replyTo) && m.replyTo > 0)) {
+    throw new TypeError('append: replyTo must be a positive integer');
+  }
+  if (m.mentions !== undefined && !m.mentions.every((u) => typeof u === 'string')) {
+    throw new TypeError('append: mentions must be strings');
+  }
 }

@@ -29,6 +29,7 @@ import {
   type WebhookOutbox,
 } from './webhook-outbox';
 import { SQLITE_OUTBOX_SQL } from './outbox-sql';
+import { SQLITE_INSERT_MENTION, SQLITE_INSERT_MESSAGE } from './chat-lifecycle-sql';
 
 /** A write waiting for the next group commit. */
 interface Pending {
@@ -58,21 +59,8 @@ const FIRST_SEQ_SQL = `SELECT COALESCE((SELECT min(seq) FROM messages WHERE room
  */
 export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   private db?: DatabaseSync;
-  private stmt!: {
-    findByClient: StatementSync;
-    bumpSeq: StatementSync;
-    insert: StatementSync;
-    lastSeq: StatementSync;
-    firstSeq: StatementSync;
-    ping: StatementSync;
-    outboxInsert: StatementSync;
-    outboxClaim: StatementSync;
-    outboxDelete: StatementSync;
-    outboxRetry: StatementSync;
-    outboxExists: StatementSync;
-    outboxLatest: StatementSync;
-    outboxCount: StatementSync;
-  };
+  /** Prepared once in initSync (names as there). */
+  private stmt!: Record<string, StatementSync>;
   /** history() has four SQL shapes; prepare each once. */
   private readonly historyStmts = new Map<string, StatementSync>();
   private queue: Pending[] = [];
@@ -102,6 +90,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       db.exec('PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = FULL');
       db.exec('PRAGMA busy_timeout = 5000'); // another process may hold the write lock briefly
+      db.exec('PRAGMA secure_delete = ON'); // freed content is zeroed: a deleted message's text leaves the file
       migrate(db);
       this.stmt = {
         findByClient: db.prepare(
@@ -112,9 +101,8 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
           `INSERT INTO rooms (room, last_seq) VALUES (?, 1)
            ON CONFLICT (room) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq`,
         ),
-        insert: db.prepare(
-          `INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ),
+        insert: db.prepare(SQLITE_INSERT_MESSAGE),
+        mention: db.prepare(SQLITE_INSERT_MENTION),
         lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
         firstSeq: db.prepare(FIRST_SEQ_SQL),
         ping: db.prepare('SELECT 1'),
@@ -203,6 +191,26 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
 
   onEnqueue(listener: () => void): void {
     this.enqueueListeners.push(listener);
+  }
+
+  /**
+   * Runs `work` in the next group commit (one transaction with the writes queued beside it; it must not throw for
+   * an expected outcome, which would fail them all) and, with the outbox on, writes the events it returns in it.
+   */
+  transact<T>(work: (db: DatabaseSync) => [T, OutboxEvent[]]): Promise<T> {
+    return this.queued(() => {
+      const [result, events] = work(this.open());
+      if (this.opts.outbox && events.length > 0) {
+        for (const e of events) this.insertEvent(e, outboxValues(e));
+        this.batchEnqueued = true;
+      }
+      return result;
+    });
+  }
+
+  /** The open database, for reads and statements of the features beside the store. */
+  database(): DatabaseSync {
+    return this.open();
   }
 
   /** Queues `work` for the next group commit. `check` runs now; its throw rejects this call only. */
@@ -308,6 +316,9 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     };
     if (msg.name !== undefined) message.name = msg.name;
     if (msg.clientMsgId !== undefined) message.clientMsgId = msg.clientMsgId;
+    if (msg.replyTo !== undefined) message.replyTo = msg.replyTo;
+    const mentions = msg.mentions?.length ? [...new Set(msg.mentions)] : undefined;
+    if (mentions) message.mentions = mentions;
     this.stmt.insert.run(
       message.id,
       message.room,
@@ -317,7 +328,10 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       message.text,
       message.ts,
       msg.clientMsgId ?? null,
+      msg.replyTo ?? null,
+      mentions ? JSON.stringify(mentions) : null,
     );
+    for (const user of mentions ?? []) this.stmt.mention.run(message.room, message.seq, user);
     if (this.opts.outbox) {
       const [id, type, payload, ts] = outboxValues({
         id: randomUUID(),

@@ -1,6 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
+import { SQLITE_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
 import { SQLITE_MODERATION_MIGRATION } from './moderation-sql';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
+import { SQLITE_READ_MARKERS_MIGRATION } from './read-markers-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -41,6 +43,8 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
       CREATE INDEX webhook_outbox_due ON webhook_outbox (next_attempt_at);`,
   },
   { version: 3, name: 'webhook outbox lanes', sql: SQLITE_OUTBOX_LANES_MIGRATION },
+  { version: 4, name: 'chat lifecycle', sql: SQLITE_CHAT_LIFECYCLE_MIGRATION },
+  { version: 6, name: 'read markers', sql: SQLITE_READ_MARKERS_MIGRATION },
   { version: 7, name: 'room moderation', sql: SQLITE_MODERATION_MIGRATION },
 ];
 

@@ -3,6 +3,8 @@
  * same transaction as the message itself. Both SQL stores implement it; the webhook dispatcher only sees this.
  */
 
+import type { MessageDeletedData, MessageReactedData, MessageUpdatedData } from './message-edits';
+
 /** Every webhook event type with its `data`: the one definition (the dispatcher and the stores share it). */
 export interface WebhookEventData {
   /** Written by the store in the message's own transaction. */
@@ -13,10 +15,17 @@ export interface WebhookEventData {
   'presence.left': { room: string; userId: string };
   /** A moderation action (see ModerationStore); `by`: the acting user id, or `server`. */
   'room.moderated': { room: string; action: string; userId: string; by: string; until?: number };
+  /** Written by the store in the change's own transaction (see message-edits.ts), in the room's message lane. */
+  'message.updated': MessageUpdatedData;
+  'message.deleted': MessageDeletedData;
+  'message.reacted': MessageReactedData;
 }
 export type WebhookEventType = keyof WebhookEventData;
 /** The events services record; `message.created` is not among them: the store writes it with the message. */
-export type LifecycleEventType = Exclude<WebhookEventType, 'message.created'>;
+export type LifecycleEventType = Exclude<WebhookEventType, StoreEventType>;
+/** The events the store writes in the transaction of the change they announce. */
+export type StoreEventType =
+  'message.created' | 'message.updated' | 'message.deleted' | 'message.reacted';
 /**
  * `id`: given when the event derives from a transition decided once for the cluster; else a random one. `ts`: when
  * it happened (ms since epoch), when the emitter knows better than the time of the emit.

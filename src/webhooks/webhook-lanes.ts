@@ -31,6 +31,8 @@ export function queuedEvent(e: LifecycleEvent, id: string, ts: number, by?: stri
       event.lane = `occupancy ${JSON.stringify(e.data.room)}`;
       if (by !== undefined) event.owner = `user ${JSON.stringify(by)}`;
       break;
+    case 'room.moderated': // each action its own event, in no lane (as before lanes met moderation)
+      break;
   }
   if (e.type === 'presence.joined' || e.type === 'room.occupied') event.coalesceMs = FLAP_WINDOW_MS;
   if (CLOSING_EVENTS.has(e.type)) event.holdMs = FLAP_WINDOW_MS;
