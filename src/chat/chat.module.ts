@@ -5,6 +5,7 @@ import { PresenceModule } from '../presence/presence.module';
 import { RoomService } from '../rooms/room.service';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
+import { MentionDelivery } from './mention-delivery';
 import { UnreadGateway } from './unread.gateway';
 import { UnreadService } from './unread.service';
 import { TransportModule } from '../ws/transport.module';
@@ -12,7 +13,7 @@ import { TransportModule } from '../ws/transport.module';
 /** Chat rooms with durable history. */
 @Module({
   imports: [FanoutModule, PresenceModule, AccessModule, TransportModule],
-  providers: [RoomService, ChatService, ChatGateway, UnreadService, UnreadGateway],
+  providers: [RoomService, ChatService, ChatGateway, UnreadService, UnreadGateway, MentionDelivery],
   exports: [RoomService, ChatService, UnreadService],
 })
 export class ChatModule {}

@@ -252,7 +252,7 @@ export class ChatService {
       clientMsgId,
     });
     this.observe.chatAppend((performance.now() - started) / 1000);
-    await this.unread.stored(result.message);
+    await this.unread.stored(result);
     if (!result.duplicate) {
       this.afterStore(result.message);
       void this.bus.emit('chat.stored', { message: result.message });

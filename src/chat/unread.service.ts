@@ -8,10 +8,11 @@ import { encodePush, frameText } from '../protocol/frames';
 import { dmPeer } from '../protocol/names';
 import { roomTopic } from '../protocol/topics';
 import { RoomService } from '../rooms/room.service';
-import { MessageStore, type StoredMessage } from '../store/message-store';
+import { type AppendResult, MessageStore } from '../store/message-store';
 import { ClientRegistry } from '../ws/client-registry.service';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
+import { MentionDelivery } from './mention-delivery';
 import { ReadMarkers, type RoomUnread, UNREAD_ROOMS_LIMIT } from './read-markers';
 
 /** What `chat.join`'s reply adds: the user's marker in the room and the unread messages above it. */
@@ -35,6 +36,7 @@ export class UnreadService {
     private readonly index: SubscriptionIndex,
     private readonly registry: ClientRegistry,
     private readonly writer: OutboundWriter,
+    private readonly mentions: MentionDelivery,
   ) {}
 
   /**
@@ -71,10 +73,17 @@ export class UnreadService {
     }
   }
 
-  /** A user's own message moves their marker to it (a dm also lists the conversation for the other user). */
-  async stored(message: StoredMessage): Promise<void> {
+  /**
+   * After an append: the author's marker moves to their message (a dm also lists the conversation for the other
+   * user; a repeat moves it too, which changes nothing or repairs a move lost in a crash), and a new message is
+   * delivered to the users it names.
+   */
+  async stored({ message, duplicate }: AppendResult): Promise<void> {
     const peer = dmPeer(message.room, message.userId);
-    await this.markers.advance(message.userId, message.room, message.seq, peer);
+    await Promise.all([
+      this.markers.advance(message.userId, message.room, message.seq, peer),
+      duplicate ? undefined : this.mentions.delivered(message),
+    ]);
   }
 
   /** `chat.join`'s additions, for a room whose last seq is `seq`. */

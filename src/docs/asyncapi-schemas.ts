@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../protocol/errors';
-import type { PushEvent } from '../protocol/pushes';
+import type { PushEvent, UnreadPush } from '../protocol/pushes';
 import { MODERATION_REQUESTS, ROOM_ROLE_PUSH } from './asyncapi-moderation';
 
 /**
@@ -9,10 +9,10 @@ import { MODERATION_REQUESTS, ROOM_ROLE_PUSH } from './asyncapi-moderation';
  */
 export type Schema = Record<string, unknown>;
 
-const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const int = (minimum?: number, extra: Schema = {}): Schema =>
+export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+export const int = (minimum?: number, extra: Schema = {}): Schema =>
   minimum === undefined ? { type: 'integer', ...extra } : { type: 'integer', minimum, ...extra };
-const str = (minLength: number, maxLength: number, extra: Schema = {}): Schema => ({
+export const str = (minLength: number, maxLength: number, extra: Schema = {}): Schema => ({
   type: 'string',
   minLength,
   maxLength,
@@ -27,7 +27,7 @@ const V: Schema = int(0, {
 });
 
 /** What the server sends: every listed field, nothing else (`optional` ones may be absent). */
-function out(properties: Record<string, Schema>, optional: string[] = []): Schema {
+export function out(properties: Record<string, Schema>, optional: string[] = []): Schema {
   return {
     type: 'object',
     properties,
@@ -37,7 +37,7 @@ function out(properties: Record<string, Schema>, optional: string[] = []): Schem
 }
 
 /** What a client sends: unknown fields are ignored (stripped) by the server. */
-function input(properties: Record<string, Schema>, optional: string[] = []): Schema {
+export function input(properties: Record<string, Schema>, optional: string[] = []): Schema {
   return {
     type: 'object',
     properties,
@@ -283,7 +283,7 @@ const CHANNEL_REASON: Schema = {
 };
 
 /** `data` of each push; typed by PushEvent, so a push missing here does not compile. */
-export const PUSHES: Record<PushEvent, { summary: string; data: Schema }> = {
+export const PUSHES: Record<Exclude<PushEvent, UnreadPush>, { summary: string; data: Schema }> = {
   welcome: {
     summary: 'First frame after the handshake',
     data: out({

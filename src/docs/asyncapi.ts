@@ -2,6 +2,7 @@ import { CloseCode, type ErrorCode } from '../protocol/errors';
 import { PUSH_EVENTS } from '../protocol/pushes';
 import { WS_PATH } from '../ws/decorators';
 import { PUSHES, REQUESTS, SHARED_SCHEMAS, type Schema } from './asyncapi-schemas';
+import { UNREAD_PUSH_DOCS, withJoinUnread } from './asyncapi-unread';
 
 /**
  * The AsyncAPI 3 document of the socket protocol, built from the code: the request events and their replies, every
@@ -55,7 +56,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
   const messages: Record<string, Schema> = {};
   const operations: Record<string, Schema> = {};
 
-  for (const [event, doc] of Object.entries(REQUESTS)) {
+  for (const [event, doc] of Object.entries(withJoinUnread(REQUESTS))) {
     const request = frame(event, doc.data, 'optional');
     // A request without data is taken as `{}`.
     request.required = ['event'];
@@ -84,8 +85,9 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     };
   }
 
+  const pushes = { ...PUSHES, ...UNREAD_PUSH_DOCS };
   for (const event of PUSH_EVENTS) {
-    const doc = PUSHES[event];
+    const doc = pushes[event];
     const key = event === 'error' ? 'error' : `${event}.push`;
     messages[key] =
       event === 'error'

@@ -37,6 +37,14 @@ export interface HubbubEventMap {
    * closed: other expiries (subscription tokens) are swept on it.
    */
   'expiry.tick': { now: number };
+  /**
+   * A new message names users to notify (mentioned, or a dm's recipient; never its author), on the instance that
+   * committed it: each of them with no live connection in the cluster gets one `message.notify` webhook.
+   */
+  'chat.notify': {
+    message: StoredMessage;
+    recipients: { userId: string; reason: 'mention' | 'dm' }[];
+  };
   /** A chat message was committed (not sent for an idempotent repeat). */
   'chat.stored': { message: StoredMessage };
   /** A moderation action was recorded (emitted by the instance that took it; `by`: a user id or `server`). */

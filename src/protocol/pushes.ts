@@ -2,6 +2,10 @@
  * Every push the server sends (frames without an `id`), in one list: PushService accepts only these names, and the
  * AsyncAPI document (src/docs/asyncapi.ts) must describe each of them, so a new push is added here first.
  */
+/** The pushes of read markers and mentions (chat-lifecycle; documented in docs/asyncapi-unread.ts). */
+export const UNREAD_PUSHES = ['user.mention'] as const;
+export type UnreadPush = (typeof UNREAD_PUSHES)[number];
+
 export const PUSH_EVENTS = [
   'welcome',
   'error',
@@ -18,6 +22,7 @@ export const PUSH_EVENTS = [
   'channel.unsubscribed',
   'user.message',
   'room.role',
+  ...UNREAD_PUSHES,
 ] as const;
 export type PushEvent = (typeof PUSH_EVENTS)[number];
 

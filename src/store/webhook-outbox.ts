@@ -4,6 +4,7 @@
  */
 
 import type { MessageDeletedData, MessageReactedData, MessageUpdatedData } from './message-edits';
+import type { StoredMessage } from './message-store';
 
 /** Every webhook event type with its `data`: the one definition (the dispatcher and the stores share it). */
 export interface WebhookEventData {
@@ -19,6 +20,13 @@ export interface WebhookEventData {
   'message.updated': MessageUpdatedData;
   'message.deleted': MessageDeletedData;
   'message.reacted': MessageReactedData;
+  /** A mentioned user or dm recipient with no live connection in the cluster (for mobile push); once per user. */
+  'message.notify': {
+    userId: string;
+    room: string;
+    message: StoredMessage;
+    reason: 'mention' | 'dm';
+  };
 }
 export type WebhookEventType = keyof WebhookEventData;
 /** The events services record; `message.created` is not among them: the store writes it with the message. */

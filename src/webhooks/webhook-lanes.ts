@@ -31,6 +31,9 @@ export function queuedEvent(e: LifecycleEvent, id: string, ts: number, by?: stri
       event.lane = `occupancy ${JSON.stringify(e.data.room)}`;
       if (by !== undefined) event.owner = `user ${JSON.stringify(by)}`;
       break;
+    case 'message.notify':
+      event.owner = `user ${JSON.stringify(e.data.userId)}`;
+      break;
     case 'room.moderated': // each action its own event, in no lane (as before lanes met moderation)
       break;
   }

@@ -19,7 +19,7 @@ import { TestClient, type Frame } from '../support/ws-client';
 type Json = Record<string, any>;
 
 /** Pushes of the contract that the server API sends; that part of the server lands with the channel-access work. */
-const NOT_SENT_YET: string[] = [];
+const NOT_SENT_YET: string[] = ['user.mention']; // until `@<userId>` mentions are parsed (chatedit)
 /** Codes no client input can cause: a 404 from a guard (none today) and a fault of the server. */
 // overloaded: caused by load, not by one client's frames (test/access/access-proxy.e2e-spec.ts and
 // test/overload.e2e-spec.ts provoke it).
@@ -178,6 +178,8 @@ describe('frames of a session that uses every event', () => {
     await bob.next('chat.typing');
     await bob.call('chat.read', { room, seq: 1 });
     await alice.next('chat.read');
+    await bob.call('chat.unread', {});
+    await bob.call('chat.forget', { room });
     await alice.call('chat.dm', { to: 'bob', text: 'psst' });
     await bob.next('chat.message');
     await alice.call('presence.status', { status: 'away' });
