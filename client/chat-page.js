@@ -278,5 +278,7 @@ if (localStorage.getItem('hubbub.userId')) $('login').requestSubmit();
 
 // Back to the tab: what arrived meanwhile is now seen.
 document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState === 'visible' && room) roomList.seen(room, messages.lastSeq);
+  if (document.visibilityState !== 'visible') return;
+  if (room) roomList.seen(room, messages.lastSeq);
+  roomList.refreshSoon(); // counts of the other rooms (their messages are not pushed to a page not in them)
 });
