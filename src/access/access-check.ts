@@ -166,6 +166,16 @@ export class AccessCheck {
       });
   }
 
+  /**
+   * `chat.delete` (the server API's delete has no principal: it may). The author may delete their message;
+   * anyone else needs {@link mayDeleteOthers} (moderators, owners, `admin`, then the policy).
+   */
+  async assertMayDelete(principal: Principal, room: string, authorId: string): Promise<void> {
+    if (principal.userId === authorId || (await this.mayDeleteOthers(principal, room, authorId)))
+      return;
+    throw new HubbubError('forbidden', 'Only the author or a moderator of the room may delete it');
+  }
+
   private async mayJoin(principal: Principal, room: string): Promise<boolean> {
     const answer = this.policy.canJoin(principal, room);
     return typeof answer === 'boolean' ? answer : await answer;

@@ -5,6 +5,7 @@ import { DashboardApiController } from './dashboard-api.controller';
 import { DashboardModerationController } from './dashboard-moderation.controller';
 import { ModerationApiController } from './moderation-api.controller';
 import { UnreadApiController } from './unread-api.controller';
+import { MessagesApiController } from './messages-api.controller';
 
 /** The controllers of the server API (`/api/*`): mounted by `http.api`, described by the OpenAPI document. */
 export const API_CONTROLLERS: Type[] = [
@@ -14,4 +15,5 @@ export const API_CONTROLLERS: Type[] = [
   ModerationApiController,
   DashboardModerationController,
   UnreadApiController,
+  MessagesApiController,
 ];

@@ -15,6 +15,7 @@ export class SendDto {
   @IsName() room!: string;
   @IsString() @Length(1, 4000) @NoControlChars() text!: string;
   @IsOptional() @IsString() @Length(1, 128) @NoControlChars() clientMsgId?: string;
+  @IsOptional() @IsSafeInt(1) replyTo?: number;
 }
 
 export class HistoryDto {

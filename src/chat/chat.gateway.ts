@@ -26,9 +26,9 @@ export class ChatGateway {
   @SubscribeMessage('chat.send')
   async send(
     @Conn() conn: Connection,
-    @MessageBody() { room, text, clientMsgId }: SendDto,
+    @MessageBody() { room, text, clientMsgId, replyTo }: SendDto,
   ): Promise<{ message: StoredMessage }> {
-    return { message: await this.chat.send(conn, room, text, clientMsgId) };
+    return { message: await this.chat.send(conn, room, text, clientMsgId, replyTo) };
   }
 
   @SubscribeMessage('chat.history')

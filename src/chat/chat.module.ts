@@ -3,9 +3,12 @@ import { AccessModule } from '../access/access.module';
 import { FanoutModule } from '../fanout/fanout.module';
 import { PresenceModule } from '../presence/presence.module';
 import { RoomService } from '../rooms/room.service';
+import { ChatEditsGateway } from './chat-edits.gateway';
+import { ChatEditsService } from './chat-edits.service';
 import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
 import { MentionDelivery } from './mention-delivery';
+import { MessageExtras } from './message-extras';
 import { UnreadGateway } from './unread.gateway';
 import { UnreadService } from './unread.service';
 import { TransportModule } from '../ws/transport.module';
@@ -13,7 +16,17 @@ import { TransportModule } from '../ws/transport.module';
 /** Chat rooms with durable history. */
 @Module({
   imports: [FanoutModule, PresenceModule, AccessModule, TransportModule],
-  providers: [RoomService, ChatService, ChatGateway, UnreadService, UnreadGateway, MentionDelivery],
-  exports: [RoomService, ChatService, UnreadService],
+  providers: [
+    RoomService,
+    ChatService,
+    ChatGateway,
+    MessageExtras,
+    ChatEditsService,
+    ChatEditsGateway,
+    UnreadService,
+    UnreadGateway,
+    MentionDelivery,
+  ],
+  exports: [RoomService, ChatService, ChatEditsService, UnreadService],
 })
 export class ChatModule {}

@@ -11,6 +11,7 @@ import { dmPeer, dmRoom } from '../protocol/names';
 import { fitReply, jsonBytes } from '../protocol/reply-budget';
 import { RoomService } from '../rooms/room.service';
 import { type AppendResult, MessageStore, type StoredMessage } from '../store/message-store';
+import { MessageExtras } from './message-extras';
 import { MessageHooks, type MessageContext } from './message-hooks';
 import { type JoinUnread, UnreadService } from './unread.service';
 import type { Connection } from '../ws/connection';
@@ -53,6 +54,7 @@ export class ChatService {
     private readonly access: AccessCheck,
     private readonly unread: UnreadService,
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly extras: MessageExtras,
   ) {}
 
   /**
@@ -139,10 +141,11 @@ export class ChatService {
     room: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<StoredMessage> {
     this.rooms.assertJoined(conn, room);
     const peer = dmPeer(room, conn.userId);
-    if (peer !== undefined) return this.dm(conn, peer, text, clientMsgId);
+    if (peer !== undefined) return this.dm(conn, peer, text, clientMsgId, replyTo);
     // Mute, the policy and slow mode (the one access path); the slot goes back when the send fails.
     const release = await this.access.assertWrite(conn.principal, room, 'send');
     try {
@@ -151,6 +154,7 @@ export class ChatService {
         name: conn.principal.name,
         clientMsgId,
         except: conn,
+        replyTo,
       });
     } catch (err) {
       await release();
@@ -163,10 +167,16 @@ export class ChatService {
     room: string,
     userId: string,
     text: string,
-    opts: { name?: string; clientMsgId?: string; except?: Connection } = {},
+    opts: { name?: string; clientMsgId?: string; except?: Connection; replyTo?: number } = {},
   ): Promise<StoredMessage> {
     const ctx = { userId, name: opts.name, connection: opts.except };
-    const { message, duplicate } = await this.append(ctx, room, text, opts.clientMsgId);
+    const { message, duplicate } = await this.append(
+      ctx,
+      room,
+      text,
+      opts.clientMsgId,
+      opts.replyTo,
+    );
     if (!duplicate) await this.push.toRoom(room, 'chat.message', message, opts.except);
     return message;
   }
@@ -177,6 +187,7 @@ export class ChatService {
     to: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<StoredMessage> {
     const room = dmRoom(conn.userId, to);
     if (room === undefined) {
@@ -194,7 +205,7 @@ export class ChatService {
       ]);
     }
     const ctx = { userId: conn.userId, name: conn.principal.name, connection: conn };
-    const { message, duplicate } = await this.append(ctx, room, text, clientMsgId);
+    const { message, duplicate } = await this.append(ctx, room, text, clientMsgId, replyTo);
     if (!duplicate) {
       const pushes = [this.push.toUser(conn.userId, 'chat.message', message, conn)];
       if (to !== conn.userId) pushes.push(this.push.toUser(to, 'chat.message', message));
@@ -235,14 +246,16 @@ export class ChatService {
     await this.push.toRoom(room, 'chat.typing', { room, userId: conn.userId, typing }, conn);
   }
 
-  /** Hooks, then the durable append (timed); `chat.stored` for a new message (the caller pushes it). */
+  /** Hooks, replyTo and mentions, then the durable append (timed); `chat.stored` for a new message. */
   private async append(
     ctx: MessageContext,
     room: string,
     text: string,
     clientMsgId?: string,
+    replyTo?: number,
   ): Promise<AppendResult> {
     const draft = await this.draftText(ctx, room, text);
+    const extras = await this.extras.of(room, draft, replyTo);
     const started = performance.now();
     const result = await this.store.append({
       room,
@@ -250,6 +263,7 @@ export class ChatService {
       name: ctx.name,
       text: draft,
       clientMsgId,
+      ...extras,
     });
     this.observe.chatAppend((performance.now() - started) / 1000);
     await this.unread.stored(result);

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../protocol/errors';
-import type { PushEvent, UnreadPush } from '../protocol/pushes';
+import type { ChatLifecyclePush, PushEvent, UnreadPush } from '../protocol/pushes';
 import { MODERATION_REQUESTS, ROOM_ROLE_PUSH } from './asyncapi-moderation';
 
 /**
@@ -283,7 +283,10 @@ const CHANNEL_REASON: Schema = {
 };
 
 /** `data` of each push; typed by PushEvent, so a push missing here does not compile. */
-export const PUSHES: Record<Exclude<PushEvent, UnreadPush>, { summary: string; data: Schema }> = {
+export const PUSHES: Record<
+  Exclude<PushEvent, ChatLifecyclePush | UnreadPush>,
+  { summary: string; data: Schema }
+> = {
   welcome: {
     summary: 'First frame after the handshake',
     data: out({

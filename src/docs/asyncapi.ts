@@ -1,6 +1,11 @@
 import { CloseCode, type ErrorCode } from '../protocol/errors';
 import { PUSH_EVENTS } from '../protocol/pushes';
 import { WS_PATH } from '../ws/decorators';
+import {
+  LIFECYCLE_PUSHES,
+  LIFECYCLE_REQUESTS,
+  withLifecycleFields,
+} from './asyncapi-chat-lifecycle';
 import { PUSHES, REQUESTS, SHARED_SCHEMAS, type Schema } from './asyncapi-schemas';
 import { UNREAD_PUSH_DOCS, withJoinUnread } from './asyncapi-unread';
 
@@ -56,7 +61,9 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
   const messages: Record<string, Schema> = {};
   const operations: Record<string, Schema> = {};
 
-  for (const [event, doc] of Object.entries(withJoinUnread(REQUESTS))) {
+  for (const [event, doc] of Object.entries(
+    withJoinUnread({ ...REQUESTS, ...LIFECYCLE_REQUESTS }),
+  )) {
     const request = frame(event, doc.data, 'optional');
     // A request without data is taken as `{}`.
     request.required = ['event'];
@@ -85,7 +92,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     };
   }
 
-  const pushes = { ...PUSHES, ...UNREAD_PUSH_DOCS };
+  const pushes = { ...PUSHES, ...UNREAD_PUSH_DOCS, ...LIFECYCLE_PUSHES };
   for (const event of PUSH_EVENTS) {
     const doc = pushes[event];
     const key = event === 'error' ? 'error' : `${event}.push`;
@@ -162,7 +169,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     },
     operations,
     components: {
-      schemas: SHARED_SCHEMAS,
+      schemas: { ...SHARED_SCHEMAS, Message: withLifecycleFields(SHARED_SCHEMAS.Message) },
       messages: componentMessages,
       securitySchemes: {
         bearer: {

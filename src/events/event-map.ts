@@ -56,6 +56,19 @@ export interface HubbubEventMap {
     until?: number;
     ts: number;
   };
+  /** A message was edited (committed); `previous` is what it was before (e.g. to find new mentions). */
+  'chat.updated': { message: StoredMessage; previous: StoredMessage };
+  /** A message became a tombstone (committed; not emitted for a repeated delete). `by`: user id or `server`. */
+  'chat.deleted': { room: string; seq: number; userId: string; by: string };
+  /** A reaction was added or taken back (committed; not emitted when nothing changed). `count`: users with it now. */
+  'chat.reacted': {
+    room: string;
+    seq: number;
+    reaction: string;
+    userId: string;
+    on: boolean;
+    count: number;
+  };
   /**
    * Cluster commands, published with PushService.command (as JSON under the topic `ctl:<name without "command.">`)
    * and run on every instance, this one included.

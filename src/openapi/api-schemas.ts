@@ -14,6 +14,18 @@ export class MessageSchema {
   @ApiProperty() text!: string;
   @ApiProperty({ type: 'integer', description: 'ms since epoch' }) ts!: number;
   @ApiPropertyOptional() clientMsgId?: string;
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'seq this message answers' })
+  replyTo?: number;
+  @ApiPropertyOptional({ type: [String], description: 'Mentioned user ids' }) mentions?: string[];
+  @ApiPropertyOptional({ type: 'integer', description: 'ms since epoch of the last edit' })
+  editedAt?: number;
+  @ApiPropertyOptional({ enum: [true], description: 'A tombstone (text "")' }) deleted?: true;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'Users per reaction',
+  })
+  reactions?: Record<string, number>;
 }
 
 export class MemberSchema {
@@ -35,6 +47,11 @@ export class MessageResponse {
 
 export class MessagesResponse {
   @ApiProperty({ type: [MessageSchema], description: 'Ascending seq' }) messages!: MessageSchema[];
+}
+
+export class SearchResponse {
+  @ApiProperty({ type: [MessageSchema], description: 'Newest first' }) messages!: MessageSchema[];
+  @ApiProperty({ description: 'More matches past `limit`' }) more!: boolean;
 }
 
 export class MembersResponse {

@@ -12,6 +12,7 @@ import {
   type OperationObject,
 } from '@nestjs/swagger';
 import { documentApiRoutes } from './api-routes';
+import { documentMessagesApiRoutes } from './messages-api-routes';
 import { HttpErrorResponse } from './api-schemas';
 
 export const OPENAPI_JSON_PATH = 'api/openapi.json';
@@ -77,6 +78,7 @@ function withoutStartLines(logger: LoggerService): LoggerService {
 
 function documentOf(app: INestApplication): OpenAPIObject {
   documentApiRoutes();
+  documentMessagesApiRoutes();
   const info = new DocumentBuilder()
     .setTitle('Hubbub server API')
     .setDescription(

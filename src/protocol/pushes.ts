@@ -5,6 +5,9 @@
 /** The pushes of read markers and mentions (chat-lifecycle; documented in docs/asyncapi-unread.ts). */
 export const UNREAD_PUSHES = ['user.mention'] as const;
 export type UnreadPush = (typeof UNREAD_PUSHES)[number];
+/** The pushes of edits, deletions and reactions (chat-lifecycle; documented in docs/asyncapi-chat-lifecycle.ts). */
+export const CHAT_LIFECYCLE_PUSHES = ['chat.updated', 'chat.deleted', 'chat.reacted'] as const;
+export type ChatLifecyclePush = (typeof CHAT_LIFECYCLE_PUSHES)[number];
 
 export const PUSH_EVENTS = [
   'welcome',
@@ -23,6 +26,7 @@ export const PUSH_EVENTS = [
   'user.message',
   'room.role',
   ...UNREAD_PUSHES,
+  ...CHAT_LIFECYCLE_PUSHES,
 ] as const;
 export type PushEvent = (typeof PUSH_EVENTS)[number];
 

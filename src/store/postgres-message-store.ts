@@ -19,6 +19,7 @@ import {
   type WebhookOutbox,
 } from './webhook-outbox';
 import { POSTGRES_OUTBOX_SQL } from './outbox-sql';
+import { connectionWithOptions } from './postgres-connection';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 
 export { POSTGRES_MIGRATIONS };
@@ -129,9 +130,9 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   }
 
   enqueue(events: OutboxEvent[]): Promise<number> {
-    events.forEach(outboxValues); // unserialisable data rejects this call before anything is written
     // One transaction: all events or none. An id already there is a repeat of that event: dropped.
     return this.transact(async (c) => {
+      events.forEach(outboxValues); // unserialisable data rejects this call before anything is written
       let dropped = 0;
       for (const e of events) {
         const { rows } = await c.query<{ gone: number }>(
@@ -284,26 +285,4 @@ function outboxParams(e: OutboxEvent): unknown[] {
   const [id, type, payload, ts] = outboxValues(e);
   const coalesce = e.lane === undefined ? null : (e.coalesceMs ?? null);
   return [id, type, payload, ts, ts + (e.holdMs ?? 0), e.lane ?? null, coalesce, e.owner ?? null];
-}
-
-/**
- * pg lets an `options` parameter in the URL silently override the `options`
- * config field, which would drop our search_path. So when the URL carries its
- * own `options`, append ours to it in the URL instead (later -c settings win).
- */
-function connectionWithOptions(
-  url: string,
-  options: string,
-): { connectionString: string; options?: string } {
-  try {
-    const u = new URL(url);
-    const existing = u.searchParams.get('options');
-    if (existing !== null) {
-      u.searchParams.set('options', `${existing} ${options}`);
-      return { connectionString: u.toString() };
-    }
-  } catch {
-    // not WHATWG-parseable (e.g. a socket path): leave the URL alone
-  }
-  return { connectionString: url, options };
 }

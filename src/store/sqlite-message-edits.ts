@@ -1,4 +1,4 @@
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
 import { settle } from '../common/settle';
 import type { StoredMessage } from './message-store';
 import {
@@ -40,12 +40,10 @@ const SQL = {
 /**
  * MessageEdits on the SQLite store: every change runs in the store's group commit (SqliteMessageStore.transact), so
  * it is serialised with the appends. Deletion: PRAGMA secure_delete zeroes the freed text in the file, the FTS5
- * index (secure-delete) drops the tokens instead of marking them, and a TRUNCATE checkpoint after the commit (one
- * per event-loop turn) copies the WAL into the file and empties it, so the old text is nowhere on disk.
+ * index (secure-delete) drops the tokens instead of marking them, and a TRUNCATE checkpoint after the commit copies the WAL into the file and empties it, so the old text is nowhere on disk.
  */
 export class SqliteMessageEdits extends MessageEdits {
   private stmts?: Record<keyof typeof SQL, StatementSync>;
-  private checkpointScheduled = false;
 
   constructor(private readonly store: SqliteMessageStore) {
     super();
@@ -105,24 +103,18 @@ export class SqliteMessageEdits extends MessageEdits {
         [event('message.deleted', room, data)],
       ];
     });
-    if (outcome?.changed) this.scheduleCheckpoint();
+    if (outcome?.changed) this.checkpoint();
     return outcome;
   }
 
-  /** Empties the -wal file into the database after this turn's deletions committed (one checkpoint per turn). */
-  private scheduleCheckpoint(): void {
-    if (this.checkpointScheduled) return;
-    this.checkpointScheduled = true;
-    setImmediate(() => {
-      this.checkpointScheduled = false;
-      try {
-        const db: DatabaseSync = this.store.database();
-        // A group commit in progress would hold a transaction; the next deletion checkpoints again.
-        if (!db.isTransaction) this.sql.checkpoint.get();
-      } catch {
-        // closed meanwhile: close() checkpoints the WAL itself
-      }
-    });
+  /**
+   * Empties the -wal file into the database once the deletion committed (before the caller hears of it). Several
+   * deletions of one turn: the first checkpoint empties the WAL, the others find it empty.
+   */
+  private checkpoint(): void {
+    const db = this.store.database();
+    // A group commit in progress would hold a transaction: its own deletions checkpoint after it.
+    if (!db.isTransaction) this.sql.checkpoint.get();
   }
 
   override react(

@@ -174,6 +174,18 @@ describe('frames of a session that uses every event', () => {
     await alice.call('chat.send', { room, text: 'hi', clientMsgId: 'c1' });
     await bob.next('chat.message');
     await bob.call('chat.history', { room, after: 0, limit: 10 });
+    // chat-lifecycle: replies, mentions, edits, reactions, threads, search, deletes.
+    await bob.call('chat.send', { room, text: 'reply @alice', replyTo: 1 });
+    await alice.next('chat.message');
+    await alice.call('chat.edit', { room, seq: 1, text: 'hi there' });
+    await bob.next('chat.updated');
+    await bob.call('chat.react', { room, seq: 1, reaction: '👍', on: true });
+    await alice.next('chat.reacted');
+    await alice.call('chat.reactions', { room, seq: 1, reaction: '👍' });
+    await alice.call('chat.thread', { room, seq: 1 });
+    await alice.call('chat.search', { room, q: 'hi' });
+    await bob.call('chat.delete', { room, seq: 2 });
+    await alice.next('chat.deleted');
     await alice.call('chat.typing', { room, typing: true });
     await bob.next('chat.typing');
     await bob.call('chat.read', { room, seq: 1 });
