@@ -108,6 +108,37 @@ browserDescribe('chat page in a browser: moderator actions', () => {
     await ben.page.context().close();
   });
 
+  it('a moderator deletes another user’s message; a member gets no delete button on others’ messages', async () => {
+    const room = `modroom-${rid()}`;
+    const [olgaId, benId] = [`olga${rid()}`, `ben${rid()}`];
+    await admin.call('room.role', { room, userId: olgaId, role: 'moderator' });
+    const olga = await open(olgaId, 'Olga', room);
+    const ben = await open(benId, 'Ben', room);
+    await olga.page.locator('#modPanel').waitFor();
+
+    await olga.page.fill('#text', 'please keep it civil');
+    await olga.page.click('#send');
+    const civil = ben.page.locator('#messages li.msg', { hasText: 'please keep it civil' });
+    await civil.waitFor();
+    expect(await civil.locator('.act-delete').count()).toBe(0);
+
+    await ben.page.fill('#text', 'buy cheap watches');
+    await ben.page.click('#send');
+    const spam = olga.page.locator('#messages li.msg', { hasText: 'buy cheap watches' });
+    await spam.hover();
+    await spam.getByRole('button', { name: 'Delete Ben’s message' }).click();
+    await ben.page
+      .locator('#messages li.msg.deleted .text', { hasText: 'message deleted' })
+      .waitFor();
+    expect(await ben.page.locator('#messages').textContent()).not.toContain('cheap watches');
+    const info = await admin.call('room.info', { room });
+    expect(info.moderators).toEqual([olgaId]);
+    for (const p of [olga, ben]) {
+      expect(p.problems).toEqual([]);
+      await p.page.context().close();
+    }
+  });
+
   it('an owner makes a member moderator; the new moderator sees the actions, and a kick takes a user out', async () => {
     const room = `modroom-${rid()}`;
     const [olgaId, maxId, kimId] = [`olga${rid()}`, `max${rid()}`, `kim${rid()}`];

@@ -123,6 +123,36 @@ browserDescribe('admin dashboard in a browser: room moderation', () => {
     await page.context().close();
   });
 
+  it('shows edited messages and tombstones, and deletes a message through the server API', async () => {
+    const room = `edits-${rid()}`;
+    const ann = await connect(`ann${rid()}`);
+    const bob = await connect(`bob${rid()}`);
+    await ann.call('chat.join', { room });
+    await bob.call('chat.join', { room });
+    const typo = (await ann.call('chat.send', { room, text: 'teh plan' })).message;
+    const gone = (await ann.call('chat.send', { room, text: 'a secret' })).message;
+    const spam = (await bob.call('chat.send', { room, text: 'buy cheap watches' })).message;
+    await ann.call('chat.edit', { room, seq: typo.seq, text: 'the plan' });
+    await ann.call('chat.delete', { room, seq: gone.seq });
+
+    const { page, problems } = await openRoom(room);
+    const item = (seq: number) => page.locator(`#roomMessages li[data-seq="${seq}"]`);
+    await item(typo.seq).locator('.edited').waitFor();
+    expect(await item(typo.seq).locator('.text').textContent()).toBe('the plan');
+    expect(await item(gone.seq).locator('.text').textContent()).toBe('message deleted');
+    expect(await item(gone.seq).getAttribute('class')).toBe('deleted');
+    expect(await item(gone.seq).getByRole('button').count()).toBe(0);
+
+    await item(spam.seq)
+      .getByRole('button', { name: `Delete message #${spam.seq} of ` })
+      .click();
+    expect((await ann.next('chat.deleted', 10_000)).data).toEqual({ room, seq: spam.seq });
+    await item(spam.seq).locator('.tombstone').waitFor();
+    expect(await page.locator('#roomMessages').textContent()).not.toContain('cheap watches');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('answers the dashboard’s moderation read with 400 for a bad room name and 401 without the key', async () => {
     const bad = await fetch(
       `${server.url}/api/rooms/${encodeURIComponent('no spaces')}/moderation`,
