@@ -116,11 +116,11 @@ export class AccessCheck {
         self: targetUserId === principal.userId,
       }),
     );
-    if (!check.allowed)
+    // Nobody acts on an admin: no policy lifts it. Any other answer of the rules is the policy's to keep or change.
+    if (check.reason === 'admin' || !(await this.policyAllows(principal, check)))
       throw new HubbubError('forbidden', `Not allowed to ${request.action} in room "${room}"`, {
-        reason: check.reason,
+        reason: check.allowed ? 'policy' : check.reason,
       });
-    await this.assertPolicy(principal, check);
   }
 
   /**
@@ -158,22 +158,31 @@ export class AccessCheck {
   }
 
   private async assertPolicy(principal: Principal, check: ModerationCheck): Promise<void> {
-    // A team's policy written against the older interface (without canModerate) keeps Hubbub's answer.
-    const answer = this.policy.canModerate?.(principal, check) ?? check.allowed;
-    if (!(typeof answer === 'boolean' ? answer : await answer))
+    if (!(await this.policyAllows(principal, check)))
       throw new HubbubError('forbidden', `Not allowed to ${check.action} in room "${check.room}"`, {
         reason: 'policy',
       });
   }
 
+  private async policyAllows(principal: Principal, check: ModerationCheck): Promise<boolean> {
+    // A team's policy written against the older interface (without canModerate) keeps Hubbub's answer.
+    const answer = this.policy.canModerate?.(principal, check) ?? check.allowed;
+    return typeof answer === 'boolean' ? answer : await answer;
+  }
+
   /**
    * `chat.delete` (the server API's delete has no principal: it may). The author may delete their message;
-   * anyone else needs {@link mayDeleteOthers} (moderators, owners, `admin`, then the policy).
+   * anyone else needs {@link mayDeleteOthers}: a moderator over members, an owner over moderators too, `admin`,
+   * as the policy's `canModerate` has it (`forbidden` with `details.reason` otherwise).
    */
   async assertMayDelete(principal: Principal, room: string, authorId: string): Promise<void> {
-    if (principal.userId === authorId || (await this.mayDeleteOthers(principal, room, authorId)))
-      return;
-    throw new HubbubError('forbidden', 'Only the author or a moderator of the room may delete it');
+    if (principal.userId === authorId) return;
+    await this.assertModerate(principal, { action: 'delete', room, targetUserId: authorId });
+  }
+
+  /** Whether the user moderates the room: a moderator or owner there, or `admin`. */
+  async mayModerate(principal: Principal, room: string): Promise<boolean> {
+    return (await this.roleOf(principal, room)) !== 'member';
   }
 
   private async mayJoin(principal: Principal, room: string): Promise<boolean> {

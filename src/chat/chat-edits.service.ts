@@ -35,7 +35,8 @@ export interface SearchResult {
  *
  * Rights: changes need the connection joined to the room (`not_joined`; a connection that may not read the room at
  * all gets `forbidden`); reads need the room's read right (AccessCheck.assertRoom). Edits: the author only.
- * Deletes: AccessCheck.assertMayDelete (the author, or whoever AccessCheck.mayModerate names).
+ * Deletes: AccessCheck.assertMayDelete (the author, or a moderator, owner or admin of the room). Edits and
+ * reactions are refused to a muted user (AccessCheck.assertWrite).
  */
 @Injectable()
 export class ChatEditsService {
@@ -56,6 +57,7 @@ export class ChatEditsService {
     text: string,
   ): Promise<StoredMessage> {
     if (conn) await this.assertWriter(conn, room);
+    if (conn) await this.access.assertWrite(conn.principal, room, 'edit'); // muted: forbidden
     const previous = await this.existing(room, seq);
     if (conn && previous.userId !== conn.userId) {
       throw new HubbubError('forbidden', 'Only the author may edit a message');
@@ -100,6 +102,7 @@ export class ChatEditsService {
     on: boolean,
   ): Promise<{ reactions: Record<string, number> }> {
     await this.assertWriter(conn, room);
+    await this.access.assertWrite(conn.principal, room, 'react'); // muted: forbidden
     const userId = conn.userId;
     const outcome = await this.edits.react(room, seq, { reaction, userId, on, ts: Date.now() });
     if (outcome.status === 'not_found') throw notFound(room, seq);

@@ -3,6 +3,8 @@ import { AccessCheck, type ModerationRequest } from '../access/access-check';
 import { RoomRules } from '../access/room-rules';
 import { isAdmin, type Principal } from '../auth/principal';
 import { EventBus } from '../events/event-bus';
+import type { HubbubEventMap } from '../events/event-map';
+import { EventPriority, OnEvent } from '../events/on-event';
 import { PushService } from '../fanout/push.service';
 import { MessageStore } from '../store/message-store';
 import {
@@ -31,6 +33,8 @@ export interface SettingsPatch {
 
 /** Who acts: a connection's principal, or `undefined` for the server API (`by: "server"`, every right). */
 export type Actor = Principal | undefined;
+
+const byOf = (actor: Actor): string => actor?.userId ?? 'server';
 
 /** Audit pages are at most this long. */
 export const MAX_AUDIT_PAGE = 100;
@@ -69,13 +73,13 @@ export class ModerationService {
 
   async setRole(actor: Actor, room: string, userId: string, role: RoomRole): Promise<void> {
     await this.decide(actor, { action: 'role', room, targetUserId: userId, newRole: role });
-    await this.record(actor, { room, action: 'role', userId, role });
+    await this.record(byOf(actor), { room, action: 'role', userId, role });
     await this.push.toRoom(room, 'room.role', { room, userId, role });
   }
 
   async kick(actor: Actor, room: string, userId: string): Promise<void> {
     await this.decide(actor, { action: 'kick', room, targetUserId: userId });
-    await this.record(actor, { room, action: 'kick', userId });
+    await this.record(byOf(actor), { room, action: 'kick', userId });
   }
 
   async ban(
@@ -86,22 +90,22 @@ export class ModerationService {
     reason?: string,
   ): Promise<void> {
     await this.decide(actor, { action: 'ban', room, targetUserId: userId });
-    await this.record(actor, { room, action: 'ban', userId, until, reason });
+    await this.record(byOf(actor), { room, action: 'ban', userId, until, reason });
   }
 
   async unban(actor: Actor, room: string, userId: string): Promise<void> {
     await this.decide(actor, { action: 'unban', room, targetUserId: userId });
-    await this.record(actor, { room, action: 'unban', userId });
+    await this.record(byOf(actor), { room, action: 'unban', userId });
   }
 
   async mute(actor: Actor, room: string, userId: string, until?: number): Promise<void> {
     await this.decide(actor, { action: 'mute', room, targetUserId: userId });
-    await this.record(actor, { room, action: 'mute', userId, until });
+    await this.record(byOf(actor), { room, action: 'mute', userId, until });
   }
 
   async unmute(actor: Actor, room: string, userId: string): Promise<void> {
     await this.decide(actor, { action: 'unmute', room, targetUserId: userId });
-    await this.record(actor, { room, action: 'unmute', userId });
+    await this.record(byOf(actor), { room, action: 'unmute', userId });
   }
 
   /** Owners: changes the given settings, keeps the others; returns the room's settings after the change. */
@@ -114,7 +118,7 @@ export class ModerationService {
       if (value === null || (key === 'slowModeMs' && value === 0)) delete settings[key];
       else settings[key] = value;
     }
-    await this.record(actor, {
+    await this.record(byOf(actor), {
       room,
       action: 'settings',
       userId: actor?.userId ?? 'server',
@@ -124,11 +128,14 @@ export class ModerationService {
   }
 
   /**
-   * Records a deletion of another user's message (`chat.delete` by a moderator, an owner or an admin; the
-   * deletion itself was decided through AccessCheck.mayDeleteOthers). `userId` is the author.
+   * A message deleted by someone other than its author (a moderator, an owner, an admin, or the server API; the
+   * right was decided by AccessCheck.assertMayDelete) is a moderation action: audited, and `room.moderated`.
+   * `userId` is the author; the entry's `reason` names the seq.
    */
-  async recordDelete(actor: Actor, room: string, userId: string, seq: number): Promise<void> {
-    await this.record(actor, { room, action: 'delete', userId, reason: `seq ${seq}` });
+  @OnEvent({ name: 'chat.deleted', priority: EventPriority.Reaction })
+  async deleted({ room, seq, userId, by }: HubbubEventMap['chat.deleted']): Promise<void> {
+    if (by === userId) return;
+    await this.record(by, { room, action: 'delete', userId, reason: `seq ${seq}` });
   }
 
   /** The room's audit log, newest first, `before` a ts; `next` when there is more. */
@@ -146,13 +153,16 @@ export class ModerationService {
 
   private decide(actor: Actor, request: ModerationRequest): Promise<void> {
     const target = request.targetUserId;
+    // Lifting a ban or a mute is never refused for the target's admin token (it was never held by them).
+    const lifting = request.action === 'unban' || request.action === 'unmute';
     const targetIsAdmin =
-      target !== undefined && [...this.registry.forUser(target)].some((c) => isAdmin(c.principal));
+      !lifting &&
+      target !== undefined &&
+      [...this.registry.forUser(target)].some((c) => isAdmin(c.principal));
     return this.access.assertModerate(actor, request, targetIsAdmin);
   }
 
-  private async record(actor: Actor, change: Omit<ModerationRecord, 'by'>): Promise<AuditEntry> {
-    const by = actor?.userId ?? 'server';
+  private async record(by: string, change: Omit<ModerationRecord, 'by'>): Promise<AuditEntry> {
     const entry = await this.store.record({ ...change, by });
     const { room, userId, action } = change;
     this.rules.changed({ room, userId, action }); // here at once; the others when the command arrives

@@ -26,11 +26,15 @@ const AUDIT_LOCK_CLASS = 0x4d4f4452;
 export class PostgresModerationStore extends ModerationStore {
   private readonly pool: Pool;
 
-  constructor(opts: { url: string; poolSize?: number }) {
+  constructor(opts: { url: string; poolSize?: number; schema?: string }) {
     super();
+    if (opts.schema !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(opts.schema))
+      throw new Error(
+        `PostgresModerationStore: invalid schema name ${JSON.stringify(opts.schema)}`,
+      );
     this.pool = new Pool({
       connectionString: opts.url,
-      options: '-c synchronous_commit=on',
+      options: `-c synchronous_commit=on${opts.schema ? ` -c search_path=${opts.schema}` : ''}`,
       max: opts.poolSize ?? 4,
       connectionTimeoutMillis: 5000,
     });

@@ -34,8 +34,8 @@ export function queuedEvent(e: LifecycleEvent, id: string, ts: number, by?: stri
     case 'message.notify':
       event.owner = `user ${JSON.stringify(e.data.userId)}`;
       break;
-    case 'room.moderated': // each action its own event, in no lane (as before lanes met moderation)
-      break;
+    case 'room.moderated':
+      break; // no lane: never coalesced or shed with a partner; one per action
   }
   if (e.type === 'presence.joined' || e.type === 'room.occupied') event.coalesceMs = FLAP_WINDOW_MS;
   if (CLOSING_EVENTS.has(e.type)) event.holdMs = FLAP_WINDOW_MS;

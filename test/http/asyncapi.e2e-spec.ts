@@ -19,7 +19,7 @@ import { TestClient, type Frame } from '../support/ws-client';
 type Json = Record<string, any>;
 
 /** Pushes of the contract that the server API sends; that part of the server lands with the channel-access work. */
-const NOT_SENT_YET: string[] = ['user.mention']; // until `@<userId>` mentions are parsed (chatedit)
+const NOT_SENT_YET: string[] = [];
 /** Codes no client input can cause: a 404 from a guard (none today) and a fault of the server. */
 // overloaded: caused by load, not by one client's frames (test/access/access-proxy.e2e-spec.ts and
 // test/overload.e2e-spec.ts provoke it).
@@ -198,6 +198,20 @@ describe('frames of a session that uses every event', () => {
     await bob.next('presence.update');
     await bob.call('presence.list', { room });
     await bob.call('presence.query', { userIds: ['alice', 'nobody'] });
+    // Room moderation (alice has `admin`: an owner everywhere).
+    await alice.call('room.role', { room, userId: 'bob', role: 'moderator' });
+    await bob.next('room.role');
+    await alice.call('room.settings', { room, retentionDays: 30, slowModeMs: 0 });
+    await bob.call('room.info', { room });
+    await alice.call('room.mute', { room, userId: 'erin', until: Date.now() + 60_000 });
+    await alice.call('room.unmute', { room, userId: 'erin' });
+    const ring = `ring-${rid()}`;
+    const erin = await capture.connect(server, 'erin');
+    await erin.call('chat.join', { room: ring });
+    await alice.call('room.kick', { room: ring, userId: 'erin' });
+    await erin.next('chat.left');
+    await alice.call('room.ban', { room: ring, userId: 'erin', reason: 'spam' });
+    await alice.call('room.unban', { room: ring, userId: 'erin' });
 
     const { epoch } = await alice.call('channel.subscribe', { channel: news });
     await bob.call('channel.publish', { channel: news, data: [1, 'two', null] });

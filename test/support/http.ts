@@ -12,7 +12,7 @@ export interface JsonResponse {
  */
 export async function requestJson(
   url: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   body?: unknown,
   bearer?: string | null,
 ): Promise<JsonResponse> {
@@ -31,7 +31,7 @@ export async function requestJson(
 /** Calls the server API of `target`; `key` is the API key sent as bearer token, null for none. */
 export type ServerApi = (
   target: { url: string },
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   body?: unknown,
   key?: string | null,
