@@ -9,12 +9,14 @@
  *                CPU of the server, of the load client and of everything else.
  *   chat-stores  scripts/bench-chat.mjs: 50 senders in one room and over 500 rooms, on SQLite and on PostgreSQL
  *                (skipped with a line when it does not answer); acks/s, p50/p99, PostgreSQL ÷ SQLite.
+ *   chat-search  scripts/bench-search.mjs: `chat.search` p50/p99 on a room of 100,000 messages, SQLite and
+ *                PostgreSQL (target p99 < 20 ms).
  * Hubbub is started as scripts/bench/run.mjs starts it (scripts/bench/harness.mjs: `npm run start:prod`'s Node
  * flags, production settings, SQLite in a temp dir); the load client is scripts/bench/load-client.mjs. Fan-out,
  * memory, connects/s and CPU per request, beside other servers, are scripts/bench/run.mjs's.
  *
  * Flags (`node scripts/bench.mjs <flags>`):
- *   --phases=chat,chat-stores  which phases to run (default both)
+ *   --phases=chat,chat-stores,chat-search  which phases to run (default all)
  *   --quick                    2 s runs instead of 5 s, for trying the script
  *   --build / --no-build       always build / never build (by default: when dist/ is older than src/)
  *   --help                     this text
@@ -36,7 +38,7 @@ import {
 } from './bench/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PHASES = ['chat', 'chat-stores'];
+const PHASES = ['chat', 'chat-stores', 'chat-search'];
 const CHAT = { senders: 50, rooms: 10, seconds: 5 };
 
 async function main() {
@@ -53,6 +55,11 @@ async function main() {
     console.log('\nChat stores: SQLite and PostgreSQL');
     const { runChatStores } = await import('./bench-chat.mjs');
     await runChatStores({ quick: flags.quick });
+  }
+  if (flags.phases.includes('chat-search')) {
+    console.log('\nChat search: a room of 100,000 messages, SQLite and PostgreSQL');
+    const { runChatSearch } = await import('./bench-search.mjs');
+    await runChatSearch({ quick: flags.quick });
   }
 }
 

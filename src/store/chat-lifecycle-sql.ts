@@ -74,7 +74,8 @@ export const POSTGRES_CHAT_LIFECYCLE_MIGRATION = `
       (to_tsvector('simple'::regconfig, regexp_replace(text, '[^[:alnum:]]+', ' ', 'g'))) STORED;
   CREATE INDEX messages_thread ON messages (room, reply_to, seq) WHERE reply_to IS NOT NULL;
   CREATE INDEX messages_user ON messages (user_id);
-  CREATE INDEX messages_tsv ON messages USING gin (tsv);
+  -- A small pending list: queries scan it linearly until it is merged into the index.
+  CREATE INDEX messages_tsv ON messages USING gin (tsv) WITH (gin_pending_list_limit = 256);
   CREATE TABLE message_mentions (
     room    text NOT NULL,
     seq     bigint NOT NULL,

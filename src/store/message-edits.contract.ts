@@ -235,6 +235,38 @@ export function describeMessageEdits(
       expect(texts(await search(room, 'y x 0 v2'))).toHaveLength(1);
     });
 
+    test('search of a long room finds old matches below many newer messages, newest first, across pages', async () => {
+      // A store without the outbox (1,500 message.created events would swamp the webhook test's drain).
+      const quiet = harness.open({ outbox: false });
+      await quiet.store.init();
+      const room = freshRoom();
+      const texts = Array.from({ length: 1500 }, (_, i) =>
+        i + 1 <= 3 || i + 1 === 700 || i + 1 === 1450 ? `needle ${i + 1}` : `hay ${i + 1}`,
+      );
+      let stored: StoredMessage[];
+      try {
+        // Appends in flight together: their seqs follow the commits, so the needles' seqs are read back.
+        const results = await Promise.all(
+          texts.map((text) => quiet.store.append({ room, userId: 'u1', text })),
+        );
+        stored = results.map((r) => r.message);
+      } finally {
+        await quiet.store.close();
+      }
+      const needles = stored
+        .filter((m) => m.text.startsWith('needle'))
+        .map((m) => m.seq)
+        .sort((a, b) => b - a);
+      expect(needles.filter((seq) => seq < 1500 - 1000)).not.toHaveLength(0); // below the newest 1,000
+      const seqsOf = (ms: StoredMessage[]) => ms.map((m) => m.seq);
+      expect(seqsOf(await search(room, 'needle'))).toEqual(needles);
+      expect(seqsOf(await search(room, 'needle', Number.MAX_SAFE_INTEGER, 2))).toEqual(
+        needles.slice(0, 2),
+      );
+      expect(seqsOf(await search(room, 'needle', needles[1], 2))).toEqual(needles.slice(2, 4));
+      expect(seqsOf(await search(room, 'needle', needles[0]))).toEqual(needles.slice(1));
+    }, 30_000);
+
     test('search never finds a deleted message and finds an edited one by its new text only', async () => {
       const room = freshRoom();
       await append(room, { text: 'alpha beta' });

@@ -32,9 +32,19 @@ const SQL = {
     ORDER BY ts, user_id LIMIT $4`,
   thread: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = $1 AND reply_to = $2 AND seq > $3
     ORDER BY seq LIMIT $4`,
-  search: `SELECT ${MESSAGE_COLUMNS} FROM messages
-    WHERE room = $1 AND tsv @@ $2::tsquery AND seq < $3 AND NOT deleted ORDER BY seq DESC LIMIT $4`,
+  /** Search, first step: the newest SEARCH_WINDOW messages below `before`, read newest first by (room, seq). */
+  searchRecent: `SELECT ${MESSAGE_COLUMNS} FROM (
+      SELECT ${MESSAGE_COLUMNS}, tsv FROM messages WHERE room = $1 AND seq < $3 ORDER BY seq DESC LIMIT $5) w
+    WHERE tsv @@ $2::tsquery AND NOT deleted ORDER BY seq DESC LIMIT $4`,
+  /** The seq that ends that window (none: the window holds every message below `before`). */
+  windowFloor: `SELECT seq FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC OFFSET $3 - 1 LIMIT 1`,
+  /** Second step, below the window: through the GIN index (`seq + 0`: no ordered walk of (room, seq)). */
+  searchOlder: `SELECT ${MESSAGE_COLUMNS} FROM messages
+    WHERE room = $1 AND tsv @@ $2::tsquery AND seq < $3 AND NOT deleted ORDER BY seq + 0 DESC LIMIT $4`,
 } as const;
+
+/** Messages search reads newest first by seq before it turns to the full-text index. */
+const SEARCH_WINDOW = 1000;
 
 /**
  * MessageEdits on the PostgreSQL store: each change is one transaction that first locks the message's row, so
@@ -159,8 +169,22 @@ export class PostgresMessageEdits extends MessageEdits {
     if (words.length === 0) return [];
     // Each word a quoted lexeme, taken as it is (letters and digits only: see searchWords), all of them required.
     const query = words.map((w) => `'${w}'`).join(' & ');
-    const rows = await this.store.query<MessageRow>(SQL.search, [room, query, before, limit]);
-    return rows.map(rowToMessage);
+    // Two steps, so that neither a common word (thousands of matches: the GIN bitmap would fetch them all before
+    // sorting) nor two common words that never meet (the planner, taking them as independent, would walk the whole
+    // room by seq) is slow: the newest messages by seq first, then the GIN index for what lies below them.
+    const [recent, floor] = await Promise.all([
+      this.store.query<MessageRow>(SQL.searchRecent, [room, query, before, limit, SEARCH_WINDOW]),
+      this.store.query<{ seq: string }>(SQL.windowFloor, [room, before, SEARCH_WINDOW]),
+    ]);
+    const found = recent.map(rowToMessage);
+    if (found.length >= limit || floor.length === 0) return found;
+    const older = await this.store.query<MessageRow>(SQL.searchOlder, [
+      room,
+      query,
+      Number(floor[0].seq),
+      limit - found.length,
+    ]);
+    return [...found, ...older.map(rowToMessage)];
   }
 }
 
