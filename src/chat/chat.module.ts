@@ -9,6 +9,8 @@ import { ChatGateway } from './chat.gateway';
 import { ChatService } from './chat.service';
 import { MentionDelivery } from './mention-delivery';
 import { MessageExtras } from './message-extras';
+import { ReadMarkerWriter } from './read-marker-writer';
+import { ReadMarkersUserData } from './read-markers-user-data';
 import { UnreadGateway } from './unread.gateway';
 import { UnreadService } from './unread.service';
 import { TransportModule } from '../ws/transport.module';
@@ -26,7 +28,9 @@ import { TransportModule } from '../ws/transport.module';
     UnreadService,
     UnreadGateway,
     MentionDelivery,
+    ReadMarkersUserData,
+    ReadMarkerWriter,
   ],
-  exports: [RoomService, ChatService, ChatEditsService, UnreadService],
+  exports: [RoomService, ChatService, ChatEditsService, UnreadService, ReadMarkersUserData],
 })
 export class ChatModule {}

@@ -246,7 +246,7 @@ export class ChatService {
     await this.push.toRoom(room, 'chat.typing', { room, userId: conn.userId, typing }, conn);
   }
 
-  /** Hooks, replyTo and mentions, then the durable append (timed); `chat.stored` for a new message. */
+  /** Hooks, then the durable append (timed); `chat.stored` for a new message (the caller pushes it). */
   private async append(
     ctx: MessageContext,
     room: string,

@@ -1,6 +1,7 @@
 import type { PostgresMessageStore } from '../store/postgres-message-store';
 import {
   MAX_MARKERS_PER_USER,
+  type MarkerMove,
   type ReadMarker,
   ReadMarkers,
   type RoomUnread,
@@ -15,8 +16,12 @@ const ADVANCE = `INSERT INTO read_markers (user_id, room, seq, updated_at) VALUE
   ON CONFLICT (user_id, room) DO UPDATE SET seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at
   WHERE read_markers.seq < EXCLUDED.seq
   RETURNING seq, (xmax = 0) AS inserted`;
-const ENSURE = `INSERT INTO read_markers (user_id, room, seq, updated_at) VALUES ($1, $2, 0, $3)
-  ON CONFLICT (user_id, room) DO NOTHING RETURNING seq`;
+/** Many moves in one statement; the rows it made come back (their users may hold too many now). */
+const ADVANCE_ALL = `INSERT INTO read_markers (user_id, room, seq, updated_at)
+  SELECT u, r, s, $4::bigint FROM unnest($1::text[], $2::text[], $3::bigint[]) AS m(u, r, s)
+  ON CONFLICT (user_id, room) DO UPDATE SET seq = EXCLUDED.seq, updated_at = EXCLUDED.updated_at
+  WHERE read_markers.seq < EXCLUDED.seq
+  RETURNING user_id, room, (xmax = 0) AS inserted`;
 /** Beside the one just made ($2), the user's newest MAX_MARKERS_PER_USER - 1 (by when they moved) stay. */
 const EVICT = `DELETE FROM read_markers WHERE user_id = $1 AND room IN (
   SELECT room FROM read_markers WHERE user_id = $1 AND room <> $2
@@ -57,26 +62,35 @@ export class PostgresReadMarkers extends ReadMarkers {
     return rows.length ? Number(rows[0].seq) : 0;
   }
 
-  override async advance(
-    userId: string,
-    room: string,
-    seq: number,
-    peer?: string,
-  ): Promise<number> {
-    const now = Date.now();
-    if (peer !== undefined && peer !== userId) {
-      const made = await this.store.query(ENSURE, [peer, room, now]);
-      if (made.length > 0) await this.evict(peer, room);
-    }
+  override async advance(userId: string, room: string, seq: number): Promise<number> {
     const rows = await this.store.query<{ seq: string; inserted: boolean }>(ADVANCE, [
       userId,
       room,
       seq,
-      now,
+      Date.now(),
     ]);
     if (rows.length === 0) return this.lastRead(userId, room);
     if (rows[0].inserted) await this.evict(userId, room);
     return Number(rows[0].seq);
+  }
+
+  override async advanceAll(moves: readonly MarkerMove[]): Promise<void> {
+    // One row per (user, room), the highest seq, in key order (concurrent writers lock rows in the same order).
+    const top = new Map<string, MarkerMove>();
+    for (const m of moves) {
+      const key = JSON.stringify([m.userId, m.room]);
+      const had = top.get(key);
+      if (!had || had.seq < m.seq) top.set(key, m);
+    }
+    const rows = [...top.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, m]) => m);
+    if (rows.length === 0) return;
+    const done = await this.store.query<{ user_id: string; room: string; inserted: boolean }>(
+      ADVANCE_ALL,
+      [rows.map((m) => m.userId), rows.map((m) => m.room), rows.map((m) => m.seq), Date.now()],
+    );
+    for (const m of done) if (m.inserted) await this.evict(m.user_id, m.room);
   }
 
   override async forget(userId: string, room: string, keep: boolean): Promise<void> {

@@ -86,12 +86,17 @@ export function describeReadMarkers(name: string, harness: () => ReadMarkersHarn
 
     it('lists the rooms with a marker, the one with the newest message first, at most `limit`', async () => {
       const [a, b, c, me, other] = ['a', 'b', 'c', 'me', 'other'].map(fresh);
+      // Messages a few ms apart: the order is by their ts.
+      const later = () => new Promise((r) => setTimeout(r, 3));
       await post(a, other);
+      await later();
       await post(b, other, 2);
+      await later();
       await post(c, me);
       await markers.advance(me, b, 1);
       await markers.advance(me, a, 0);
       await markers.advance(me, c, 1);
+      await later();
       await post(a, other); // a is now the room with the newest message
       expect(await markers.rooms(me, 10)).toEqual([
         { room: a, seq: 2, lastRead: 0, unread: 2, mentions: 0 },
@@ -106,12 +111,19 @@ export function describeReadMarkers(name: string, harness: () => ReadMarkersHarn
       const [me, peer] = [fresh('me'), fresh('peer')];
       const room = `dm:${[me, peer].sort().join(':')}`;
       await post(room, me, 2);
-      await markers.advance(me, room, 2, peer);
+      const dm = (seq: number) => [
+        { userId: me, room, seq },
+        { userId: peer, room, seq: 0 },
+      ];
+      await markers.advanceAll(dm(2));
+      expect(await markers.lastRead(me, room)).toBe(2);
       expect(await markers.lastRead(peer, room)).toBe(0);
       expect((await markers.rooms(peer, 10))[0]).toMatchObject({ room, lastRead: 0, unread: 2 });
       await markers.advance(peer, room, 1);
-      await markers.advance(me, room, 2, peer);
+      await markers.advanceAll([...dm(2), ...dm(1), { userId: me, room, seq: 1 }]);
       expect(await markers.lastRead(peer, room)).toBe(1);
+      expect(await markers.lastRead(me, room)).toBe(2);
+      await markers.advanceAll([]);
     });
 
     it('forgets a marker, or sets it back to 0 when kept', async () => {

@@ -22,6 +22,13 @@ export const UNREAD_SCAN_WINDOW = 2000;
 /** Rooms `chat.unread` and `GET /api/users/:userId/unread` list at most. */
 export const UNREAD_ROOMS_LIMIT = 200;
 
+/** A marker to move forward. */
+export interface MarkerMove {
+  userId: string;
+  room: string;
+  seq: number;
+}
+
 /** One marker as the user's data export has it. */
 export interface ReadMarker {
   room: string;
@@ -47,11 +54,13 @@ export interface UnreadCounts {
 export abstract class ReadMarkers {
   /** The user's marker in the room; 0 without one. */
   abstract lastRead(userId: string, room: string): Promise<number>;
+  /** Moves the user's marker forward to `seq` (made when absent); resolves with the marker after the move. */
+  abstract advance(userId: string, room: string, seq: number): Promise<number>;
   /**
-   * Moves the user's marker forward to `seq` (made when absent); resolves with the marker after the move.
-   * `peer`: a dm's other user, whose marker is made at 0 when absent (their conversation gets listed).
+   * Moves many markers forward in one write (a move to 0 only makes a marker that is absent); durable when it
+   * resolves. Moves of one (user, room) may repeat: the highest counts.
    */
-  abstract advance(userId: string, room: string, seq: number, peer?: string): Promise<number>;
+  abstract advanceAll(moves: readonly MarkerMove[]): Promise<void>;
   /** Drops the marker (`keep`: sets it back to 0 instead, for a dm room, which stays listed). */
   abstract forget(userId: string, room: string, keep: boolean): Promise<void>;
   /** The counts above `lastRead` in the room (whose last seq is `seq`). */

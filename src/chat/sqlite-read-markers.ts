@@ -3,6 +3,7 @@ import { settle } from '../common/settle';
 import type { SqliteMessageStore } from '../store/sqlite-message-store';
 import {
   MAX_MARKERS_PER_USER,
+  type MarkerMove,
   type ReadMarker,
   ReadMarkers,
   type RoomUnread,
@@ -53,17 +54,24 @@ export class SqliteReadMarkers extends ReadMarkers {
     return this.read((db) => this.current(db, userId, room) ?? 0);
   }
 
-  override advance(userId: string, room: string, seq: number, peer?: string): Promise<number> {
+  override advance(userId: string, room: string, seq: number): Promise<number> {
+    return this.store.transact((db) => [this.move(db, Date.now(), { userId, room, seq }), []]);
+  }
+
+  override advanceAll(moves: readonly MarkerMove[]): Promise<void> {
     return this.store.transact((db) => {
       const now = Date.now();
-      if (peer !== undefined && peer !== userId && this.current(db, peer, room) === undefined) {
-        this.create(db, peer, room, 0, now);
-      }
-      const was = this.current(db, userId, room);
-      if (was === undefined) this.create(db, userId, room, seq, now);
-      else if (seq > was) this.prepared(db, SQL.move).run(seq, now, userId, room);
-      return [Math.max(was ?? 0, seq), []];
+      for (const m of moves) this.move(db, now, m);
+      return [undefined, []];
     });
+  }
+
+  /** One move inside the open group commit; the marker after it. */
+  private move(db: DatabaseSync, now: number, { userId, room, seq }: MarkerMove): number {
+    const was = this.current(db, userId, room);
+    if (was === undefined) this.create(db, userId, room, seq, now);
+    else if (seq > was) this.prepared(db, SQL.move).run(seq, now, userId, room);
+    return Math.max(was ?? 0, seq);
   }
 
   override forget(userId: string, room: string, keep: boolean): Promise<void> {

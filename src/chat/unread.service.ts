@@ -13,7 +13,8 @@ import { ClientRegistry } from '../ws/client-registry.service';
 import type { Connection } from '../ws/connection';
 import { OutboundWriter } from '../ws/outbound-writer';
 import { MentionDelivery } from './mention-delivery';
-import { ReadMarkers, type RoomUnread, UNREAD_ROOMS_LIMIT } from './read-markers';
+import { ReadMarkerWriter } from './read-marker-writer';
+import { type MarkerMove, ReadMarkers, type RoomUnread, UNREAD_ROOMS_LIMIT } from './read-markers';
 
 /** What `chat.join`'s reply adds: the user's marker in the room and the unread messages above it. */
 export interface JoinUnread {
@@ -37,6 +38,7 @@ export class UnreadService {
     private readonly registry: ClientRegistry,
     private readonly writer: OutboundWriter,
     private readonly mentions: MentionDelivery,
+    private readonly moves: ReadMarkerWriter,
   ) {}
 
   /**
@@ -75,19 +77,22 @@ export class UnreadService {
 
   /**
    * After an append: the author's marker moves to their message (a dm also lists the conversation for the other
-   * user; a repeat moves it too, which changes nothing or repairs a move lost in a crash), and a new message is
-   * delivered to the users it names.
+   * user), written in the background (ReadMarkerWriter: the reply waits for the message's commit only; a repeat
+   * moves it too, which changes nothing or repairs a move lost in a crash), and a new message is delivered to the
+   * users it names.
    */
   async stored({ message, duplicate }: AppendResult): Promise<void> {
-    const peer = dmPeer(message.room, message.userId);
-    await Promise.all([
-      this.markers.advance(message.userId, message.room, message.seq, peer),
-      duplicate ? undefined : this.mentions.delivered(message),
-    ]);
+    const { room, userId, seq } = message;
+    const moves: MarkerMove[] = [{ userId, room, seq }];
+    const peer = dmPeer(room, userId);
+    if (peer !== undefined && peer !== userId) moves.push({ userId: peer, room, seq: 0 });
+    void this.moves.move(moves);
+    if (!duplicate) await this.mentions.delivered(message);
   }
 
   /** `chat.join`'s additions, for a room whose last seq is `seq`. */
   async onJoin(userId: string, room: string, seq: number): Promise<JoinUnread> {
+    await this.moves.settled(userId);
     const lastRead = Math.min(await this.markers.lastRead(userId, room), seq);
     const { unread } = await this.markers.unread(userId, room, lastRead, seq);
     return { lastRead, unread };
@@ -95,11 +100,13 @@ export class UnreadService {
 
   /** Every room with a marker of the user (their dm rooms among them), newest activity first. */
   async unread(userId: string): Promise<RoomUnread[]> {
+    await this.moves.settled(userId);
     return this.markers.rooms(userId, UNREAD_ROOMS_LIMIT);
   }
 
   /** Drops the user's marker of the room; a dm room of theirs stays listed, with its marker back at 0. */
   async forget(userId: string, room: string): Promise<void> {
+    await this.moves.settled(userId); // a move still on its way would make the marker again
     await this.markers.forget(userId, room, dmPeer(room, userId) !== undefined);
   }
 }

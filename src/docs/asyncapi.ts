@@ -61,9 +61,10 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
   const messages: Record<string, Schema> = {};
   const operations: Record<string, Schema> = {};
 
-  for (const [event, doc] of Object.entries(
-    withJoinUnread({ ...REQUESTS, ...LIFECYCLE_REQUESTS }),
-  )) {
+  for (const [event, doc] of Object.entries({
+    ...withJoinUnread(REQUESTS),
+    ...LIFECYCLE_REQUESTS,
+  })) {
     const request = frame(event, doc.data, 'optional');
     // A request without data is taken as `{}`.
     request.required = ['event'];
@@ -92,7 +93,7 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
     };
   }
 
-  const pushes = { ...PUSHES, ...UNREAD_PUSH_DOCS, ...LIFECYCLE_PUSHES };
+  const pushes = { ...PUSHES, ...LIFECYCLE_PUSHES, ...UNREAD_PUSH_DOCS };
   for (const event of PUSH_EVENTS) {
     const doc = pushes[event];
     const key = event === 'error' ? 'error' : `${event}.push`;

@@ -2,12 +2,12 @@
  * Every push the server sends (frames without an `id`), in one list: PushService accepts only these names, and the
  * AsyncAPI document (src/docs/asyncapi.ts) must describe each of them, so a new push is added here first.
  */
-/** The pushes of read markers and mentions (chat-lifecycle; documented in docs/asyncapi-unread.ts). */
-export const UNREAD_PUSHES = ['user.mention'] as const;
-export type UnreadPush = (typeof UNREAD_PUSHES)[number];
 /** The pushes of edits, deletions and reactions (chat-lifecycle; documented in docs/asyncapi-chat-lifecycle.ts). */
 export const CHAT_LIFECYCLE_PUSHES = ['chat.updated', 'chat.deleted', 'chat.reacted'] as const;
 export type ChatLifecyclePush = (typeof CHAT_LIFECYCLE_PUSHES)[number];
+/** The pushes of read markers and mentions (chat-lifecycle; documented in docs/asyncapi-unread.ts). */
+export const UNREAD_PUSHES = ['user.mention'] as const;
+export type UnreadPush = (typeof UNREAD_PUSHES)[number];
 
 export const PUSH_EVENTS = [
   'welcome',
@@ -25,8 +25,8 @@ export const PUSH_EVENTS = [
   'channel.unsubscribed',
   'user.message',
   'room.role',
-  ...UNREAD_PUSHES,
   ...CHAT_LIFECYCLE_PUSHES,
+  ...UNREAD_PUSHES,
 ] as const;
 export type PushEvent = (typeof PUSH_EVENTS)[number];
 

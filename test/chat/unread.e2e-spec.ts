@@ -142,10 +142,14 @@ describe.each(backends)('read markers and unread counts on $name', ({ name, env,
       await m.call('chat.read', { room: quiet, seq: 1 });
       const busy = await roomWith(o, m, 1);
       await m.call('chat.read', { room: busy, seq: 0 });
+      // Messages a few ms apart: rooms are ordered by the ts of their last message.
+      const later = () => new Promise((r) => setTimeout(r, 3));
+      await later();
       // A dm the user never joined nor read is listed, with every message unread.
       await p.call('chat.dm', { to: me, text: 'one' });
       await p.call('chat.dm', { to: me, text: 'two' });
       const dm = `dm:${[me, peer].sort().join(':')}`;
+      await later();
       await o.call('chat.send', { room: busy, text: 'newest' });
       const { rooms } = await m.call('chat.unread', {});
       expect(rooms).toEqual([
@@ -163,6 +167,43 @@ describe.each(backends)('read markers and unread counts on $name', ({ name, env,
       });
       // Another user's dm room cannot be joined, so it cannot be read either.
       expect((await o.request('chat.read', { room: dm, seq: 1 })).data.code).toBe('not_joined');
+    });
+
+    it('pushes user.mention to every connection of the mentioned user, joined or not, and counts the mentions', async () => {
+      const alice = `alice-${rid()}`;
+      const bob = `bob-${rid()}`;
+      const a = await connect(alice);
+      const a2 = await connect(alice);
+      const joined = await connect(bob);
+      const away = await connect(bob);
+      const room = await roomWith(a, joined, 1);
+      await joined.call('chat.read', { room, seq: 0 }); // a marker: the room is listed
+      const marks = [a, a2].map((c) => c.frames.length);
+      const { message } = await a.call('chat.send', { room, text: `hey @${bob} and @${alice}` });
+      expect(message.mentions).toEqual([bob, alice]);
+      for (const device of [joined, away]) {
+        expect((await device.next('user.mention')).data).toEqual({ room, message });
+      }
+      // The author mentioning themselves is pushed nothing.
+      await expectNoPush(a, marks[0], 'user.mention');
+      await expectNoPush(a2, marks[1], 'user.mention');
+      await a.call('chat.send', { room, text: `again @${bob}` });
+      await away.next('user.mention');
+      expect(await unreadOf(away, room)).toEqual({
+        room,
+        seq: 3,
+        lastRead: 0,
+        unread: 3,
+        mentions: 2,
+      });
+      await joined.call('chat.read', { room, seq: 2 });
+      expect(await unreadOf(away, room)).toMatchObject({ lastRead: 2, unread: 1, mentions: 1 });
+      // A deleted message is neither unread nor a mention any more.
+      await a.call('chat.delete', { room, seq: 3 });
+      expect(await unreadOf(away, room)).toMatchObject({ lastRead: 2, unread: 0, mentions: 0 });
+      // An edit that mentions the user anew pushes user.mention again.
+      const edited = await a.call('chat.edit', { room, seq: 1, text: `first @${bob}` });
+      expect((await away.next('user.mention')).data).toEqual({ room, message: edited.message });
     });
 
     it('caps unread at 1000', async () => {

@@ -177,6 +177,7 @@ describe('frames of a session that uses every event', () => {
     // chat-lifecycle: replies, mentions, edits, reactions, threads, search, deletes.
     await bob.call('chat.send', { room, text: 'reply @alice', replyTo: 1 });
     await alice.next('chat.message');
+    await alice.next('user.mention');
     await alice.call('chat.edit', { room, seq: 1, text: 'hi there' });
     await bob.next('chat.updated');
     await bob.call('chat.react', { room, seq: 1, reaction: '👍', on: true });
