@@ -123,6 +123,13 @@ function wire(hub) {
     setConn(`connected as ${hub.welcome.userId}`, 'ok');
     if (reconnected) void roomList.refresh();
     if (!reconnected || !room) return;
+    // Edits, deletions, reactions and roles changed meanwhile are not replayed by the rejoin: read them again.
+    const shown = room;
+    void moderation.load();
+    hub.request('chat.history', { room: shown, limit: 100 }).then(
+      ({ messages: recent }) => { if (room === shown) for (const m of recent) messages.update(m); },
+      () => {},
+    );
     const reply = await hub.request('presence.list', { room }).catch(() => null); // others came and went meanwhile
     if (!reply) return;
     members.clear();

@@ -4,6 +4,8 @@ import { rid } from '../support/fixtures';
 import { until } from '../support/redis-processes';
 import { startServer, type TestServer } from '../support/server';
 import { TestClient } from '../support/ws-client';
+import { ClientRegistry } from '../../src/ws/client-registry.service';
+import { OutboundWriter } from '../../src/ws/outbound-writer';
 
 /**
  * The chat page (GET /) in Chromium with the chat lifecycle: edit and delete of one's own messages, reactions,
@@ -93,6 +95,50 @@ browserDescribe(
       await alice.page.locator('#messages li.msg.deleted').waitFor();
       expect(alice.problems).toEqual([]);
       expect(bob.problems).toEqual([]);
+      await alice.page.context().close();
+      await bob.page.context().close();
+    });
+
+    it('after a reconnect, shows the edits and deletions made while it was away', async () => {
+      const room = `away-${rid()}`;
+      const bobId = `bob${rid()}`;
+      const alice = await open(`alice${rid()}`, 'Alice', room);
+      const bob = await open(bobId, 'Bob', room);
+      await say(alice.page, 'meet at 5');
+      await say(alice.page, 'bring snacks');
+      await message(bob.page, 'bring snacks').waitFor();
+
+      // Bob's page loses its connection (token expired); its new token is held back until Alice has changed things.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let asked!: () => void;
+      const tokenAsked = new Promise<void>((resolve) => (asked = resolve));
+      await bob.page.route('**/dev/token', async (route) => {
+        asked();
+        await held;
+        await route.continue();
+      });
+      const writer = server.app.get(OutboundWriter);
+      for (const conn of [...server.app.get(ClientRegistry).forUser(bobId)])
+        writer.close(conn, 4401, 'token expired');
+      await tokenAsked;
+      const first = message(alice.page, 'meet at 5');
+      await first.hover();
+      await first.getByRole('button', { name: 'Edit your message' }).click();
+      await alice.page.getByRole('textbox', { name: 'New text of your message' }).fill('meet at 6');
+      await alice.page.getByRole('button', { name: 'Save' }).click();
+      await message(alice.page, 'meet at 6').waitFor();
+      const second = message(alice.page, 'bring snacks');
+      await second.hover();
+      await second.getByRole('button', { name: 'Delete your message' }).click();
+      await alice.page.locator('#messages li.msg.deleted').waitFor();
+
+      release();
+      await bob.page.locator('#conn', { hasText: `connected as ${bobId}` }).waitFor();
+      await message(bob.page, 'meet at 6').locator('.edited').waitFor();
+      await bob.page.locator('#messages li.msg.deleted').waitFor();
+      expect(await bob.page.locator('#messages').textContent()).not.toContain('bring snacks');
+      expect(alice.problems).toEqual([]);
       await alice.page.context().close();
       await bob.page.context().close();
     });

@@ -149,6 +149,10 @@ browserDescribe('admin dashboard in a browser: room moderation', () => {
     expect((await ann.next('chat.deleted', 10_000)).data).toEqual({ room, seq: spam.seq });
     await item(spam.seq).locator('.tombstone').waitFor();
     expect(await page.locator('#roomMessages').textContent()).not.toContain('cheap watches');
+    // The moderator's deletion is in the room's audit log, by the server API.
+    const entry = page.locator('#roomAudit tbody tr[data-action="delete"]');
+    await entry.waitFor();
+    expect(await entry.locator('td').nth(3).textContent()).toBe('server');
     expect(problems).toEqual([]);
     await page.context().close();
   });
