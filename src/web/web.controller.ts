@@ -49,7 +49,8 @@ const MODULES = [
 function loadModules(): Map<string, string> | undefined {
   const dir = findClientDir();
   if (!dir) return undefined;
-  return new Map(MODULES.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+  const present = MODULES.filter((name) => existsSync(join(dir, name))); // a missing one answers 404
+  return new Map(present.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
 }
 
 /** `GET /`: the demo chat page, and `GET /hubbub-client.js`: the client SDK it is built on. */
