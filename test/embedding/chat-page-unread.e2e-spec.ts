@@ -95,4 +95,23 @@ browserDescribe('chat page in a browser: room list with unread badges', () => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+
+  it('serves the SDK’s and the page’s modules as JavaScript files, with the CSP and no inline script', async () => {
+    for (const file of [
+      'hubbub-chat.js',
+      'chat-page-dom.js',
+      'chat-page-messages.js',
+      'chat-page-rooms.js',
+      'chat-page-moderation.js',
+    ]) {
+      const res = await fetch(`${server.url}/${file}`);
+      expect([file, res.status]).toEqual([file, 200]);
+      expect(res.headers.get('content-type')).toMatch(/^application\/javascript/);
+      expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await res.text()).toMatch(/^(import|export|\/\/)/m);
+    }
+    expect((await fetch(`${server.url}/chat-page-nothing.js`)).status).toBe(404);
+    const html = await (await fetch(server.url)).text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+  });
 });
