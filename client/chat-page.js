@@ -163,6 +163,8 @@ function wire(hub) {
     renderMembers();
   });
   c.on('error', (e) => addSystem(`server: ${e.message}`));
+  // A rejoin after a reconnect refused (e.g. banned meanwhile): say why; the composer stays until the next try.
+  c.on('restore.error', (err) => { if (room) addSystem(`Could not rejoin ${room}: ${explain(err, room)}`); });
   c.on('user.message', showServerNotice);
   c.on('chat.left', ({ room: r, reason }) => {
     if (r !== room) return;
