@@ -1,4 +1,6 @@
 // Hubbub admin dashboard: reads the server API with the API key kept in this tab's sessionStorage.
+import { createRoomTools } from './admin-room.js';
+
 const $ = (id) => document.getElementById(id);
 const KEY = 'hubbub.apiKey';
 const PAGE = 10;
@@ -164,8 +166,11 @@ function pagedList({ kind, path, item, count, onPick }) {
 }
 
 let openRoom;
+let roomTools;
 async function showRoom(room) {
   openRoom = room;
+  roomTools ??= createRoomTools({ api, el, $ });
+  roomTools.open(room);
   $('roomDetail').hidden = false;
   $('roomName').textContent = room;
   const enc = encodeURIComponent(room);
@@ -174,16 +179,9 @@ async function showRoom(room) {
     api('GET', `/api/rooms/${enc}/messages?limit=20`),
   ]);
   if (openRoom !== room) return;
-  $('roomMembers').replaceChildren(...(members.length ? members.map((m) => {
-    const li = el('li', `${m.name ?? m.userId} · ${m.status} · ${m.connections} conn.`);
-    li.dataset.userId = m.userId;
-    return li;
-  }) : [el('li', 'nobody', 'muted')]));
-  $('roomMessages').replaceChildren(...(messages.length ? messages.map((m) => {
-    const li = el('li');
-    li.append(el('span', new Date(m.ts).toLocaleTimeString(), 'time'), el('span', m.name ?? m.userId, 'who'), el('span', m.text, 'text'));
-    return li;
-  }) : [el('li', 'no messages', 'muted')]));
+  roomTools.renderMembers(members);
+  roomTools.renderMessages(messages);
+  await roomTools.refresh();
 }
 
 // ---- user lookup and actions ------------------------------------------------------------------------------
@@ -256,7 +254,7 @@ $('signIn').addEventListener('submit', async (ev) => {
   }
 });
 $('signOut').addEventListener('click', () => signOut());
-$('roomClose').addEventListener('click', () => { $('roomDetail').hidden = true; openRoom = undefined; });
+$('roomClose').addEventListener('click', () => { $('roomDetail').hidden = true; openRoom = undefined; roomTools?.close(); });
 $('userForm').addEventListener('submit', (ev) => {
   ev.preventDefault();
   void lookUp($('userId').value.trim()).catch((err) => $('userResult').replaceChildren(el('span', err.message, 'note error')));

@@ -1,20 +1,35 @@
-// The chat page's script (served as a file: the page's CSP allows no inline script).
+// The chat page's script (served as a file: the page's CSP allows no inline script). The message list, the room list
+// and moderation are modules of their own (chat-page-*.js).
 import { HubbubClient } from './hubbub-client.js';
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, className, text) => {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text; // user data only ever goes through textContent
-  return node;
-};
+import { $, el } from './chat-page-dom.js';
+import { createMessageList } from './chat-page-messages.js';
+import { createModeration, explain } from './chat-page-moderation.js';
+import { createRoomList } from './chat-page-rooms.js';
 
 let client = null;
 let current = null; // the client whose events the page shows
 let me = null;
+let admin = false; // the token's roles include admin: owner rights in every room
 let room = null;
 const members = new Map(); // userId -> Member
 const typers = new Map(); // userId -> expiry timer
+
+/** What the page's modules read: always the current values. */
+const ctx = {
+  get client() { return client; },
+  get me() { return me; },
+  get room() { return room; },
+  get admin() { return admin; },
+  nameOf: (userId, fallback) => nameOf(userId, fallback),
+  addSystem: (text) => addSystem(text),
+  explain: (err) => explain(err, room),
+  canDelete: () => moderation.canDelete(),
+  changed: () => { renderMembers(); messages.rerender(); },
+  pick: (next) => { $('room').value = next; $('roomForm').requestSubmit(); },
+};
+const messages = createMessageList(ctx);
+const roomList = createRoomList(ctx);
+const moderation = createModeration(ctx);
 
 for (const key of ['userId', 'name', 'room']) $(key).value = localStorage.getItem(`hubbub.${key}`) ?? $(key).value;
 
@@ -49,21 +64,20 @@ function nameOf(userId, fallback) {
   return members.get(userId)?.name ?? fallback ?? userId;
 }
 
-function time(ts) {
-  return new Date(ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/** The roles claim of a JWT, read (not verified: the server does that) to know whether the user is admin. */
+function rolesOf(token) {
+  try {
+    const roles = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).roles;
+    return Array.isArray(roles) ? roles : [];
+  } catch {
+    return [];
+  }
 }
 
+/** A message of the shown room: listed, and read while the page is visible. */
 function addMessage(m) {
-  const list = $('messages');
-  const li = el('li', m.userId === me ? 'msg mine' : 'msg');
-  li.dataset.seq = String(m.seq);
-  const meta = el('div', 'meta');
-  meta.append(el('span', 'who', m.name ?? nameOf(m.userId)), el('span', 'time', time(m.ts)));
-  li.append(meta, el('div', 'text', m.text));
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-  list.querySelector('.placeholder')?.remove();
-  list.append(li);
-  if (atBottom || m.userId === me) list.scrollTop = list.scrollHeight;
+  messages.add(m);
+  if (document.visibilityState === 'visible') roomList.seen(m.room, m.seq);
 }
 
 function addSystem(text, className = '') {
@@ -79,7 +93,7 @@ function renderMembers() {
     const li = el('li');
     li.dataset.userId = m.userId;
     li.append(el('span', `dot ${m.status}`), el('span', 'who', nameOf(m.userId) + (m.userId === me ? ' (you)' : '')));
-    li.append(el('span', 'status', m.status));
+    li.append(...moderation.memberExtras(m.userId), el('span', 'status', m.status));
     list.append(li);
   }
 }
@@ -107,7 +121,15 @@ function wire(hub) {
   const c = { on: (event, handler) => hub.on(event, (data) => { if (current === hub) handler(data); }) };
   c.on('connected', async ({ reconnected }) => {
     setConn(`connected as ${hub.welcome.userId}`, 'ok');
+    if (reconnected) void roomList.refresh();
     if (!reconnected || !room) return;
+    // Edits, deletions, reactions and roles changed meanwhile are not replayed by the rejoin: read them again.
+    const shown = room;
+    void moderation.load();
+    hub.request('chat.history', { room: shown, limit: 100 }).then(
+      ({ messages: recent }) => { if (room === shown) for (const m of recent) messages.update(m); },
+      () => {},
+    );
     const reply = await hub.request('presence.list', { room }).catch(() => null); // others came and went meanwhile
     if (!reply) return;
     members.clear();
@@ -120,7 +142,17 @@ function wire(hub) {
     for (const id of ['join', 'send', 'text', 'status']) $(id).disabled = true;
     $('connect').disabled = false;
   });
-  c.on('chat.message', (m) => { if (m.room === room) { setTyping(m.userId, false); addMessage(m); } });
+  c.on('chat.message', (m) => {
+    if (m.room !== room) return roomList.arrived(m.room); // a DM while another room is shown
+    setTyping(m.userId, false);
+    addMessage(m);
+  });
+  c.on('chat.updated', ({ room: r, message }) => { if (r === room) messages.update(message); });
+  c.on('chat.deleted', ({ room: r, seq }) => { if (r === room) messages.deleted(seq); });
+  c.on('chat.reacted', (data) => { if (data.room === room) messages.reacted(data); });
+  c.on('user.mention', ({ room: r }) => roomList.arrived(r, { mention: true }));
+  c.on('chat.read', ({ userId }) => { if (userId === me) roomList.refreshSoon(); }); // read on another device
+  c.on('room.role', (data) => moderation.onRole(data));
   c.on('chat.typing', (t) => { if (t.room === room) setTyping(t.userId, t.typing); });
   c.on('presence.join', ({ room: r, member }) => { if (r === room) { members.set(member.userId, member); renderMembers(); } });
   c.on('presence.update', ({ room: r, member }) => { if (r === room) { members.set(member.userId, member); renderMembers(); } });
@@ -131,8 +163,20 @@ function wire(hub) {
     renderMembers();
   });
   c.on('error', (e) => addSystem(`server: ${e.message}`));
+  // A rejoin after a reconnect refused (e.g. banned meanwhile): say why; the composer stays until the next try.
+  c.on('restore.error', (err) => { if (room) addSystem(`Could not rejoin ${room}: ${explain(err, room)}`); });
   c.on('user.message', showServerNotice);
-  c.on('chat.left', ({ room: r, reason }) => { if (r === room) addSystem(`you left ${r} (${reason})`); });
+  c.on('chat.left', ({ room: r, reason }) => {
+    if (r !== room) return;
+    const why = { kicked: 'a moderator removed you', banned: 'you are banned from it' }[reason] ?? reason;
+    addSystem(`You are no longer in ${r}: ${why}.`, 'notice removed');
+    room = null;
+    members.clear();
+    renderMembers();
+    moderation.reset();
+    $('chatHead').textContent = 'Not in a room';
+    $('text').disabled = $('send').disabled = true;
+  });
 }
 
 $('login').addEventListener('submit', async (ev) => {
@@ -144,7 +188,9 @@ $('login').addEventListener('submit', async (ev) => {
   room = null;
   members.clear();
   renderMembers();
-  $('messages').replaceChildren();
+  messages.reset();
+  roomList.reset();
+  moderation.reset();
   $('chatHead').textContent = 'Not in a room';
   $('connect').disabled = true;
   setConn('connecting…', 'warn');
@@ -154,6 +200,7 @@ $('login').addEventListener('submit', async (ev) => {
       getToken: async () => { // the one above first, then a fresh one after each expiry (4401)
         const token = first ?? (await getToken());
         first = null;
+        admin = rolesOf(token).includes('admin');
         return token;
       },
     });
@@ -166,6 +213,7 @@ $('login').addEventListener('submit', async (ev) => {
     $('join').disabled = false;
     $('status').disabled = false;
     $('status').value = 'online';
+    void roomList.refresh();
     $('roomForm').requestSubmit();
   } catch (err) {
     setConn('offline', 'bad');
@@ -179,7 +227,8 @@ $('roomForm').addEventListener('submit', async (ev) => {
   const next = $('room').value.trim();
   if (!client || !next || next === room) return;
   try {
-    if (room) await client.leave(room);
+    roomList.flushRead();
+    if (room) await client.leave(room).catch(() => {}); // already out (kicked, banned) is fine
     room = null;
     const reply = await client.join(next);
     room = next;
@@ -189,15 +238,17 @@ $('roomForm').addEventListener('submit', async (ev) => {
     for (const t of typers.values()) clearTimeout(t);
     typers.clear();
     $('chatHead').textContent = `# ${next}`;
-    $('messages').replaceChildren();
+    messages.reset();
     if (!reply.messages.length) addSystem('No messages yet. Say hello!', 'placeholder');
     reply.messages.forEach(addMessage);
+    roomList.render();
+    void moderation.load();
     renderMembers();
     renderTyping();
     $('text').disabled = $('send').disabled = false;
     $('text').focus();
   } catch (err) {
-    addSystem(`Could not join ${next}: ${err.message}`);
+    addSystem(`Could not join ${next}: ${explain(err, next)}`);
   }
 });
 
@@ -217,11 +268,13 @@ $('composer').addEventListener('submit', async (ev) => {
   $('text').value = '';
   clearTimeout(typingIdle);
   typingSent = 0;
+  const replyTo = messages.replyTo;
+  messages.cancelReply();
   try {
-    addMessage(await client.send(room, text));
+    addMessage(await client.send(room, text, replyTo === undefined ? {} : { replyTo }));
   } catch (err) {
     $('text').value = text;
-    addSystem(`Not sent: ${err.message}`);
+    addSystem(`Not sent: ${explain(err, room)}`);
   }
 });
 
@@ -231,3 +284,10 @@ $('status').addEventListener('change', () => {
 
 // After a reload: connect again by itself with the saved user id and name (and rejoin the saved room).
 if (localStorage.getItem('hubbub.userId')) $('login').requestSubmit();
+
+// Back to the tab: what arrived meanwhile is now seen.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState !== 'visible') return;
+  if (room) roomList.seen(room, messages.lastSeq);
+  roomList.refreshSoon(); // counts of the other rooms (their messages are not pushed to a page not in them)
+});

@@ -1,4 +1,7 @@
 /** TypeScript declarations for the Hubbub client SDK (hubbub-client.js). Wire protocol: docs/protocol.md. */
+import type { ChatLifecycleEvents, ChatLifecycleMethods, LeftReason, ModerationMethods } from './hubbub-chat.js';
+
+export type * from './hubbub-chat.js';
 
 export interface Message {
   id: string;
@@ -11,6 +14,16 @@ export interface Message {
   /** ms since the epoch. */
   ts: number;
   clientMsgId?: string;
+  /** The seq of the message of the same room this one replies to. */
+  replyTo?: number;
+  /** User ids mentioned as `@<userId>` in `text` (at most 20). */
+  mentions?: string[];
+  /** When it was last edited, ms since the epoch. */
+  editedAt?: number;
+  /** Deleted: `text` is then "" and mentions and reactions are gone; the seq stays. */
+  deleted?: true;
+  /** `{<reaction>: count}`. */
+  reactions?: Record<string, number>;
 }
 
 export interface Member {
@@ -47,6 +60,10 @@ export interface JoinReply {
   seq: number;
   members: Member[];
   messages: Message[];
+  /** This user's read marker of the room (0 when nothing is read). */
+  lastRead: number;
+  /** Other users' messages above `lastRead` (capped at 1000). */
+  unread: number;
 }
 
 export interface SubscribeReply {
@@ -109,8 +126,9 @@ export interface HubbubEvents {
   /** The server removed the subscription: `server` (server API) or `forbidden` (a refreshed token no longer grants it). */
   /** `token_expired`: the subscription token ran out with no `refreshChannel()` before. */
   'channel.unsubscribed': { channel: string; reason: 'server' | 'forbidden' | 'token_expired' };
-  /** The server removed the connection from a room: `forbidden` after a refreshed token no longer grants it. */
-  'chat.left': { room: string; reason: 'server' | 'forbidden' };
+  /** The server removed the connection from a room: `server` (server API), `forbidden` after a refreshed token no
+   * longer grants it, `kicked` or `banned` by a room moderator. */
+  'chat.left': { room: string; reason: LeftReason };
   /** A message for this user from the server API. */
   'user.message': { data: unknown; from: 'server' };
   /** `auth.refresh` succeeded: the connection now runs on the new token until `exp` (seconds). */
@@ -170,7 +188,7 @@ export class HubbubClient {
   send(
     room: string,
     text: string,
-    options?: { clientMsgId?: string; timeoutMs?: number },
+    options?: { clientMsgId?: string; timeoutMs?: number; replyTo?: number },
   ): Promise<Message>;
   typing(room: string, typing: boolean): Promise<Record<string, never>>;
   /** Each publication reaches `handler` (and `channel.message` listeners) once, in order, recovered ones included. */
@@ -189,3 +207,9 @@ export class HubbubClient {
   /** Sets the presence status in every joined room; restored after a reconnect. */
   setStatus(status: PresenceStatus): Promise<void>;
 }
+
+/** Events of the chat lifecycle and moderation (hubbub-chat.d.ts), merged into HubbubEvents. */
+export interface HubbubEvents extends ChatLifecycleEvents {}
+/** edit, delete, react, reactions, thread, search, unread, markRead, forget (hubbub-chat.js), and the moderation
+ * methods roomInfo, setRole, kick, ban, unban, mute, unmute, setRoomSettings. */
+export interface HubbubClient extends ChatLifecycleMethods, ModerationMethods {}

@@ -2,7 +2,9 @@
 // jittered exponential backoff, rooms rejoined and channels resubscribed with `since` and `epoch` so the app sees no
 // gap; with `getToken`, the token is refreshed (`auth.refresh`) about 30 s before it expires.
 
-/** @typedef {{id: string, room: string, seq: number, userId: string, name?: string, text: string, ts: number, clientMsgId?: string}} Message */
+import { installChatMethods } from './hubbub-chat.js';
+
+/** @typedef {{id: string, room: string, seq: number, userId: string, name?: string, text: string, ts: number, clientMsgId?: string, replyTo?: number, mentions?: string[], editedAt?: number, deleted?: true, reactions?: Record<string, number>}} Message */
 /** @typedef {{channel: string, offset: number, data: unknown, userId?: string, ts: number}} Publication */
 /** @typedef {{clientId: string, userId: string, node: string, heartbeatMs: number, serverTime: number}} Welcome */
 /** @typedef {{seq: number, filling: boolean, buffer: Message[], mine: Set<number>}} RoomState */
@@ -104,14 +106,15 @@ export class HubbubClient {
     this.#emit('refreshed', reply);
     return reply;
   }
-  /** Resent with the same clientMsgId after a reconnect (stored once); never emitted as `chat.message`.
-   * @param {string} room @param {string} text @param {{clientMsgId?: string, timeoutMs?: number}} [o] @returns {Promise<Message>} */
-  async send(room, text, { clientMsgId = newId(), timeoutMs } = {}) {
+  /** Resent with the same clientMsgId after a reconnect (stored once); never emitted as `chat.message`. `replyTo`: the
+   * seq of the message this one answers.
+   * @param {string} room @param {string} text @param {{clientMsgId?: string, timeoutMs?: number, replyTo?: number}} [o] @returns {Promise<Message>} */
+  async send(room, text, { clientMsgId = newId(), timeoutMs, replyTo } = {}) {
     this.#own.add(clientMsgId);
     try {
       for (;;) {
         try {
-          const { message } = await this.request('chat.send', { room, text, clientMsgId }, { timeoutMs });
+          const { message } = await this.request('chat.send', { room, text, clientMsgId, ...(replyTo === undefined ? {} : { replyTo }) }, { timeoutMs });
           const state = this.#rooms.get(room);
           if (state && message.seq > state.seq) { state.mine.add(message.seq); this.#onChat(message); }
           return message;
@@ -386,3 +389,5 @@ export class HubbubClient {
     for (const handler of [...(this.#handlers.get(event) ?? [])]) try { handler(data); } catch (err) { console.error(err); }
   }
 }
+// edit, delete, react, reactions, thread, search, unread, markRead, forget and the room moderation methods
+installChatMethods(HubbubClient);

@@ -2,8 +2,9 @@ import type { Type } from '@nestjs/common';
 import { ApiController } from './api.controller';
 import { ChannelsApiController } from './channels-api.controller';
 import { DashboardApiController } from './dashboard-api.controller';
-import { ModerationApiController } from './moderation-api.controller';
+import { DashboardModerationController } from './dashboard-moderation.controller';
 import { MessagesApiController } from './messages-api.controller';
+import { ModerationApiController } from './moderation-api.controller';
 import { UnreadApiController } from './unread-api.controller';
 import { PrivacyApiController } from './privacy-api.controller';
 
@@ -13,6 +14,7 @@ export const API_CONTROLLERS: Type[] = [
   DashboardApiController,
   ChannelsApiController,
   ModerationApiController,
+  DashboardModerationController,
   MessagesApiController,
   UnreadApiController,
   PrivacyApiController,

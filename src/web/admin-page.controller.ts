@@ -21,6 +21,7 @@ function loadAssets(): Map<string, Asset> {
   const files: [name: string, path: string | undefined, type: string][] = [
     ['admin.html', client && join(client, 'admin.html'), 'text/html; charset=utf-8'],
     ['admin.js', client && join(client, 'admin.js'), JS],
+    ['admin-room.js', client && join(client, 'admin-room.js'), JS],
     ['admin.css', client && join(client, 'admin.css'), CSS],
     ['uplot.iife.min.js', uplot && join(uplot, 'uPlot.iife.min.js'), JS],
     ['uplot.min.css', uplot && join(uplot, 'uPlot.min.css'), CSS],
@@ -71,6 +72,11 @@ export class AdminPageController {
   @Get('admin.js')
   script(@Res({ passthrough: true }) res: Response): string {
     return this.serve(res, 'admin.js');
+  }
+
+  @Get('admin-room.js')
+  roomScript(@Res({ passthrough: true }) res: Response): string {
+    return this.serve(res, 'admin-room.js');
   }
 
   @Get('admin.css')

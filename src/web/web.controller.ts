@@ -1,5 +1,5 @@
-import { Controller, Get, Logger, NotFoundException, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Logger, NotFoundException, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -34,10 +34,30 @@ function loadClientFiles(): ClientFiles | undefined {
   };
 }
 
+/**
+ * ES modules beside hubbub-client.js and chat-page.js that they import: the SDK's chat lifecycle and moderation
+ * methods, and the page's message list, room list and moderation.
+ */
+const MODULES = [
+  'hubbub-chat.js',
+  'chat-page-dom.js',
+  'chat-page-messages.js',
+  'chat-page-rooms.js',
+  'chat-page-moderation.js',
+];
+
+function loadModules(): Map<string, string> | undefined {
+  const dir = findClientDir();
+  if (!dir) return undefined;
+  const present = MODULES.filter((name) => existsSync(join(dir, name))); // a missing one answers 404
+  return new Map(present.map((name) => [name, readFileSync(join(dir, name), 'utf8')]));
+}
+
 /** `GET /`: the demo chat page, and `GET /hubbub-client.js`: the client SDK it is built on. */
 @Controller()
 export class WebController {
   private readonly files = loadClientFiles();
+  private readonly modules = loadModules();
 
   constructor() {
     if (!this.files) {
@@ -55,6 +75,16 @@ export class WebController {
   @Get('hubbub-client.js')
   sdk(@Res({ passthrough: true }) res: Response): string {
     return this.serve(res, 'sdk', 'application/javascript; charset=utf-8');
+  }
+
+  /** The SDK's and the page's other ES modules, each at `/<file>`. */
+  @Get(MODULES)
+  module(@Req() req: Request, @Res({ passthrough: true }) res: Response): string {
+    const body = this.modules?.get(req.path.split('/').pop() ?? '');
+    if (body === undefined) throw new NotFoundException();
+    res.setHeader('Content-Type', 'application/javascript; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache');
+    return body;
   }
 
   @Get('chat-page.js')
