@@ -31,6 +31,7 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrometheusObservations } from './metrics/prometheus-observations';
 import { PresenceModule } from './presence/presence.module';
+import { StreamModule } from './stream/stream.module';
 import { Tracing } from './tracing/tracing.service';
 import { TransportModule } from './ws/transport.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -72,6 +73,7 @@ const FEATURES = [
   TransportModule,
   FanoutModule,
   LifecycleModule,
+  StreamModule,
   PresenceModule,
   ChatModule,
   AccessModule,

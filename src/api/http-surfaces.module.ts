@@ -7,6 +7,7 @@ import { FanoutModule } from '../fanout/fanout.module';
 import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { PresenceModule } from '../presence/presence.module';
+import { StreamModule } from '../stream/stream.module';
 import { TransportModule } from '../ws/transport.module';
 
 /**
@@ -29,6 +30,7 @@ export class HttpSurfacesModule {
         CoreModule,
         MetricsModule,
         TransportModule,
+        StreamModule,
       ],
       controllers,
     };

@@ -28,6 +28,9 @@ import { MessageStore } from '../store/message-store';
 import { PostgresMessageStore } from '../store/postgres-message-store';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { tracedMessageStore } from '../store/traced-store';
+import { MemoryStreamSessionDirectory } from '../stream/memory-stream-session-directory';
+import { RedisStreamSessionDirectory } from '../stream/redis-stream-session-directory';
+import { StreamSessionDirectory } from '../stream/stream-session-directory';
 import { Tracing } from '../tracing/tracing.service';
 import { WebhookOutbox } from '../store/webhook-outbox';
 
@@ -80,6 +83,7 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | ChannelHistory    | MemoryChannelHistory     | RedisChannelHistory     |
  * | ChannelSubscribers | MemoryChannelSubscribers | RedisChannelSubscribers |
  * | NodeDirectory     | MemoryNodeDirectory      | RedisNodeDirectory      |
+ * | StreamSessionDirectory | MemoryStreamSessionDirectory | RedisStreamSessionDirectory |
  *
  * Every provider is a factory of the injected configuration, so the choice is made when the app starts, also when
  * the configuration itself comes from an async factory (HubbubModule.forRootAsync). Everything above depends on
@@ -173,6 +177,14 @@ export const backendProviders: Provider[] = [
       redis
         ? new RedisNodeDirectory(config, redis, local, sampler)
         : new MemoryNodeDirectory(local, sampler),
+  },
+  {
+    provide: StreamSessionDirectory,
+    inject: [HUBBUB_CONFIG, REDIS],
+    useFactory: (config: HubbubConfig, redis: Redis | null) =>
+      redis
+        ? new RedisStreamSessionDirectory(redis, config.nodeId)
+        : new MemoryStreamSessionDirectory(),
   },
   StoreLifecycle,
   RedisLifecycle,

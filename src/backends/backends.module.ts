@@ -8,6 +8,7 @@ import { Broker } from '../broker/broker';
 import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
 import { MessageStore } from '../store/message-store';
+import { StreamSessionDirectory } from '../stream/stream-session-directory';
 import { WebhookOutbox } from '../store/webhook-outbox';
 import { backendProviders } from './backend.providers';
 
@@ -29,6 +30,7 @@ import { backendProviders } from './backend.providers';
     ChannelHistory,
     ChannelSubscribers,
     NodeDirectory,
+    StreamSessionDirectory,
   ],
 })
 export class BackendsModule {}

@@ -19,6 +19,7 @@
  * | `hubbub:chansubs:<node>`           | hash    | RedisChannelSubscribers | channel → subscribers on the node      |
  * | `hubbub:node-info:<node>`          | string  | RedisNodeDirectory    | the dashboard's record of an instance    |
  * | `hubbub:node-activity:<node>`      | string  | RedisNodeDirectory    | its 15-minute activity series            |
+ * | `hubbub:stream-sessions:<node>`    | hash    | RedisStreamSessionDirectory | open stream sessions → their users |
  * | `hubbub:presence:…`                | various | RedisPresenceStore    | members and connections (see the store)  |
  * | `hubbub:history:…`                 | various | RedisChannelHistory   | channel streams (see the history)        |
  * | `hubbub:history:stream:<channel>`  | hash    | RedisChannelHistory   | offset and epoch, from the first publish |
@@ -47,6 +48,7 @@ export const RedisKeys = {
   channelSubscribers: (node: string): string => `${REDIS_PREFIX}chansubs:${node}`,
   nodeInfo: (node: string): string => `${REDIS_PREFIX}node-info:${node}`,
   nodeActivity: (node: string): string => `${REDIS_PREFIX}node-activity:${node}`,
+  streamSessions: (node: string): string => `${REDIS_PREFIX}stream-sessions:${node}`,
 
   /** Key prefixes of the stores that lay out their own keys below them. */
   presencePrefix: `${REDIS_PREFIX}presence:`,

@@ -99,7 +99,12 @@ export interface HubbubConfig {
   maxPendingConnections: number;
   /** TRUSTED_PROXIES: peers whose `X-Forwarded-For` names the client's address (see common/client-address.ts). */
   trustedProxies?: string[];
+  /** TRANSPORTS: the client transports served (`/ws`, `GET /sse`, `POST /stream`). */
+  transports: ReadonlySet<Transport>;
 }
+
+/** The client transports (contract section 10). */
+export type Transport = 'websocket' | 'sse' | 'stream';
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
 
@@ -234,6 +239,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     handshakeTimeoutMs: vars.HANDSHAKE_TIMEOUT_MS,
     maxPendingConnections: vars.MAX_PENDING_CONNECTIONS,
     trustedProxies: trustedProxies(vars.TRUSTED_PROXIES),
+    transports: new Set(vars.TRANSPORTS.split(',').map((t) => t.trim() as Transport)),
   };
 }
 

@@ -29,6 +29,9 @@ const HTTP_URL_MESSAGE = { message: '$property must be an http:// or https:// UR
 const SENTINEL_LIST =
   /^\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(,\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/;
 
+/** `websocket,sse,stream` or any non-empty subset (section 10 of the contract). */
+const TRANSPORT_LIST = /^\s*(websocket|sse|stream)\s*(,\s*(websocket|sse|stream)\s*)*$/;
+
 /**
  * The environment as the process receives it. Every key of the contract is validated here, once, at boot;
  * the rest of the code only sees the typed `HubbubConfig` (config.ts) built from it.
@@ -124,4 +127,8 @@ export class EnvironmentVariables {
   @Transform(toInt) @IsInt() @Min(1) HANDSHAKE_TIMEOUT_MS = 10000;
   @Transform(toInt) @IsInt() @Min(1) MAX_PENDING_CONNECTIONS = 10000;
   @Transform(blankToUndefined) @IsOptional() @IsString() TRUSTED_PROXIES?: string;
+  @Matches(TRANSPORT_LIST, {
+    message: '$property must be a comma list of websocket, sse and stream',
+  })
+  TRANSPORTS = 'websocket,sse,stream';
 }

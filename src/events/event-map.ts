@@ -48,6 +48,11 @@ export interface HubbubEventMap {
   'command.channel.subscribe': { channel: string; userId: string };
   /** Unsubscribe every connection of the user from the channel (the server API). */
   'command.channel.unsubscribe': { channel: string; userId: string };
+  /**
+   * Frames a client sent with `POST /stream/send` to some instance, for the instance holding the stream session
+   * (the others ignore it): the raw text of each frame, handled there as if it came on a socket.
+   */
+  'command.stream.send': { session: string; userId: string; frames: string[] };
   /** A presence push for every instance's connections in the room, each of which keeps a (room, user) in `v` order. */
   'command.presence.push': {
     room: string;

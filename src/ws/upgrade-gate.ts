@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { HandshakeRejection } from '../auth/handshake-authenticator';
 import type { Principal } from '../auth/principal';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ClientAddresses } from '../common/client-address';
 import { Tracing } from '../tracing/tracing.service';
 import { ConnectionLifecycle } from './connection-lifecycle';
@@ -46,6 +47,7 @@ export class UpgradeGate {
   );
 
   constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly handshake: HandshakeService,
     private readonly lifecycle: ConnectionLifecycle,
     private readonly tracing: Tracing,
@@ -54,7 +56,7 @@ export class UpgradeGate {
 
   async handle(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', destroySocket);
-    if (pathOf(req.url) !== WS_PATH)
+    if (pathOf(req.url) !== WS_PATH || !this.config.transports.has('websocket'))
       return this.refuse(req, socket, 404, 'no WebSocket endpoint here');
 
     let principal: Principal;

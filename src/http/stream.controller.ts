@@ -1,0 +1,118 @@
+import { Controller, Get, Inject, Logger, Options, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { HandshakeRejection } from '../auth/handshake-authenticator';
+import type { Principal } from '../auth/principal';
+import { loggableError } from '../common/log-error';
+import { HUBBUB_CONFIG, type HubbubConfig, type Transport } from '../config/config';
+import { StreamSessions } from '../stream/stream-sessions.service';
+import type { StreamFormat } from '../stream/stream-socket';
+import { HandshakeService } from '../ws/handshake.service';
+import { parseSendBody } from './stream-body';
+import { allowOrigin, preflight } from './stream-cors';
+
+/**
+ * The HTTP transports (contract section 10), for networks that block WebSocket: `GET /sse` (Server-Sent Events)
+ * and `POST /stream` (newline-delimited JSON) open a stream session with the handshake of `/ws` (draining,
+ * overload, origin, token, per-user quota: the same statuses); `POST /stream/send {session, frames}` hands the
+ * client's frames to its session, on whichever instance holds it. Each route answers 404 while TRANSPORTS leaves
+ * its transport out. Part of the socket endpoint, so mounted whatever the `http` options (like `GET /ws`).
+ */
+@ApiExcludeController()
+@Controller()
+export class StreamController {
+  private readonly log = new Logger('Streams');
+
+  constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly handshake: HandshakeService,
+    private readonly sessions: StreamSessions,
+  ) {}
+
+  @Options(['sse', 'stream', 'stream/send'])
+  preflight(@Req() req: Request, @Res() res: Response): void {
+    if (!this.anyStream()) return void answer(res, 404, 'no stream endpoint here');
+    preflight(this.config, req, res);
+  }
+
+  @Get('sse')
+  async sse(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const channels = typeof req.query.channels === 'string' ? req.query.channels : '';
+    await this.openStream(req, res, 'sse', channels);
+  }
+
+  @Post('stream')
+  async stream(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await this.openStream(req, res, 'stream', '');
+  }
+
+  @Post('stream/send')
+  async send(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!this.anyStream()) return answer(res, 404, 'no stream endpoint here');
+    allowOrigin(this.config, req, res);
+    const principal = await this.admitted(res, () => this.handshake.identify(req));
+    if (!principal) return;
+    const body = parseSendBody(req.body, this.config.maxPayloadBytes);
+    if (!body.ok) return answer(res, body.status, body.message);
+    let delivered: boolean;
+    try {
+      delivered = await this.sessions.send(principal, body.session, body.frames);
+    } catch (err) {
+      this.log.warn(`send not handed over: ${loggableError(err)}`);
+      return answer(res, 503, 'the session cannot be reached now, try again');
+    }
+    if (!delivered) return answer(res, 404, 'no such session');
+    res.status(202).json({ accepted: body.frames.length });
+  }
+
+  private async openStream(
+    req: Request,
+    res: Response,
+    format: StreamFormat,
+    channelList: string,
+  ): Promise<void> {
+    if (!this.config.transports.has(format satisfies Transport)) {
+      return answer(res, 404, `no ${format === 'sse' ? 'SSE' : 'stream'} endpoint here`);
+    }
+    allowOrigin(this.config, req, res);
+    const channels = channelList
+      .split(',')
+      .map((c) => c.trim())
+      .filter((c) => c.length > 0);
+    if (channels.length > this.config.maxSubscriptions) {
+      return answer(res, 400, [`channels: at most ${this.config.maxSubscriptions}`]);
+    }
+    const principal = await this.admitted(res, () => this.handshake.admit(req));
+    if (!principal) return;
+    try {
+      await this.sessions.open(req, res, principal, format, channels);
+    } catch (err) {
+      this.log.warn(`stream session not opened: ${loggableError(err)}`);
+      answer(res, 503, 'sessions cannot be registered now, try again');
+    }
+  }
+
+  /** The principal, or undefined once the refusal (401, 403, 429, 503) is answered. */
+  private async admitted(
+    res: Response,
+    check: () => Promise<Principal>,
+  ): Promise<Principal | undefined> {
+    try {
+      return await check();
+    } catch (err) {
+      if (!(err instanceof HandshakeRejection)) throw err;
+      answer(res, err.status, err.message);
+      return undefined;
+    }
+  }
+
+  private anyStream(): boolean {
+    return this.config.transports.has('sse') || this.config.transports.has('stream');
+  }
+}
+
+/** A refusal in Nest's error shape. */
+function answer(res: Response, status: number, message: string | string[]): void {
+  if (res.headersSent) return;
+  res.status(status).json({ statusCode: status, message });
+}
