@@ -27,7 +27,11 @@ export function newSessionId(node: string): string {
 /** The instance named in a session id; undefined for a string that is not one. */
 export function nodeOfSession(session: string): string | undefined {
   const dot = session.indexOf('.');
-  if (dot <= 0 || session.length - dot - 1 !== 32 || !/^[A-Za-z0-9_-]+$/.test(session.slice(dot + 1)))
+  if (
+    dot <= 0 ||
+    session.length - dot - 1 !== 32 ||
+    !/^[A-Za-z0-9_-]+$/.test(session.slice(dot + 1))
+  )
     return undefined;
   const node = Buffer.from(session.slice(0, dot), 'base64url').toString('utf8');
   return node.length > 0 ? node : undefined;

@@ -8,11 +8,7 @@ import { EventPriority, OnEvent } from '../events/on-event';
 import { PushService } from '../fanout/push.service';
 import { ConnectionLifecycle } from '../ws/connection-lifecycle';
 import { HandshakeService } from '../ws/handshake.service';
-import {
-  newSessionId,
-  nodeOfSession,
-  StreamSessionDirectory,
-} from './stream-session-directory';
+import { newSessionId, nodeOfSession, StreamSessionDirectory } from './stream-session-directory';
 import { StreamSocket, type StreamFormat } from './stream-socket';
 
 const CONTENT_TYPE: Record<StreamFormat, string> = {

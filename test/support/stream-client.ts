@@ -154,7 +154,9 @@ export class StreamTestClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${this.transport})`));
+        reject(
+          new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${this.transport})`),
+        );
       }, timeoutMs);
       const waiter = {
         match,
