@@ -19,6 +19,8 @@ export function findClientDir(): string | undefined {
 interface ClientFiles {
   indexHtml: string;
   sdk: string;
+  /** The SDK's transports (WebSocket, SSE, HTTP streaming), which it imports. */
+  transports: string;
   /** The page's script, served as a file: the Content-Security-Policy allows no inline script. */
   pageScript: string;
 }
@@ -30,6 +32,7 @@ function loadClientFiles(): ClientFiles | undefined {
   return {
     indexHtml: readFileSync(join(dir, 'index.html'), 'utf8'),
     sdk: readFileSync(join(dir, 'hubbub-client.js'), 'utf8'),
+    transports: readFileSync(join(dir, 'hubbub-transports.js'), 'utf8'),
     pageScript: readFileSync(join(dir, 'chat-page.js'), 'utf8'),
   };
 }
@@ -55,6 +58,11 @@ export class WebController {
   @Get('hubbub-client.js')
   sdk(@Res({ passthrough: true }) res: Response): string {
     return this.serve(res, 'sdk', 'application/javascript; charset=utf-8');
+  }
+
+  @Get('hubbub-transports.js')
+  transports(@Res({ passthrough: true }) res: Response): string {
+    return this.serve(res, 'transports', 'application/javascript; charset=utf-8');
   }
 
   @Get('chat-page.js')
