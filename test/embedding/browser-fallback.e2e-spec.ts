@@ -87,9 +87,9 @@ browserDescribe('chat page without WebSocket (SDK fallback)', () => {
 
   it('falls back after fallbackAfterMs when the upgrade hangs, and remembers it for the session', async () => {
     const page = await signIn('hung', HANGING_WEBSOCKET);
-    expect(await page.evaluate(() => (window as unknown as { __wsTries: number }).__wsTries)).toBe(
-      1,
-    );
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { __wsTries: number }).__wsTries),
+    ).toBe(1);
     expect(await transportOf(page)).toBe('sse');
     // Same tab session: the next connection goes straight to SSE, no WebSocket attempt, no wait.
     await page.reload();
@@ -98,9 +98,9 @@ browserDescribe('chat page without WebSocket (SDK fallback)', () => {
     const started = Date.now();
     await page.locator('#conn', { hasText: 'connected as hung' }).waitFor();
     expect(Date.now() - started).toBeLessThan(2500);
-    expect(await page.evaluate(() => (window as unknown as { __wsTries: number }).__wsTries)).toBe(
-      0,
-    );
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { __wsTries: number }).__wsTries),
+    ).toBe(0);
     await page.locator('#chatHead', { hasText: '# lobby' }).waitFor();
     await chatBothWays(page, 'hung');
   });

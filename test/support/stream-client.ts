@@ -59,6 +59,8 @@ export class StreamTestClient {
   /** Statuses of the sends, in order. */
   readonly sendStatuses: number[] = [];
   response!: IncomingMessage;
+  /** Milliseconds from the response's headers to the welcome frame (a buffering proxy would hold it back). */
+  welcomeDelayMs = 0;
   private nextId = 1;
   private waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
   private readonly consumed = new Set<Frame>();
@@ -105,11 +107,13 @@ export class StreamTestClient {
       for await (const chunk of response) body += String(chunk);
       throw new StreamRefused(response.statusCode ?? 0, body);
     }
+    const headersAt = Date.now();
     response.setEncoding('utf8');
     response.on('data', (chunk: string) => client.onData(chunk));
     response.on('close', () => client.ended());
     req.on('error', () => client.ended());
     const welcome = await client.next('welcome', 10_000);
+    client.welcomeDelayMs = Date.now() - headersAt;
     client.session = (welcome.data as { session: string }).session;
     return client;
   }
@@ -255,21 +259,36 @@ export class StreamTestClient {
   }
 }
 
-/** `POST /stream/send` with a body (an object is sent as JSON); resolves with the status and body. */
-export async function postSend(
+/** `POST /stream/send` with a body (an object is sent as JSON); resolves with the status and body (HTTPS: any cert). */
+export function postSend(
   base: string,
   token: string | undefined,
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${base}/stream/send`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+  const payload = typeof body === 'string' ? body : JSON.stringify(body);
+  const request = base.startsWith('https') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${base}/stream/send`,
+      {
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(payload)),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
   });
-  return { status: res.status, body: await res.text() };
 }
