@@ -40,7 +40,9 @@ const quick = args.has('quick');
 const CONNECTIONS = Number(args.get('connections') ?? (quick ? 200 : 2000));
 const MESSAGES = Number(args.get('messages') ?? (quick ? 50 : 200));
 const WINDOW = Number(args.get('window') ?? 8);
-const CHANNEL = 'bench.transports';
+/** Every recipient is on ALL; WebSockets also on ONLY.websocket, SSE sessions on ONLY.sse (one transport at a time). */
+const ALL = 'bench.all';
+const ONLY = { websocket: 'bench.ws', sse: 'bench.sse' };
 const PAD = 'x'.repeat(64);
 
 function sign(secret, claims) {
@@ -71,8 +73,10 @@ function connectWs(port, token, r) {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { authorization: `Bearer ${token}` } });
     ws.on('message', (data) => {
       const frame = onFrame(r, data.toString());
-      if (frame.event === 'welcome') ws.send(JSON.stringify({ event: 'channel.subscribe', id: 1, data: { channel: CHANNEL } }));
-      else if (frame.id === 1) resolve(ws);
+      if (frame.event === 'welcome') {
+        for (const [id, channel] of [ALL, ONLY.websocket].entries())
+          ws.send(JSON.stringify({ event: 'channel.subscribe', id, data: { channel } }));
+      } else if (frame.id === 1) resolve(ws);
     });
     ws.on('open', () => (r.socket = ws._socket));
     ws.on('error', reject);
@@ -82,7 +86,7 @@ function connectWs(port, token, r) {
 function connectSse(port, token, r, agent) {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, path: `/sse?channels=${CHANNEL}&access_token=${token}`, agent },
+      { host: '127.0.0.1', port, path: `/sse?channels=${ALL},${ONLY.sse}&access_token=${token}`, agent },
       (res) => {
         if (res.statusCode !== 200) return reject(new Error(`GET /sse: HTTP ${res.statusCode}`));
         r.socket = res.socket;
@@ -114,20 +118,21 @@ async function inBatches(n, size, fn) {
 }
 
 /** Publishes `count` publications, `WINDOW` in flight; resolves when all are acknowledged. */
-async function publish(publisher, count, stamped) {
+async function publish(publisher, channel, count, stamped) {
   let next = 0;
   let id = 100;
   const waiting = new Map();
-  publisher.on('message', (data) => {
+  const onReply = (data) => {
     const frame = JSON.parse(data.toString());
     waiting.get(frame.id)?.();
-  });
+  };
+  publisher.on('message', onReply);
   const one = () =>
     new Promise((resolve) => {
       const myId = id++;
       waiting.set(myId, resolve);
       const data = stamped ? { t: performance.now(), pad: PAD } : { warm: true, pad: PAD };
-      publisher.send(JSON.stringify({ event: 'channel.publish', id: myId, data: { channel: CHANNEL, data } }));
+      publisher.send(JSON.stringify({ event: 'channel.publish', id: myId, data: { channel, data } }));
     });
   const lanes = Array.from({ length: WINDOW }, async () => {
     while (next < count) {
@@ -136,6 +141,7 @@ async function publish(publisher, count, stamped) {
     }
   });
   await Promise.all(lanes);
+  publisher.off('message', onReply);
 }
 
 async function until(condition, timeoutMs, what) {
@@ -177,45 +183,59 @@ async function main() {
     closers.push(() => publisher.terminate());
     const all = [...ws, ...sse];
     // Warm-up: every session subscribed (?channels= subscribes as the stream opens) and every path hot.
-    await publish(publisher, 20, false);
+    await publish(publisher, ALL, 20, false);
     await until(() => all.every((r) => r.got >= 20), 60_000, 'the warm-up publications');
-    for (const r of all) {
-      r.got = 0;
-      r.delays = [];
-      r.bytesAtStart = r.socket.bytesRead;
-    }
-    const cpu0 = readCpuSeconds(server.pid);
-    const t0 = performance.now();
-    await publish(publisher, MESSAGES, true);
-    await until(() => all.every((r) => r.got >= MESSAGES), 120_000, 'every publication everywhere');
-    const cpu = readCpuSeconds(server.pid) - cpu0;
-    const wall = (performance.now() - t0) / 1000;
+    for (const only of [ONLY.websocket, ONLY.sse]) await publish(publisher, only, 1, false);
+    await until(() => all.every((r) => r.got >= 21), 60_000, 'the warm-up of each transport alone');
 
-    const figures = (list) => {
-      const delays = list.flatMap((r) => r.delays).sort((a, b) => a - b);
-      const bytes = list.reduce((sum, r) => sum + r.socket.bytesRead - r.bytesAtStart, 0);
-      return {
-        p50: percentile(delays, 0.5),
-        p99: percentile(delays, 0.99),
-        done: Math.max(...list.map((r) => r.lastAt)) - t0,
-        bytes: bytes / (list.length * MESSAGES),
+    /** Publishes MESSAGES to `channel` and waits for every one of `list` to have them; server CPU and wall time. */
+    const measure = async (channel, list) => {
+      for (const r of all) {
+        r.got = 0;
+        r.delays = [];
+        r.bytesAtStart = r.socket.bytesRead;
+      }
+      const cpu0 = readCpuSeconds(server.pid);
+      const t0 = performance.now();
+      await publish(publisher, channel, MESSAGES, true);
+      await until(() => list.every((r) => r.got >= MESSAGES), 120_000, `every publication on ${channel}`);
+      const cpu = readCpuSeconds(server.pid) - cpu0;
+      const figures = (of) => {
+        const delays = of.flatMap((r) => r.delays).sort((a, b) => a - b);
+        const bytes = of.reduce((sum, r) => sum + r.socket.bytesRead - r.bytesAtStart, 0);
+        return {
+          p50: percentile(delays, 0.5),
+          p99: percentile(delays, 0.99),
+          done: Math.max(...of.map((r) => r.lastAt)) - t0,
+          bytes: bytes / (of.length * MESSAGES),
+          cpuPerK: (cpu / (list.length * MESSAGES)) * 1000 * 1000, // server CPU ms per 1,000 deliveries
+        };
       };
+      return { wall: (performance.now() - t0) / 1000, cpu, figures };
     };
-    const w = figures(ws);
-    const s = figures(sse);
+
+    // Each transport alone (the other's sessions idle), then both on one channel.
+    const wsAlone = (await measure(ONLY.websocket, ws)).figures(ws);
+    const sseAlone = (await measure(ONLY.sse, sse)).figures(sse);
+    const both = await measure(ALL, all);
+    const w = both.figures(ws);
+    const s = both.figures(sse);
     const ms = (v) => `${v.toFixed(1)} ms`;
     const ratio = (a, b) => (a / b).toFixed(2);
     console.log(
-      `\n${CONNECTIONS} WebSockets + ${CONNECTIONS} SSE sessions, ${MESSAGES} publications (${PAD.length}-byte pad, ${WINDOW} in flight): ` +
-        `${((2 * CONNECTIONS * MESSAGES) / wall).toFixed(0)} deliveries/s, server CPU ${cpu.toFixed(2)} s over ${wall.toFixed(2)} s\n`,
+      `\nOne channel, ${CONNECTIONS} WebSockets + ${CONNECTIONS} SSE sessions, ${MESSAGES} publications (${PAD.length}-byte pad, ${WINDOW} in flight): ` +
+        `${((2 * CONNECTIONS * MESSAGES) / both.wall).toFixed(0)} deliveries/s, server CPU ${both.cpu.toFixed(2)} s over ${both.wall.toFixed(2)} s ` +
+        `(the load client, on its own core, is the bound on delays)\n`,
     );
     console.log(
       markdownTable([
         ['', 'WebSocket', 'SSE', 'SSE ÷ WebSocket'],
-        ['delay p50', ms(w.p50), ms(s.p50), ratio(s.p50, w.p50)],
-        ['delay p99', ms(w.p99), ms(s.p99), ratio(s.p99, w.p99)],
-        ['last recipient done after', ms(w.done), ms(s.done), ratio(s.done, w.done)],
-        ['bytes per message (on the wire)', w.bytes.toFixed(1), s.bytes.toFixed(1), ratio(s.bytes, w.bytes)],
+        ['server CPU per 1,000 deliveries, each transport alone', ms(wsAlone.cpuPerK), ms(sseAlone.cpuPerK), ratio(sseAlone.cpuPerK, wsAlone.cpuPerK)],
+        ['bytes per message on the wire, alone', wsAlone.bytes.toFixed(1), sseAlone.bytes.toFixed(1), ratio(sseAlone.bytes, wsAlone.bytes)],
+        ['delay p50, both on one channel', ms(w.p50), ms(s.p50), ratio(s.p50, w.p50)],
+        ['delay p99, both on one channel', ms(w.p99), ms(s.p99), ratio(s.p99, w.p99)],
+        ['last recipient done after, both', ms(w.done), ms(s.done), ratio(s.done, w.done)],
+        ['bytes per message on the wire, both', w.bytes.toFixed(1), s.bytes.toFixed(1), ratio(s.bytes, w.bytes)],
       ]),
     );
   } finally {
