@@ -83,6 +83,8 @@ export class StreamSessions {
     res.setHeader('Connection', 'keep-alive');
     res.flushHeaders();
     req.socket.setNoDelay(true);
+    // A peer that vanished without a FIN: heartbeats alone would sit unacknowledged in the kernel for many minutes.
+    req.socket.setKeepAlive(true, this.config.heartbeatIntervalMs);
     const socket = new StreamSocket(session, format, res);
     this.local.set(session, { socket, userId: principal.userId });
     socket.once('close', this.onClose);
