@@ -107,6 +107,7 @@ export class HubbubClient {
     const token = await this.#getToken();
     const reply = await this.request('auth.refresh', { token });
     this.#token = token;
+    /** @type {any} */ (this.#ws)?.useToken?.(token); // an HTTP transport authenticates each send with it
     this.#scheduleRefresh(reply.exp * 1000);
     this.#emit('refreshed', reply);
     return reply;

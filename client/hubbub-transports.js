@@ -59,6 +59,9 @@ export class HttpStreamSocket {
     void this.#run();
   }
 
+  /** The token later sends carry (after `auth.refresh`). @param {string} token */
+  useToken(token) { this.#endpoint.token = token; }
+
   /** @param {string} text one frame */
   send(text) {
     if (this.readyState !== OPEN) return;
@@ -259,6 +262,9 @@ export class FallbackSocket {
 
   /** @param {string} text */
   send(text) { this.#current?.send(text); }
+
+  /** @param {string} token */
+  useToken(token) { this.#current?.useToken?.(token); }
 
   close(code = 1000, reason = '') {
     this.#closing = true;

@@ -83,6 +83,24 @@ describe('client SDK over SSE and HTTP streaming', () => {
     },
   );
 
+  it('sends with the refreshed token once the first one has expired', async () => {
+    let issued = 0;
+    const client = new sdk.HubbubClient(server.wsUrl, {
+      getToken: () => (issued++, server.token('refresher', {}, 3)),
+      transports: ['stream'],
+    });
+    clients.push(client);
+    await client.connect();
+    let drops = 0;
+    client.on('disconnected', () => drops++);
+    // A refresh about every second (3 s tokens): after the third, the first token is past its exp.
+    for (let i = 0; i < 3; i++) await nextEvent(client, 'refreshed');
+    expect(issued).toBeGreaterThanOrEqual(4);
+    expect(await client.request('ping')).toEqual({ ts: expect.any(Number) });
+    expect(client.transport).toBe('stream');
+    expect(drops).toBe(0); // the same session all along: no send was refused for an expired token
+  });
+
   it('reports a refused open with its status (401), without trying further', async () => {
     const client = new sdk.HubbubClient(server.wsUrl, { token: 'not-a-jwt', transports: ['sse'] });
     clients.push(client);
