@@ -79,9 +79,9 @@ export class StreamController {
       .split(',')
       .map((c) => c.trim())
       .filter((c) => c.length > 0);
-    if (channels.length > this.config.maxSubscriptions) {
-      return answer(res, 400, [`channels: at most ${this.config.maxSubscriptions}`]);
-    }
+    // Each is a `channel.subscribe` frame taking a rate-limit token: more than a burst's worth would be refused.
+    const most = Math.min(this.config.maxSubscriptions, this.config.rateLimitBurst);
+    if (channels.length > most) return answer(res, 400, [`channels: at most ${most}`]);
     const principal = await this.admitted(res, () => this.handshake.admit(req));
     if (!principal) return;
     try {

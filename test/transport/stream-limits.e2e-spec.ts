@@ -230,6 +230,11 @@ describe('HTTP transports: bad input and bounds', () => {
     expect((await client.next('channel.message')).data).toMatchObject({ channel: a, data: 'A' });
     expect((await client.next('channel.message')).data).toMatchObject({ channel: b, data: 'B' });
     expect(client.sendStatuses).toEqual([]);
+    const tooMany = Array.from({ length: 101 }, (_, i) => `c${i}`).join(',');
+    const token = await server.token(`many-${rid()}`);
+    expect(
+      (await fetch(`${server.url}/sse?channels=${tooMany}&access_token=${token}`)).status,
+    ).toBe(400);
   });
 
   it('closes a session whose client reads nothing as a slow consumer, and cleans it up', async () => {
