@@ -49,7 +49,7 @@ export class HttpStreamSocket {
   /** @type {((ev: {code: number, reason: string, refused?: {status: number, reason: string}}) => void) | null} */ onclose = null;
   /** @type {((ev: object) => void) | null} */ onerror = null;
   #endpoint; #kind; #abort = new AbortController(); #session = ''; /** @type {string[]} */ #outbox = [];
-  #sending = false; #closed = false;
+  #sending = false; #closed = false; /** @type {any} */ #pinger;
 
   /** @param {string} wsUrl @param {'sse' | 'stream'} kind */
   constructor(wsUrl, kind) {
@@ -85,9 +85,13 @@ export class HttpStreamSocket {
   async #run() {
     const { origin, base, query } = this.#endpoint;
     const sse = this.#kind === 'sse';
+    // clientPings: this client sends a frame every half heartbeat, so the server drops it within two heartbeats
+    // when it vanishes (HTTP has no pong).
+    const params = new URLSearchParams(query);
+    params.set('clientPings', '1');
     let res;
     try {
-      res = await fetch(`${origin}${base}/${sse ? 'sse' : 'stream'}${query}`, {
+      res = await fetch(`${origin}${base}/${sse ? 'sse' : 'stream'}?${params}`, {
         method: sse ? 'GET' : 'POST',
         headers: this.#headers(!sse),
         body: sse ? undefined : '{}',
@@ -160,6 +164,9 @@ export class HttpStreamSocket {
       if (frame.event !== 'welcome' || typeof frame.data?.session !== 'string') return;
       this.#session = frame.data.session;
       this.readyState = OPEN;
+      const every = Math.max(50, (Number(frame.data.heartbeatMs) || 25000) / 2);
+      this.#pinger = setInterval(() => this.send('{"event":"ping"}'), every);
+      this.#pinger.unref?.();
       this.onopen?.({});
     }
     if (this.readyState === OPEN) this.onmessage?.({ data: text });
@@ -197,6 +204,7 @@ export class HttpStreamSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.readyState = CLOSED;
+    clearInterval(this.#pinger);
     this.#outbox.length = 0;
     const onclose = this.onclose;
     // Asynchronous like a WebSocket's close event, also when close() was called.

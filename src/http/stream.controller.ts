@@ -85,7 +85,8 @@ export class StreamController {
     const principal = await this.admitted(res, () => this.handshake.admit(req));
     if (!principal) return;
     try {
-      await this.sessions.open(req, res, principal, format, channels);
+      const clientPings = req.query.clientPings === '1';
+      await this.sessions.open(req, res, principal, format, { channels, clientPings });
     } catch (err) {
       this.log.warn(`stream session not opened: ${loggableError(err)}`);
       answer(res, 503, 'sessions cannot be registered now, try again');

@@ -53,7 +53,8 @@ export class StreamSessions {
 
   /**
    * Opens a session on the response (the principal holds a quota slot, taken by the handshake; it is given back
-   * here when no session comes of it): registered in the directory first, so that a send following `welcome`
+   * here when no session comes of it; `clientPings`: the client sends a frame at least every heartbeat, and is
+   * dropped when it stops, see StreamSocket): registered in the directory first, so that a send following `welcome`
    * finds it on every instance; then the stream starts and the session is subscribed to `channels` at once (each
    * as a `channel.subscribe` frame: the same checks, and an error frame for a refused one). Resolves false when
    * the client left meanwhile; rejects when the directory cannot be written (the caller answers 503).
@@ -63,7 +64,7 @@ export class StreamSessions {
     res: ServerResponse,
     principal: Principal,
     format: StreamFormat,
-    channels: readonly string[] = [],
+    { channels = [], clientPings = false }: { channels?: readonly string[]; clientPings?: boolean } = {},
   ): Promise<boolean> {
     const session = newSessionId(this.config.nodeId);
     try {
@@ -85,7 +86,7 @@ export class StreamSessions {
     req.socket.setNoDelay(true);
     // A peer that vanished without a FIN: heartbeats alone would sit unacknowledged in the kernel for many minutes.
     req.socket.setKeepAlive(true, this.config.heartbeatIntervalMs);
-    const socket = new StreamSocket(session, format, res);
+    const socket = new StreamSocket(session, format, res, clientPings);
     this.local.set(session, { socket, userId: principal.userId });
     socket.once('close', this.onClose);
     this.lifecycle.open(undefined, socket.asWebSocket(), req, principal, { session });

@@ -98,7 +98,9 @@ function payloadOf(frame: Buffer): Buffer {
  * - `close(code, reason)`: the close notice (`event: close` on SSE, `{"close": …}` on a stream), then the end of
  *   the response; `close` is emitted when the response is over.
  * - `ping()`: a heartbeat line; `pong` follows once the kernel took it (at once, or when the response drains), so a
- *   session whose peer reads nothing is found dead by the heartbeat sweep, like a socket that sends no pong.
+ *   session whose peer reads nothing is found dead by the heartbeat sweep, like a socket that sends no pong. A
+ *   session opened with `clientPings` (the SDK's) gets no such `pong`: it proves itself alive by sending frames
+ *   (a `ping` at least every heartbeat), so a client that vanished without a FIN is dropped within two heartbeats.
  * - `terminate()`: the response is destroyed.
  */
 export class StreamSocket extends EventEmitter {
@@ -111,6 +113,7 @@ export class StreamSocket extends EventEmitter {
     readonly session: string,
     readonly format: StreamFormat,
     private readonly res: ServerResponse,
+    private readonly clientPings = false,
   ) {
     super();
     this._socket = new StreamSink(res, format);
@@ -134,7 +137,7 @@ export class StreamSocket extends EventEmitter {
   ping(): void {
     if (this.readyState !== OPEN) return;
     if (this._socket.heartbeat()) {
-      this.emit('pong');
+      if (!this.clientPings) this.emit('pong');
     } else if (!this.awaitingDrain) {
       this.awaitingDrain = true;
       this.res.once('drain', responseDrained);
@@ -169,7 +172,7 @@ export class StreamSocket extends EventEmitter {
   /** @internal */
   drained(): void {
     this.awaitingDrain = false;
-    if (this.readyState === OPEN) this.emit('pong');
+    if (this.readyState === OPEN && !this.clientPings) this.emit('pong');
   }
 }
 

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClientRegistry } from '../../src/ws/client-registry.service';
+import { FrameRouter } from '../../src/ws/frame-router';
+import { until } from '../support/redis-processes';
 import { OutboundWriter } from '../../src/ws/outbound-writer';
 import { startServer, type TestServer } from '../support/server';
 import { TestClient } from '../support/ws-client';
@@ -99,6 +101,28 @@ describe('client SDK over SSE and HTTP streaming', () => {
     expect(await client.request('ping')).toEqual({ ts: expect.any(Number) });
     expect(client.transport).toBe('stream');
     expect(drops).toBe(0); // the same session all along: no send was refused for an expired token
+  });
+
+  it('keeps its session alive with pings every half heartbeat (the server drops silent clientPings sessions)', async () => {
+    const quick = await startServer({ HEARTBEAT_INTERVAL_MS: '300' });
+    try {
+      const client = new sdk.HubbubClient(quick.wsUrl, {
+        token: await quick.token('pinger'),
+        transports: ['sse'],
+      });
+      clients.push(client);
+      let drops = 0;
+      client.on('disconnected', () => drops++);
+      await client.connect();
+      const router = quick.app.get(FrameRouter);
+      // Six pings take three heartbeat sweeps, each of which would drop a session that sent nothing.
+      await until(() => Promise.resolve(router.received >= 6), 'six pings', 10_000);
+      expect(drops).toBe(0);
+      expect(await client.request('ping')).toEqual({ ts: expect.any(Number) });
+      client.close();
+    } finally {
+      await quick.close();
+    }
   });
 
   it('reports a refused open with its status (401), without trying further', async () => {

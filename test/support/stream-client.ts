@@ -19,6 +19,8 @@ export interface StreamOptions {
   headers?: Record<string, string>;
   /** `GET /sse?channels=…`. */
   channels?: string[];
+  /** More of the query string, e.g. `clientPings=1`. */
+  query?: string;
 }
 
 /** Opens a client over any transport; `sendTo` (SSE and stream) posts its frames to that base URL. */
@@ -84,7 +86,9 @@ export class StreamTestClient {
     token: string | undefined,
     options: StreamOptions = {},
   ): Promise<StreamTestClient> {
-    const query = options.channels ? `?channels=${options.channels.join(',')}` : '';
+    const params = new URLSearchParams(options.query);
+    if (options.channels) params.set('channels', options.channels.join(','));
+    const query = params.size > 0 ? `?${params.toString().replace(/%2C/g, ',')}` : '';
     const url = `${base}/${transport === 'sse' ? 'sse' : 'stream'}${query}`;
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (token) headers.authorization = `Bearer ${token}`;

@@ -342,3 +342,33 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 80
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('HTTP transports: clients that ping (clientPings=1, as the SDK opens them)', () => {
+  it('keep a pinging session, and drop one that stops within two heartbeats (presence.leave)', async () => {
+    const server = await startServer({ HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS) });
+    try {
+      const watcher = await TestClient.connect(server.wsUrl, await server.token('watcher'));
+      await watcher.call('chat.join', { room: 'alive' });
+      const silent = await StreamTestClient.connect(
+        'sse',
+        `${server.url}`,
+        await server.token('silent'),
+        { query: 'clientPings=1' },
+      );
+      await silent.call('chat.join', { room: 'alive' });
+      // Pings for three heartbeats: still there.
+      for (let i = 0; i < 6; i++) {
+        await silent.call('ping');
+        await new Promise((resolve) => setTimeout(resolve, HEARTBEAT_MS / 2));
+      }
+      expect(silent.closeCode).toBeUndefined();
+      // Then silence (the TCP connection stays open, as when a phone loses its network).
+      const left = await watcher.next('presence.leave', HEARTBEAT_MS * 5);
+      expect(left.data).toMatchObject({ room: 'alive', userId: 'silent' });
+      await silent.close();
+      await watcher.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
