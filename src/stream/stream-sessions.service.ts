@@ -64,7 +64,10 @@ export class StreamSessions {
     res: ServerResponse,
     principal: Principal,
     format: StreamFormat,
-    { channels = [], clientPings = false }: { channels?: readonly string[]; clientPings?: boolean } = {},
+    {
+      channels = [],
+      clientPings = false,
+    }: { channels?: readonly string[]; clientPings?: boolean } = {},
   ): Promise<boolean> {
     const session = newSessionId(this.config.nodeId);
     try {
