@@ -12,6 +12,7 @@ import { startServer, type TestServer } from '../support/server';
 import { servicesGate } from '../support/services';
 import {
   connectOver,
+  postSend,
   StreamTestClient,
   TRANSPORTS,
   type ProtocolClient,
@@ -173,6 +174,23 @@ function protocolSuite(mode: string, setup: () => Promise<Setup>): void {
       expect(await client.call('ping')).toEqual({ ts: expect.any(Number) });
     });
 
+    it('after the stream closes, its session is unknown to both instances (404)', async () => {
+      const user = `c-${rid()}`;
+      const client = await open(user);
+      if (!(client instanceof StreamTestClient)) return; // a socket has no session to send to
+      const session = client.session;
+      expect(await client.post([{ event: 'ping', id: 1 }])).toBe(202);
+      await client.wait((f) => f.id === 1, 'pong');
+      await client.close();
+      const frames = [{ event: 'ping' }];
+      for (const target of [s.a, s.b]) {
+        await until(
+          async () =>
+            (await postSend(target.url, client.token, { session, frames })).status === 404,
+        );
+      }
+    });
+
     it('server API disconnect closes the client with 4403', async () => {
       const user = `d-${rid()}`;
       const client = await open(user);
@@ -189,3 +207,12 @@ protocolSuite('one instance', oneInstance);
 (redis.available ? postgres : redis).describe('two instances, Redis and PostgreSQL', () => {
   protocolSuite('two instances', twoInstances);
 });
+
+/** Polls a condition another instance makes true (a session's removal travels through Redis). */
+async function until(condition: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
