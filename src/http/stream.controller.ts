@@ -8,6 +8,7 @@ import { HUBBUB_CONFIG, type HubbubConfig, type Transport } from '../config/conf
 import { StreamSessions } from '../stream/stream-sessions.service';
 import type { StreamFormat } from '../stream/stream-socket';
 import { HandshakeService } from '../ws/handshake.service';
+import { UpgradeGate } from '../ws/upgrade-gate';
 import { parseSendBody } from './stream-body';
 import { allowOrigin, preflight } from './stream-cors';
 
@@ -27,6 +28,7 @@ export class StreamController {
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly handshake: HandshakeService,
     private readonly sessions: StreamSessions,
+    private readonly gate: UpgradeGate,
   ) {}
 
   @Options(['sse', 'stream', 'stream/send'])
@@ -82,13 +84,18 @@ export class StreamController {
     // Each is a `channel.subscribe` frame taking a rate-limit token: more than a burst's worth would be refused.
     const most = Math.min(this.config.maxSubscriptions, this.config.rateLimitBurst);
     if (channels.length > most) return answer(res, 400, [`channels: at most ${most}`]);
-    const principal = await this.admitted(res, () => this.handshake.admit(req));
+    const principal = await this.admitted(res, () => this.handshake.admit(req), true);
     if (!principal) return;
     try {
       const clientPings = req.query.clientPings === '1';
-      await this.sessions.open(req, res, principal, format, { channels, clientPings });
+      const opened = await this.sessions.open(req, res, principal, format, {
+        channels,
+        clientPings,
+      });
+      if (opened) this.gate.count(101); // `hubbub_handshakes_total{result="accepted"}`, as an upgrade
     } catch (err) {
       this.log.warn(`stream session not opened: ${loggableError(err)}`);
+      this.gate.count(503);
       answer(res, 503, 'sessions cannot be registered now, try again');
     }
   }
@@ -97,11 +104,13 @@ export class StreamController {
   private async admitted(
     res: Response,
     check: () => Promise<Principal>,
+    handshake = false,
   ): Promise<Principal | undefined> {
     try {
       return await check();
     } catch (err) {
       if (!(err instanceof HandshakeRejection)) throw err;
+      if (handshake) this.gate.count(err.status);
       answer(res, err.status, err.message);
       return undefined;
     }

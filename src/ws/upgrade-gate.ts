@@ -76,12 +76,13 @@ export class UpgradeGate {
       // ws owns the socket now; dropping these listeners also lets this upgrade's request and buffers go.
       socket.off('close', giveBack);
       socket.off('error', destroySocket);
-      this.count(101);
+      this.count(101 /* accepted */);
       this.lifecycle.open(wss, ws, req, principal);
     });
   }
 
-  private count(status: number): void {
+  /** Counts a handshake by its HTTP status (101 accepted); the HTTP transports' session opens count here too. */
+  count(status: number): void {
     const result = HANDSHAKE_RESULTS[status] ?? OTHER_RESULT;
     this.results.set(result, (this.results.get(result) ?? 0) + 1);
   }

@@ -90,6 +90,21 @@ describe('HTTP transports: bad input and bounds', () => {
     ).toBe(401);
   });
 
+  it('counts session opens and refusals in hubbub_handshakes_total, as upgrades', async () => {
+    const sample = async (result: string): Promise<number> => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`hubbub_handshakes_total{result="${result}"}`));
+      return Number(line?.split(' ')[1] ?? NaN);
+    };
+    const [accepted, unauthorized] = [await sample('accepted'), await sample('unauthorized')];
+    await sse(`m-${rid()}`);
+    expect(await openStatus(server, 'stream', 'bad')).toBe(401);
+    expect(await sample('accepted')).toBe(accepted + 1);
+    expect(await sample('unauthorized')).toBe(unauthorized + 1);
+  });
+
   it('takes the token from access_token in the query, as EventSource must', async () => {
     const user = `q-${rid()}`;
     const res = await fetch(`${server.url}/sse?access_token=${await server.token(user)}`);
