@@ -88,7 +88,7 @@ browserDescribe('the SDK from a page on another origin (CORS)', () => {
     }
   }
 
-  it.each(['sse', 'stream'])(
+  it.each(['sse', 'stream'] as const)(
     'connects, joins and sends over %s from an allowed origin',
     async (t) => {
       expect(await inPage(site.origin, t)).toMatchObject({
