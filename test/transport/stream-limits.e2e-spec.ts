@@ -116,6 +116,24 @@ describe('HTTP transports: bad input and bounds', () => {
     await reader.cancel();
   });
 
+  it('opens POST /stream with an empty body too, as newline-delimited JSON', async () => {
+    const res = await fetch(`${server.url}/stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await server.token(`e-${rid()}`)}` },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    const first = JSON.parse(new TextDecoder().decode(value).split('\n')[0]) as {
+      event: string;
+      data: { session: string };
+    };
+    expect(first).toMatchObject({ event: 'welcome', data: { session: expect.any(String) } });
+    await reader.cancel();
+  });
+
   it('checks the origin like /ws (403) and answers the CORS preflight within ALLOWED_ORIGINS', async () => {
     const token = await server.token(`o-${rid()}`);
     expect(await openStatus(server, 'sse', token, { origin: 'https://evil.example' })).toBe(403);
