@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../auth/principal';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
@@ -27,11 +33,12 @@ const CONTENT_TYPE: Record<StreamFormat, string> = {
  * spreads over several instances has its frames handled in the order it sent them.
  */
 @Injectable()
-export class StreamSessions {
+export class StreamSessions implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('StreamSessions');
   /** Open sessions of this instance: session id → its socket and user. */
   private readonly local = new Map<string, { socket: StreamSocket; userId: string }>();
   private readonly onClose: (this: StreamSocket) => void;
+  private heartbeats?: NodeJS.Timeout;
 
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
@@ -49,6 +56,22 @@ export class StreamSessions {
 
   get size(): number {
     return this.local.size;
+  }
+
+  /**
+   * Heartbeat lines every half HEARTBEAT_INTERVAL_MS, besides the heartbeat sweep's pings (every full one): so
+   * a stream carries one at least every HEARTBEAT_INTERVAL_MS whatever the timers' drift, and proxies that cut
+   * idle responses see traffic. One timer for every session.
+   */
+  onApplicationBootstrap(): void {
+    this.heartbeats = setInterval(() => {
+      for (const { socket } of this.local.values()) socket.heartbeat();
+    }, this.config.heartbeatIntervalMs / 2);
+    this.heartbeats.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.heartbeats);
   }
 
   /**

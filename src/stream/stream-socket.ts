@@ -134,6 +134,11 @@ export class StreamSocket extends EventEmitter {
     }
   }
 
+  /** A heartbeat line only (StreamSessions' timer, between the heartbeat sweep's pings). */
+  heartbeat(): void {
+    if (this.readyState === OPEN) this._socket.heartbeat();
+  }
+
   ping(): void {
     if (this.readyState !== OPEN) return;
     if (this._socket.heartbeat()) {
