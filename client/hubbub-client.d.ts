@@ -91,7 +91,19 @@ export interface HubbubClientOptions {
   backoffMaxMs?: number;
   /** WebSocket implementation; default `globalThis.WebSocket`. */
   WebSocket?: typeof WebSocket;
+  /**
+   * The transports to use, in order of preference (default all three). A WebSocket that has not opened within
+   * `fallbackAfterMs`, or fails before opening, gives way to Server-Sent Events (`GET /sse`), then a streamed
+   * response (`POST /stream`); the one that worked is remembered for the page's session (sessionStorage). Give one
+   * to force it, e.g. `['sse']`.
+   */
+  transports?: Transport[];
+  /** How long a WebSocket may take to open before the next transport is tried (default 3000 ms). */
+  fallbackAfterMs?: number;
 }
+
+/** The client transports (the server's `TRANSPORTS`). */
+export type Transport = 'websocket' | 'sse' | 'stream';
 
 export interface DisconnectedEvent {
   /** The WebSocket close code: 1001 shutdown, 1006 abnormal, 1013 slow consumer, 4401, 4403, 4429 … */
@@ -163,6 +175,8 @@ export class HubbubClient {
   readonly welcome: Welcome | null;
   /** True while connected, welcomed and restored. */
   readonly connected: boolean;
+  /** The transport in use while connected (`websocket`, `sse` or `stream`), else null. */
+  readonly transport: Transport | null;
   /** Opens the connection; resolves on `welcome`. Rejects (HubbubError `closed`) when the first attempt fails. */
   connect(): Promise<Welcome>;
   /** Closes for good: no reconnect; waiting requests fail with `closed`. */

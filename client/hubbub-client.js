@@ -11,6 +11,8 @@ import { installChatMethods } from './hubbub-chat.js';
 /** @typedef {{offset: number | null, epoch: string | null, handler?: (p: Publication) => void, token?: string}} ChannelState */
 /** @typedef {{event: string, data: unknown, resolve: (v: any) => void, reject: (e: Error) => void, timer?: any, id?: number}} Pending */
 
+import { transportSocket } from './hubbub-transports.js';
+
 const TERMINAL_CLOSE_CODES = new Set([4403, 4429]); // disconnected by the server API, flooding: never reconnect
 const STABLE_AFTER_MS = 5000; // a connection that lasted this long resets the backoff
 const REFRESH_BEFORE_MS = 30000; // auth.refresh this long before the token's exp
@@ -61,8 +63,13 @@ export class HubbubClient {
     this.#reconnect = options.reconnect ?? true;
     this.#timeoutMs = options.timeoutMs ?? 10000;
     this.#baseMs = options.backoffBaseMs ?? 500; this.#maxMs = options.backoffMaxMs ?? 30000;
-    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    // A WebSocket, or the HTTP transports when one cannot open in time (hubbub-transports.js).
+    this.#WebSocket = transportSocket({
+      transports: options.transports, fallbackAfterMs: options.fallbackAfterMs, WebSocket: options.WebSocket,
+    });
   }
+  /** The transport in use (`websocket`, `sse` or `stream`), null while not connected. @returns {string | null} */
+  get transport() { return this.#ready ? (/** @type {any} */ (this.#ws)?.transport ?? null) : null; }
   get connected() { return this.#ready; } // welcomed and restored
   /** Resolves with `welcome` data; rejects when the first attempt fails. @returns {Promise<Welcome>} */
   connect() {
@@ -102,6 +109,7 @@ export class HubbubClient {
     const token = await this.#getToken();
     const reply = await this.request('auth.refresh', { token });
     this.#token = token;
+    /** @type {any} */ (this.#ws)?.useToken?.(token); // an HTTP transport authenticates each send with it
     this.#scheduleRefresh(reply.exp * 1000);
     this.#emit('refreshed', reply);
     return reply;
@@ -204,6 +212,8 @@ export class HubbubClient {
     ws.onmessage = (ev) => { if (this.#ws === ws) this.#onFrame(String(ev.data)); };
     ws.onclose = (ev) => {
       if (this.#ws !== ws) return;
+      // An HTTP transport sees the refusal's status itself.
+      if (/** @type {any} */ (ev).refused) return this.#onClose(1006, ev.reason, /** @type {any} */ (ev).refused);
       // Closed before the welcome: a refused handshake, whose HTTP status a browser hides ("1006"). Ask why.
       if (ev.code !== 1006 || this.#openedAt > 0) return this.#onClose(ev.code, ev.reason);
       void this.#whyRefused(url).then((why) => this.#ws === ws && this.#onClose(1006, ev.reason, why));

@@ -22,7 +22,7 @@ const LAYERS: string[][] = [
   ],
   ['events'],
   ['ws'],
-  ['fanout', 'lifecycle'],
+  ['fanout', 'lifecycle', 'stream'],
   ['core', 'rooms', 'access', 'chat', 'channels', 'presence', 'privacy', 'moderation'],
   ['webhooks', 'metrics', 'admin'],
   ['api', 'health', 'dev', 'web', 'http', 'openapi', 'docs'],

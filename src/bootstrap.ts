@@ -9,6 +9,7 @@ import { assertPortFree, listenError } from './config/startup-checks';
 import type { HubbubExtensions } from './hubbub.module';
 import { applyHandshakeLimits } from './http/handshake-limits';
 import { applyHttpHardening } from './http/http-hardening';
+import { applyStreamBodies } from './http/stream-body';
 import { PinoLogger } from './logging/pino-logger';
 import { ShutdownService } from './lifecycle/shutdown.service';
 
@@ -40,6 +41,7 @@ export async function createServer(
   });
   // `req.ip` is the client's address as ClientAddresses resolves it (TRUSTED_PROXIES).
   (app as NestExpressApplication).set('trust proxy', app.get(ClientAddresses).isTrusted);
+  applyStreamBodies(app, config);
   applyHttpHardening(app);
   applyHandshakeLimits(app, config);
   // A deep accept queue (the kernel caps it at net.core.somaxconn): a reconnect storm after a restart, all of it from

@@ -5,6 +5,7 @@ import { DevTokenController } from './dev/dev-token.controller';
 import { AsyncApiController } from './docs/asyncapi.controller';
 import { HealthController } from './health/health.controller';
 import { HandshakeCheckController } from './http/handshake-check.controller';
+import { StreamController } from './http/stream.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { ApiDocsController } from './openapi/api-docs.controller';
 import { AdminPageController } from './web/admin-page.controller';
@@ -31,7 +32,8 @@ export const ALL_ROUTES: Required<HubbubHttpOptions> = {
 };
 
 /**
- * The controllers to mount: `GET /ws`'s handshake check (it belongs to the socket endpoint, always there), those of
+ * The controllers to mount: `GET /ws`'s handshake check and the HTTP transports (`/sse`, `/stream`: they belong to
+ * the socket endpoint, always there, each answering 404 while TRANSPORTS leaves it out), those of
  * the enabled routes, and `POST /dev/token` when dev tokens may be on (it also
  * answers 404 while the configuration has them off). Unknown names are ignored here: the configuration provider
  * refuses them at start with one line (checkHttpOptions).
@@ -42,6 +44,7 @@ export function controllersFor(http: HubbubHttpOptions | undefined, devTokens: b
   );
   return [
     HandshakeCheckController,
+    StreamController,
     ...enabled.flatMap((name) => ROUTES[name]),
     ...(devTokens ? [DevTokenController] : []),
   ];

@@ -34,6 +34,7 @@ import { PrometheusObservations } from './metrics/prometheus-observations';
 import { PresenceModule } from './presence/presence.module';
 import { PrivacyModule } from './privacy/privacy.module';
 import { GlobalRoomRetention, RoomRetention } from './privacy/room-retention';
+import { StreamModule } from './stream/stream.module';
 import { Tracing } from './tracing/tracing.service';
 import { TransportModule } from './ws/transport.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -75,6 +76,7 @@ const FEATURES = [
   TransportModule,
   FanoutModule,
   LifecycleModule,
+  StreamModule,
   PresenceModule,
   ChatModule,
   PrivacyModule,

@@ -9,6 +9,7 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { ModerationModule } from '../moderation/moderation.module';
 import { PresenceModule } from '../presence/presence.module';
 import { PrivacyModule } from '../privacy/privacy.module';
+import { StreamModule } from '../stream/stream.module';
 import { TransportModule } from '../ws/transport.module';
 
 /**
@@ -33,6 +34,7 @@ export class HttpSurfacesModule {
         MetricsModule,
         TransportModule,
         ModerationModule,
+        StreamModule,
       ],
       controllers,
     };

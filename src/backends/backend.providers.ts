@@ -37,6 +37,9 @@ import { SqliteMessageEdits } from '../store/sqlite-message-edits';
 import { PostgresMessageStore } from '../store/postgres-message-store';
 import { SqliteMessageStore } from '../store/sqlite-message-store';
 import { tracedMessageStore } from '../store/traced-store';
+import { MemoryStreamSessionDirectory } from '../stream/memory-stream-session-directory';
+import { RedisStreamSessionDirectory } from '../stream/redis-stream-session-directory';
+import { StreamSessionDirectory } from '../stream/stream-session-directory';
 import { Tracing } from '../tracing/tracing.service';
 import { WebhookOutbox } from '../store/webhook-outbox';
 import { PostgresReadMarkers } from '../chat/postgres-read-markers';
@@ -105,6 +108,7 @@ class RedisLifecycle implements OnApplicationShutdown {
  * | NodeDirectory     | MemoryNodeDirectory      | RedisNodeDirectory      |
  * | ModerationStore   | SQLite, or PostgreSQL with DATABASE_URL (the message store's database) | PostgreSQL |
  * | SlowModeGate      | MemorySlowModeGate       | RedisSlowModeGate       |
+ * | StreamSessionDirectory | MemoryStreamSessionDirectory | RedisStreamSessionDirectory |
  *
  * Every provider is a factory of the injected configuration, so the choice is made when the app starts, also when
  * the configuration itself comes from an async factory (HubbubModule.forRootAsync). Everything above depends on
@@ -253,6 +257,14 @@ export const backendProviders: Provider[] = [
     inject: [REDIS],
     useFactory: (redis: Redis | null) =>
       redis ? new RedisSlowModeGate(redis) : new MemorySlowModeGate(),
+  },
+  {
+    provide: StreamSessionDirectory,
+    inject: [HUBBUB_CONFIG, REDIS],
+    useFactory: (config: HubbubConfig, redis: Redis | null) =>
+      redis
+        ? new RedisStreamSessionDirectory(redis, config.nodeId)
+        : new MemoryStreamSessionDirectory(),
   },
   StoreLifecycle,
   RedisLifecycle,

@@ -11,6 +11,7 @@ import { MessageEdits } from '../store/message-edits';
 import { MessageStore } from '../store/message-store';
 import { ModerationStore } from '../store/moderation-store';
 import { SlowModeGate } from '../quota/slow-mode-gate';
+import { StreamSessionDirectory } from '../stream/stream-session-directory';
 import { WebhookOutbox } from '../store/webhook-outbox';
 import { ReadMarkers } from '../chat/read-markers';
 import { RetentionStore } from '../store/retention-store';
@@ -41,6 +42,7 @@ import { backendProviders } from './backend.providers';
     NodeDirectory,
     ModerationStore,
     SlowModeGate,
+    StreamSessionDirectory,
   ],
 })
 export class BackendsModule {}

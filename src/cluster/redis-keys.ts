@@ -19,6 +19,7 @@
  * | `hubbub:chansubs:<node>`           | hash    | RedisChannelSubscribers | channel → subscribers on the node      |
  * | `hubbub:node-info:<node>`          | string  | RedisNodeDirectory    | the dashboard's record of an instance    |
  * | `hubbub:node-activity:<node>`      | string  | RedisNodeDirectory    | its 15-minute activity series            |
+ * | `hubbub:stream-sessions:<node>`    | hash    | RedisStreamSessionDirectory | open stream sessions → their users |
  * | `hubbub:presence:…`                | various | RedisPresenceStore    | members and connections (see the store)  |
  * | `hubbub:history:…`                 | various | RedisChannelHistory   | channel streams (see the history)        |
  * | `hubbub:history:stream:<channel>`  | hash    | RedisChannelHistory   | offset and epoch, from the first publish |
@@ -49,6 +50,7 @@ export const RedisKeys = {
   nodeInfo: (node: string): string => `${REDIS_PREFIX}node-info:${node}`,
   nodeActivity: (node: string): string => `${REDIS_PREFIX}node-activity:${node}`,
   slowMode: (room: string, userId: string): string => `${REDIS_PREFIX}slow:${room}|${userId}`,
+  streamSessions: (node: string): string => `${REDIS_PREFIX}stream-sessions:${node}`,
 
   /** Key prefixes of the stores that lay out their own keys below them. */
   presencePrefix: `${REDIS_PREFIX}presence:`,

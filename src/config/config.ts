@@ -103,7 +103,12 @@ export interface HubbubConfig {
   retentionDays?: number;
   /** How often the retention sweep runs. */
   retentionSweepMs: number;
+  /** TRANSPORTS: the client transports served (`/ws`, `GET /sse`, `POST /stream`). */
+  transports: ReadonlySet<Transport>;
 }
+
+/** The client transports (contract section 10). */
+export type Transport = 'websocket' | 'sse' | 'stream';
 
 export const HUBBUB_CONFIG = Symbol('HUBBUB_CONFIG');
 
@@ -240,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
     trustedProxies: trustedProxies(vars.TRUSTED_PROXIES),
     retentionDays: vars.RETENTION_DAYS,
     retentionSweepMs: vars.RETENTION_SWEEP_MS,
+    transports: new Set(vars.TRANSPORTS.split(',').map((t) => t.trim() as Transport)),
   };
 }
 

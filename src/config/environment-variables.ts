@@ -29,6 +29,9 @@ const HTTP_URL_MESSAGE = { message: '$property must be an http:// or https:// UR
 const SENTINEL_LIST =
   /^\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*(,\s*(\[[0-9A-Fa-f:.]+\]|[^\s,:[\]]+):\d{1,5}\s*)*$/;
 
+/** `websocket,sse,stream` or any non-empty subset (section 10 of the contract). */
+const TRANSPORT_LIST = /^\s*(websocket|sse|stream)\s*(,\s*(websocket|sse|stream)\s*)*$/;
+
 /**
  * The environment as the process receives it. Every key of the contract is validated here, once, at boot;
  * the rest of the code only sees the typed `HubbubConfig` (config.ts) built from it.
@@ -131,4 +134,8 @@ export class EnvironmentVariables {
   @Min(1)
   RETENTION_DAYS?: number;
   @Transform(toInt) @IsInt() @Min(1) RETENTION_SWEEP_MS = 60000;
+  @Matches(TRANSPORT_LIST, {
+    message: '$property must be a comma list of websocket, sse and stream',
+  })
+  TRANSPORTS = 'websocket,sse,stream';
 }

@@ -289,13 +289,18 @@ export const PUSHES: Record<
 > = {
   welcome: {
     summary: 'First frame after the handshake',
-    data: out({
-      clientId: { type: 'string' },
-      userId: USER_ID,
-      node: { type: 'string' },
-      heartbeatMs: int(1),
-      serverTime: int(0),
-    }),
+    data: out(
+      {
+        clientId: { type: 'string' },
+        userId: USER_ID,
+        node: { type: 'string' },
+        heartbeatMs: int(1),
+        serverTime: int(0),
+        // On `GET /sse` and `POST /stream` only: the session `POST /stream/send` names.
+        session: { type: 'string' },
+      },
+      ['session'],
+    ),
   },
   error: {
     summary: 'A failure; with the request `id` when it answers one (token_expired comes without)',

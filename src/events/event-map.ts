@@ -91,6 +91,11 @@ export interface HubbubEventMap {
    * `ban`, takes the user's connections out of the room (a ban spares connections whose token has `admin`).
    */
   'command.room.moderated': { room: string; userId: string; action: ModerationAction };
+  /**
+   * Frames a client sent with `POST /stream/send` to some instance, for the instance holding the stream session
+   * (the others ignore it): the raw text of each frame, handled there as if it came on a socket.
+   */
+  'command.stream.send': { session: string; userId: string; frames: string[] };
   /** A presence push for every instance's connections in the room, each of which keeps a (room, user) in `v` order. */
   'command.presence.push': {
     room: string;

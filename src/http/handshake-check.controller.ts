@@ -1,7 +1,8 @@
-import { Controller, Get, HttpCode, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, HttpCode, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { HandshakeRejection } from '../auth/handshake-authenticator';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { HandshakeService } from '../ws/handshake.service';
 
 /**
@@ -14,7 +15,10 @@ import { HandshakeService } from '../ws/handshake.service';
 @ApiExcludeController()
 @Controller('ws')
 export class HandshakeCheckController {
-  constructor(private readonly handshake: HandshakeService) {}
+  constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
+    private readonly handshake: HandshakeService,
+  ) {}
 
   @Get()
   @HttpCode(200)
@@ -25,6 +29,10 @@ export class HandshakeCheckController {
   ): Promise<{ statusCode: number; message: string }> {
     res.setHeader('Access-Control-Allow-Origin', '*');
     res.setHeader('Cache-Control', 'no-store');
+    if (!this.config.transports.has('websocket')) {
+      res.status(404);
+      return { statusCode: 404, message: 'no WebSocket endpoint here' };
+    }
     try {
       await this.handshake.check(req, req.headers.origin ?? (origin || undefined));
       return {

@@ -35,10 +35,11 @@ function loadClientFiles(): ClientFiles | undefined {
 }
 
 /**
- * ES modules beside hubbub-client.js and chat-page.js that they import: the SDK's chat lifecycle and moderation
- * methods, and the page's message list, room list and moderation.
+ * ES modules beside hubbub-client.js and chat-page.js that they import: the SDK's transports (WebSocket, SSE, HTTP
+ * streaming), its chat lifecycle and moderation methods, and the page's message list, room list and moderation.
  */
 const MODULES = [
+  'hubbub-transports.js',
   'hubbub-chat.js',
   'chat-page-dom.js',
   'chat-page-messages.js',

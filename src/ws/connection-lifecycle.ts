@@ -55,7 +55,17 @@ export class ConnectionLifecycle {
     };
   }
 
-  open(_wss: WebSocketServer, ws: WebSocket, req: IncomingMessage, principal: Principal): void {
+  /**
+   * `ws` is a WebSocket, or a stream session that stands for one (src/stream/stream-socket.ts); `welcome` adds
+   * fields to the `welcome` push (a stream session's `session`).
+   */
+  open(
+    _wss: WebSocketServer | undefined,
+    ws: WebSocket,
+    req: IncomingMessage,
+    principal: Principal,
+    welcome?: Record<string, unknown>,
+  ): Connection {
     const conn = new Connection(randomUUID(), ws, principal, this.config.rateLimitBurst);
     attachConnection(ws, conn);
     this.registry.add(conn);
@@ -64,15 +74,17 @@ export class ConnectionLifecycle {
     ws.on('error', this.listeners.error);
     ws.on('close', this.listeners.close); // 'close' fires once; `on` spares once's wrapper
     this.gateways.opened(ws, req);
-    const welcome = {
+    const data = {
       clientId: conn.id,
       userId: conn.userId,
       node: this.config.nodeId,
       heartbeatMs: this.config.heartbeatIntervalMs,
       serverTime: Date.now(),
+      ...welcome,
     };
-    this.writer.write(conn, frameText(encodePush('welcome', welcome)));
+    this.writer.write(conn, frameText(encodePush('welcome', data)));
     void this.bus.emit('connection.opened', { conn });
+    return conn;
   }
 
   /** Nest's app.close() with sockets still open (no drain ran): cut them, or the HTTP server never closes. */

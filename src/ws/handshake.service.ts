@@ -46,12 +46,18 @@ export class HandshakeService {
     }
   }
 
-  private async verify(request: IncomingMessage, origin: string | undefined): Promise<Principal> {
-    if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
-    if (this.overload.active) throw new HandshakeRejection(503, 'server overloaded');
-    // Cluster mode: until Redis has answered once since the start (a later outage keeps serving).
-    if (!this.broker.hasBeenHealthy())
-      throw new HandshakeRejection(503, 'Redis is not reachable yet');
+  /**
+   * The origin and token checks alone (no drain, overload or quota check, no slot): for a request that reaches an
+   * open connection rather than making one (`POST /stream/send`).
+   */
+  async identify(request: IncomingMessage): Promise<Principal> {
+    this.checkOrigin(request.headers.origin);
+    const principal = await this.authenticator.authenticate(request);
+    if (principal.expiresAt <= Date.now()) throw new HandshakeRejection(401, 'token expired');
+    return principal;
+  }
+
+  private checkOrigin(origin: string | undefined): void {
     // Non-browser clients send no Origin; browsers always do, and that is what cross-site hijacking needs.
     if (
       origin !== undefined &&
@@ -60,6 +66,15 @@ export class HandshakeService {
     ) {
       throw new HandshakeRejection(403, 'origin not allowed');
     }
+  }
+
+  private async verify(request: IncomingMessage, origin: string | undefined): Promise<Principal> {
+    if (this.drain.draining) throw new HandshakeRejection(503, 'server is shutting down');
+    if (this.overload.active) throw new HandshakeRejection(503, 'server overloaded');
+    // Cluster mode: until Redis has answered once since the start (a later outage keeps serving).
+    if (!this.broker.hasBeenHealthy())
+      throw new HandshakeRejection(503, 'Redis is not reachable yet');
+    this.checkOrigin(origin);
     const principal = await this.authenticator.authenticate(request);
     if (principal.expiresAt <= Date.now()) throw new HandshakeRejection(401, 'token expired');
     return principal;

@@ -42,6 +42,7 @@ import { WsTransport } from './ws-transport';
   exports: [
     ClientAddresses,
     ClientRegistry,
+    ConnectionLifecycle,
     DrainState,
     FrameRouter,
     HandshakeService,

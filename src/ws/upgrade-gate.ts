@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import { HandshakeRejection } from '../auth/handshake-authenticator';
 import type { Principal } from '../auth/principal';
+import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ClientAddresses } from '../common/client-address';
 import { Tracing } from '../tracing/tracing.service';
 import { ConnectionLifecycle } from './connection-lifecycle';
@@ -46,6 +47,7 @@ export class UpgradeGate {
   );
 
   constructor(
+    @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     private readonly handshake: HandshakeService,
     private readonly lifecycle: ConnectionLifecycle,
     private readonly tracing: Tracing,
@@ -54,7 +56,7 @@ export class UpgradeGate {
 
   async handle(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', destroySocket);
-    if (pathOf(req.url) !== WS_PATH)
+    if (pathOf(req.url) !== WS_PATH || !this.config.transports.has('websocket'))
       return this.refuse(req, socket, 404, 'no WebSocket endpoint here');
 
     let principal: Principal;
@@ -74,12 +76,13 @@ export class UpgradeGate {
       // ws owns the socket now; dropping these listeners also lets this upgrade's request and buffers go.
       socket.off('close', giveBack);
       socket.off('error', destroySocket);
-      this.count(101);
+      this.count(101 /* accepted */);
       this.lifecycle.open(wss, ws, req, principal);
     });
   }
 
-  private count(status: number): void {
+  /** Counts a handshake by its HTTP status (101 accepted); the HTTP transports' session opens count here too. */
+  count(status: number): void {
     const result = HANDSHAKE_RESULTS[status] ?? OTHER_RESULT;
     this.results.set(result, (this.results.get(result) ?? 0) + 1);
   }
