@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
-import { type ChainableCommander, Redis, type RedisOptions } from 'ioredis';
+import { type ChainableCommander, Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/config';
 
 export const REDIS = Symbol('REDIS');
+/** The key layout (RedisKeyspace) of the Redis twins: one Redis's, or a Redis Cluster's. */
+export const REDIS_KEYS = Symbol('REDIS_KEYS');
 
 const backoff = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2000);
 
@@ -17,6 +19,7 @@ const backoff = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2
  * A subscriber connection re-subscribes its channels on the new master by itself (ioredis autoResubscribe).
  */
 export function createRedis(target: RedisTarget | string, name: string): Redis {
+  if (typeof target !== 'string' && 'cluster' in target) return createRedisCluster(target, name);
   const logger = new Logger(`Redis(${name})`);
   const common: RedisOptions = {
     lazyConnect: true,
@@ -37,9 +40,42 @@ export function createRedis(target: RedisTarget | string, name: string): Redis {
           // A master demoted by a failover answers writes with READONLY: reconnect (to the new master).
           reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
         });
-  let down = false;
   // One line per outage, naming the key; the subscriber's twin of it only at debug (same server, same outage).
   const key = typeof target !== 'string' && 'sentinels' in target ? 'REDIS_SENTINELS' : 'REDIS_URL';
+  logOutages(redis, logger, key, name);
+  return redis;
+}
+
+/**
+ * A Redis Cluster client (REDIS_CLUSTER_NODES), typed as the Redis client the twins use: ioredis's Cluster has the
+ * same commands, routes each to the master of its key's slot, follows MOVED/ASK, and refreshes its slot map on
+ * MOVED, on a node lost, and every `slotsRefreshMs` besides (a failover with no traffic is noticed too). The
+ * subscriber (`name` 'subscriber') keeps one sharded-subscriber connection per master (ioredis
+ * `shardedSubscribers`), re-subscribed on a topology change; the broker probes each (RedisShardedBroker).
+ */
+function createRedisCluster(
+  target: Extract<RedisTarget, { cluster: unknown }>,
+  name: string,
+): Redis {
+  const logger = new Logger(`Redis(${name})`);
+  const cluster = new Cluster(target.cluster, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: backoff,
+    slotsRefreshInterval: target.slotsRefreshMs,
+    slotsRefreshTimeout: 2000,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 200,
+    shardedSubscribers: name === 'subscriber',
+    redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 1 },
+  });
+  logOutages(cluster, logger, 'REDIS_CLUSTER_NODES', name);
+  // The twins are written against the Redis client's API, which the Cluster client shares command for command.
+  return cluster as unknown as Redis;
+}
+
+function logOutages(redis: Redis | Cluster, logger: Logger, key: string, name: string): void {
+  let down = false;
   redis.on('error', (err: Error) => {
     if (!down) {
       const line = `Redis (${key}) unreachable: ${err.message}; retrying until it answers`;
@@ -52,7 +88,6 @@ export function createRedis(target: RedisTarget | string, name: string): Redis {
     if (down) logger.log('reconnected');
     down = false;
   });
-  return redis;
 }
 
 /** Connects, or leaves the client retrying in the background when Redis is down at start. */
