@@ -22,7 +22,13 @@ import {
   type RedisKeyspace,
 } from '../cluster/redis-keys';
 import { RedisPartitions } from '../cluster/redis-partitions';
-import { connectRedis, createRedis, REDIS, REDIS_KEYS } from '../cluster/redis.provider';
+import {
+  connectRedis,
+  createRedis,
+  REDIS,
+  REDIS_KEYS,
+  waitForReplica,
+} from '../cluster/redis.provider';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { storeUnreachable } from '../config/startup-checks';
 import { MemoryPresenceStore } from '../presence/store/memory-presence-store';
@@ -39,6 +45,9 @@ import { Tracing } from '../tracing/tracing.service';
 import { WebhookOutbox } from '../store/webhook-outbox';
 
 const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
+
+/** How long a channel publication waits for a replica's acknowledgement on a Redis Cluster. */
+const REPLICA_ACK_MS = 1000;
 
 /** How often the in-memory channel history forgets idle channels. */
 const HISTORY_PRUNE_MS = 10_000;
@@ -179,15 +188,14 @@ export const backendProviders: Provider[] = [
         return new RedisChannelHistory(redis, { prefix: RedisKeys.historyPrefix, ...options });
       // A Redis Cluster: each partition holds its channels' streams with its own meta and budget (one slot), so
       // CHANNEL_HISTORY_MAX_BYTES is shared out: the budget divided by the partitions each.
-      const cluster = redis as unknown as { nodes(role: 'slave'): unknown[] };
       return new RedisChannelHistory(redis, {
         ...options,
         prefix: RedisKeys.historyPrefix,
         prefixOf: (channel) => PartitionKeys.history(partitions.hashTag(partitions.of(channel))),
         maxBytes: Math.floor(options.maxBytes / partitions.count),
         replicaAck: {
-          timeoutMs: Math.min(1000, config.heartbeatIntervalMs),
-          wanted: () => cluster.nodes('slave').length > 0,
+          timeoutMs: REPLICA_ACK_MS,
+          waitFor: (key) => waitForReplica(redis, key, REPLICA_ACK_MS),
         },
       });
     },

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import calculateSlot from 'cluster-key-slot';
 import { type ChainableCommander, Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisTarget } from '../config/config';
 
@@ -104,4 +105,22 @@ export async function execAll(pipeline: ChainableCommander): Promise<unknown[]> 
   const replies = (await pipeline.exec()) ?? [];
   for (const [err] of replies) if (err) throw err;
   return replies.map(([, value]) => value);
+}
+
+/**
+ * On a Redis Cluster client: `WAIT 1 timeoutMs` on the connection to the master serving `key` (the one that took
+ * the caller's last write of it), answering how many replicas acknowledged; undefined when the cluster has no
+ * replica at all (nothing to wait for). ioredis sends a keyless WAIT to any node, hence the node looked up here.
+ */
+export async function waitForReplica(
+  redis: Redis,
+  key: string,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const cluster = redis as unknown as Cluster;
+  if (cluster.nodes('slave').length === 0) return undefined;
+  const owner = cluster.slots[calculateSlot(key)]?.[0];
+  const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  if (!node) return 0;
+  return node.wait(1, timeoutMs);
 }

@@ -33,11 +33,12 @@ export interface RedisChannelHistoryOptions {
    */
   prefixOf?: (channel: string) => string;
   /**
-   * Acknowledge a publication only once a replica has it (`WAIT 1 timeoutMs` on the master that took it), while
-   * `wanted()` says the deployment has replicas: a failover can then not take back an offset a subscriber was
-   * pushed, which a later publication would reuse with other data behind a `recovered: true`.
+   * Acknowledge a publication only once a replica has it: `waitFor(key)` runs `WAIT 1 <timeout>` on the connection
+   * to the master that took the write of `key` and answers how many replicas have it, or undefined when the
+   * deployment has none (then there is nothing to wait for). A failover can then not take back an offset a
+   * subscriber was pushed, which a later publication would reuse with other data behind a `recovered: true`.
    */
-  replicaAck?: { timeoutMs: number; wanted: () => boolean };
+  replicaAck?: { timeoutMs: number; waitFor: (key: string) => Promise<number | undefined> };
 }
 
 /**
@@ -244,11 +245,11 @@ export class RedisChannelHistory extends ChannelHistory {
       this.maxBytes,
       prefix + HISTORY_KEYS.list,
     ];
-    const offset = Number(
-      this.replicaAck?.wanted()
-        ? await this.publishReplicated(args, this.replicaAck.timeoutMs)
-        : await this.script(PUBLISH_COMMAND)(...args),
-    );
+    const offset = Number(await this.script(PUBLISH_COMMAND)(...args));
+    if (this.replicaAck) {
+      const acks = await this.replicaAck.waitFor(String(args[0]));
+      if (acks !== undefined && acks < 1) throw unreplicated(this.replicaAck.timeoutMs);
+    }
     return Object.freeze({
       channel,
       offset,
@@ -291,23 +292,5 @@ export class RedisChannelHistory extends ChannelHistory {
   private script(name: string): ScriptFn {
     const fn = (this.redis as unknown as Record<string, ScriptFn>)[name];
     return fn.bind(this.redis);
-  }
-
-  /**
-   * The publish script and `WAIT 1` in one pipeline, so both go to the master of the channel's slot on the same
-   * connection; the offset counts only once a replica acknowledged it.
-   */
-  private async publishReplicated(args: (string | number)[], timeoutMs: number): Promise<unknown> {
-    const pipeline = this.redis.pipeline() as unknown as Record<string, ScriptFn> & {
-      wait(n: number, ms: number): unknown;
-      exec(): Promise<[Error | null, unknown][] | null>;
-    };
-    void pipeline[PUBLISH_COMMAND](...args);
-    pipeline.wait(1, timeoutMs);
-    const [[err, offset], [waitErr, acks]] = (await pipeline.exec()) ?? [];
-    if (err) throw err;
-    if (waitErr) throw waitErr;
-    if (Number(acks) < 1) throw unreplicated(timeoutMs);
-    return offset;
   }
 }
