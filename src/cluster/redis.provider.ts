@@ -47,6 +47,9 @@ export function createRedis(target: RedisTarget | string, name: string): Redis {
   return redis;
 }
 
+/** Longest a command may wait for a cluster node's answer (above the 1 s WAIT of a channel publication). */
+const CLUSTER_COMMAND_TIMEOUT_MS = 2500;
+
 /**
  * A Redis Cluster client (REDIS_CLUSTER_NODES), typed as the Redis client the twins use: ioredis's Cluster has the
  * same commands, routes each to the master of its key's slot, follows MOVED/ASK, and refreshes its slot map on
@@ -64,11 +67,18 @@ function createRedisCluster(
     enableOfflineQueue: false,
     clusterRetryStrategy: backoff,
     slotsRefreshInterval: target.slotsRefreshMs,
-    slotsRefreshTimeout: 2000,
+    // A frozen node asked for the slot map must not hold the refresh up for long: the next node is asked.
+    slotsRefreshTimeout: target.slotsRefreshMs,
     retryDelayOnFailover: 100,
     retryDelayOnClusterDown: 200,
     shardedSubscribers: name === 'subscriber',
-    redisOptions: { connectTimeout: 2000, maxRetriesPerRequest: 1 },
+    // A master that stops answering without closing its connections (frozen, cut off) must not hold a command for
+    // ever: the cluster fails it over, and the slot map, refreshed, sends the next commands to the new master.
+    redisOptions: {
+      connectTimeout: 2000,
+      maxRetriesPerRequest: 1,
+      commandTimeout: CLUSTER_COMMAND_TIMEOUT_MS,
+    },
   });
   logOutages(cluster, logger, 'REDIS_CLUSTER_NODES', name);
   // The twins are written against the Redis client's API, which the Cluster client shares command for command.
@@ -109,8 +119,10 @@ export async function execAll(pipeline: ChainableCommander): Promise<unknown[]> 
 
 /**
  * On a Redis Cluster client: `WAIT 1 timeoutMs` on the connection to the master serving `key` (the one that took
- * the caller's last write of it), answering how many replicas acknowledged; undefined when the cluster has no
- * replica at all (nothing to wait for). ioredis sends a keyless WAIT to any node, hence the node looked up here.
+ * the caller's last write of it), answering how many replicas acknowledged; undefined when, as far as the slot map
+ * (CLUSTER SLOTS, which leaves out failed replicas) tells, that master has no replica: then no failover can take
+ * the write back (a replica that attaches later copies it). ioredis sends a keyless WAIT to any node, hence the
+ * node looked up here.
  */
 export async function waitForReplica(
   redis: Redis,
@@ -118,9 +130,11 @@ export async function waitForReplica(
   timeoutMs: number,
 ): Promise<number | undefined> {
   const cluster = redis as unknown as Cluster;
-  if (cluster.nodes('slave').length === 0) return undefined;
-  const owner = cluster.slots[calculateSlot(key)]?.[0];
-  const node = cluster.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  const owners = cluster.slots[calculateSlot(key)];
+  if (!owners || owners.length < 2) return undefined;
+  const node = cluster
+    .nodes('master')
+    .find((n) => `${n.options.host}:${n.options.port}` === owners[0]);
   if (!node) return 0;
   return node.wait(1, timeoutMs);
 }
