@@ -68,7 +68,7 @@ function createRedisCluster(
     clusterRetryStrategy: backoff,
     slotsRefreshInterval: target.slotsRefreshMs,
     // A frozen node asked for the slot map must not hold the refresh up for long: the next node is asked.
-    slotsRefreshTimeout: target.slotsRefreshMs,
+    slotsRefreshTimeout: Math.min(2000, Math.max(500, 2 * target.slotsRefreshMs)),
     retryDelayOnFailover: 100,
     retryDelayOnClusterDown: 200,
     shardedSubscribers: name === 'subscriber',

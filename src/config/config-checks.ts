@@ -23,7 +23,7 @@ export function redisTarget(vars: EnvironmentVariables): RedisTarget | undefined
     return {
       cluster: hostPorts('REDIS_CLUSTER_NODES', vars.REDIS_CLUSTER_NODES),
       partitions: vars.REDIS_PUBSUB_PARTITIONS,
-      slotsRefreshMs: Math.min(5000, Math.max(500, Math.floor(vars.HEARTBEAT_INTERVAL_MS / 2))),
+      slotsRefreshMs: Math.min(5000, Math.max(250, Math.floor(vars.HEARTBEAT_INTERVAL_MS / 4))),
     };
   }
   if (url && (list || name)) {

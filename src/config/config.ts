@@ -27,7 +27,7 @@ export type RedisTarget =
       cluster: { host: string; port: number }[];
       /** REDIS_PUBSUB_PARTITIONS. */
       partitions: number;
-      /** How often the client reloads the slot map without being told (half a heartbeat, 500 ms..5 s). */
+      /** How often the client reloads the slot map without being told (a quarter heartbeat, 250 ms..5 s). */
       slotsRefreshMs: number;
     };
 

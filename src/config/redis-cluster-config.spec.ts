@@ -28,14 +28,14 @@ describe('loadConfig: Redis Cluster', () => {
     });
   });
 
-  it('takes REDIS_PUBSUB_PARTITIONS, and refreshes the slot map every half heartbeat (500 ms at least)', () => {
+  it('takes REDIS_PUBSUB_PARTITIONS, and refreshes the slot map every quarter heartbeat (250 ms at least)', () => {
     const config = loadConfig({
       ...DB,
       REDIS_CLUSTER_NODES: NODES,
       REDIS_PUBSUB_PARTITIONS: '12',
       HEARTBEAT_INTERVAL_MS: '600',
     });
-    expect(config.redis).toMatchObject({ partitions: 12, slotsRefreshMs: 500 });
+    expect(config.redis).toMatchObject({ partitions: 12, slotsRefreshMs: 250 });
   });
 
   it('requires DATABASE_URL, naming both keys', () => {
