@@ -122,6 +122,7 @@ async function fanout({ label, redisEnv, redisNodes, startHubbub, secret, sizes 
     const idle0 = redisNodes.map((n) => readCpuSeconds(n.pid));
     await sleep(sizes.seconds * 1000);
     const idle = redisNodes.map((n, i) => readCpuSeconds(n.pid) - idle0[i]);
+    for (const n of redisNodes) await run(REDIS_CLI, ['-p', String(n.port), 'config', 'resetstat']);
     const cpu0 = redisNodes.map((n) => readCpuSeconds(n.pid));
     const [published, delivered0, t0] = [{ n: 0 }, received.n, performance.now()];
     const until = Date.now() + sizes.seconds * 1000;
@@ -129,6 +130,13 @@ async function fanout({ label, redisEnv, redisNodes, startHubbub, secret, sizes 
     await sleep(200); // the last pushes in flight
     const wall = (performance.now() - t0) / 1000;
     const cpu = redisNodes.map((n, i) => readCpuSeconds(n.pid) - cpu0[i]);
+    // Where the masters' time went, by command (INFO commandstats, µs inside the commands only).
+    const commands = {};
+    for (const n of redisNodes.filter((x) => x.role !== 'replica')) {
+      const { stdout } = await run(REDIS_CLI, ['-p', String(n.port), 'info', 'commandstats']);
+      for (const [, name, usec] of stdout.matchAll(/^cmdstat_([^:]+):calls=\d+,usec=(\d+)/gm))
+        commands[name] = (commands[name] ?? 0) + Number(usec);
+    }
     return {
       label,
       publishesPerSec: published.n / wall,
@@ -137,6 +145,7 @@ async function fanout({ label, redisEnv, redisNodes, startHubbub, secret, sizes 
       delivered: received.n - delivered0,
       published: published.n,
       redis: redisNodes.map((n, i) => ({ role: n.role, cpu: cpu[i], idle: idle[i] })),
+      commands,
     };
   } finally {
     for (const ws of sockets) ws.close();
@@ -210,6 +219,15 @@ export function redisClusterTable({ sizes, results }) {
       `${total.cpu.toFixed(2)} (${per1k(total, r)})`,
     ];
   });
+  const top = (r) =>
+    Object.entries(r.commands)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([name, usec]) => `${name} ${((usec / r.published) * 1000 / 1e6).toFixed(3)}`)
+      .join(', ');
+  const inside = results
+    .map((r) => `${r.label === 'one' ? 'one Redis' : 'cluster masters'}: ${top(r)}`)
+    .join('; ');
   return (
     `Redis Cluster fan-out: 3 instances, ${sizes.channels} channels, ${sizes.subscribers * 3} subscribers on each ` +
     `channel (${sizes.subscribers} per instance), ${sizes.publishers * 3} publishers with one publish in flight, ` +
@@ -226,6 +244,7 @@ export function redisClusterTable({ sizes, results }) {
         'all Redis processes (net per 1000)',
       ],
       ...rows,
-    ])
+    ]) +
+    `\nCPU s inside commands per 1000 publishes (INFO commandstats, all masters): ${inside}`
   );
 }
