@@ -15,7 +15,8 @@
  * connection at 1 k, 10 k and 50 k (capped by the hard file limit, see below). Then two Hubbub instances over
  * Redis + PostgreSQL: the cross-instance hop at 5 publishes/s, p50/p99, beside the same-instance figure. Then the
  * reconnect storm (stormPhase): 5,000 clients with `since` reconnecting at once to a restarted instance and catching
- * up, beside as many plain connects, from one source address and from 8. Every phase connects from one address
+ * up, beside as many plain connects, from one source address and from 8. Then (redis-cluster.mjs) channel fan-out
+ * across 3 instances on one Redis beside the same on a Redis Cluster, with the CPU each Redis process spent. Every phase connects from one address
  * unless it says otherwise: Hubbub has no per-address cap on pending connections (MAX_PENDING_CONNECTIONS).
  *
  * Pinning: servers run under `taskset -c 0`, the load client under `taskset -c 1` (when taskset exists). Each figure
@@ -51,6 +52,7 @@ import {
   stopServer,
   withCpu,
 } from './harness.mjs';
+import { redisClusterPhase, redisClusterTable } from './redis-cluster.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ALL = ['naive', 'coalesced', 'socketio', 'hubbub'];
@@ -688,6 +690,20 @@ async function main() {
       failed++;
       console.error(`[Hubbub storm] FAILED: ${err?.message ?? err}`);
     });
+  if (flags.servers.includes('hubbub') && !flags.skip.includes('redis-cluster'))
+    await (async () => {
+      const { DATABASE_URL } = await clusterEnv();
+      results.redisCluster = await redisClusterPhase({
+        startHubbub: (env) => startServer('hubbub', env),
+        secret,
+        databaseUrl: DATABASE_URL,
+        quick: flags.quick,
+      });
+      console.log(`[Hubbub ×3] ${redisClusterTable(results.redisCluster)}`);
+    })().catch((err) => {
+      failed++;
+      console.error(`[Hubbub redis-cluster] FAILED: ${err?.message ?? err}`);
+    });
   if (rounds.length > 1) console.log(`\n${spread(rounds)}`);
   console.log(
     `\n${report(results)}\n\n(${((Date.now() - t0) / 1000).toFixed(0)} s; cells: value (÷ coalesced ws)` +
@@ -695,6 +711,7 @@ async function main() {
   );
   if (results.storm && Object.keys(results.storm).length)
     console.log(`\nReconnect storm\n${stormTable(results.storm)}`);
+  if (results.redisCluster) console.log(`\n${redisClusterTable(results.redisCluster)}`);
   if (profiles) console.log(`Hubbub CPU profiles in ${profiles}`);
   if (failed > 0) {
     console.error(`bench: ${failed} phase(s) failed, see above`);

@@ -6,16 +6,12 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { RedisKeys } from '../cluster/redis-keys';
+import { RedisKeys, type RedisKeyspace } from '../cluster/redis-keys';
 import { REDIS } from '../cluster/redis.provider';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { ActivitySampler, mergeSamples, SAMPLE_MS, type ActivitySample } from './activity-sampler';
 import { LocalNode, NodeDirectory, type NodeInfo } from './node-directory';
 
-/** The liveness set every instance adds itself to (see NodeLiveness). */
-const NODES_KEY = RedisKeys.nodes;
-const infoKey = RedisKeys.nodeInfo;
-const activityKey = RedisKeys.nodeActivity;
 /** How stale another instance's figures may be. */
 const MAX_REFRESH_MS = 2000;
 
@@ -44,6 +40,8 @@ export class RedisNodeDirectory
     @Inject(REDIS) private readonly redis: Redis,
     private readonly local: LocalNode,
     private readonly sampler: ActivitySampler,
+    /** Key layout; this.keys.nodes is the liveness set every instance adds itself to (see NodeLiveness). */
+    private readonly keys: RedisKeyspace = RedisKeys,
   ) {
     super();
     this.ttlMs = config.heartbeatIntervalMs;
@@ -59,7 +57,10 @@ export class RedisNodeDirectory
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     try {
-      await this.redis.del(infoKey(this.local.node), activityKey(this.local.node));
+      await this.redis.del(
+        this.keys.nodeInfo(this.local.node),
+        this.keys.nodeActivity(this.local.node),
+      );
     } catch {
       // Redis down: the records expire by themselves.
     }
@@ -67,8 +68,9 @@ export class RedisNodeDirectory
 
   async nodes(): Promise<NodeInfo[]> {
     const self = await this.local.info();
-    const others = (await this.redis.smembers(NODES_KEY)).filter((n) => n !== self.node);
-    const records = others.length > 0 ? await this.redis.mget(others.map(infoKey)) : [];
+    const others = (await this.redis.smembers(this.keys.nodes)).filter((n) => n !== self.node);
+    const records =
+      others.length > 0 ? await this.redis.mget(others.map((n) => this.keys.nodeInfo(n))) : [];
     const now = Date.now();
     const nodes = [self];
     for (const raw of records) {
@@ -82,8 +84,9 @@ export class RedisNodeDirectory
 
   async activity(): Promise<ActivitySample[]> {
     const self = this.local.node;
-    const others = (await this.redis.smembers(NODES_KEY)).filter((n) => n !== self);
-    const records = others.length > 0 ? await this.redis.mget(others.map(activityKey)) : [];
+    const others = (await this.redis.smembers(this.keys.nodes)).filter((n) => n !== self);
+    const records =
+      others.length > 0 ? await this.redis.mget(others.map((n) => this.keys.nodeActivity(n))) : [];
     const series = records.map((raw) => parse<ActivitySample[]>(raw) ?? []);
     return mergeSamples([this.sampler.samples(), ...series]);
   }
@@ -101,15 +104,15 @@ export class RedisNodeDirectory
       };
       const pipeline = this.redis
         .pipeline()
-        .set(infoKey(info.node), JSON.stringify(record), 'PX', this.ttlMs);
+        .set(this.keys.nodeInfo(info.node), JSON.stringify(record), 'PX', this.ttlMs);
       const samples = this.sampler.samples();
       const activityTtl = Math.max(this.ttlMs, 3 * SAMPLE_MS);
       const latest = samples[samples.length - 1]?.ts;
       if (latest !== this.lastActivityTs) {
         this.lastActivityTs = latest;
-        pipeline.set(activityKey(info.node), JSON.stringify(samples), 'PX', activityTtl);
+        pipeline.set(this.keys.nodeActivity(info.node), JSON.stringify(samples), 'PX', activityTtl);
       } else {
-        pipeline.pexpire(activityKey(info.node), activityTtl);
+        pipeline.pexpire(this.keys.nodeActivity(info.node), activityTtl);
       }
       await pipeline.exec();
     } catch (err) {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { Broker } from '../broker/broker';
 import { MemoryBroker } from '../broker/memory-broker';
 import { RedisBroker } from '../broker/redis-broker';
+import { ShardedRedisBroker } from '../broker/sharded-redis-broker';
 import { tracedBroker } from '../broker/traced-broker';
 import { ActivitySampler } from '../admin/activity-sampler';
 import { MemoryNodeDirectory } from '../admin/memory-node-directory';
@@ -14,8 +15,20 @@ import { RedisChannelHistory } from '../channels/history/redis-channel-history';
 import { ChannelSubscribers } from '../channels/subscribers/channel-subscribers';
 import { MemoryChannelSubscribers } from '../channels/subscribers/memory-channel-subscribers';
 import { RedisChannelSubscribers } from '../channels/subscribers/redis-channel-subscribers';
-import { RedisKeys } from '../cluster/redis-keys';
-import { connectRedis, createRedis, REDIS } from '../cluster/redis.provider';
+import {
+  clusterKeyspace,
+  PartitionKeys,
+  RedisKeys,
+  type RedisKeyspace,
+} from '../cluster/redis-keys';
+import { RedisPartitions } from '../cluster/redis-partitions';
+import {
+  connectRedis,
+  createRedis,
+  REDIS,
+  REDIS_KEYS,
+  waitForReplica,
+} from '../cluster/redis.provider';
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { storeUnreachable } from '../config/startup-checks';
 import { MemoryPresenceStore } from '../presence/store/memory-presence-store';
@@ -53,6 +66,9 @@ import { SqliteUserMessageStore } from '../store/sqlite-user-message-store';
 import { UserMessageStore } from '../store/user-message-store';
 
 const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
+
+/** How long a channel publication waits for a replica's acknowledgement on a Redis Cluster. */
+const REPLICA_ACK_MS = 1000;
 
 /** How often the in-memory channel history forgets idle channels. */
 const HISTORY_PRUNE_MS = 10_000;
@@ -93,14 +109,14 @@ class RedisLifecycle implements OnApplicationShutdown {
 /**
  * The one place that chooses every backend from the configuration:
  *
- * | concept           | single instance          | cluster (REDIS_URL / Sentinel) |
+ * | concept           | single instance          | cluster (REDIS_URL / Sentinel / REDIS_CLUSTER_NODES) |
  * | ----------------- | ------------------------ | ----------------------- |
  * | MessageStore      | SQLite, or PostgreSQL with DATABASE_URL | PostgreSQL |
  * | WebhookOutbox     | the message store itself (same transaction as `message.created`) | same |
  * | ReadMarkers       | SqliteReadMarkers or PostgresReadMarkers, in the message store's database | PostgresReadMarkers |
  * | MessageEdits      | SqliteMessageEdits or PostgresMessageEdits, on the message store | PostgresMessageEdits |
  * | RetentionStore, UserMessageStore | on the message store's connection (SQLite / PostgreSQL twin) | PostgreSQL |
- * | Broker            | MemoryBroker             | RedisBroker             |
+ * | Broker            | MemoryBroker             | RedisBroker (ShardedRedisBroker on a Redis Cluster) |
  * | ConnectionQuota   | MemoryConnectionQuota    | RedisConnectionQuota    |
  * | PresenceStore     | MemoryPresenceStore      | RedisPresenceStore      |
  * | ChannelHistory    | MemoryChannelHistory     | RedisChannelHistory     |
@@ -112,7 +128,8 @@ class RedisLifecycle implements OnApplicationShutdown {
  *
  * Every provider is a factory of the injected configuration, so the choice is made when the app starts, also when
  * the configuration itself comes from an async factory (HubbubModule.forRootAsync). Everything above depends on
- * the abstract classes only. The Redis clients are `null` on a single instance.
+ * the abstract classes only. The Redis clients are `null` on a single instance. On a Redis Cluster the same twins
+ * run with the cluster's key layout (REDIS_KEYS: one hash tag per family, channel history per partition).
  */
 export const backendProviders: Provider[] = [
   {
@@ -177,28 +194,44 @@ export const backendProviders: Provider[] = [
     useFactory: (config: HubbubConfig) => redisClient(config, 'subscriber'),
   },
   {
+    provide: REDIS_KEYS,
+    inject: [HUBBUB_CONFIG],
+    useFactory: (config: HubbubConfig): RedisKeyspace =>
+      partitionsOf(config) ? clusterKeyspace() : RedisKeys,
+  },
+  {
     provide: Broker,
     inject: [HUBBUB_CONFIG, REDIS, REDIS_SUBSCRIBER, Tracing],
-    useFactory: (config: HubbubConfig, redis: Redis | null, sub: Redis | null, tracing: Tracing) =>
-      tracedBroker(
+    useFactory: (
+      config: HubbubConfig,
+      redis: Redis | null,
+      sub: Redis | null,
+      tracing: Tracing,
+    ) => {
+      const partitions = partitionsOf(config);
+      const probeMs = config.heartbeatIntervalMs;
+      return tracedBroker(
         redis && sub
-          ? new RedisBroker(redis, sub, config.nodeId, config.heartbeatIntervalMs)
+          ? partitions
+            ? new ShardedRedisBroker(redis, sub, config.nodeId, partitions, probeMs)
+            : new RedisBroker(redis, sub, config.nodeId, probeMs)
           : new MemoryBroker(),
         tracing,
-      ),
+      );
+    },
   },
   {
     provide: ConnectionQuota,
-    inject: [HUBBUB_CONFIG, REDIS],
-    useFactory: (config: HubbubConfig, redis: Redis | null) =>
-      redis ? new RedisConnectionQuota(redis, config.nodeId) : new MemoryConnectionQuota(),
+    inject: [HUBBUB_CONFIG, REDIS, REDIS_KEYS],
+    useFactory: (config: HubbubConfig, redis: Redis | null, keys: RedisKeyspace) =>
+      redis ? new RedisConnectionQuota(redis, config.nodeId, keys) : new MemoryConnectionQuota(),
   },
   {
     provide: PresenceStore,
-    inject: [REDIS],
-    useFactory: (redis: Redis | null) =>
+    inject: [REDIS, REDIS_KEYS],
+    useFactory: (redis: Redis | null, keys: RedisKeyspace) =>
       redis
-        ? new RedisPresenceStore(redis, { prefix: RedisKeys.presencePrefix })
+        ? new RedisPresenceStore(redis, { prefix: keys.presencePrefix })
         : new MemoryPresenceStore(),
   },
   {
@@ -210,30 +243,45 @@ export const backendProviders: Provider[] = [
         ttlMs: Math.max(1, config.channelHistoryTtlMs),
         maxBytes: config.channelHistoryMaxBytes,
       };
-      return redis
-        ? new RedisChannelHistory(redis, { prefix: RedisKeys.historyPrefix, ...options })
-        : new MemoryChannelHistory({ ...options, pruneIntervalMs: HISTORY_PRUNE_MS });
+      if (!redis)
+        return new MemoryChannelHistory({ ...options, pruneIntervalMs: HISTORY_PRUNE_MS });
+      const partitions = partitionsOf(config);
+      if (!partitions)
+        return new RedisChannelHistory(redis, { prefix: RedisKeys.historyPrefix, ...options });
+      // A Redis Cluster: each partition holds its channels' streams with its own meta and budget (one slot), so
+      // CHANNEL_HISTORY_MAX_BYTES is shared out: the budget divided by the partitions each.
+      return new RedisChannelHistory(redis, {
+        ...options,
+        prefix: RedisKeys.historyPrefix,
+        prefixOf: (channel) => PartitionKeys.history(partitions.hashTag(partitions.of(channel))),
+        maxBytes: Math.floor(options.maxBytes / partitions.count),
+        replicaAck: {
+          timeoutMs: REPLICA_ACK_MS,
+          waitFor: (key) => waitForReplica(redis, key, REPLICA_ACK_MS),
+        },
+      });
     },
   },
   {
     provide: ChannelSubscribers,
-    inject: [HUBBUB_CONFIG, REDIS],
-    useFactory: (config: HubbubConfig, redis: Redis | null) =>
+    inject: [HUBBUB_CONFIG, REDIS, REDIS_KEYS],
+    useFactory: (config: HubbubConfig, redis: Redis | null, keys: RedisKeyspace) =>
       redis
-        ? new RedisChannelSubscribers(redis, config.nodeId, RedisKeys.nodes)
+        ? new RedisChannelSubscribers(redis, config.nodeId, keys.nodes, keys.channelSubscribers)
         : new MemoryChannelSubscribers(),
   },
   {
     provide: NodeDirectory,
-    inject: [HUBBUB_CONFIG, REDIS, LocalNode, ActivitySampler],
+    inject: [HUBBUB_CONFIG, REDIS, LocalNode, ActivitySampler, REDIS_KEYS],
     useFactory: (
       config: HubbubConfig,
       redis: Redis | null,
       local: LocalNode,
       sampler: ActivitySampler,
+      keys: RedisKeyspace,
     ) =>
       redis
-        ? new RedisNodeDirectory(config, redis, local, sampler)
+        ? new RedisNodeDirectory(config, redis, local, sampler, keys)
         : new MemoryNodeDirectory(local, sampler),
   },
   {
@@ -269,6 +317,16 @@ export const backendProviders: Provider[] = [
   StoreLifecycle,
   RedisLifecycle,
 ];
+
+/** The fan-out partitions on a Redis Cluster (REDIS_CLUSTER_NODES), computed once per configuration; else none. */
+const partitionCache = new WeakMap<HubbubConfig, RedisPartitions>();
+function partitionsOf(config: HubbubConfig): RedisPartitions | undefined {
+  if (!config.redis || !('cluster' in config.redis)) return undefined;
+  let partitions = partitionCache.get(config);
+  if (!partitions)
+    partitionCache.set(config, (partitions = new RedisPartitions(config.redis.partitions)));
+  return partitions;
+}
 
 /** A connected (or reconnecting) Redis client in cluster mode, else null. */
 async function redisClient(config: HubbubConfig, name: string): Promise<Redis | null> {

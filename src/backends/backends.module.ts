@@ -3,7 +3,7 @@ import { AdminModule } from '../admin/admin.module';
 import { NodeDirectory } from '../admin/node-directory';
 import { ChannelHistory } from '../channels/history/channel-history';
 import { ChannelSubscribers } from '../channels/subscribers/channel-subscribers';
-import { REDIS } from '../cluster/redis.provider';
+import { REDIS, REDIS_KEYS } from '../cluster/redis.provider';
 import { Broker } from '../broker/broker';
 import { PresenceStore } from '../presence/store/presence-store';
 import { ConnectionQuota } from '../quota/connection-quota';
@@ -28,6 +28,7 @@ import { backendProviders } from './backend.providers';
   providers: backendProviders,
   exports: [
     REDIS,
+    REDIS_KEYS,
     MessageStore,
     MessageEdits,
     WebhookOutbox,

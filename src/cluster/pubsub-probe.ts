@@ -35,6 +35,8 @@ export class PubSubProbe {
     private readonly target: ProbedSubscription,
     private readonly intervalMs: number,
     name: string,
+    /** Put before each probe's sequence number: tells apart the probes of several subscriptions on one listener. */
+    private readonly prefix = '',
   ) {
     this.log = new Logger(`PubSubProbe(${name})`);
     this.timer = setInterval(() => this.round(), intervalMs);
@@ -83,7 +85,7 @@ export class PubSubProbe {
       this.target.rebuild();
       return;
     }
-    const payload = String(++this.seq);
+    const payload = `${this.prefix}${++this.seq}`;
     this.outstanding = payload;
     // A failed PUBLISH (commands down) proves nothing about the subscriber: that round is not held against it.
     this.target.publish(payload).catch(() => {

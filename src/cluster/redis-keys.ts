@@ -27,6 +27,22 @@
  * | `hubbub:history:meta`              | hash    | RedisChannelHistory   | generation, byte count, offset floors    |
  * | `hubbub:history:budget`            | zset    | RedisChannelHistory   | every retained publication, oldest first |
  * | `hubbub:slow:<room>|<userId>`      | string  | RedisSlowModeGate     | a slow-mode slot, TTL the room interval  |
+ *
+ * On a Redis Cluster (REDIS_CLUSTER_NODES) the same keys carry hash tags ({@link clusterKeyspace}), so that every
+ * script and pipeline stays inside one slot:
+ *
+ * | family                                   | tag            | keys                                          |
+ * | ---------------------------------------- | -------------- | --------------------------------------------- |
+ * | fan-out (sharded channels, routes)       | `{<part>}`     | `hubbub:{<part>}:inbox:<node>`, `…:all`, `…:route:<topic>`, `…:node-topics:<node>` |
+ * | channel history                          | `{<part>}`     | `hubbub:{<part>}:history:…` (meta and budget per partition) |
+ * | connection quotas                        | `{conns}`      | `hubbub:{conns}:user:<id>`, `…:total`, `…:node-users:<node>` |
+ * | liveness, node directory, channel counts | `{nodes}`      | `hubbub:{nodes}:all`, `…:node:<node>`, `…:reap:<node>`, … |
+ * | presence                                 | `{presence}`   | `hubbub:{presence}:…`                          |
+ *
+ * `<part>` is a partition's tag (cluster/redis-partitions.ts): a topic's or channel's keys and sharded channel share
+ * its partition's slot, and the partitions spread over the masters. Presence, quotas and liveness each keep one slot:
+ * their scripts are atomic across rooms (a disconnect leaves every room of a connection in one script), which one
+ * slot per family keeps exact.
  */
 export const REDIS_PREFIX = 'hubbub:';
 
@@ -55,6 +71,52 @@ export const RedisKeys = {
   /** Key prefixes of the stores that lay out their own keys below them. */
   presencePrefix: `${REDIS_PREFIX}presence:`,
   historyPrefix: `${REDIS_PREFIX}history:`,
+} as const;
+
+/** The key layout the Redis twins use: {@link RedisKeys} on one Redis, {@link clusterKeyspace} on a cluster. */
+export interface RedisKeyspace {
+  readonly userConns: (userId: string) => string;
+  readonly totalConns: string;
+  readonly nodeUsers: (node: string) => string;
+  readonly nodes: string;
+  readonly nodeAlive: (node: string) => string;
+  readonly reapLock: (node: string) => string;
+  readonly reaped: (node: string) => string;
+  readonly channelSubscribers: (node: string) => string;
+  readonly nodeInfo: (node: string) => string;
+  readonly nodeActivity: (node: string) => string;
+  readonly presencePrefix: string;
+  readonly historyPrefix: string;
+}
+
+/** A Redis Cluster's layout: one hash tag per family (see the table above). */
+export function clusterKeyspace(): RedisKeyspace {
+  const conns = `${REDIS_PREFIX}{conns}:`;
+  const nodes = `${REDIS_PREFIX}{nodes}:`;
+  return {
+    userConns: (userId) => `${conns}user:${userId}`,
+    totalConns: `${conns}total`,
+    nodeUsers: (node) => `${conns}node-users:${node}`,
+    nodes: `${nodes}all`,
+    nodeAlive: (node) => `${nodes}node:${node}`,
+    reapLock: (node) => `${nodes}reap:${node}`,
+    reaped: (node) => `${nodes}reaped:${node}`,
+    channelSubscribers: (node) => `${nodes}chansubs:${node}`,
+    nodeInfo: (node) => `${nodes}node-info:${node}`,
+    nodeActivity: (node) => `${nodes}node-activity:${node}`,
+    presencePrefix: `${REDIS_PREFIX}{presence}:`,
+    historyPrefix: `${REDIS_PREFIX}history:`,
+  };
+}
+
+/** Keys and sharded channels of one fan-out partition (`tag` with its braces), on a Redis Cluster. */
+export const PartitionKeys = {
+  inbox: (tag: string, node: string): string => `${REDIS_PREFIX}${tag}:inbox:${node}`,
+  all: (tag: string): string => `${REDIS_PREFIX}${tag}:all`,
+  route: (tag: string, topic: string): string => `${REDIS_PREFIX}${tag}:route:${topic}`,
+  nodeTopics: (tag: string, node: string): string => `${REDIS_PREFIX}${tag}:node-topics:${node}`,
+  /** Channel history's prefix in the partition: meta and budget are per partition. */
+  history: (tag: string): string => `${REDIS_PREFIX}${tag}:history:`,
 } as const;
 
 /** The keys RedisChannelHistory lays out below its prefix (`historyPrefix` in the server). */

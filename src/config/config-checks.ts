@@ -6,9 +6,26 @@ import { ConfigError } from './config-error';
 
 /** Checks of the configuration that go beyond one key's type and range: each throws a ConfigError naming the key. */
 
-/** REDIS_URL, or the Sentinel pair; never both, never half of the pair. */
+/** REDIS_URL, the Sentinel pair, or REDIS_CLUSTER_NODES; never two of them, never half of the pair. */
 export function redisTarget(vars: EnvironmentVariables): RedisTarget | undefined {
   const { REDIS_URL: url, REDIS_SENTINELS: list, REDIS_SENTINEL_NAME: name } = vars;
+  if (vars.REDIS_CLUSTER_NODES) {
+    const others = [
+      url ? 'REDIS_URL' : undefined,
+      list ? 'REDIS_SENTINELS' : undefined,
+      name ? 'REDIS_SENTINEL_NAME' : undefined,
+    ].filter((k) => k !== undefined);
+    if (others.length > 0) {
+      throw new ConfigError(
+        `Invalid configuration: REDIS_CLUSTER_NODES excludes ${others.join(' and ')}: set one way to reach Redis`,
+      );
+    }
+    return {
+      cluster: hostPorts('REDIS_CLUSTER_NODES', vars.REDIS_CLUSTER_NODES),
+      partitions: vars.REDIS_PUBSUB_PARTITIONS,
+      slotsRefreshMs: Math.min(5000, Math.max(250, Math.floor(vars.HEARTBEAT_INTERVAL_MS / 4))),
+    };
+  }
   if (url && (list || name)) {
     throw new ConfigError(
       'Invalid configuration: set either REDIS_URL or REDIS_SENTINELS with REDIS_SENTINEL_NAME, not both',
@@ -21,7 +38,12 @@ export function redisTarget(vars: EnvironmentVariables): RedisTarget | undefined
       `Invalid configuration: ${list ? 'REDIS_SENTINEL_NAME' : 'REDIS_SENTINELS'} is required with ${list ? 'REDIS_SENTINELS' : 'REDIS_SENTINEL_NAME'}`,
     );
   }
-  const sentinels = list.split(',').map((entry) => {
+  return { sentinels: hostPorts('REDIS_SENTINELS', list), name };
+}
+
+/** `host:port,…` (already matched by its pattern) as a list; a port out of range names the key. */
+function hostPorts(key: string, list: string): { host: string; port: number }[] {
+  return list.split(',').map((entry) => {
     const at = entry.trim().lastIndexOf(':');
     const host = entry
       .trim()
@@ -29,10 +51,9 @@ export function redisTarget(vars: EnvironmentVariables): RedisTarget | undefined
       .replace(/^\[|\]$/g, '');
     const port = Number(entry.trim().slice(at + 1));
     if (port < 1 || port > 65535)
-      throw new ConfigError(`Invalid configuration: REDIS_SENTINELS port ${port} is out of range`);
+      throw new ConfigError(`Invalid configuration: ${key} port ${port} is out of range`);
     return { host, port };
   });
-  return { sentinels, name };
 }
 
 /** RS256 needs an RSA key, ES256 a P-256 one; anything else would fail on the first token, so fail at start. */

@@ -20,7 +20,16 @@ import { tracingConfig, type TracingConfig } from './tracing-config';
 
 /** Where cluster mode finds Redis: one URL, or the current master of a Sentinel-monitored group. */
 export type RedisTarget =
-  { url: string } | { sentinels: { host: string; port: number }[]; name: string };
+  | { url: string }
+  | { sentinels: { host: string; port: number }[]; name: string }
+  | {
+      /** REDIS_CLUSTER_NODES: seed nodes of a Redis Cluster. */
+      cluster: { host: string; port: number }[];
+      /** REDIS_PUBSUB_PARTITIONS. */
+      partitions: number;
+      /** How often the client reloads the slot map without being told (a quarter heartbeat, 250 ms..5 s). */
+      slotsRefreshMs: number;
+    };
 
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
 
@@ -173,7 +182,11 @@ export function loadConfig(env: Record<string, string | undefined>): HubbubConfi
   }
   const redis = redisTarget(vars);
   if (redis && !vars.DATABASE_URL) {
-    const key = vars.REDIS_URL ? 'REDIS_URL' : 'REDIS_SENTINELS';
+    const key = vars.REDIS_URL
+      ? 'REDIS_URL'
+      : vars.REDIS_CLUSTER_NODES
+        ? 'REDIS_CLUSTER_NODES'
+        : 'REDIS_SENTINELS';
     throw new ConfigError(
       `Invalid configuration: ${key} (cluster mode) requires DATABASE_URL: instances must share one PostgreSQL message store`,
     );

@@ -68,6 +68,11 @@ export class EnvironmentVariables {
   @Matches(SENTINEL_LIST, { message: 'REDIS_SENTINELS must be a comma list of host:port' })
   REDIS_SENTINELS?: string;
   @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) REDIS_SENTINEL_NAME?: string;
+  @Transform(blankToUndefined)
+  @IsOptional()
+  @Matches(SENTINEL_LIST, { message: 'REDIS_CLUSTER_NODES must be a comma list of host:port' })
+  REDIS_CLUSTER_NODES?: string;
+  @Transform(toInt) @IsInt() @Min(1) @Max(1024) REDIS_PUBSUB_PARTITIONS = 64;
   @Transform(blankToUndefined) @IsOptional() @IsString() @MinLength(1) API_KEY?: string;
   @Transform(toInt) @IsInt() @Min(100) HEARTBEAT_INTERVAL_MS = 25000;
   @Transform(toInt) @IsInt() @Min(64) MAX_PAYLOAD_BYTES = 65536;

@@ -11,12 +11,9 @@ import { ChannelSubscribers } from '../channels/subscribers/channel-subscribers'
 import { HUBBUB_CONFIG, type HubbubConfig } from '../config/config';
 import { EventBus } from '../events/event-bus';
 import { ConnectionQuota } from '../quota/connection-quota';
-import { RedisKeys } from '../cluster/redis-keys';
-import { execAll, REDIS } from '../cluster/redis.provider';
+import type { RedisKeyspace } from '../cluster/redis-keys';
+import { execAll, REDIS, REDIS_KEYS } from '../cluster/redis.provider';
 
-const NODES_KEY = RedisKeys.nodes;
-const aliveKey = RedisKeys.nodeAlive;
-const reapLockKey = RedisKeys.reapLock;
 /** How long a reaped node's tombstone waits for the node to wake up (after that it would be a stranger). */
 const TOMBSTONE_MS = 24 * 3600_000;
 
@@ -78,6 +75,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(HUBBUB_CONFIG) private readonly config: HubbubConfig,
     @Inject(REDIS) redis: Redis | null,
+    @Inject(REDIS_KEYS) private readonly keys: RedisKeyspace,
     private readonly quota: ConnectionQuota,
     private readonly broker: Broker,
     private readonly subscribers: ChannelSubscribers,
@@ -97,6 +95,8 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     this.synced = false; // what a previous process under this NODE_ID left is replaced at the first tick
     this.redis.on('error', () => this.lost());
     this.redis.on('close', () => this.lost());
+    // A Redis Cluster dropped a node from its pool (a master failed over): what that master held may be gone.
+    this.redis.on('-node', () => this.lost());
     this.redis.on('ready', () => void this.tick());
     void this.tick();
     this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.ttlMs / 3)));
@@ -112,8 +112,8 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
       await this.reap(this.config.nodeId, false);
       await this.redis
         .pipeline()
-        .del(aliveKey(this.config.nodeId))
-        .srem(NODES_KEY, this.config.nodeId)
+        .del(this.keys.nodeAlive(this.config.nodeId))
+        .srem(this.keys.nodes, this.config.nodeId)
         .exec();
     } catch {
       // Redis down: the others reap this node once it is back.
@@ -134,9 +134,9 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
       const [previous, , reaping] = await execAll(
         redis
           .pipeline()
-          .set(aliveKey(self), Date.now(), 'PX', this.ttlMs, 'GET')
-          .sadd(NODES_KEY, self)
-          .exists(reapLockKey(self)),
+          .set(this.keys.nodeAlive(self), Date.now(), 'PX', this.ttlMs, 'GET')
+          .sadd(this.keys.nodes, self)
+          .exists(this.keys.reapLock(self)),
       );
       if (previous === null && this.registered) {
         if (this.synced)
@@ -182,11 +182,11 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async reapDead(redis: LivenessRedis, self: string): Promise<void> {
-    for (const node of await redis.smembers(NODES_KEY)) {
+    for (const node of await redis.smembers(this.keys.nodes)) {
       if (node === self) continue;
       const claimed = await redis.hubbubClaimReap(
-        aliveKey(node),
-        reapLockKey(node),
+        this.keys.nodeAlive(node),
+        this.keys.reapLock(node),
         self,
         this.ttlMs * 2,
       );
@@ -196,10 +196,10 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
       );
       try {
         await this.reap(node, true);
-        await redis.srem(NODES_KEY, node);
+        await redis.srem(this.keys.nodes, node);
       } finally {
         // If the node was only cut off, it writes its state again once this is released.
-        await redis.hubbubReleaseReap(reapLockKey(node), self);
+        await redis.hubbubReleaseReap(this.keys.reapLock(node), self);
       }
     }
   }
@@ -213,7 +213,7 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     await this.quota.dropNode(node);
     await this.broker.dropNode(node);
     await this.subscribers.dropNode(node);
-    if (dead) await redis.set(RedisKeys.reaped(node), Date.now(), 'PX', TOMBSTONE_MS);
+    if (dead) await redis.set(this.keys.reaped(node), Date.now(), 'PX', TOMBSTONE_MS);
   }
 
   /** Writes this instance's state again (every step is idempotent); a failure is retried on the next tick. */
@@ -224,11 +224,11 @@ export class NodeLiveness implements OnApplicationBootstrap, OnModuleDestroy {
     await this.subscribers.restore();
     await this.quota.restore();
     const node = this.config.nodeId;
-    const tombstone = (await redis.exists(RedisKeys.reaped(node))) === 1;
+    const tombstone = (await redis.exists(this.keys.reaped(node))) === 1;
     // A tombstone found by the first resync is of the previous process, whose users' leaves were announced.
     const reaped = tombstone && this.resynced;
     await this.bus.emitOrThrow('cluster.state-lost', { node, reaped });
-    if (tombstone) await redis.del(RedisKeys.reaped(node));
+    if (tombstone) await redis.del(this.keys.reaped(node));
     this.resynced = true;
     if (this.losses !== losses) {
       this.logger.warn('state lost again while it was rewritten: rewriting it again');

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { ConnectionQuota } from './connection-quota';
 import { MemoryConnectionQuota } from './memory-connection-quota';
-import { RedisKeys } from '../cluster/redis-keys';
+import { RedisKeys, type RedisKeyspace } from '../cluster/redis-keys';
 import { execAll } from '../cluster/redis.provider';
 
 /**
@@ -49,10 +49,6 @@ interface QuotaRedis extends Redis {
   ): Promise<number>;
 }
 
-const userConnsKey = RedisKeys.userConns;
-const TOTAL_CONNS_KEY = RedisKeys.totalConns;
-const nodeUsersKey = RedisKeys.nodeUsers;
-
 export class RedisConnectionQuota extends ConnectionQuota {
   private readonly logger = new Logger(RedisConnectionQuota.name);
   private readonly redis: QuotaRedis;
@@ -62,6 +58,8 @@ export class RedisConnectionQuota extends ConnectionQuota {
   constructor(
     redis: Redis,
     private readonly node: string,
+    /** Key layout: one Redis, or a cluster's (one slot for every quota key, so the scripts stay in it). */
+    private readonly keys: RedisKeyspace = RedisKeys,
   ) {
     super();
     this.redis = redis as QuotaRedis;
@@ -74,9 +72,9 @@ export class RedisConnectionQuota extends ConnectionQuota {
     try {
       granted =
         (await this.redis.hubbubAcquire(
-          userConnsKey(userId),
-          TOTAL_CONNS_KEY,
-          nodeUsersKey(this.node),
+          this.keys.userConns(userId),
+          this.keys.totalConns,
+          this.keys.nodeUsers(this.node),
           this.node,
           max,
           userId,
@@ -92,9 +90,9 @@ export class RedisConnectionQuota extends ConnectionQuota {
     await this.local.release(userId);
     try {
       await this.redis.hubbubRelease(
-        userConnsKey(userId),
-        TOTAL_CONNS_KEY,
-        nodeUsersKey(this.node),
+        this.keys.userConns(userId),
+        this.keys.totalConns,
+        this.keys.nodeUsers(this.node),
         this.node,
         userId,
       );
@@ -105,7 +103,7 @@ export class RedisConnectionQuota extends ConnectionQuota {
 
   async totalConnections(): Promise<number> {
     try {
-      const counts = await this.redis.hvals(TOTAL_CONNS_KEY);
+      const counts = await this.redis.hvals(this.keys.totalConns);
       return counts.reduce((sum, v) => sum + Number(v), 0);
     } catch {
       return this.local.totalConnections();
@@ -114,7 +112,7 @@ export class RedisConnectionQuota extends ConnectionQuota {
 
   async userConnections(userId: string): Promise<number> {
     try {
-      const counts = await this.redis.hvals(userConnsKey(userId));
+      const counts = await this.redis.hvals(this.keys.userConns(userId));
       return counts.reduce((sum, v) => sum + Number(v), 0);
     } catch {
       return this.local.userConnections(userId);
@@ -128,20 +126,22 @@ export class RedisConnectionQuota extends ConnectionQuota {
     const pipeline = this.redis.pipeline();
     let total = 0;
     for (const [userId, n] of this.local.counts()) {
-      pipeline.hset(userConnsKey(userId), this.node, n).sadd(nodeUsersKey(this.node), userId);
+      pipeline
+        .hset(this.keys.userConns(userId), this.node, n)
+        .sadd(this.keys.nodeUsers(this.node), userId);
       total += n;
     }
-    if (total > 0) pipeline.hset(TOTAL_CONNS_KEY, this.node, total);
-    else pipeline.hdel(TOTAL_CONNS_KEY, this.node);
+    if (total > 0) pipeline.hset(this.keys.totalConns, this.node, total);
+    else pipeline.hdel(this.keys.totalConns, this.node);
     await execAll(pipeline);
   }
 
   /** Removes every count of an instance. */
   async dropNode(node: string): Promise<void> {
-    const users = await this.redis.smembers(nodeUsersKey(node));
+    const users = await this.redis.smembers(this.keys.nodeUsers(node));
     const pipeline = this.redis.pipeline();
-    for (const userId of users) pipeline.hdel(userConnsKey(userId), node);
-    pipeline.hdel(TOTAL_CONNS_KEY, node).del(nodeUsersKey(node));
+    for (const userId of users) pipeline.hdel(this.keys.userConns(userId), node);
+    pipeline.hdel(this.keys.totalConns, node).del(this.keys.nodeUsers(node));
     await execAll(pipeline);
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { HISTORY_KEYS } from '../../cluster/redis-keys';
+import { HubbubError } from '../../protocol/errors';
 import {
   assertSince,
   ChannelHistory,
@@ -26,6 +27,29 @@ export interface RedisChannelHistoryOptions {
   now?: () => number;
   /** Bytes all channels' lists hold together (publicationCost each); past it the oldest go first. Default: no bound. */
   maxBytes?: number;
+  /**
+   * A Redis Cluster's layout: the key prefix of a channel (its partition's, so that its stream, list, meta and budget
+   * share a slot; `maxBytes` then bounds each partition). Default: `prefix` for every channel.
+   */
+  prefixOf?: (channel: string) => string;
+  /**
+   * Acknowledge a publication only once a replica has it: `waitFor(key)` runs `WAIT 1 <timeout>` on the connection
+   * to the master that took the write of `key` and answers how many replicas have it, or undefined when the
+   * deployment has none (then there is nothing to wait for). A failover can then not take back an offset a
+   * subscriber was pushed, which a later publication would reuse with other data behind a `recovered: true`.
+   */
+  replicaAck?: { timeoutMs: number; waitFor: (key: string) => Promise<number | undefined> };
+}
+
+/**
+ * A publication no replica acknowledged in time is not pushed (a failover could lose it, see replicaAck): the
+ * publisher is answered `overloaded` (try again later).
+ */
+function unreplicated(timeoutMs: number): HubbubError {
+  return new HubbubError(
+    'overloaded',
+    `No Redis replica acknowledged the publication within ${timeoutMs} ms`,
+  );
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -163,7 +187,6 @@ type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
  * reclaims memory of idle channels. The ioredis client belongs to the caller: close() leaves it open.
  */
 export class RedisChannelHistory extends ChannelHistory {
-  private readonly prefix: string;
   private readonly size: number;
   private readonly ttlMs: number;
   /**
@@ -174,6 +197,8 @@ export class RedisChannelHistory extends ChannelHistory {
   private readonly offsetTtlMs: number;
   private readonly now: () => number;
   private readonly maxBytes: number;
+  private readonly prefixOf: (channel: string) => string;
+  private readonly replicaAck: RedisChannelHistoryOptions['replicaAck'];
 
   constructor(
     private readonly redis: Redis,
@@ -185,7 +210,8 @@ export class RedisChannelHistory extends ChannelHistory {
     // Finite: Redis key expiry needs a bound (the memory twin alone accepts Infinity).
     if (!(opts.ttlMs > 0 && Number.isFinite(opts.ttlMs)))
       throw new RangeError('ttlMs must be a finite number > 0');
-    this.prefix = opts.prefix;
+    this.prefixOf = opts.prefixOf ?? (() => opts.prefix);
+    this.replicaAck = opts.replicaAck;
     this.size = opts.size;
     this.ttlMs = opts.ttlMs;
     this.offsetTtlMs = Math.ceil(Math.max(opts.ttlMs * 10, DAY_MS));
@@ -202,24 +228,28 @@ export class RedisChannelHistory extends ChannelHistory {
     const ts = this.now();
     // Throws (→ rejection) for what JSON cannot carry, e.g. a BigInt: other instances read it back.
     const rest = publicationJson(channel, data, userId);
-    const offset = Number(
-      await this.script(PUBLISH_COMMAND)(
-        this.streamKey(channel),
-        this.listKey(channel),
-        this.key(HISTORY_KEYS.meta),
-        this.key(HISTORY_KEYS.budget),
-        this.size,
-        this.ttlMs,
-        this.offsetTtlMs,
-        String(ts),
-        rest,
-        newEpoch(),
-        channel,
-        floorSlot(channel),
-        this.maxBytes,
-        this.key(HISTORY_KEYS.list),
-      ),
-    );
+    const prefix = this.prefixOf(channel);
+    const args = [
+      prefix + HISTORY_KEYS.stream + channel,
+      prefix + HISTORY_KEYS.list + channel,
+      prefix + HISTORY_KEYS.meta,
+      prefix + HISTORY_KEYS.budget,
+      this.size,
+      this.ttlMs,
+      this.offsetTtlMs,
+      String(ts),
+      rest,
+      newEpoch(),
+      channel,
+      floorSlot(channel),
+      this.maxBytes,
+      prefix + HISTORY_KEYS.list,
+    ];
+    const offset = Number(await this.script(PUBLISH_COMMAND)(...args));
+    if (this.replicaAck) {
+      const acks = await this.replicaAck.waitFor(String(args[0]));
+      if (acks !== undefined && acks < 1) throw unreplicated(this.replicaAck.timeoutMs);
+    }
     return Object.freeze({
       channel,
       offset,
@@ -231,10 +261,11 @@ export class RedisChannelHistory extends ChannelHistory {
 
   async recover(channel: string, since?: StreamPosition): Promise<Recovery> {
     assertSince(since);
+    const prefix = this.prefixOf(channel);
     const [offset, epoch, list] = (await this.script(RECOVER_COMMAND)(
-      this.streamKey(channel),
-      this.listKey(channel),
-      this.key(HISTORY_KEYS.meta),
+      prefix + HISTORY_KEYS.stream + channel,
+      prefix + HISTORY_KEYS.list + channel,
+      prefix + HISTORY_KEYS.meta,
       newEpoch(),
       channel,
       floorSlot(channel),
@@ -261,17 +292,5 @@ export class RedisChannelHistory extends ChannelHistory {
   private script(name: string): ScriptFn {
     const fn = (this.redis as unknown as Record<string, ScriptFn>)[name];
     return fn.bind(this.redis);
-  }
-
-  private key(name: string): string {
-    return this.prefix + name;
-  }
-
-  private streamKey(channel: string): string {
-    return this.prefix + HISTORY_KEYS.stream + channel;
-  }
-
-  private listKey(channel: string): string {
-    return this.prefix + HISTORY_KEYS.list + channel;
   }
 }

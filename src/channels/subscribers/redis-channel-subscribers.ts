@@ -18,6 +18,8 @@ export class RedisChannelSubscribers extends MemoryChannelSubscribers {
     private readonly redis: Redis,
     private readonly node: string,
     private readonly nodesKey: string,
+    /** An instance's hash: `hubbub:chansubs:<node>`, or its cluster spelling (one slot with `nodesKey`). */
+    private readonly hashKey: (node: string) => string = RedisKeys.channelSubscribers,
   ) {
     super();
   }
@@ -90,6 +92,6 @@ export class RedisChannelSubscribers extends MemoryChannelSubscribers {
   }
 
   private keyOf(node: string): string {
-    return RedisKeys.channelSubscribers(node);
+    return this.hashKey(node);
   }
 }

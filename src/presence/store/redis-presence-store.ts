@@ -43,7 +43,8 @@ export interface RedisPresenceStoreOptions {
  * Every structure but `transitions` is removed as soon as it is empty (Redis drops empty hashes/sets by
  * itself), so an idle cluster leaves one key behind. Every mutation is one Lua script, so concurrent instances see
  * exact firstForUser / lastForUser. The scripts build keys from ARGV[1] (the key base) rather than
- * declaring them in KEYS: this needs a plain (non-cluster) Redis, which is what cluster mode uses.
+ * declaring each in KEYS: on a Redis Cluster the prefix carries a hash tag (`hubbub:{presence}:`), so every key is
+ * in the slot of KEYS[1], the one key each script declares.
  */
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -76,7 +77,7 @@ export class RedisPresenceStore extends PresenceStore {
     // Redefining on a shared client is harmless (same name, same script); ioredis sends EVALSHA and
     // falls back to EVAL once per connection when Redis does not know the script yet.
     for (const [name, body] of Object.entries(SCRIPTS)) {
-      redis.defineCommand(name, { lua: LUA_PRELUDE + body, numberOfKeys: 0 });
+      redis.defineCommand(name, { lua: LUA_PRELUDE + body, numberOfKeys: 1 });
     }
   }
 
@@ -209,7 +210,9 @@ export class RedisPresenceStore extends PresenceStore {
 
   private run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
     const commands = this.redis as unknown as Record<ScriptName, ScriptFn>;
-    return commands[name](this.base, ...args);
+    // KEYS[1] names the store's slot (every key shares the prefix's hash tag on a Redis Cluster), so the script
+    // runs on the master that holds them all; the script builds its keys from ARGV[1], the base.
+    return commands[name](`${this.prefix}rooms`, this.base, ...args);
   }
 }
 
