@@ -33,7 +33,8 @@ import { ModerationModule } from './moderation/moderation.module';
 import { PrometheusObservations } from './metrics/prometheus-observations';
 import { PresenceModule } from './presence/presence.module';
 import { PrivacyModule } from './privacy/privacy.module';
-import { GlobalRoomRetention, RoomRetention } from './privacy/room-retention';
+import { RoomRetention } from './privacy/room-retention';
+import { SettingsRoomRetention } from './moderation/settings-room-retention';
 import { StreamModule } from './stream/stream.module';
 import { Tracing } from './tracing/tracing.service';
 import { TransportModule } from './ws/transport.module';
@@ -172,7 +173,7 @@ export class HubbubModule {
         config,
         { provide: HandshakeAuthenticator, useClass: JwtHandshakeAuthenticator },
         { provide: MessageHooks, useClass: PassThroughMessageHooks },
-        { provide: RoomRetention, useClass: GlobalRoomRetention },
+        { provide: RoomRetention, useClass: SettingsRoomRetention },
         accessPolicyProvider,
         TokenVerifier,
         Tracing,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { UserDataPart } from '../privacy/user-data';
+import { UserData, type UserDataPart } from '../privacy/user-data';
 import { type ReadMarker, ReadMarkers } from './read-markers';
 
 /** Markers read or erased per query. */
@@ -9,6 +9,7 @@ const PAGE = 500;
  * A person's read markers, for the export (`readMarkers`: `{room, seq, updatedAt}` by room name, in pages) and the
  * erasure (deleted from the store in batches; running it again finishes the job and then changes nothing).
  */
+@UserData()
 @Injectable()
 export class ReadMarkersUserData implements UserDataPart {
   readonly name = 'readMarkers';

@@ -1,6 +1,7 @@
 import { ERROR_CODES } from '../protocol/errors';
 import type { ChatLifecyclePush, PushEvent, UnreadPush } from '../protocol/pushes';
 import { MODERATION_REQUESTS, ROOM_ROLE_PUSH } from './asyncapi-moderation';
+import { CHANNEL_REASON, REASON } from './asyncapi-reasons';
 
 /**
  * The JSON schemas of the socket protocol, event by event, for the AsyncAPI document. They mirror the DTOs of the
@@ -268,18 +269,6 @@ export const REQUESTS: Record<string, RequestDoc> = {
     reply: out({ online: { type: 'object', additionalProperties: bool } }),
   },
   ...MODERATION_REQUESTS,
-};
-
-const REASON: Schema = {
-  enum: ['forbidden', 'server', 'kicked', 'banned'],
-  description:
-    'forbidden: the refreshed claims no longer grant it; server: the server API; kicked, banned: a moderator',
-};
-
-const CHANNEL_REASON: Schema = {
-  enum: ['forbidden', 'server', 'token_expired'],
-  description:
-    'forbidden: the refreshed claims no longer grant it; server: the server API; token_expired: the subscription token expired with no channel.refresh before',
 };
 
 /** `data` of each push; typed by PushEvent, so a push missing here does not compile. */

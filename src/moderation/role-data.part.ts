@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RoomRules } from '../access/room-rules';
 import { PushService } from '../fanout/push.service';
-import type { UserDataPart } from '../privacy/user-data';
+import { UserData, type UserDataPart } from '../privacy/user-data';
 import { ModerationStore, type UserRole } from '../store/moderation-store';
 
 /** Roles read per page. */
@@ -12,6 +12,7 @@ const PAGE = 500;
  * a moderator; erase removes those rows (idempotent), then every instance forgets the cached roles. Bans, mutes
  * and the audit log are the rooms' records about the user, kept for the rooms' safety.
  */
+@UserData()
 @Injectable()
 export class RoleDataPart implements UserDataPart {
   readonly name = 'roles';

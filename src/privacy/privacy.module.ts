@@ -14,7 +14,7 @@ import { UserExportService } from './user-export.service';
  * The data of a person and how long it is kept: the export and the erasure of a person over every UserDataPart
  * of the app (USER_DATA_PARTS: each feature marks its part `@UserData()`; this module provides the messages', the
  * reactions' and the presence's), and the retention sweep (RoomRetention, provided by HubbubModule like the other seams, says how
- * long a room keeps its messages: GlobalRoomRetention, RETENTION_DAYS, until the room settings provide theirs).
+ * long a room keeps its messages: a room's own setting, else RETENTION_DAYS).
  */
 @Module({
   imports: [DiscoveryModule, LifecycleModule],
