@@ -1,4 +1,11 @@
+import type { Redis } from 'ioredis';
+import type { BrokerMessage } from '../../src/broker/broker';
+import { ShardedRedisBroker } from '../../src/broker/sharded-redis-broker';
+import { PartitionKeys } from '../../src/cluster/redis-keys';
 import { RedisPartitions } from '../../src/cluster/redis-partitions';
+import { connectRedis, createRedis } from '../../src/cluster/redis.provider';
+import { roomTopic } from '../../src/protocol/topics';
+import { until } from '../support/redis-processes';
 import { clusterCases } from './cluster-suite';
 import {
   masterRanges,
@@ -8,6 +15,7 @@ import {
   type RedisClusterProcesses,
 } from '../support/redis-cluster';
 import { redisBinaryGate } from '../support/redis-processes';
+import { rid } from '../support/fixtures';
 import { servicesGate } from '../support/services';
 
 /**
@@ -43,6 +51,58 @@ gate.describe('cluster mode on a Redis Cluster (3 masters, 3 replicas)', () => {
     for (const n of perMaster) expect([21, 22]).toContain(n);
     // Each tag is the one of its partition's slot (no two partitions share a tag).
     expect(new Set(partitions.tags).size).toBe(64);
+  });
+
+  it("rebuilds a partition's sharded subscription that silently stopped, unhealthy until it delivers again", async () => {
+    const partitions = new RedisPartitions(8);
+    const target = {
+      cluster: cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+      partitions: 8,
+      slotsRefreshMs: 250,
+    };
+    const clients: Redis[] = [];
+    const client = async (name: string) => {
+      const redis = createRedis(target, name);
+      clients.push(redis);
+      await connectRedis(redis);
+      return redis;
+    };
+    const [a, b] = [`probe-a-${rid()}`, `probe-b-${rid()}`];
+    const sender = new ShardedRedisBroker(
+      await client('commands'),
+      await client('subscriber'),
+      a,
+      partitions,
+      200,
+    );
+    const subRedis = await client('subscriber');
+    const receiver = new ShardedRedisBroker(await client('commands'), subRedis, b, partitions, 200);
+    const got: BrokerMessage[] = [];
+    try {
+      await sender.start(() => undefined);
+      await receiver.start((m) => got.push(m));
+      const topic = roomTopic(`probed-${rid()}`);
+      receiver.interest(topic, true);
+      await until(async () => {
+        await sender.publish({ topic, payload: 'first' });
+        return got.some((m) => m.payload === 'first');
+      }, 'a first push across');
+      await until(() => Promise.resolve(receiver.isHealthy()), 'healthy');
+
+      // The server forgets the subscription and the broker is not told (as when a client library misses an
+      // unsolicited `sunsubscribe`): only the probe of that partition can tell.
+      const tag = partitions.hashTag(partitions.of(topic));
+      await subRedis.sunsubscribe(PartitionKeys.inbox(tag, b), PartitionKeys.all(tag));
+      await until(() => Promise.resolve(!receiver.isHealthy()), 'unhealthy', 5000);
+      expect(receiver.unhealthyPartitions()).toEqual([partitions.of(topic)]);
+      await until(() => Promise.resolve(receiver.isHealthy()), 'healthy again', 5000);
+      await sender.publish({ topic, payload: 'after' });
+      await until(() => Promise.resolve(got.some((m) => m.payload === 'after')), 'the push after');
+    } finally {
+      await sender.close();
+      await receiver.close();
+      for (const c of clients) c.disconnect();
+    }
   });
 
   describe('three instances on it', () => {
