@@ -70,8 +70,14 @@ pg.describe('PostgresMessageStore', () => {
         'message_reactions',
         'messages',
         'read_markers',
+        'room_audit',
+        'room_bans',
+        'room_mutes',
+        'room_roles',
+        'room_settings',
         'rooms',
         'schema_migrations',
+        'user_erasures',
         'webhook_outbox',
       ]);
     });
