@@ -96,7 +96,7 @@ describe('retention sweep of a million messages on SQLite', () => {
   afterAll(() => server?.close());
   const { connect } = trackedClients(() => server);
 
-  it("deletes them in bounded batches while a bystander's ping p99 stays under 50 ms", async () => {
+  it("deletes them in bounded batches while a bystander's ping p99 stays under 50 ms (or twice the run's own baseline p99)", async () => {
     const sweeper = server.app.get(RetentionSweeper);
     await sweeper.tick(); // the start's sweep (of nothing), or one of nothing now: none runs during the fill
     const rooms = Array.from({ length: 10 }, () => `swept-${rid()}`);
