@@ -6,8 +6,8 @@
  * One Hubbub build started as scripts/bench/run.mjs starts it (scripts/bench/harness.mjs: the Node flags of
  * `npm run start:prod`, production settings), on SQLite and on PostgreSQL (its own schema, dropped afterwards;
  * skipped with one line when it does not answer). Each store gets one room of 100,000 messages (20,000 with
- * --quick), written straight into the database after the server migrated it (the SQLite full-text index is kept by
- * its triggers, the PostgreSQL tsvector is a generated column: they are written as `chat.send` writes them), then
+ * --quick), written straight into the database after the server migrated it (with the SQLite full-text row the store writes
+ * for each message; the PostgreSQL tsvector is a generated column), then
  * `ANALYZE` (PostgreSQL). Then one client sends `chat.search` requests one at a time, the query kinds in turn:
  *   every    a word in every message (the newest 20 of 100,000 matches)
  *   half     a word in every other message
@@ -116,8 +116,13 @@ function fillSqlite(path, n) {
     const insert = db.prepare(
       'INSERT INTO messages (id, room, seq, user_id, text, ts) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    // The search index row, as the store writes it for each new message (SQLITE_INDEX_MESSAGE).
+    const index = db.prepare('INSERT INTO messages_fts (rowid, r, body) VALUES (?, hex(?), ?)');
     const ts = Date.now();
-    for (let i = 1; i <= n; i++) insert.run(randomUUID(), ROOM, i, `u${i % 50}`, textOf(i), ts);
+    for (let i = 1; i <= n; i++) {
+      const { lastInsertRowid } = insert.run(randomUUID(), ROOM, i, `u${i % 50}`, textOf(i), ts);
+      index.run(lastInsertRowid, ROOM, textOf(i));
+    }
     db.prepare('INSERT INTO rooms (room, last_seq) VALUES (?, ?)').run(ROOM, n);
     db.exec('COMMIT');
   } finally {

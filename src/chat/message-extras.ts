@@ -7,14 +7,17 @@ import { MessageEdits } from '../store/message-edits';
 export const MAX_MENTIONS = 20;
 
 /**
- * `@<userId>` in a text: a user id made of A-Z a-z 0-9 _ . - (the characters of `dm:` room names), not ending in
- * `.` or `-` (so "thanks @bob." mentions bob), and not inside a word or an e-mail address (`me@example.com`).
+ * `@<userId>` in a text: a user id made of A-Z a-z 0-9 _ . - (the characters of `dm:` room names), at most 128
+ * characters, not starting with `.` or `-` and read without trailing ones (so "thanks @bob." mentions bob), and not
+ * inside a word or an e-mail address (`me@example.com`). A longer run names nobody.
  */
-const MENTION = /(?<![\p{L}\p{N}_.@-])@([A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,126}[A-Za-z0-9_])?)/gu;
+const MENTION = /(?<![\p{L}\p{N}_.@-])@([A-Za-z0-9_.-]+)/gu;
+const USER_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** The user ids a text mentions, each once, in order of appearance. */
 export function mentionTokens(text: string): string[] {
-  return [...new Set(Array.from(text.matchAll(MENTION), (m) => m[1]))];
+  const ids = Array.from(text.matchAll(MENTION), (m) => m[1].replace(/[.-]+$/, ''));
+  return [...new Set(ids.filter((id) => USER_ID.test(id)))];
 }
 
 /** What a new message carries besides its text. */

@@ -1,3 +1,5 @@
+import type { StatementSync } from 'node:sqlite';
+import type { OutboxEvent } from './webhook-outbox';
 /**
  * The webhook outbox's lanes and owners in both SQL stores, side by side so the twins stay alike (see
  * OutboxEvent).
@@ -31,6 +33,20 @@ export const POSTGRES_OUTBOX_LANES_MIGRATION = `
     ADD COLUMN owner_key text GENERATED ALWAYS AS (coalesce(owner, ${POSTGRES_QUEUE})) STORED;
   CREATE INDEX webhook_outbox_queue ON webhook_outbox (queue, ts, seq);
   CREATE INDEX webhook_outbox_owner ON webhook_outbox (owner_key, lease_until);`;
+
+/** SQLite: drops the lane's latest event when `e` coalesces with it (see OutboxEvent.coalesceMs). */
+export function coalesces(stmt: Record<string, StatementSync>, e: OutboxEvent): boolean {
+  if (e.coalesceMs === undefined || e.lane === undefined) return false;
+  if (stmt.outboxExists.get(e.id)) return false; // a repeat: a no-op, never a partner
+  const last = stmt.outboxLatest.get(e.lane) as
+    | { id: string; type: string; ts: number; attempts: number; lease_until: number | null }
+    | undefined;
+  const age = last ? e.ts - Number(last.ts) : -1;
+  if (!last || last.type === e.type || Number(last.attempts) !== 0) return false;
+  if (last.lease_until !== null || age < 0 || age > e.coalesceMs) return false;
+  stmt.outboxDelete.run(last.id);
+  return true;
+}
 
 export const SQLITE_OUTBOX_SQL = {
   insert: `INSERT OR IGNORE INTO webhook_outbox (id, type, payload, ts, next_attempt_at, lane, owner)

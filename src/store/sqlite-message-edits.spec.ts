@@ -99,6 +99,22 @@ describe('SqliteMessageEdits specifics', () => {
     expect(rows('SELECT * FROM message_reactions')).toEqual([]);
   });
 
+  test('a change in the same group commit as the append of its message finds it indexed', async () => {
+    const [, , deleted, edited] = await Promise.all([
+      store.append({ room: 'r', userId: 'u', text: 'doomed words' }),
+      store.append({ room: 'r', userId: 'u', text: 'changing words' }),
+      edits.delete('r', 1, 'u'),
+      edits.edit('r', 2, { text: 'changed', editedAt: 1 }),
+    ]);
+    expect(deleted?.changed).toBe(true);
+    expect(edited?.text).toBe('changed');
+    const search = (w: string) => edits.search('r', [w], Number.MAX_SAFE_INTEGER, 10);
+    expect(await search('words')).toEqual([]);
+    expect((await search('changed')).map((m) => m.seq)).toEqual([2]);
+    const db = store.database();
+    db.exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 0)`);
+  });
+
   test('search reads the full-text index newest first and stops at the limit', () => {
     const plan = rows(
       `EXPLAIN QUERY PLAN SELECT m.seq FROM messages_fts f JOIN messages m ON m.rowid = f.rowid

@@ -28,8 +28,12 @@ import {
   rowToClaimed,
   type WebhookOutbox,
 } from './webhook-outbox';
-import { SQLITE_OUTBOX_SQL } from './outbox-sql';
-import { SQLITE_INSERT_MENTION, SQLITE_INSERT_MESSAGE } from './chat-lifecycle-sql';
+import { coalesces, SQLITE_OUTBOX_SQL } from './outbox-sql';
+import {
+  SQLITE_INDEX_MESSAGE,
+  SQLITE_INSERT_MENTION,
+  SQLITE_INSERT_MESSAGE,
+} from './chat-lifecycle-sql';
 
 /** A write waiting for the next group commit. */
 interface Pending {
@@ -59,11 +63,12 @@ const FIRST_SEQ_SQL = `SELECT COALESCE((SELECT min(seq) FROM messages WHERE room
  */
 export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   private db?: DatabaseSync;
-  /** Prepared once in initSync (names as there). */
   private stmt!: Record<string, StatementSync>;
   /** history() has four SQL shapes; prepare each once. */
   private readonly historyStmts = new Map<string, StatementSync>();
   private queue: Pending[] = [];
+  /** The open batch's messages not yet in the search index: see index(). */
+  private unindexed: [number | bigint, string, string][] = [];
   private readonly enqueueListeners: (() => void)[] = [];
   /** The open batch wrote outbox events: tell the listeners after its COMMIT. */
   private batchEnqueued = false;
@@ -103,6 +108,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         ),
         insert: db.prepare(SQLITE_INSERT_MESSAGE),
         mention: db.prepare(SQLITE_INSERT_MENTION),
+        index: db.prepare(SQLITE_INDEX_MESSAGE),
         lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
         firstSeq: db.prepare(FIRST_SEQ_SQL),
         ping: db.prepare('SELECT 1'),
@@ -137,7 +143,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         let dropped = 0;
         for (const e of events) {
           const [id, type, payload, ts] = outboxValues(e);
-          if (this.coalesces(e)) dropped += 2;
+          if (coalesces(this.stmt, e)) dropped += 2;
           else this.insertEvent(e, [id, type, payload, ts]);
         }
         this.batchEnqueued = true;
@@ -150,20 +156,6 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   private insertEvent(e: OutboxEvent, [id, type, payload, ts]: [string, string, string, number]) {
     const due = ts + (e.holdMs ?? 0);
     this.stmt.outboxInsert.run(id, type, payload, ts, due, e.lane ?? null, e.owner ?? null);
-  }
-
-  /** Drops the lane's latest event when `e` coalesces with it (see OutboxEvent.coalesceMs). */
-  private coalesces(e: OutboxEvent): boolean {
-    if (e.coalesceMs === undefined || e.lane === undefined) return false;
-    if (this.stmt.outboxExists.get(e.id)) return false; // a repeat: a no-op, never a partner
-    const last = this.stmt.outboxLatest.get(e.lane) as
-      | { id: string; type: string; ts: number; attempts: number; lease_until: number | null }
-      | undefined;
-    const age = last ? e.ts - Number(last.ts) : -1;
-    if (!last || last.type === e.type || Number(last.attempts) !== 0) return false;
-    if (last.lease_until !== null || age < 0 || age > e.coalesceMs) return false;
-    this.stmt.outboxDelete.run(last.id);
-    return true;
   }
 
   countWebhooks(): Promise<number> {
@@ -199,6 +191,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
    */
   transact<T>(work: (db: DatabaseSync) => [T, OutboxEvent[]]): Promise<T> {
     return this.queued(() => {
+      this.index();
       const [result, events] = work(this.open());
       if (this.opts.outbox && events.length > 0) {
         for (const e of events) this.insertEvent(e, outboxValues(e));
@@ -209,9 +202,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   }
 
   /** The open database, for reads and statements of the features beside the store. */
-  database(): DatabaseSync {
-    return this.open();
-  }
+  database = (): DatabaseSync => this.open();
 
   /** Queues `work` for the next group commit. `check` runs now; its throw rejects this call only. */
   private queued<T>(work: () => T, check?: () => void): Promise<T> {
@@ -289,13 +280,23 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     let results: unknown[];
     this.batchEnqueued = false;
     try {
-      results = transaction(this.open(), () => batch.map((p) => p.work()));
+      results = transaction(this.open(), () => {
+        const out = batch.map((p) => p.work());
+        this.index();
+        return out;
+      });
     } catch (err) {
+      this.unindexed = [];
       for (const p of batch) p.reject(err);
       return;
     }
     batch.forEach((p, i) => p.resolve(results[i]));
     if (this.batchEnqueued) for (const listener of this.enqueueListeners) listener();
+  }
+
+  /** Indexes the batch's new messages together (SQLITE_INDEX_MESSAGE says why); transact() does it first. */
+  private index(): void {
+    for (const [id, room, text] of this.unindexed.splice(0)) this.stmt.index.run(id, room, text);
   }
 
   /** One append inside the open batch transaction. */
@@ -319,7 +320,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     if (msg.replyTo !== undefined) message.replyTo = msg.replyTo;
     const mentions = msg.mentions?.length ? [...new Set(msg.mentions)] : undefined;
     if (mentions) message.mentions = mentions;
-    this.stmt.insert.run(
+    const { lastInsertRowid } = this.stmt.insert.run(
       message.id,
       message.room,
       message.seq,
@@ -331,6 +332,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       msg.replyTo ?? null,
       mentions ? JSON.stringify(mentions) : null,
     );
+    this.unindexed.push([lastInsertRowid, message.room, message.text]);
     for (const user of mentions ?? []) this.stmt.mention.run(message.room, message.seq, user);
     if (this.opts.outbox) {
       const [id, type, payload, ts] = outboxValues({

@@ -1,5 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { SQLITE_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
+import {
+  SQLITE_CHAT_LIFECYCLE_MIGRATION,
+  SQLITE_INDEX_ON_APPEND_MIGRATION,
+} from './chat-lifecycle-sql';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
 import { SQLITE_PRIVACY_MIGRATION } from './privacy-sql';
 
@@ -43,6 +46,7 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
   },
   { version: 3, name: 'webhook outbox lanes', sql: SQLITE_OUTBOX_LANES_MIGRATION },
   { version: 4, name: 'chat lifecycle', sql: SQLITE_CHAT_LIFECYCLE_MIGRATION },
+  { version: 5, name: 'search index written by the append', sql: SQLITE_INDEX_ON_APPEND_MIGRATION },
   { version: 8, name: 'messages by user, pending erasures', sql: SQLITE_PRIVACY_MIGRATION },
 ];
 
