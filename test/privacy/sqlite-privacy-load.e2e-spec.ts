@@ -185,6 +185,6 @@ describe('export of 100,000 messages on SQLite', () => {
     expect(carry.endsWith('}\n')).toBe(true);
     expect(count).toBe(100_000);
     expect(bytes).toBeGreaterThan(100e6);
-    expect(growth).toBeLessThan(60e6);
+    expect(growth).toBeLessThan(80e6); // the whole document held would be over 113 MB
   }, 300_000);
 });
