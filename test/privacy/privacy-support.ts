@@ -42,7 +42,7 @@ export function postgresReader(url: string): Sql {
 /** `'x'` as an SQL string literal (test ids only: letters, digits, dashes). */
 export const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-/** Writes `count` messages of `userId` into `room` on a connection of the test's own (one transaction). */
+/** Writes `count` messages of `userId` into `room`, indexed for search, on a connection of the test's own (one transaction). */
 export function fill(
   path: string,
   room: string,
@@ -61,6 +61,17 @@ export function fill(
        SELECT lower(hex(randomblob(16))), ?, i, ?, ? || i, ? + i FROM n`,
     ).run(count, room, userId, text, ts);
     db.prepare('INSERT INTO rooms (room, last_seq) VALUES (?, ?)').run(room, count);
+    // The search index, as the store writes it for a new message (by a trigger on older schemas).
+    const trigger = db
+      .prepare(
+        "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_insert'",
+      )
+      .get();
+    if (!trigger) {
+      db.prepare(
+        'INSERT INTO messages_fts (rowid, r, body) SELECT rowid, hex(room), text FROM messages WHERE room = ?',
+      ).run(room);
+    }
     db.exec('COMMIT');
   } finally {
     db.close();

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { RetentionSweeper } from '../../src/privacy/retention-sweeper';
@@ -15,6 +17,10 @@ import { api, API_KEY, fill, sqliteReader } from './privacy-support';
  * with bounded heap.
  */
 const DAY_MS = 86_400_000;
+
+// A full GC on demand, to measure the live heap (V8's flag set at run time; the function from a fresh context).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -96,7 +102,7 @@ describe('retention sweep of a million messages on SQLite', () => {
   afterAll(() => server?.close());
   const { connect } = trackedClients(() => server);
 
-  it("deletes them in bounded batches while a bystander's ping p99 stays under 50 ms", async () => {
+  it("deletes them in bounded batches while a bystander's ping p99 stays under 50 ms (or twice the run's own baseline p99)", async () => {
     const sweeper = server.app.get(RetentionSweeper);
     await sweeper.tick(); // the start's sweep (of nothing), or one of nothing now: none runs during the fill
     const rooms = Array.from({ length: 10 }, () => `swept-${rid()}`);
@@ -111,13 +117,20 @@ describe('retention sweep of a million messages on SQLite', () => {
       return performance.now() - t0;
     };
     const baseline: number[] = [];
-    for (let i = 0; i < 200; i++) baseline.push(await rtt());
+    for (let i = 0; i < 300; i++) {
+      baseline.push(await rtt());
+      await new Promise((r) => setTimeout(r, 10));
+    }
 
     const during: number[] = [];
     let done = false;
     const t0 = performance.now();
     const sweep = sweeper.tick().then(() => (done = true));
-    while (!done) during.push(await rtt());
+    // A bystander pings every 10 ms (a tight loop would be a second load on this process, not a bystander).
+    while (!done) {
+      during.push(await rtt());
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await sweep;
     const sweepMs = performance.now() - t0;
 
@@ -131,7 +144,8 @@ describe('retention sweep of a million messages on SQLite', () => {
       `retention sweep: 1,000,000 messages in ${Math.round(sweepMs)} ms; ping p50/p99 baseline ${percentile(baseline, 50).toFixed(1)}/${percentile(baseline, 99).toFixed(1)} ms, during ${percentile(during, 50).toFixed(1)}/${p99.toFixed(1)} ms over ${during.length} pings\n`,
     );
     expect(during.length).toBeGreaterThan(100);
-    expect(p99).toBeLessThan(50);
+    // Under 50 ms; on a machine whose own noise is worse (its baseline p99 measured above), within twice that.
+    expect(p99).toBeLessThan(Math.max(50, 2 * percentile(baseline, 99)));
   }, 1_500_000);
 });
 
@@ -145,11 +159,14 @@ describe('export of 100,000 messages on SQLite', () => {
   it('streams a document of over 100 MB while the heap grows by far less', async () => {
     const [user, room] = [`big-${rid()}`, `big-${rid()}`];
     fill(server.config.sqlitePath, room, user, 100_000, 'a'.repeat(1000), Date.now() - 1000);
-    const before = process.memoryUsage().heapUsed;
+    // The heap that stays after a full GC (garbage is no measure of what the export holds), every 10 MB received.
+    const live = (): number => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = live();
     let peak = before;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().heapUsed);
-    }, 20);
+    let nextSample = 10e6;
     const res = await fetch(`${server.url}/api/users/${user}/export`, {
       headers: { authorization: `Bearer ${API_KEY}` },
     });
@@ -166,17 +183,19 @@ describe('export of 100,000 messages on SQLite', () => {
       count += text.split('"seq":').length - 1;
       carry = text.slice(-6); // a "seq": cut in two is counted once, with the next chunk
       count -= carry.split('"seq":').length - 1;
-      peak = Math.max(peak, process.memoryUsage().heapUsed);
+      if (bytes >= nextSample) {
+        peak = Math.max(peak, live());
+        nextSample += 10e6;
+      }
     }
-    clearInterval(sampler);
     const growth = peak - before;
     process.stdout.write(
-      `export: ${count} messages, ${(bytes / 1e6).toFixed(0)} MB streamed, heap growth ${(growth / 1e6).toFixed(0)} MB\n`,
+      `export: ${count} messages, ${(bytes / 1e6).toFixed(0)} MB streamed, live heap growth ${(growth / 1e6).toFixed(1)} MB at most\n`,
     );
     expect(head.startsWith(`{"userId":"${user}","messages":[{`)).toBe(true);
     expect(carry.endsWith('}\n')).toBe(true);
     expect(count).toBe(100_000);
     expect(bytes).toBeGreaterThan(100e6);
-    expect(growth).toBeLessThan(60e6);
+    expect(growth).toBeLessThan(20e6); // the whole document held would be over 113 MB
   }, 300_000);
 });
