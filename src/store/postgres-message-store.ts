@@ -19,7 +19,7 @@ import {
   type WebhookOutbox,
 } from './webhook-outbox';
 import { POSTGRES_OUTBOX_SQL } from './outbox-sql';
-import { connectionWithOptions } from './postgres-connection';
+import { checkOut, connectionWithOptions } from './postgres-connection';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations';
 
 export { POSTGRES_MIGRATIONS };
@@ -85,7 +85,7 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
   }
 
   override async init(): Promise<void> {
-    const c = await this.pool.connect();
+    const c = await checkOut(this.pool);
     let broken: unknown;
     try {
       // Session-level lock: concurrent instances starting together run migrations one at a time.
@@ -152,7 +152,7 @@ export class PostgresMessageStore extends MessageStore implements WebhookOutbox 
    */
   transact<T>(fn: (c: PoolClient) => Promise<[T, boolean | OutboxEvent[]]>): Promise<T> {
     return this.write(async () => {
-      const c = await this.pool.connect();
+      const c = await checkOut(this.pool);
       let broken: unknown;
       let out!: [T, boolean | OutboxEvent[]];
       try {

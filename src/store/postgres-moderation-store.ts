@@ -15,6 +15,7 @@ import {
   type StoredStanding,
   type UserRole,
 } from './moderation-store';
+import { checkOut } from './postgres-connection';
 
 /** Lock class of the per-room audit lock ("MODR"); the second key hashes the room. */
 const AUDIT_LOCK_CLASS = 0x4d4f4452;
@@ -95,7 +96,7 @@ export class PostgresModerationStore extends ModerationStore {
   }
 
   async record(change: ModerationRecord): Promise<AuditEntry> {
-    const c = await this.pool.connect();
+    const c = await checkOut(this.pool);
     let broken: unknown;
     try {
       await c.query('BEGIN');

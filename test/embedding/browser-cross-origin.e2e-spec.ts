@@ -21,6 +21,7 @@ async function staticSite(): Promise<{ server: Server; origin: string }> {
   const files: Record<string, string> = {
     '/hubbub-client.js': readFileSync(join(CLIENT, 'hubbub-client.js'), 'utf8'),
     '/hubbub-transports.js': readFileSync(join(CLIENT, 'hubbub-transports.js'), 'utf8'),
+    '/hubbub-chat.js': readFileSync(join(CLIENT, 'hubbub-chat.js'), 'utf8'),
   };
   const server = createServer((req, res) => {
     const js = files[req.url ?? ''];
