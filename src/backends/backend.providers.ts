@@ -150,39 +150,27 @@ export const backendProviders: Provider[] = [
   },
   // Both SQL stores implement the outbox, so `message.created` commits with its message.
   { provide: WebhookOutbox, useExisting: MessageStore },
-  // Read markers live in the store's database, on its connection (SQLite) or pool (PostgreSQL).
-  {
-    provide: ReadMarkers,
-    inject: [MessageStore],
-    useFactory: (store: MessageStore) =>
-      store instanceof SqliteMessageStore
-        ? new SqliteReadMarkers(store)
-        : new PostgresReadMarkers(store as PostgresMessageStore),
-  },
-  {
-    provide: MessageEdits,
-    inject: [MessageStore],
-    useFactory: (store: MessageStore) =>
-      store instanceof PostgresMessageStore
-        ? new PostgresMessageEdits(store)
-        : new SqliteMessageEdits(store as SqliteMessageStore),
-  },
-  {
-    provide: RetentionStore,
-    inject: [MessageStore],
-    useFactory: (store: MessageStore) =>
-      store instanceof SqliteMessageStore
-        ? new SqliteRetentionStore(store)
-        : new PostgresRetentionStore(store as PostgresMessageStore),
-  },
-  {
-    provide: UserMessageStore,
-    inject: [MessageStore],
-    useFactory: (store: MessageStore) =>
-      store instanceof SqliteMessageStore
-        ? new SqliteUserMessageStore(store)
-        : new PostgresUserMessageStore(store as PostgresMessageStore),
-  },
+  // These live in the message store's database, on its connection (SQLite) or pool (PostgreSQL).
+  onMessageStore(
+    ReadMarkers,
+    (s) => new SqliteReadMarkers(s),
+    (s) => new PostgresReadMarkers(s),
+  ),
+  onMessageStore(
+    MessageEdits,
+    (s) => new SqliteMessageEdits(s),
+    (s) => new PostgresMessageEdits(s),
+  ),
+  onMessageStore(
+    RetentionStore,
+    (s) => new SqliteRetentionStore(s),
+    (s) => new PostgresRetentionStore(s),
+  ),
+  onMessageStore(
+    UserMessageStore,
+    (s) => new SqliteUserMessageStore(s),
+    (s) => new PostgresUserMessageStore(s),
+  ),
   {
     provide: REDIS,
     inject: [HUBBUB_CONFIG],
@@ -326,6 +314,20 @@ function partitionsOf(config: HubbubConfig): RedisPartitions | undefined {
   if (!partitions)
     partitionCache.set(config, (partitions = new RedisPartitions(config.redis.partitions)));
   return partitions;
+}
+
+/** A concept whose twins live on the message store's own database: the SQLite or the PostgreSQL one, as the store is. */
+function onMessageStore<T>(
+  provide: abstract new (...args: never[]) => T,
+  sqlite: (store: SqliteMessageStore) => T,
+  postgres: (store: PostgresMessageStore) => T,
+): Provider {
+  return {
+    provide,
+    inject: [MessageStore],
+    useFactory: (store: MessageStore) =>
+      store instanceof SqliteMessageStore ? sqlite(store) : postgres(store as PostgresMessageStore),
+  };
 }
 
 /** A connected (or reconnecting) Redis client in cluster mode, else null. */

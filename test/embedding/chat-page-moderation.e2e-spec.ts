@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { browserDescribe, launchChromium, screenshotPath } from '../support/chromium';
+import { browserDescribe, launchChromium, openChatPage, screenshotPath } from '../support/chromium';
 import { rid } from '../support/fixtures';
 import { startServer, type TestServer } from '../support/server';
 import { TestClient } from '../support/ws-client';
@@ -34,20 +34,7 @@ browserDescribe('chat page in a browser: moderator actions', () => {
     name: string,
     room: string,
   ): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
-    });
-    await page.goto(server.url);
-    await page.fill('#userId', userId);
-    await page.fill('#name', name);
-    await page.fill('#room', room);
-    await page.click('#connect');
-    await page.locator('#chatHead', { hasText: `# ${room}` }).waitFor();
-    return { page, problems };
+    return openChatPage(browser, server.url, { userId, name, room });
   }
 
   const memberRow = (page: Page, userId: string) =>

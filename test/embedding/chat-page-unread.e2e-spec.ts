@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { browserDescribe, launchChromium } from '../support/chromium';
+import { browserDescribe, launchChromium, openChatPage } from '../support/chromium';
 import { rid } from '../support/fixtures';
 import { until } from '../support/redis-processes';
 import { startServer, type TestServer } from '../support/server';
@@ -35,19 +35,7 @@ browserDescribe('chat page in a browser: room list with unread badges', () => {
   };
 
   async function open(userId: string, room: string): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') problems.push(msg.text());
-    });
-    await page.goto(server.url);
-    await page.fill('#userId', userId);
-    await page.fill('#room', room);
-    await page.click('#connect');
-    await page.locator('#chatHead', { hasText: `# ${room}` }).waitFor();
-    return { page, problems };
+    return openChatPage(browser, server.url, { userId, room });
   }
 
   it('lists the rooms read, shows what came meanwhile as a badge, and clears it when the room is opened', async () => {

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium (`apt-get install chromium`) driven by playwright-core, which never downloads a browser.
@@ -47,4 +47,31 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A new page on the chat page (`GET /` of `url`), signed in as `userId` (display name `name`, when given) with
+ * `room` joined; `prepare` runs on the page before the form is filled. Page errors and console errors are collected
+ * in `problems`, for the test to check at its end.
+ */
+export async function openChatPage(
+  browser: Browser,
+  url: string,
+  who: { userId: string; name?: string; room: string; prepare?: (page: Page) => Promise<void> },
+): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(msg.text());
+  });
+  await page.goto(url);
+  await who.prepare?.(page);
+  await page.fill('#userId', who.userId);
+  if (who.name !== undefined) await page.fill('#name', who.name);
+  await page.fill('#room', who.room);
+  await page.click('#connect');
+  await page.locator('#chatHead', { hasText: `# ${who.room}` }).waitFor();
+  return { page, problems };
 }
