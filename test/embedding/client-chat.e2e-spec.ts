@@ -1,7 +1,6 @@
 import type { Message } from '../support/fixtures';
 import { rid } from '../support/fixtures';
-import { startServer, type TestServer } from '../support/server';
-import { loadSdk, nextEvent, refusal, SdkClients, type Sdk } from '../support/sdk-clients';
+import { nextEvent, refusal, sdkSuite } from '../support/sdk-clients';
 
 /**
  * The client SDK's chat lifecycle methods (client/hubbub-chat.js) against a real server: edit, delete, react,
@@ -10,19 +9,7 @@ import { loadSdk, nextEvent, refusal, SdkClients, type Sdk } from '../support/sd
 jest.setTimeout(30_000);
 
 describe('client SDK: chat lifecycle (edit, delete, react, thread, search, unread)', () => {
-  let sdk: Sdk;
-  let server: TestServer;
-  let clients: SdkClients;
-
-  beforeAll(async () => {
-    sdk = await loadSdk();
-    server = await startServer();
-    clients = new SdkClients(sdk, () => server);
-  });
-  afterEach(() => clients.closeAll());
-  afterAll(async () => {
-    await server?.close();
-  });
+  const clients = sdkSuite();
 
   /** Two users joined to a fresh room. */
   async function pair() {
@@ -54,7 +41,9 @@ describe('client SDK: chat lifecycle (edit, delete, react, thread, search, unrea
   it('edit() by someone else is refused with forbidden, and the message stays as it was', async () => {
     const { room, ann, ben } = await pair();
     const sent = await ann.send(room, 'mine');
-    expect(await refusal(ben.edit(room, sent.seq, 'yours now'))).toBeInstanceOf(sdk.HubbubError);
+    expect(await refusal(ben.edit(room, sent.seq, 'yours now'))).toBeInstanceOf(
+      clients.sdk.HubbubError,
+    );
     expect(await refusal(ben.edit(room, sent.seq, 'yours now'))).toMatchObject({
       code: 'forbidden',
     });

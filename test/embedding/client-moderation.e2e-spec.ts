@@ -1,13 +1,5 @@
 import { rid } from '../support/fixtures';
-import { startServer, type TestServer } from '../support/server';
-import {
-  loadSdk,
-  nextEvent,
-  refusal,
-  SdkClients,
-  type Sdk,
-  type SdkClient,
-} from '../support/sdk-clients';
+import { nextEvent, refusal, type SdkClient, sdkSuite } from '../support/sdk-clients';
 
 /**
  * The client SDK's room moderation methods (client/hubbub-chat.js) against a real server: roles, room.info, kick,
@@ -17,19 +9,7 @@ import {
 jest.setTimeout(30_000);
 
 describe('client SDK: room moderation (roles, kick, ban, mute, settings)', () => {
-  let sdk: Sdk;
-  let server: TestServer;
-  let clients: SdkClients;
-
-  beforeAll(async () => {
-    sdk = await loadSdk();
-    server = await startServer();
-    clients = new SdkClients(sdk, () => server);
-  });
-  afterEach(() => clients.closeAll());
-  afterAll(async () => {
-    await server?.close();
-  });
+  const clients = sdkSuite();
 
   /** A fresh room with an owner (made by an admin), a moderator (made by the owner) and a member, all joined. */
   async function moderatedRoom(): Promise<{
@@ -82,7 +62,7 @@ describe('client SDK: room moderation (roles, kick, ban, mute, settings)', () =>
     await mod.ban(room, ids.member, { reason: 'spam' });
     expect(await left).toEqual({ room, reason: 'banned' });
     const refused = await refusal(member.join(room));
-    expect(refused).toBeInstanceOf(sdk.HubbubError);
+    expect(refused).toBeInstanceOf(clients.sdk.HubbubError);
     expect(refused).toMatchObject({ code: 'forbidden', details: { reason: 'banned' } });
     expect(member.connected).toBe(true); // the connection stays open
 

@@ -1,6 +1,5 @@
 import { rid } from '../support/fixtures';
-import { startServer, type TestServer } from '../support/server';
-import { loadSdk, nextEvent, SdkClients, type Sdk } from '../support/sdk-clients';
+import { nextEvent, sdkSuite } from '../support/sdk-clients';
 
 /**
  * The client SDK's read markers and unread counts (client/hubbub-chat.js) against a real server: unread(),
@@ -9,19 +8,7 @@ import { loadSdk, nextEvent, SdkClients, type Sdk } from '../support/sdk-clients
 jest.setTimeout(30_000);
 
 describe('client SDK: read markers and unread counts', () => {
-  let sdk: Sdk;
-  let server: TestServer;
-  let clients: SdkClients;
-
-  beforeAll(async () => {
-    sdk = await loadSdk();
-    server = await startServer();
-    clients = new SdkClients(sdk, () => server);
-  });
-  afterEach(() => clients.closeAll());
-  afterAll(async () => {
-    await server?.close();
-  });
+  const clients = sdkSuite();
 
   it('unread() counts other users’ messages above the read marker; markRead() lowers it on every device; forget() drops it', async () => {
     const room = `unread-${rid()}`;

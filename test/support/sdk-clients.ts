@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TestServer } from './server';
+import { startServer, type TestServer } from './server';
 
 /**
  * The client SDK (client/hubbub-client.js, a plain ES module) loaded as the browser loads it: jest runs with
@@ -41,10 +41,15 @@ export function nextEvent<T = any>(
 export class SdkClients {
   private readonly open: SdkClient[] = [];
 
-  constructor(
-    private readonly sdk: Sdk,
-    private readonly server: () => TestServer,
-  ) {}
+  constructor(private readonly loaded: () => { sdk: Sdk; server: TestServer }) {}
+
+  get sdk(): Sdk {
+    return this.loaded().sdk;
+  }
+
+  private server(): TestServer {
+    return this.loaded().server;
+  }
 
   /** A connected client for `userId` (name: the id capitalized), with extra token claims such as `roles`. */
   async connect(userId: string, claims: Record<string, unknown> = {}): Promise<SdkClient> {
@@ -59,6 +64,24 @@ export class SdkClients {
   closeAll(): void {
     for (const client of this.open.splice(0)) client.close();
   }
+}
+
+/**
+ * The clients of a suite that runs the SDK against a server of its own: registers the hooks that load the SDK and
+ * start the server before all tests, close the clients after each, and stop the server after all.
+ */
+export function sdkSuite(): SdkClients {
+  const state = {} as { sdk: Sdk; server: TestServer };
+  const clients = new SdkClients(() => state);
+  beforeAll(async () => {
+    state.sdk = await loadSdk();
+    state.server = await startServer();
+  });
+  afterEach(() => clients.closeAll());
+  afterAll(async () => {
+    await state.server?.close();
+  });
+  return clients;
 }
 
 /** The rejection of `promise` (a HubbubError for refused requests); fails when it resolves. */
