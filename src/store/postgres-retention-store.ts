@@ -1,8 +1,9 @@
 import type { PostgresMessageStore } from './postgres-message-store';
 import { RetentionStore } from './retention-store';
 
-/** The sweep's advisory lock: "HUBR" (Hubbub retention), 1. */
-const SWEEP_LOCK = [0x48554252, 1];
+/** The sweep's advisory lock: "HUBR" (Hubbub retention), and the schema's hash (deployments sharing a database in
+ * schemas of their own sweep each their own). */
+const SWEEP_LOCK_CLASS = 0x48554252;
 
 /** The head of the room's log that is older than the cutoff: a gapless prefix, at most $3 rows. */
 const PREFIX_END = `SELECT max(seq) AS up_to, count(*)::int AS n FROM (
@@ -51,8 +52,8 @@ export class PostgresRetentionStore extends RetentionStore {
   override exclusively<T>(fn: () => Promise<T>): Promise<T | undefined> {
     return this.store.transact(async (c) => {
       const { rows } = await c.query<{ ok: boolean }>(
-        'SELECT pg_try_advisory_xact_lock($1, $2) AS ok',
-        SWEEP_LOCK,
+        'SELECT pg_try_advisory_xact_lock($1, hashtext(current_schema())) AS ok',
+        [SWEEP_LOCK_CLASS],
       );
       return [rows[0].ok ? await fn() : undefined, false];
     });

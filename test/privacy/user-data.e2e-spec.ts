@@ -250,18 +250,33 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
     });
 
     it("lets one sweeper at a time hold the store's sweep lock (another instance sharing it skips that sweep)", async () => {
-      const other = await startServer({ ...BASE_ENV, ...env(), RETENTION_SWEEP_MS: '3600000' });
+      // PostgreSQL: two instances of their own in a schema of their own (the lock is per schema), so no other test's
+      // server, sweeping the shared schema meanwhile, holds it. SQLite: one instance per file, the process is the lock.
+      const schema = `sweeplock_${rid()}`.toLowerCase();
+      const isolated: Record<string, string> = env();
+      if (name !== 'SQLite') {
+        await pgQuery(isolated.DATABASE_URL, `CREATE SCHEMA "${schema}"`);
+        const url = new URL(isolated.DATABASE_URL);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        isolated.DATABASE_URL = url.toString();
+      }
+      const quiet = { ...BASE_ENV, ...isolated, RETENTION_SWEEP_MS: '3600000' };
+      const one = name === 'SQLite' ? server : await startServer(quiet);
+      const other = await startServer(quiet);
       try {
-        const mine = server.app.get(RetentionStore);
+        const mine = one.app.get(RetentionStore);
         const theirs = other.app.get(RetentionStore);
         const inside = await mine.exclusively(() =>
           theirs.exclusively(() => Promise.resolve('ran')),
         );
-        // SQLite: one instance per file, the process is the lock; PostgreSQL: an advisory lock.
         expect(inside).toBe(name === 'SQLite' ? 'ran' : undefined);
         expect(await theirs.exclusively(() => Promise.resolve('ran'))).toBe('ran');
+        expect(await mine.exclusively(() => Promise.resolve('ran'))).toBe('ran');
       } finally {
         await other.close();
+        if (one !== server) await one.close();
+        if (name !== 'SQLite')
+          await pgQuery(env().DATABASE_URL, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       }
     });
   });
