@@ -18,6 +18,14 @@ export class RoomRetentionSettings {
     return (await this.store.settings(room)).retentionDays ?? fallback;
   }
 
+  /** The rooms with a retention of their own, by name after `after`, at most `limit`. */
+  roomsAfter(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ room: string; retentionDays: number }[]> {
+    return this.store.retentionRooms(after, limit);
+  }
+
   /** True when at least one room has a retention of its own (so a sweep has work even without RETENTION_DAYS). */
   async anyRoomHasRetention(): Promise<boolean> {
     return (await this.store.retentionRooms(undefined, ONE)).length > 0;

@@ -20,6 +20,15 @@ export class SettingsRoomRetention extends RoomRetention {
     return this.settings.daysFor(room, this.config.retentionDays);
   }
 
+  override async roomsWithRetention(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ room: string; days: number }[] | undefined> {
+    if (this.config.retentionDays !== undefined) return undefined;
+    const rooms = await this.settings.roomsAfter(after, limit);
+    return rooms.map((r) => ({ room: r.room, days: r.retentionDays }));
+  }
+
   override async active(): Promise<boolean> {
     return this.config.retentionDays !== undefined || (await this.settings.anyRoomHasRetention());
   }

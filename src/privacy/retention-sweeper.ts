@@ -72,10 +72,12 @@ export class RetentionSweeper implements OnApplicationBootstrap, OnModuleDestroy
   private async sweepRooms(): Promise<void> {
     let after: string | undefined;
     for (;;) {
-      const rooms = await this.store.roomsAfter(after, ROOM_PAGE);
-      for (const room of rooms) {
+      // Only the rooms with a retention of their own when there is no global one; else every room of the store.
+      const own = await this.retention.roomsWithRetention(after, ROOM_PAGE);
+      const rooms = own?.map((r) => r.room) ?? (await this.store.roomsAfter(after, ROOM_PAGE));
+      for (const [i, room] of rooms.entries()) {
         if (this.stopping) return;
-        const days = await this.retention.daysFor(room);
+        const days = own ? own[i].days : await this.retention.daysFor(room);
         if (days !== undefined) await this.purgeRoom(room, Date.now() - days * DAY_MS);
       }
       if (rooms.length < ROOM_PAGE) return;

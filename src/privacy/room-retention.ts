@@ -7,4 +7,13 @@ export abstract class RoomRetention {
   abstract daysFor(room: string): Promise<number | undefined>;
   /** `false` when no room can have a retention (nothing to sweep): the sweep then skips its walk over the rooms. */
   abstract active(): Promise<boolean>;
+  /**
+   * When only some rooms can have a retention (no global default), those rooms by name after `after`, at most
+   * `limit`, with their days: the sweep then walks them alone. `undefined`: any room may (the sweep walks every room
+   * of the store and asks `daysFor`).
+   */
+  abstract roomsWithRetention(
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ room: string; days: number }[] | undefined>;
 }

@@ -7,8 +7,10 @@ import { RetentionStore } from '../../src/store/retention-store';
 import { BASE_ENV, backends } from '../chat/chat-stores';
 import { trackedClients } from '../support/clients';
 import { rid } from '../support/fixtures';
+import { serverApi } from '../support/http';
 import { pgQuery } from '../support/pg-query';
 import { startServer, type TestServer } from '../support/server';
+import { TestClient } from '../support/ws-client';
 import { Receiver } from '../support/webhook-receiver';
 import { api, API_KEY, lit, postgresReader, type Sql, sqliteReader } from './privacy-support';
 
@@ -249,21 +251,32 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
       expect(Number(mentions[0].n)).toBe(0);
     });
 
+    /**
+     * The store of instances of a test's own: on PostgreSQL a schema of its own (dropped by `drop`), so no other
+     * test's server, sweeping the shared schema meanwhile, holds its sweep lock or adds to its rooms.
+     */
+    async function ownStore(): Promise<{ env: Record<string, string>; drop: () => Promise<void> }> {
+      if (name === 'SQLite') return { env: env(), drop: () => Promise.resolve() };
+      const schema = `sweep_${rid()}`.toLowerCase();
+      const shared = env().DATABASE_URL;
+      await pgQuery(shared, `CREATE SCHEMA "${schema}"`);
+      const url = new URL(shared);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      return {
+        env: { DATABASE_URL: url.toString() },
+        drop: async () => void (await pgQuery(shared, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
+      };
+    }
+
     it("lets one sweeper at a time hold the store's sweep lock (another instance sharing it skips that sweep)", async () => {
-      // PostgreSQL: two instances of their own in a schema of their own (the lock is per schema), so no other test's
-      // server, sweeping the shared schema meanwhile, holds it. SQLite: one instance per file, the process is the lock.
-      const schema = `sweeplock_${rid()}`.toLowerCase();
-      const isolated: Record<string, string> = env();
-      if (name !== 'SQLite') {
-        await pgQuery(isolated.DATABASE_URL, `CREATE SCHEMA "${schema}"`);
-        const url = new URL(isolated.DATABASE_URL);
-        url.searchParams.set('options', `-c search_path=${schema}`);
-        isolated.DATABASE_URL = url.toString();
-      }
-      const quiet = { ...BASE_ENV, ...isolated, RETENTION_SWEEP_MS: '3600000' };
+      // PostgreSQL: an advisory lock per schema; SQLite: one instance per file, the process is the lock.
+      const own = await ownStore();
+      const quiet = { ...BASE_ENV, ...own.env, RETENTION_SWEEP_MS: '3600000' };
       const one = name === 'SQLite' ? server : await startServer(quiet);
       const other = await startServer(quiet);
       try {
+        // Each instance sweeps once as it starts: let those end (tick() waits for a sweep under way).
+        await Promise.all([one, other].map((s) => s.app.get(RetentionSweeper).tick()));
         const mine = one.app.get(RetentionStore);
         const theirs = other.app.get(RetentionStore);
         const inside = await mine.exclusively(() =>
@@ -275,8 +288,40 @@ describe.each(backends)('the data of a person on $name', ({ name, env, gate }) =
       } finally {
         await other.close();
         if (one !== server) await one.close();
-        if (name !== 'SQLite')
-          await pgQuery(env().DATABASE_URL, `DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await own.drop();
+      }
+    });
+
+    it("sweeps a room by its own retentionDays with no RETENTION_DAYS, and keeps the other rooms' messages", async () => {
+      const own = await ownStore();
+      const solo = await startServer({
+        ...BASE_ENV,
+        ...own.env,
+        API_KEY,
+        RETENTION_SWEEP_MS: '3600000',
+      });
+      try {
+        const [alice, kept, swept] = [`alice-${rid()}`, `kept-${rid()}`, `swept-${rid()}`];
+        const a = await TestClient.connect(solo.wsUrl, await solo.token(alice));
+        for (const room of [kept, swept]) {
+          await a.call('chat.join', { room });
+          for (let i = 1; i <= 4; i++) await a.call('chat.send', { room, text: `m${i}` });
+          await setTs(name, solo, room, [1, 2], Date.now() - 3 * DAY_MS);
+        }
+        await a.close();
+        const put = await serverApi(API_KEY)(solo, 'PUT', `/api/rooms/${swept}/settings`, {
+          retentionDays: 2,
+        });
+        expect(put.status).toBeLessThan(300);
+        const sweeper = solo.app.get(RetentionSweeper);
+        await sweeper.tick(); // one may be under way: the next starts after it
+        await sweeper.tick();
+        const store = solo.app.get(MessageStore);
+        expect(await store.firstSeq(swept)).toBe(3);
+        expect(await store.firstSeq(kept)).toBe(1);
+      } finally {
+        await solo.close();
+        await own.drop();
       }
     });
   });
