@@ -1,4 +1,4 @@
-import { POSTGRES_PRIVACY_MIGRATION } from './privacy-sql';
+import { DROP_REDUNDANT_USER_INDEX_MIGRATION, POSTGRES_PRIVACY_MIGRATION } from './privacy-sql';
 import { POSTGRES_MODERATION_MIGRATION } from './moderation-sql';
 import { POSTGRES_CHAT_LIFECYCLE_MIGRATION } from './chat-lifecycle-sql';
 import { POSTGRES_OUTBOX_LANES_MIGRATION } from './outbox-sql';
@@ -50,4 +50,5 @@ export const POSTGRES_MIGRATIONS: readonly { version: number; name: string; sql:
   { version: 7, name: 'read markers', sql: POSTGRES_READ_MARKERS_MIGRATION },
   { version: 8, name: 'room moderation', sql: POSTGRES_MODERATION_MIGRATION },
   { version: 9, name: 'messages by user, pending erasures', sql: POSTGRES_PRIVACY_MIGRATION },
+  { version: 10, name: 'one index of messages by user', sql: DROP_REDUNDANT_USER_INDEX_MIGRATION },
 ];

@@ -19,3 +19,9 @@ export const POSTGRES_PRIVACY_MIGRATION = `
     id           uuid NOT NULL,
     requested_at bigint NOT NULL
   );`;
+
+/**
+ * `messages_user (user_id)` (chat lifecycle) is a prefix of `messages_by_user (user_id, room, seq)`: one index less
+ * for every append to write (both stores).
+ */
+export const DROP_REDUNDANT_USER_INDEX_MIGRATION = `DROP INDEX IF EXISTS messages_user;`;

@@ -6,7 +6,7 @@ import {
 import { SQLITE_MODERATION_MIGRATION } from './moderation-sql';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
 import { SQLITE_READ_MARKERS_MIGRATION } from './read-markers-sql';
-import { SQLITE_PRIVACY_MIGRATION } from './privacy-sql';
+import { DROP_REDUNDANT_USER_INDEX_MIGRATION, SQLITE_PRIVACY_MIGRATION } from './privacy-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -52,6 +52,7 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
   { version: 6, name: 'read markers', sql: SQLITE_READ_MARKERS_MIGRATION },
   { version: 7, name: 'room moderation', sql: SQLITE_MODERATION_MIGRATION },
   { version: 8, name: 'messages by user, pending erasures', sql: SQLITE_PRIVACY_MIGRATION },
+  { version: 9, name: 'one index of messages by user', sql: DROP_REDUNDANT_USER_INDEX_MIGRATION },
 ];
 
 /** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */
