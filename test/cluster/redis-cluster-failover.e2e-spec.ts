@@ -102,6 +102,7 @@ gate.describe('a Redis Cluster failover during traffic', () => {
     const acked: Message[] = [];
     const sentAt = new Map<string, number>();
     const published = new Map<number, number>(); // offset → n
+    const ticks: Promise<void>[] = [];
     let stop = false;
     const chat = (async () => {
       for (let n = 0; !stop; n++) {
@@ -140,23 +141,46 @@ gate.describe('a Redis Cluster failover during traffic', () => {
       reader,
       before,
       moreAcked,
-      /** The first push to bob of a message sent after `at`, and when it came. */
+      /**
+       * The first push to bob of a message sent after `at`, and when it came. The loop above has one send in flight,
+       * and a send whose fan-out went to the frozen master waits out the command timeout before its reply: so from
+       * `at` on, alice also sends a new message every 50 ms without waiting for replies (each acknowledged one is
+       * checked like the loop's), and the delay is that of the first one that crosses.
+       */
       async crossedAfter(at: number) {
-        const frame = await bob.next(
-          'chat.message',
-          2 * HEARTBEAT_MS + 10_000,
-          (f) => (sentAt.get(f.data.text as string) ?? 0) >= at,
-        );
-        const delay = Date.now() - at;
-        if (process.env.HUBBUB_TEST_FIGURES) process.stderr.write(`push again ${delay} ms after\n`);
-        return { frame, delay };
+        let k = 0;
+        const ticker = setInterval(() => {
+          const text = `after ${at} ${k++}`;
+          sentAt.set(text, Date.now());
+          ticks.push(
+            alice
+              .request('chat.send', { room, text }, 15_000)
+              .then((reply) => {
+                if (reply.event !== 'error') acked.push(reply.data.message);
+              })
+              .catch(() => undefined),
+          );
+        }, 50);
+        try {
+          const frame = await bob.next(
+            'chat.message',
+            2 * HEARTBEAT_MS + 10_000,
+            (f) => (sentAt.get(f.data.text as string) ?? 0) >= at,
+          );
+          const delay = Date.now() - at;
+          if (process.env.HUBBUB_TEST_FIGURES)
+            process.stderr.write(`push again ${delay} ms after\n`);
+          return { frame, delay };
+        } finally {
+          clearInterval(ticker);
+        }
       },
       /** Stops the traffic; then checks chat history and channel recovery against what was acknowledged. */
       async stopAndCheck(crossed: Message) {
         const lastPublished = Math.max(...published.keys());
         await reader.next('channel.message', 15_000, (f) => f.data.offset >= lastPublished);
         stop = true;
-        await Promise.all([chat, feed]);
+        await Promise.all([chat, feed, ...ticks]);
 
         // Nothing acknowledged is lost: every acked message is in the history with its seq, and seq is gapless.
         const history = await fullHistory(bob, room);
