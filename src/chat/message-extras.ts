@@ -16,6 +16,7 @@ const USER_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** The user ids a text mentions, each once, in order of appearance. */
 export function mentionTokens(text: string): string[] {
+  if (!text.includes('@')) return []; // most messages: no regex run on the send path
   const ids = Array.from(text.matchAll(MENTION), (m) => m[1].replace(/[.-]+$/, ''));
   return [...new Set(ids.filter((id) => USER_ID.test(id)))];
 }

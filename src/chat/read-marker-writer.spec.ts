@@ -25,19 +25,40 @@ describe('ReadMarkerWriter', () => {
   });
   afterEach(() => store.close());
 
-  it('writes the moves of one turn together, and those queued during a write in the next one', async () => {
+  it('writes the moves of one round together (one per user and room, the furthest), and those queued during a write in the next round', async () => {
+    writer.lingerMs = 20;
     const first = Array.from({ length: 50 }, (_, i) =>
-      writer.move([{ userId: `u${i}`, room: 'r', seq: i }]),
+      writer.move([{ userId: `u${i % 25}`, room: 'r', seq: i }]),
     );
-    await Promise.resolve(); // the first write starts
-    await Promise.resolve();
-    const second = Array.from({ length: 30 }, (_, i) =>
-      writer.move([{ userId: `v${i}`, room: 'r', seq: i }]),
-    );
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const advanceAll = markers.advanceAll.bind(markers);
+    let second: Promise<void>[] = [];
+    markers.advanceAll = async (moves) => {
+      // The first round's write is under way: these wait for the next round.
+      if (second.length === 0)
+        second = Array.from({ length: 30 }, (_, i) =>
+          writer.move([{ userId: `v${i}`, room: 'r', seq: i }]),
+        );
+      release();
+      return advanceAll(moves);
+    };
+    await held;
     await Promise.all([...first, ...second]);
-    expect(markers.writes).toEqual([50, 30]);
-    expect(await markers.lastRead('u49', 'r')).toBe(49);
+    expect(markers.writes).toEqual([25, 30]);
+    expect(await markers.lastRead('u24', 'r')).toBe(49);
+    expect(await markers.lastRead('u0', 'r')).toBe(25);
     expect(await markers.lastRead('v29', 'r')).toBe(29);
+  });
+
+  it('a move never takes a marker back, in a round or across rounds', async () => {
+    writer.lingerMs = 0;
+    await writer.move([
+      { userId: 'ann', room: 'r', seq: 9 },
+      { userId: 'ann', room: 'r', seq: 4 },
+    ]);
+    await writer.move([{ userId: 'ann', room: 'r', seq: 5 }]);
+    expect(await markers.lastRead('ann', 'r')).toBe(9);
   });
 
   it("settled(user) resolves once that user's moves are written; at once for a user with none", async () => {
@@ -50,6 +71,7 @@ describe('ReadMarkerWriter', () => {
 
   it(`holds at most maxQueued moves (${MAX_QUEUED_MOVES}), dropping the ones past it`, async () => {
     writer.maxQueued = 100;
+    writer.lingerMs = 0;
     const moves = Array.from({ length: 110 }, (_, i) => ({ userId: `u${i}`, room: 'r', seq: 1 }));
     await writer.move(moves);
     expect(markers.writes).toEqual([100]);

@@ -1,23 +1,30 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { type MarkerMove, ReadMarkers } from './read-markers';
 
-/** Moves written in one go at most (more wait for the next write). */
-const MAX_BATCH = 1000;
 /** Moves waiting at most (a store that lags far behind the appends); past it new ones are dropped, logged. */
 export const MAX_QUEUED_MOVES = 100_000;
 
+/** Moves written in one transaction at most (more wait for the next). */
+const MAX_BATCH = 1000;
+/** How long the first move of a round waits for others to join it (see ReadMarkerWriter). */
+export const MOVE_LINGER_MS = 50;
+
 /**
  * The marker moves that messages cause (the author's marker to their message, a dm's peer listed), written in the
- * background so that `chat.send` answers after its own commit only: the moves that arrive while a write is under way
- * go together in the next one (one statement, one commit), so they cost the store one write per round, not one per
- * message. Markers only move forward, so the order of the writes does not matter. Reads of a user's markers on
- * this instance first wait for that user's moves (`settled`): a user sees their own message as read. At most
- * MAX_QUEUED_MOVES wait; a move dropped past it only leaves a marker behind (the next message or read moves it).
+ * background so that `chat.send` answers after its own commit only. A round starts with the first move queued and
+ * waits `lingerMs` for more; the moves of one (user, room) in a round are one (the furthest: markers only move
+ * forward), and a round's moves are one transaction. So a user who sends many messages costs the store one marker
+ * row write per round, not one per message, and the moves that arrive while a write is under way go in the next
+ * round. Reads of a user's markers on this instance first wait for that user's moves (`settled`): a user sees their
+ * own message as read. One timer for the whole instance, not one per connection. At most MAX_QUEUED_MOVES
+ * (distinct user and room) wait; a move dropped past it, or lost in a crash before its round, only leaves a marker
+ * behind (the next message or read moves it).
  */
 @Injectable()
 export class ReadMarkerWriter {
   private readonly logger = new Logger(ReadMarkerWriter.name);
-  private queue: MarkerMove[] = [];
+  /** The round being gathered: one move per user and room. */
+  private queue = new Map<string, MarkerMove>();
   private writing?: Promise<void>;
   /** Per user, the write that will carry (or carries) their latest move. */
   private readonly pending = new Map<string, Promise<void>>();
@@ -26,6 +33,8 @@ export class ReadMarkerWriter {
   private loggedAt = 0;
   /** MAX_QUEUED_MOVES; a test lowers it. */
   maxQueued = MAX_QUEUED_MOVES;
+  /** MOVE_LINGER_MS; a test changes it. */
+  lingerMs = MOVE_LINGER_MS;
 
   constructor(private readonly markers: ReadMarkers) {}
 
@@ -34,11 +43,13 @@ export class ReadMarkerWriter {
     this.next ??= deferred();
     const { promise } = this.next;
     for (const m of moves) {
-      if (this.queue.length >= this.maxQueued) {
+      const key = `${m.userId}\n${m.room}`;
+      const queued = this.queue.get(key);
+      if (queued) queued.seq = Math.max(queued.seq, m.seq);
+      else if (this.queue.size >= this.maxQueued) {
         this.dropped++;
         continue;
-      }
-      this.queue.push(m);
+      } else this.queue.set(key, { userId: m.userId, room: m.room, seq: m.seq });
       this.pending.set(m.userId, promise);
     }
     if (this.dropped > 0 && Date.now() - this.loggedAt >= 10_000) this.reportDropped();
@@ -58,11 +69,16 @@ export class ReadMarkerWriter {
   }
 
   private async drain(): Promise<void> {
-    // Let the moves of this turn join the first write.
-    await Promise.resolve();
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      const done = this.queue.length === 0 ? this.next : undefined;
+    while (this.queue.size > 0) {
+      // Let the moves of the next few milliseconds join this round.
+      await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
+      const batch: MarkerMove[] = [];
+      for (const [key, m] of this.queue) {
+        if (batch.length >= MAX_BATCH) break;
+        batch.push(m);
+        this.queue.delete(key);
+      }
+      const done = this.queue.size === 0 ? this.next : undefined;
       if (done) this.next = undefined;
       try {
         await this.markers.advanceAll(batch);

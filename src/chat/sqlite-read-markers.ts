@@ -18,7 +18,7 @@ const ROOMS_PER_TURN = 10;
 const SQL = {
   get: 'SELECT seq FROM read_markers WHERE user_id = ? AND room = ?',
   insert: 'INSERT INTO read_markers (user_id, room, seq, updated_at) VALUES (?, ?, ?, ?)',
-  move: 'UPDATE read_markers SET seq = ?, updated_at = ? WHERE user_id = ? AND room = ?',
+  move: 'UPDATE read_markers SET seq = ?, updated_at = ? WHERE user_id = ? AND room = ? AND seq < ?',
   /** Beside the one just made (?2), the user's newest MAX_MARKERS_PER_USER - 1 (by when they moved) stay. */
   evict: `DELETE FROM read_markers WHERE user_id = ?1 AND room IN (
     SELECT room FROM read_markers WHERE user_id = ?1 AND room <> ?2
@@ -71,9 +71,10 @@ export class SqliteReadMarkers extends ReadMarkers {
 
   /** One move inside the open group commit; the marker after it. */
   private move(db: DatabaseSync, now: number, { userId, room, seq }: MarkerMove): number {
+    // Mostly a marker behind its user's new message: one statement moves it.
+    if (this.prepared(db, SQL.move).run(seq, now, userId, room, seq).changes > 0) return seq;
     const was = this.current(db, userId, room);
     if (was === undefined) this.create(db, userId, room, seq, now);
-    else if (seq > was) this.prepared(db, SQL.move).run(seq, now, userId, room);
     return Math.max(was ?? 0, seq);
   }
 
