@@ -64,6 +64,7 @@ describe('SqliteMessageEdits specifics', () => {
       text: `before ${secret} after`,
     });
     await store.append({ room: 'r', userId: 'u', text: `${edited} will be edited away` });
+    await store.indexed(); // the full-text rows are written in bulk
     // While stored, both words are on disk (so the check below can see them at all).
     expect(onDisk().includes(secret)).toBe(true);
     expect(onDisk().includes(secret.toLowerCase())).toBe(true); // the FTS5 token

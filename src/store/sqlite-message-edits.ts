@@ -180,14 +180,15 @@ export class SqliteMessageEdits extends MessageEdits {
     );
   }
 
-  override search(
+  override async search(
     room: string,
     words: readonly string[],
     before: number,
     limit: number,
   ): Promise<StoredMessage[]> {
+    if (words.length === 0) return [];
+    await this.store.indexed(); // the messages acknowledged so far are found
     return settle(() => {
-      if (words.length === 0) return [];
       const below = this.sql.rowidBelow.get(room, before) as { id: number } | undefined;
       if (!below) return [];
       // Words are letters and digits only (searchWords), so quoting them cannot break the expression.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describeMessageStore } from './message-store.contract';
+import { SqliteMessageEdits } from './sqlite-message-edits';
 import { SqliteMessageStore } from './sqlite-message-store';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations';
 import { describeWebhookOutbox } from './webhook-outbox.contract';
@@ -86,8 +87,37 @@ describe('SqliteMessageStore specifics', () => {
       outboxStore.enqueue([{ id: 'e1', type: 'room.occupied', ts: 1, data: { room: 'r' } }]),
       outboxStore.claimWebhooks(10, 1000),
     ]);
-    await outboxStore.close();
     expect(exec.mock.calls.filter(([sql]) => sql === 'COMMIT')).toHaveLength(1);
+    await outboxStore.close(); // one more: the full-text row still waiting (SqliteSearchIndex)
+    expect(exec.mock.calls.filter(([sql]) => sql === 'COMMIT')).toHaveLength(2);
+  });
+
+  test('writes full-text rows in bulk: a search is answered after the rows of every acknowledged message', async () => {
+    const edits = new SqliteMessageEdits(store);
+    const exec = jest.spyOn(DatabaseSync.prototype, 'exec');
+    for (let i = 0; i < 3; i++) await store.append({ room: 'r', userId: 'u', text: `needle ${i}` });
+    expect(exec.mock.calls.filter(([sql]) => sql === 'COMMIT')).toHaveLength(3);
+    const found = await edits.search('r', ['needle'], Number.MAX_SAFE_INTEGER, 10);
+    expect(found.map((m) => m.text)).toEqual(['needle 2', 'needle 1', 'needle 0']);
+    expect(exec.mock.calls.filter(([sql]) => sql === 'COMMIT')).toHaveLength(4); // the three rows at once
+  });
+
+  test('a crash before the full-text rows were written: the next open indexes those messages', async () => {
+    await store.append({ room: 'r', userId: 'u', text: 'kept row' });
+    await store.indexed();
+    // As a process that died before writing the row leaves the file: the message committed, no full-text row.
+    const db = new DatabaseSync(path);
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.prepare(
+      "INSERT INTO messages (id, room, seq, user_id, text, ts) VALUES ('m2', 'r', 2, 'u', 'lost row', 1)",
+    ).run();
+    db.close();
+    const next = new SqliteMessageStore({ path });
+    await next.init();
+    const edits = new SqliteMessageEdits(next);
+    const found = await edits.search('r', ['row'], Number.MAX_SAFE_INTEGER, 10);
+    expect(found.map((m) => m.text)).toEqual(['lost row', 'kept row']);
+    await next.close();
   });
 
   test('a resolved append is already committed: another connection reads it', async () => {

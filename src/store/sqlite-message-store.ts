@@ -29,11 +29,8 @@ import {
   type WebhookOutbox,
 } from './webhook-outbox';
 import { coalesces, SQLITE_OUTBOX_SQL } from './outbox-sql';
-import {
-  SQLITE_INDEX_MESSAGE,
-  SQLITE_INSERT_MENTION,
-  SQLITE_INSERT_MESSAGE,
-} from './chat-lifecycle-sql';
+import { SQLITE_INSERT_MENTION, SQLITE_INSERT_MESSAGE } from './chat-lifecycle-sql';
+import { SqliteSearchIndex } from './sqlite-search-index';
 
 /** A write waiting for the next group commit. */
 interface Pending {
@@ -49,14 +46,11 @@ const FIRST_SEQ_SQL = `SELECT COALESCE((SELECT min(seq) FROM messages WHERE room
 /**
  * Single-node store on a SQLite file (node:sqlite, synchronous API).
  *
- * Durability: WAL + synchronous=FULL fsyncs the WAL on every COMMIT, so an
- * acknowledged append survives a process crash and a power loss.
- *
- * Group commit: an fsync costs ~ms and DatabaseSync blocks the event loop for
- * it, so appends are queued and everything queued during one event-loop turn
- * is written by a setImmediate callback in ONE transaction (one fsync); each
- * promise settles only after that COMMIT returns. Outbox writes (enqueue, claim, complete, retry) share
- * the same batches.
+ * Durability: WAL + synchronous=FULL fsyncs the WAL on every COMMIT, so an acknowledged append survives a process
+ * crash and a power loss. Group commit: an fsync costs ~ms and DatabaseSync blocks the event loop for it, so
+ * everything queued during one event-loop turn is written by a setImmediate callback in ONE transaction (one
+ * fsync); each promise settles only after that COMMIT returns. Outbox writes share the same batches; the full-text
+ * rows of new messages are written in bulk (SqliteSearchIndex).
  *
  * Webhooks: with `outbox: true` every new message also writes its `message.created` event to
  * webhook_outbox inside its batch transaction, so a committed message always has its event.
@@ -67,8 +61,8 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   /** history() has four SQL shapes; prepare each once. */
   private readonly historyStmts = new Map<string, StatementSync>();
   private queue: Pending[] = [];
-  /** The open batch's messages not yet in the search index: see index(). */
-  private unindexed: [number | bigint, string, string][] = [];
+  /** New messages' full-text rows, written in bulk (SqliteSearchIndex). */
+  private search!: SqliteSearchIndex;
   private readonly enqueueListeners: (() => void)[] = [];
   /** The open batch wrote outbox events: tell the listeners after its COMMIT. */
   private batchEnqueued = false;
@@ -79,8 +73,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     super();
   }
 
-  // node:sqlite is synchronous; `settle` turns the sync work (and its throws)
-  // into the Promise the MessageStore contract expects.
+  // node:sqlite is synchronous; `settle` turns the sync work (and its throws) into the contract's Promise.
 
   override init(): Promise<void> {
     return settle(() => this.initSync());
@@ -97,6 +90,8 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       db.exec('PRAGMA busy_timeout = 5000'); // another process may hold the write lock briefly
       db.exec('PRAGMA secure_delete = ON'); // freed content is zeroed: a deleted message's text leaves the file
       migrate(db);
+      transaction(db, () => SqliteSearchIndex.catchUp(db));
+      this.search = new SqliteSearchIndex(db);
       this.stmt = {
         findByClient: db.prepare(
           `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ?`,
@@ -108,7 +103,6 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
         ),
         insert: db.prepare(SQLITE_INSERT_MESSAGE),
         mention: db.prepare(SQLITE_INSERT_MENTION),
-        index: db.prepare(SQLITE_INDEX_MESSAGE),
         lastSeq: db.prepare('SELECT last_seq FROM rooms WHERE room = ?'),
         firstSeq: db.prepare(FIRST_SEQ_SQL),
         ping: db.prepare('SELECT 1'),
@@ -191,7 +185,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
    */
   transact<T>(work: (db: DatabaseSync) => [T, OutboxEvent[]]): Promise<T> {
     return this.queued(() => {
-      this.index();
+      this.search.write(); // a change or deletion finds its message's full-text row there
       const [result, events] = work(this.open());
       if (this.opts.outbox && events.length > 0) {
         for (const e of events) this.insertEvent(e, outboxValues(e));
@@ -199,6 +193,11 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       }
       return result;
     });
+  }
+
+  /** Resolves once every acknowledged message is in the full-text index (a search asks first). */
+  indexed(): Promise<void> {
+    return this.search.size > 0 ? this.queued(() => this.search.write()) : Promise.resolve();
   }
 
   /** The open database, for reads and statements of the features beside the store. */
@@ -257,9 +256,12 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
 
   private closeSync(): void {
     if (this.closed) return;
-    if (this.flushScheduled) {
+    if (this.db) {
+      // Pending appends are committed (and resolved) before closing, and the full-text rows still waiting.
+      this.queue.push({ work: () => this.search.write(), resolve: () => {}, reject: () => {} });
       clearImmediate(this.flushScheduled);
-      this.flush(); // pending appends are committed (and resolved) before closing
+      this.flush();
+      this.search.stop();
     }
     this.closed = true;
     this.db?.close();
@@ -279,24 +281,22 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     if (batch.length === 0) return;
     let results: unknown[];
     this.batchEnqueued = false;
+    this.search.begin();
     try {
       results = transaction(this.open(), () => {
         const out = batch.map((p) => p.work());
-        this.index();
+        if (this.search.due) this.search.write();
         return out;
       });
     } catch (err) {
-      this.unindexed = [];
+      this.search.rolledBack();
       for (const p of batch) p.reject(err);
       return;
     }
+    // Rows left waiting are written by a later commit, or after INDEX_DELAY_MS (a failed write: by the next).
+    this.search.committed(() => void (this.closed || this.indexed().catch(() => undefined)));
     batch.forEach((p, i) => p.resolve(results[i]));
     if (this.batchEnqueued) for (const listener of this.enqueueListeners) listener();
-  }
-
-  /** Indexes the batch's new messages together (SQLITE_INDEX_MESSAGE says why); transact() does it first. */
-  private index(): void {
-    for (const [id, room, text] of this.unindexed.splice(0)) this.stmt.index.run(id, room, text);
   }
 
   /** One append inside the open batch transaction. */
@@ -332,7 +332,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       msg.replyTo ?? null,
       mentions ? JSON.stringify(mentions) : null,
     );
-    this.unindexed.push([lastInsertRowid, message.room, message.text]);
+    this.search.add(lastInsertRowid, message.room, message.text);
     for (const user of mentions ?? []) this.stmt.mention.run(message.room, message.seq, user);
     if (this.opts.outbox) {
       const [id, type, payload, ts] = outboxValues({
