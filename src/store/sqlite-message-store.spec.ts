@@ -88,7 +88,7 @@ describe('SqliteMessageStore specifics', () => {
       outboxStore.claimWebhooks(10, 1000),
     ]);
     expect(exec.mock.calls.filter(([sql]) => sql === 'COMMIT')).toHaveLength(1);
-    await outboxStore.close(); // one more: the full-text row still waiting (SqliteSearchIndex)
+    await outboxStore.close(); // one more: the derived rows still waiting (SqliteDerivedRows)
     expect(exec.mock.calls.filter(([sql]) => sql === 'COMMIT')).toHaveLength(2);
   });
 

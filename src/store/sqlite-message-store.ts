@@ -30,7 +30,7 @@ import {
 } from './webhook-outbox';
 import { coalesces, SQLITE_OUTBOX_SQL } from './outbox-sql';
 import { SQLITE_INSERT_MENTION, SQLITE_INSERT_MESSAGE } from './chat-lifecycle-sql';
-import { SqliteSearchIndex } from './sqlite-search-index';
+import { SqliteDerivedRows } from './sqlite-derived-rows';
 
 /** A write waiting for the next group commit. */
 interface Pending {
@@ -50,7 +50,7 @@ const FIRST_SEQ_SQL = `SELECT COALESCE((SELECT min(seq) FROM messages WHERE room
  * crash and a power loss. Group commit: an fsync costs ~ms and DatabaseSync blocks the event loop for it, so
  * everything queued during one event-loop turn is written by a setImmediate callback in ONE transaction (one
  * fsync); each promise settles only after that COMMIT returns. Outbox writes share the same batches; the full-text
- * rows of new messages are written in bulk (SqliteSearchIndex).
+ * and author rows of new messages are written in bulk (SqliteDerivedRows).
  *
  * Webhooks: with `outbox: true` every new message also writes its `message.created` event to
  * webhook_outbox inside its batch transaction, so a committed message always has its event.
@@ -61,8 +61,8 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
   /** history() has four SQL shapes; prepare each once. */
   private readonly historyStmts = new Map<string, StatementSync>();
   private queue: Pending[] = [];
-  /** New messages' full-text rows, written in bulk (SqliteSearchIndex). */
-  private search!: SqliteSearchIndex;
+  /** New messages' full-text and author rows, written in bulk (SqliteDerivedRows). */
+  private derived!: SqliteDerivedRows;
   private readonly enqueueListeners: (() => void)[] = [];
   /** The open batch wrote outbox events: tell the listeners after its COMMIT. */
   private batchEnqueued = false;
@@ -90,8 +90,8 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       db.exec('PRAGMA busy_timeout = 5000'); // another process may hold the write lock briefly
       db.exec('PRAGMA secure_delete = ON'); // freed content is zeroed: a deleted message's text leaves the file
       migrate(db);
-      transaction(db, () => SqliteSearchIndex.catchUp(db));
-      this.search = new SqliteSearchIndex(db);
+      transaction(db, () => SqliteDerivedRows.catchUp(db));
+      this.derived = new SqliteDerivedRows(db);
       this.stmt = {
         findByClient: db.prepare(
           `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = ? AND user_id = ? AND client_msg_id = ?`,
@@ -185,7 +185,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
    */
   transact<T>(work: (db: DatabaseSync) => [T, OutboxEvent[]]): Promise<T> {
     return this.queued(() => {
-      this.search.write(); // a change or deletion finds its message's full-text row there
+      this.derived.write(); // a change or deletion finds its message's rows there
       const [result, events] = work(this.open());
       if (this.opts.outbox && events.length > 0) {
         for (const e of events) this.insertEvent(e, outboxValues(e));
@@ -195,9 +195,9 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     });
   }
 
-  /** Resolves once every acknowledged message is in the full-text index (a search asks first). */
+  /** Resolves once every acknowledged message has its derived rows (a search or an export asks first). */
   indexed(): Promise<void> {
-    return this.search.size > 0 ? this.queued(() => this.search.write()) : Promise.resolve();
+    return this.derived.size > 0 ? this.queued(() => this.derived.write()) : Promise.resolve();
   }
 
   /** The open database, for reads and statements of the features beside the store. */
@@ -258,10 +258,10 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     if (this.closed) return;
     if (this.db) {
       // Pending appends are committed (and resolved) before closing, and the full-text rows still waiting.
-      this.queue.push({ work: () => this.search.write(), resolve: () => {}, reject: () => {} });
+      this.queue.push({ work: () => this.derived.write(), resolve: () => {}, reject: () => {} });
       clearImmediate(this.flushScheduled);
       this.flush();
-      this.search.stop();
+      this.derived.stop();
     }
     this.closed = true;
     this.db?.close();
@@ -281,20 +281,20 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
     if (batch.length === 0) return;
     let results: unknown[];
     this.batchEnqueued = false;
-    this.search.begin();
+    this.derived.begin();
     try {
       results = transaction(this.open(), () => {
         const out = batch.map((p) => p.work());
-        if (this.search.due) this.search.write();
+        if (this.derived.due) this.derived.write();
         return out;
       });
     } catch (err) {
-      this.search.rolledBack();
+      this.derived.rolledBack();
       for (const p of batch) p.reject(err);
       return;
     }
     // Rows left waiting are written by a later commit, or after INDEX_DELAY_MS (a failed write: by the next).
-    this.search.committed(() => void (this.closed || this.indexed().catch(() => undefined)));
+    this.derived.committed(() => void (this.closed || this.indexed().catch(() => undefined)));
     batch.forEach((p, i) => p.resolve(results[i]));
     if (this.batchEnqueued) for (const listener of this.enqueueListeners) listener();
   }
@@ -332,7 +332,7 @@ export class SqliteMessageStore extends MessageStore implements WebhookOutbox {
       msg.replyTo ?? null,
       mentions ? JSON.stringify(mentions) : null,
     );
-    this.search.add(lastInsertRowid, message.room, message.text);
+    this.derived.add(lastInsertRowid, message.room, message.seq, message.userId, message.text);
     for (const user of mentions ?? []) this.stmt.mention.run(message.room, message.seq, user);
     if (this.opts.outbox) {
       const [id, type, payload, ts] = outboxValues({

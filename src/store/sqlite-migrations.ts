@@ -6,7 +6,11 @@ import {
 import { SQLITE_MODERATION_MIGRATION } from './moderation-sql';
 import { SQLITE_OUTBOX_LANES_MIGRATION } from './outbox-sql';
 import { SQLITE_READ_MARKERS_MIGRATION } from './read-markers-sql';
-import { DROP_REDUNDANT_USER_INDEX_MIGRATION, SQLITE_PRIVACY_MIGRATION } from './privacy-sql';
+import {
+  DROP_REDUNDANT_USER_INDEX_MIGRATION,
+  SQLITE_MESSAGE_AUTHORS_MIGRATION,
+  SQLITE_PRIVACY_MIGRATION,
+} from './privacy-sql';
 
 /** Ordered, append-only schema steps. Never edit a shipped step: add a new one. */
 export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -53,6 +57,7 @@ export const SQLITE_MIGRATIONS: readonly { version: number; name: string; sql: s
   { version: 7, name: 'room moderation', sql: SQLITE_MODERATION_MIGRATION },
   { version: 8, name: 'messages by user, pending erasures', sql: SQLITE_PRIVACY_MIGRATION },
   { version: 9, name: 'one index of messages by user', sql: DROP_REDUNDANT_USER_INDEX_MIGRATION },
+  { version: 10, name: 'message authors written in bulk', sql: SQLITE_MESSAGE_AUTHORS_MIGRATION },
 ];
 
 /** Runs fn in BEGIN IMMEDIATE (take the write lock up front: no lock-upgrade deadlock). */

@@ -11,17 +11,20 @@ import {
   type UserReaction,
 } from './user-message-store';
 
+/** A person's messages, by their author rows (SQLite migration 10; written in bulk: see SqliteDerivedRows). */
 const AFTER = 'user_id = ? AND (room, seq) > (?, ?)';
-const PAGE = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT ?`;
-const KEYS = `SELECT room, seq FROM messages WHERE ${AFTER} ORDER BY room, seq LIMIT ?`;
-const RANGE = `${AFTER} AND (room, seq) <= (?, ?)`;
-const OF_RANGE = `(room, seq) IN (SELECT room, seq FROM messages WHERE ${RANGE})`;
+const PAGE = `SELECT ${MESSAGE_COLUMNS.replace(/(\w+)/g, 'm.$1')} FROM message_authors a
+  JOIN messages m ON m.room = a.room AND m.seq = a.seq
+  WHERE a.${AFTER.replace('(room, seq)', '(a.room, a.seq)')} ORDER BY a.room, a.seq LIMIT ?`;
+const KEYS = `SELECT room, seq FROM message_authors WHERE ${AFTER} ORDER BY room, seq LIMIT ?`;
+const OF_RANGE = `(room, seq) IN (SELECT room, seq FROM message_authors
+  WHERE ${AFTER} AND (room, seq) <= (?, ?))`;
 /** The tombstone, as chat.delete leaves it; the FTS rows go by the messages_fts_update trigger. */
 const ERASE = [
   `DELETE FROM message_mentions WHERE ${OF_RANGE}`,
   `DELETE FROM message_reactions WHERE ${OF_RANGE}`,
   `UPDATE messages SET text = '', name = NULL, client_msg_id = NULL, mentions = NULL, reactions = NULL,
-    deleted = 1 WHERE ${RANGE} AND (deleted = 0 OR text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`,
+    deleted = 1 WHERE ${OF_RANGE} AND (deleted = 0 OR text <> '' OR name IS NOT NULL OR client_msg_id IS NOT NULL)`,
 ];
 const REACTIONS = `SELECT room, seq, reaction, ts FROM message_reactions
   WHERE user_id = ? AND (room, seq, reaction) > (?, ?, ?) ORDER BY room, seq, reaction LIMIT ?`;
@@ -68,11 +71,12 @@ export class SqliteUserMessageStore extends UserMessageStore {
     super();
   }
 
-  override page(
+  override async page(
     userId: string,
     after: MessageKey | undefined,
     limit: number,
   ): Promise<StoredMessage[]> {
+    await this.store.indexed(); // the author rows of every acknowledged message
     return settle(() =>
       prepared(this.store.database(), PAGE)
         .all(userId, after?.room ?? '', after?.seq ?? 0, limit)

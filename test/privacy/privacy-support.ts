@@ -72,6 +72,15 @@ export function fill(
         'INSERT INTO messages_fts (rowid, r, body) SELECT rowid, hex(room), text FROM messages WHERE room = ?',
       ).run(room);
     }
+    // The author rows, as the store writes them for a new message (SQLite migration 10 on).
+    const authors = db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_authors'")
+      .get();
+    if (authors) {
+      db.prepare(
+        'INSERT OR IGNORE INTO message_authors (user_id, room, seq) SELECT user_id, room, seq FROM messages WHERE room = ?',
+      ).run(room);
+    }
     db.exec('COMMIT');
   } finally {
     db.close();

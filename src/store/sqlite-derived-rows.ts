@@ -1,34 +1,39 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { SQLITE_INDEX_MESSAGE } from './chat-lifecycle-sql';
 
+const AUTHOR = 'INSERT OR IGNORE INTO message_authors (user_id, room, seq) VALUES (?, ?, ?)';
+
 /** New messages indexed together once this many wait (else after INDEX_DELAY_MS). */
 export const INDEX_BATCH = 512;
 /** Longest a new message waits for its full-text row when no reader asks for it. */
 export const INDEX_DELAY_MS = 100;
 
 /**
- * The full-text rows of new messages (SQLite `messages_fts`), written in bulk rather than with each group commit.
- * FTS5 turns each flush into a new segment, merged with the others later: one per commit costs every append
- * a share of a segment and its merges (the chat bench's commits carry ~20 messages each); one per INDEX_BATCH
- * messages or INDEX_DELAY_MS costs little. The rows are derived data, written inside the store's group commits:
+ * The rows derived from new messages on SQLite, their full-text row (`messages_fts`) and their author row
+ * (`message_authors`), written in bulk rather than with each group commit. FTS5 turns each flush into a new
+ * segment, merged with the others later, and the appends of one commit, from many users, dirty as many pages of
+ * the authors' table: one per INDEX_BATCH messages or INDEX_DELAY_MS costs little. The rows are derived data,
+ * written inside the store's group commits:
  * - every transaction that changes or deletes messages (`SqliteMessageStore.transact`) writes them first, so an
- *   edit, a delete, an erasure or a retention purge always finds its message's row there;
- * - a search first asks for them (`SqliteMessageStore.indexed`): a message is found as soon as it is acknowledged;
+ *   edit, a delete, an erasure or a retention purge always finds its message's rows there;
+ * - a search or an export first asks for them (`SqliteMessageStore.indexed`): it sees every acknowledged message;
  * - a crash loses only rows, never messages: at open, the messages past the last indexed rowid are indexed again.
  * Rows are forgotten only when the transaction that wrote them committed; a batch that fails drops the appends it
  * added (their rowids were rolled back and may be used again).
  */
-export class SqliteSearchIndex {
-  private pending: [number | bigint, string, string][] = [];
+export class SqliteDerivedRows {
+  private pending: [number | bigint, string, number, string, string][] = [];
   /** How many of `pending` the open transaction wrote. */
   private written = 0;
   /** `pending`'s length when the open transaction started. */
   private before = 0;
   private readonly insert: StatementSync;
+  private readonly author: StatementSync;
   private timer?: NodeJS.Timeout;
 
   constructor(db: DatabaseSync) {
     this.insert = db.prepare(SQLITE_INDEX_MESSAGE);
+    this.author = db.prepare(AUTHOR);
   }
 
   /** Indexes what a crash left out (the messages past the highest indexed rowid); inside a transaction. */
@@ -58,15 +63,16 @@ export class SqliteSearchIndex {
   }
 
   /** A new message of the open transaction. */
-  add(rowid: number | bigint, room: string, text: string): void {
-    this.pending.push([rowid, room, text]);
+  add(rowid: number | bigint, room: string, seq: number, userId: string, text: string): void {
+    this.pending.push([rowid, room, seq, userId, text]);
   }
 
   /** Writes the rows not yet written in the open transaction. */
   write(): void {
     for (let i = this.written; i < this.pending.length; i++) {
-      const [id, room, text] = this.pending[i];
+      const [id, room, seq, userId, text] = this.pending[i];
       this.insert.run(id, room, text);
+      this.author.run(userId, room, seq);
     }
     this.written = this.pending.length;
   }
