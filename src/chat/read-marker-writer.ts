@@ -6,18 +6,22 @@ export const MAX_QUEUED_MOVES = 100_000;
 
 /** Moves written in one transaction at most (more wait for the next). */
 const MAX_BATCH = 1000;
-/** How long the first move of a round waits for others to join it (see ReadMarkerWriter). */
-export const MOVE_LINGER_MS = 50;
+/**
+ * How long the first move of a round waits for others to join it (see ReadMarkerWriter): none, so that another
+ * device of the user, on another instance, lists the room of their message as soon as it can (a 50 ms linger
+ * wrote fewer rows but left the room unlisted there for that long: a test across instances caught it).
+ */
+export const MOVE_LINGER_MS = 0;
 
 /**
  * The marker moves that messages cause (the author's marker to their message, a dm's peer listed), written in the
- * background so that `chat.send` answers after its own commit only. A round starts with the first move queued and
- * waits `lingerMs` for more; the moves of one (user, room) in a round are one (the furthest: markers only move
- * forward), and a round's moves are one transaction. So a user who sends many messages costs the store one marker
- * row write per round, not one per message, and the moves that arrive while a write is under way go in the next
- * round. Reads of a user's markers on this instance first wait for that user's moves (`settled`): a user sees their
- * own message as read. One timer for the whole instance, not one per connection. At most MAX_QUEUED_MOVES
- * (distinct user and room) wait; a move dropped past it, or lost in a crash before its round, only leaves a marker
+ * background so that `chat.send` answers after its own commit only. A round takes the moves queued in the turn it
+ * starts (or during `lingerMs`); the moves of one (user, room) in a round are one (the furthest: markers only move
+ * forward), and a round's moves are one transaction; the moves that arrive while a write is under way go in the
+ * next round. Reads of a user's markers on this instance first wait for that user's moves (`settled`): a user sees
+ * their own message as read. One timer at most for the whole instance, none per connection. At most
+ * MAX_QUEUED_MOVES (distinct user and room) wait; a move dropped past it, or lost in a crash before its round, only
+ * leaves a marker
  * behind (the next message or read moves it).
  */
 @Injectable()
@@ -70,8 +74,9 @@ export class ReadMarkerWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.size > 0) {
-      // Let the moves of the next few milliseconds join this round.
-      await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
+      // Let the moves of this turn (or, with a linger, of the next few milliseconds) join this round.
+      if (this.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
+      else await Promise.resolve();
       const batch: MarkerMove[] = [];
       for (const [key, m] of this.queue) {
         if (batch.length >= MAX_BATCH) break;

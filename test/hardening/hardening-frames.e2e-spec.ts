@@ -54,19 +54,24 @@ describe('deeply nested frames', () => {
   it('answers a 16,000-level chat.join with bad_request and its id at once, and does not join', async () => {
     const room = `room-${rid()}`;
     const alice = await connect(`alice-${rid()}`);
-    const frame = deepJoin(7, room);
-    expect(Buffer.byteLength(frame)).toBeGreaterThan(32_000);
-    const { value: reply, cpuMs } = await cpuMsOf(() => {
-      alice.send(frame);
-      return alice.wait((f) => f.id === 7, 'reply to the deep frame');
-    });
-    // CPU time, which a busy machine does not inflate: the recursive parse and validation cost ~45 ms.
-    expect(cpuMs).toBeLessThan(30);
-    expect(reply).toEqual({
-      event: 'error',
-      id: 7,
-      data: { code: 'bad_request', message: expect.stringMatching(/deeper than 32/) },
-    });
+    expect(Buffer.byteLength(deepJoin(7, room))).toBeGreaterThan(32_000);
+    // CPU time of this process (server and client) per frame, the median of five: a single window also holds
+    // whatever else the process's threads did meanwhile (a concurrent GC of the server's start, JIT), which a
+    // loaded CI machine stretched to 55 ms once. The recursive parse and validation cost ~45 ms a frame.
+    const cpu: number[] = [];
+    for (let id = 7; id < 12; id++) {
+      const { value: reply, cpuMs } = await cpuMsOf(() => {
+        alice.send(deepJoin(id, room));
+        return alice.wait((f) => f.id === id, 'reply to the deep frame');
+      });
+      cpu.push(cpuMs);
+      expect(reply).toEqual({
+        event: 'error',
+        id,
+        data: { code: 'bad_request', message: expect.stringMatching(/deeper than 32/) },
+      });
+    }
+    expect(cpu.sort((a, b) => a - b)[2]).toBeLessThan(30);
     expect((await alice.request('chat.send', { room, text: 'x' })).data.code).toBe('not_joined');
     expect(logs.stacks()).toEqual([]);
   });
