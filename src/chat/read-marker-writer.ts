@@ -21,8 +21,7 @@ export const MOVE_LINGER_MS = 0;
  * next round. Reads of a user's markers on this instance first wait for that user's moves (`settled`): a user sees
  * their own message as read. One timer at most for the whole instance, none per connection. At most
  * MAX_QUEUED_MOVES (distinct user and room) wait; a move dropped past it, or lost in a crash before its round, only
- * leaves a marker
- * behind (the next message or read moves it).
+ * leaves a marker behind (the next message or read moves it).
  */
 @Injectable()
 export class ReadMarkerWriter {
