@@ -51,6 +51,20 @@ describe('ReadMarkerWriter', () => {
     expect(await markers.lastRead('v29', 'r')).toBe(29);
   });
 
+  it('waits lingerMs for moves of markers it wrote, and ends the wait for one it has not written (a new marker lists the room)', async () => {
+    writer.lingerMs = 60_000; // only a move of an unknown marker can end this wait within the test's time
+    await writer.move([{ userId: 'ann', room: 'r', seq: 1 }]); // unknown: written in its own turn
+    let done = false;
+    const later = writer.move([{ userId: 'ann', room: 'r', seq: 2 }]).then(() => (done = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false); // known: waiting for more
+    const other = writer.move([{ userId: 'bob', room: 'r', seq: 1 }]);
+    await Promise.all([later, other]);
+    expect(markers.writes).toEqual([1, 2]);
+    expect(await markers.lastRead('ann', 'r')).toBe(2);
+    expect(await markers.lastRead('bob', 'r')).toBe(1);
+  });
+
   it('a move never takes a marker back, in a round or across rounds', async () => {
     writer.lingerMs = 0;
     await writer.move([

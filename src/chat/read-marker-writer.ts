@@ -7,16 +7,19 @@ export const MAX_QUEUED_MOVES = 100_000;
 /** Moves written in one transaction at most (more wait for the next). */
 const MAX_BATCH = 1000;
 /**
- * How long the first move of a round waits for others to join it (see ReadMarkerWriter): none, so that another
- * device of the user, on another instance, lists the room of their message as soon as it can (a 50 ms linger
- * wrote fewer rows but left the room unlisted there for that long: a test across instances caught it).
+ * How long a round waits for more moves (see ReadMarkerWriter), unless one of them may create a marker: a user's
+ * first message in a room lists the room in `chat.unread` on every device at once, a later one moves the marker
+ * of a room already listed within this time (until then only other users' messages before it count as unread).
  */
-export const MOVE_LINGER_MS = 0;
+export const MOVE_LINGER_MS = 50;
+/** Markers this instance knows to exist, at most (past it the set starts again: a first move is written at once). */
+const MAX_KNOWN = 100_000;
 
 /**
  * The marker moves that messages cause (the author's marker to their message, a dm's peer listed), written in the
- * background so that `chat.send` answers after its own commit only. A round takes the moves queued in the turn it
- * starts (or during `lingerMs`); the moves of one (user, room) in a round are one (the furthest: markers only move
+ * background so that `chat.send` answers after its own commit only. A round takes the moves queued during
+ * `lingerMs`, or only in the turn it starts when one of them is of a marker this instance has not written (it may
+ * create it); the moves of one (user, room) in a round are one (the furthest: markers only move
  * forward), and a round's moves are one transaction; the moves that arrive while a write is under way go in the
  * next round. Reads of a user's markers on this instance first wait for that user's moves (`settled`): a user sees
  * their own message as read. One timer at most for the whole instance, none per connection. At most
@@ -32,6 +35,10 @@ export class ReadMarkerWriter {
   /** Per user, the write that will carry (or carries) their latest move. */
   private readonly pending = new Map<string, Promise<void>>();
   private next?: { promise: Promise<void>; resolve: () => void };
+  /** The markers (user and room) this instance wrote; a move of another one ends the round's wait. */
+  private readonly known = new Set<string>();
+  private urgent = false;
+  private wake?: () => void;
   private dropped = 0;
   private loggedAt = 0;
   /** MAX_QUEUED_MOVES; a test lowers it. */
@@ -54,7 +61,9 @@ export class ReadMarkerWriter {
         continue;
       } else this.queue.set(key, { userId: m.userId, room: m.room, seq: m.seq });
       this.pending.set(m.userId, promise);
+      if (!this.known.has(key)) this.urgent = true;
     }
+    if (this.urgent) this.wake?.();
     if (this.dropped > 0 && Date.now() - this.loggedAt >= 10_000) this.reportDropped();
     this.writing ??= this.drain();
     return promise;
@@ -66,6 +75,12 @@ export class ReadMarkerWriter {
     this.loggedAt = Date.now();
   }
 
+  /** The user's marker of the room was dropped (chat.forget, erasure): its next move is a first one again. */
+  forgotten(userId: string, room?: string): void {
+    if (room !== undefined) this.known.delete(`${userId}\n${room}`);
+    else for (const key of this.known) if (key.startsWith(`${userId}\n`)) this.known.delete(key);
+  }
+
   /** Resolves once the moves queued so far for this user are written. */
   settled(userId: string): Promise<void> {
     return this.pending.get(userId) ?? Promise.resolve();
@@ -73,9 +88,19 @@ export class ReadMarkerWriter {
 
   private async drain(): Promise<void> {
     while (this.queue.size > 0) {
-      // Let the moves of this turn (or, with a linger, of the next few milliseconds) join this round.
-      if (this.lingerMs > 0) await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
-      else await Promise.resolve();
+      // Let the moves of the next few milliseconds join this round, or only those of this turn when one may create
+      // a marker (one timer for the instance).
+      if (this.lingerMs > 0 && !this.urgent) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout((this.wake = resolve), this.lingerMs);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      } else await Promise.resolve();
+      this.urgent = false;
       const batch: MarkerMove[] = [];
       for (const [key, m] of this.queue) {
         if (batch.length >= MAX_BATCH) break;
@@ -86,6 +111,8 @@ export class ReadMarkerWriter {
       if (done) this.next = undefined;
       try {
         await this.markers.advanceAll(batch);
+        if (this.known.size + batch.length > MAX_KNOWN) this.known.clear();
+        for (const m of batch) this.known.add(`${m.userId}\n${m.room}`);
       } catch (err) {
         this.logger.warn(`${batch.length} read marker move(s) not written: ${String(err)}`);
       }

@@ -123,7 +123,9 @@ export class UnreadService {
   /** Drops the user's marker of the room; a dm room of theirs stays listed, with its marker back at 0. */
   async forget(userId: string, room: string): Promise<void> {
     await this.moves.settled(userId); // a move still on its way would make the marker again
-    await this.markers.forget(userId, room, dmPeer(room, userId) !== undefined);
+    const keep = dmPeer(room, userId) !== undefined;
+    await this.markers.forget(userId, room, keep);
+    if (!keep) this.moves.forgotten(userId, room);
     this.listing.delete(userId);
   }
 }
