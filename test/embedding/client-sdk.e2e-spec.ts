@@ -5,6 +5,7 @@ import { ClientRegistry } from '../../src/ws/client-registry.service';
 import { OutboundWriter } from '../../src/ws/outbound-writer';
 import { hmacJwt, nowSec } from '../support/jwt';
 import { until } from '../support/redis-processes';
+import { nextEvent } from '../support/sdk-clients';
 import { startServer, TEST_SECRET, type TestServer } from '../support/server';
 
 // The SDK is a plain ES module (client/package.json says "type": "module"); jest runs with
@@ -17,28 +18,6 @@ type Publication = import('../../client/hubbub-client.js').Publication;
 const API_KEY = 'test-api-key-for-the-sdk-spec';
 
 jest.setTimeout(20_000);
-
-/** Resolves with the next `event` emitted by the client that matches `where`. */
-function nextEvent<T = any>(
-  client: HubbubClient,
-  event: string,
-  where: (data: T) => boolean = () => true,
-  timeoutMs = 5000,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off(event, handler);
-      reject(new Error(`no ${event} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const handler = (data: T): void => {
-      if (!where(data)) return;
-      clearTimeout(timer);
-      client.off(event, handler);
-      resolve(data);
-    };
-    client.on(event, handler);
-  });
-}
 
 /** Waits until the wall clock passes `ms` from now. Used only to prove that something did NOT happen. */
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
